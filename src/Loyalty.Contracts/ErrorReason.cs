@@ -1,0 +1,67 @@
+namespace Loyalty.Contracts;
+
+/// <summary>
+/// Machine-readable reasons carried by every refusal. The names (UPPER_SNAKE_CASE of the member)
+/// are part of the public API: terminals switch on them, so never rename or reuse one.
+/// </summary>
+public enum ErrorReason
+{
+    InvalidArgument = 0,
+    ProgramNotFound = 1,
+    MemberNotFound = 2,
+    MemberAlreadyEnrolled = 3,
+    CardInUse = 4,
+    CardNotFound = 5,
+    CouponNotFound = 6,
+    CouponAlreadyRedeemed = 7,
+    CouponNotApplicable = 8,
+    CouponAlreadyExists = 9,
+    TransactionIdReused = 10,
+    TransactionNotFound = 11,
+    CurrencyMismatch = 12,
+    CouponCodeMalformed = 13,
+    CouponExpired = 14,
+    CouponNotYetValid = 15,
+}
+
+/// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
+public enum ErrorKind
+{
+    InvalidArgument,
+    NotFound,
+    AlreadyExists,
+    FailedPrecondition,
+}
+
+public static class ErrorReasons
+{
+    public static ErrorKind KindOf(ErrorReason reason) => reason switch
+    {
+        ErrorReason.InvalidArgument or ErrorReason.CurrencyMismatch or ErrorReason.CouponCodeMalformed => ErrorKind.InvalidArgument,
+        ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
+            or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound => ErrorKind.NotFound,
+        ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
+            or ErrorReason.TransactionIdReused => ErrorKind.AlreadyExists,
+        ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
+            or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid => ErrorKind.FailedPrecondition,
+        _ => ErrorKind.FailedPrecondition,
+    };
+
+    /// <summary><c>CouponAlreadyRedeemed</c> → <c>COUPON_ALREADY_REDEEMED</c>.</summary>
+    public static string Code(ErrorReason reason)
+    {
+        var name = reason.ToString();
+        var builder = new System.Text.StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (i > 0 && char.IsUpper(name[i]))
+            {
+                builder.Append('_');
+            }
+
+            builder.Append(char.ToUpperInvariant(name[i]));
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,65 @@
+namespace Loyalty.Contracts;
+
+/// <summary>A program's settings (the tenant). Key: program id.</summary>
+[Alias("loyalty.IProgramGrain")]
+public interface IProgramGrain : IGrainWithStringKey
+{
+    [Alias("Define")]
+    Task<ProgramSettings> DefineAsync(ProgramSettings settings);
+
+    /// <summary>The settings; PROGRAM_NOT_FOUND when the program was never defined.</summary>
+    [Alias("Get")]
+    Task<ProgramSettings> GetAsync();
+}
+
+/// <summary>A member: profile, cards, points buckets, and the idempotency records of its transactions. Key: program/member.</summary>
+[Alias("loyalty.IMemberGrain")]
+public interface IMemberGrain : IGrainWithStringKey
+{
+    [Alias("Enroll")]
+    Task<MemberView> EnrollAsync(EnrollCommand command);
+
+    [Alias("Get")]
+    Task<MemberView> GetAsync();
+
+    [Alias("Commit")]
+    Task<CommitResult> CommitAsync(CommitCommand command);
+
+    [Alias("Void")]
+    Task<VoidResult> VoidAsync(string transactionId);
+}
+
+/// <summary>Card number → member index. Key: program/card.</summary>
+[Alias("loyalty.ICardGrain")]
+public interface ICardGrain : IGrainWithStringKey
+{
+    /// <summary>Binds the card to the member; returns the member that owns it (an earlier owner wins).</summary>
+    [Alias("Claim")]
+    Task<string> ClaimAsync(string memberId);
+
+    /// <summary>The owning member id; CARD_NOT_FOUND when unbound.</summary>
+    [Alias("Lookup")]
+    Task<string> LookupAsync();
+}
+
+/// <summary>A single-use coupon code. Key: program/CODE.</summary>
+[Alias("loyalty.ICouponGrain")]
+public interface ICouponGrain : IGrainWithStringKey
+{
+    [Alias("Create")]
+    Task CreateAsync(CouponDefinition definition);
+
+    [Alias("Get")]
+    Task<CouponStatus> GetAsync();
+
+    /// <summary>
+    /// Redeems the code for a transaction, exactly once. The same transaction asking again
+    /// gets the same answer (a retried commit); any other transaction gets COUPON_ALREADY_REDEEMED.
+    /// </summary>
+    [Alias("Redeem")]
+    Task<CouponDefinition> RedeemAsync(string transactionId, string memberId, long basketSubtotal);
+
+    /// <summary>Releases the redemption held by this transaction (a void). Returns whether it was released.</summary>
+    [Alias("Restore")]
+    Task<bool> RestoreAsync(string transactionId);
+}

@@ -1,0 +1,31 @@
+using System.Security.Cryptography;
+using System.Text;
+using Loyalty.Contracts;
+
+namespace Loyalty.Domain;
+
+/// <summary>
+/// A stable digest of a commit's body, kept with the idempotency record: a retry with the same
+/// transaction id must carry the same body; anything else is a reused id and is refused.
+/// </summary>
+public static class Fingerprints
+{
+    public static string Of(CommitCommand command)
+    {
+        // Strings are length-prefixed so no choice of sku or category text can make two bodies collide.
+        var text = new StringBuilder();
+        Field(text, command.StoreId);
+        Field(text, command.TerminalId);
+        Field(text, command.CouponCode ?? string.Empty);
+        foreach (var line in command.Lines)
+        {
+            Field(text, line.Sku);
+            Field(text, line.Category);
+            text.Append(line.Quantity).Append(',').Append(line.UnitPrice).Append(',').Append(line.OnSale ? '1' : '0').Append(';');
+        }
+
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 0, 16);
+    }
+
+    private static void Field(StringBuilder text, string value) => text.Append(value.Length).Append(':').Append(value);
+}

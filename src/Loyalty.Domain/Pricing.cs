@@ -1,0 +1,69 @@
+using System.Collections.Immutable;
+using Loyalty.Contracts;
+
+namespace Loyalty.Domain;
+
+public sealed record PricedBasket(long Subtotal, long Discount, long Total, long PointsToEarn);
+
+/// <summary>Basket validation and pricing. All amounts are integer minor units of the program currency.</summary>
+public static class Pricing
+{
+    public const int MaxLines = 500;
+    public const int MaxQuantity = 10_000;
+    public const long MaxUnitPrice = 1_000_000_000_000;
+
+    /// <summary>Throws INVALID_ARGUMENT naming the first bad field; otherwise returns the subtotal.</summary>
+    public static long Validate(ImmutableArray<BasketLine> lines)
+    {
+        if (lines.IsDefaultOrEmpty)
+        {
+            throw LoyaltyException.Invalid("lines", "a basket needs at least one line");
+        }
+
+        if (lines.Length > MaxLines)
+        {
+            throw LoyaltyException.Invalid("lines", $"a basket has at most {MaxLines} lines");
+        }
+
+        long subtotal = 0;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            if (string.IsNullOrWhiteSpace(line.Sku) || line.Sku.Length > Keys.MaxIdLength)
+            {
+                throw LoyaltyException.Invalid($"lines[{i}].sku", $"sku must be 1..{Keys.MaxIdLength} characters");
+            }
+
+            if (line.Category.Length > Keys.MaxIdLength)
+            {
+                throw LoyaltyException.Invalid($"lines[{i}].category", $"category must be at most {Keys.MaxIdLength} characters");
+            }
+
+            if (line.Quantity is <= 0 or > MaxQuantity)
+            {
+                throw LoyaltyException.Invalid($"lines[{i}].quantity", $"quantity must be between 1 and {MaxQuantity}");
+            }
+
+            if (line.UnitPrice is < 0 or > MaxUnitPrice)
+            {
+                throw LoyaltyException.Invalid($"lines[{i}].unit_price", $"unit price must be between 0 and {MaxUnitPrice}");
+            }
+
+            subtotal += line.UnitPrice * line.Quantity;
+        }
+
+        return subtotal;
+    }
+
+    /// <summary>
+    /// Prices the basket with an optional coupon. Percent coupons round the discount down to the
+    /// minor unit; no discount ever exceeds the subtotal. Points are earned on what was paid.
+    /// </summary>
+    public static PricedBasket Price(ImmutableArray<BasketLine> lines, ProgramSettings program, CouponDefinition? coupon)
+    {
+        var subtotal = Validate(lines);
+        var discount = coupon is null ? 0 : Coupons.Discount(coupon, subtotal);
+        var total = subtotal - discount;
+        return new PricedBasket(subtotal, discount, total, Earning.PointsFor(total, program));
+    }
+}

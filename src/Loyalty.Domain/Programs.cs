@@ -1,0 +1,41 @@
+using Loyalty.Contracts;
+
+namespace Loyalty.Domain;
+
+public static class Programs
+{
+    public const int MaxExpiryMonths = 120;
+
+    public static void Validate(ProgramSettings settings)
+    {
+        if (Keys.Problem(settings.ProgramId) is { } idProblem)
+        {
+            throw LoyaltyException.Invalid("program_id", $"program id {idProblem}");
+        }
+
+        if (settings.Name.Length > 200)
+        {
+            throw LoyaltyException.Invalid("name", "name must be at most 200 characters");
+        }
+
+        if (settings.Currency.Length != 3 || !settings.Currency.All(char.IsAsciiLetterUpper))
+        {
+            throw LoyaltyException.Invalid("currency", "currency must be an ISO 4217 code such as EUR");
+        }
+
+        if (settings.EarnPoints < 0)
+        {
+            throw LoyaltyException.Invalid("earn_points", "earn points must not be negative");
+        }
+
+        if (settings.EarnPerAmount <= 0)
+        {
+            throw LoyaltyException.Invalid("earn_per_amount", "earn per amount must be positive");
+        }
+
+        if (settings.ExpiryMonths is < 0 or > MaxExpiryMonths)
+        {
+            throw LoyaltyException.Invalid("expiry_months", $"expiry months must be between 0 (never) and {MaxExpiryMonths}");
+        }
+    }
+}
