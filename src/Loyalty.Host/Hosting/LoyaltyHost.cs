@@ -1,0 +1,97 @@
+using Loyalty.Host.Services;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Loyalty.Host.Hosting;
+
+/// <summary>Builds the one process: an Orleans silo co-hosted with ASP.NET Core serving gRPC.</summary>
+public static partial class LoyaltyHost
+{
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? customize = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        customize?.Invoke(builder);
+
+        var options = builder.Configuration.GetSection(LoyaltyOptions.Section).Get<LoyaltyOptions>() ?? new LoyaltyOptions();
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringNames.Postgres);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = null;
+        }
+
+        builder.Services.AddOptions<LoyaltyOptions>()
+            .BindConfiguration(LoyaltyOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var ip = OrleansSetup.ListenIp(options);
+            kestrel.Listen(ip, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(ip, options.HealthPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        builder.UseOrleans(silo => OrleansSetup.Configure(silo, options, connectionString));
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ErrorInterceptor>();
+            grpc.MaxReceiveMessageSize = 1024 * 1024;
+            grpc.EnableDetailedErrors = false;
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddSingleton<ReadinessCheck>();
+        builder.Services.AddHealthChecks()
+            .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])
+            .AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
+        builder.Services.AddGrpcHealthChecks();
+
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Loyalty.Host");
+        if (connectionString is null)
+        {
+            LogNotDurable(logger);
+        }
+        else if (options.ApplySchema)
+        {
+            await SchemaMigrator.ApplyAsync(connectionString, logger);
+        }
+
+        app.MapGrpcService<PosService>();
+        app.MapGrpcService<AdminService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        LogListening(logger, options.GrpcPort, options.HealthPort, connectionString is null ? "in-memory" : "PostgreSQL", options.ClusteringMode.ToString());
+        return app;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = """
+        ************************************************************************
+        *  NO DATABASE CONFIGURED: grain state and reminders are IN MEMORY.    *
+        *  Nothing is durable; every balance and coupon is lost on exit.       *
+        *  Set ConnectionStrings__Postgres (or run deploy/run.sh) for durable. *
+        ************************************************************************
+        """)]
+    private static partial void LogNotDurable(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loyalty engine: gRPC on port {GrpcPort} (HTTP/2), health on port {HealthPort}, storage {Storage}, clustering {Clustering}")]
+    private static partial void LogListening(ILogger logger, int grpcPort, int healthPort, string storage, string clustering);
+}
+
+/// <summary>Ready once the host (and with it the silo) has started, and until it begins to stop.</summary>
+public sealed class ReadinessCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(
+            lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("starting or stopping"));
+}

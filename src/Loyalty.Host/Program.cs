@@ -1,0 +1,4 @@
+using Loyalty.Host.Hosting;
+
+var app = await LoyaltyHost.BuildAsync(args);
+await app.RunAsync();

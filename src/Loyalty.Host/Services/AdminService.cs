@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Loyalty.Api.V1;
+using Loyalty.Contracts;
+using Loyalty.Domain;
+
+namespace Loyalty.Host.Services;
+
+/// <summary>Marketing's admin API: programs and single-use coupons.</summary>
+internal sealed class AdminService(IGrainFactory grains) : Api.V1.AdminService.AdminServiceBase
+{
+    public const int MaxCouponsPerCall = 10_000;
+
+    public override async Task<Api.V1.Program> UpsertProgram(Api.V1.Program request, ServerCallContext context)
+    {
+        var settings = Mapping.ToContract(request);
+        Programs.Validate(settings);
+        return Mapping.ToProto(await grains.GetGrain<IProgramGrain>(settings.ProgramId).DefineAsync(settings));
+    }
+
+    public override async Task<Api.V1.Program> GetProgram(GetProgramRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        return Mapping.ToProto(await grains.GetGrain<IProgramGrain>(programId).GetAsync());
+    }
+
+    public override async Task<CreateCouponsResponse> CreateCoupons(CreateCouponsRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var definition = Mapping.ToContract(request.Terms);
+        List<string> codes;
+        if (request.Codes.Count > 0)
+        {
+            if (request.Count != 0)
+            {
+                throw LoyaltyException.Invalid("count", "give either codes or count, not both");
+            }
+
+            if (request.Codes.Count > MaxCouponsPerCall)
+            {
+                throw LoyaltyException.Invalid("codes", $"at most {MaxCouponsPerCall} codes per call");
+            }
+
+            codes = request.Codes.Select((c, i) => Mapping.CouponCode(c, $"codes[{i}]")!).Distinct().ToList();
+        }
+        else
+        {
+            if (request.Count is <= 0 or > MaxCouponsPerCall)
+            {
+                throw LoyaltyException.Invalid("count", $"count must be between 1 and {MaxCouponsPerCall}");
+            }
+
+            codes = Enumerable.Range(0, request.Count).Select(_ => CouponCodes.Next()).ToList();
+        }
+
+        await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        var failures = new ConcurrentBag<LoyaltyException>();
+        await Parallel.ForEachAsync(
+            codes,
+            new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = context.CancellationToken },
+            async (code, _) =>
+            {
+                try
+                {
+                    await grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, code)).CreateAsync(definition);
+                }
+                catch (LoyaltyException refusal)
+                {
+                    failures.Add(refusal);
+                }
+            });
+        if (!failures.IsEmpty)
+        {
+            throw failures.First();
+        }
+
+        var response = new CreateCouponsResponse();
+        response.Codes.AddRange(codes);
+        return response;
+    }
+
+    public override async Task<Coupon> GetCoupon(GetCouponRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var code = Mapping.CouponCode(request.Code, "code") ?? throw LoyaltyException.Invalid("code", "code is required");
+        var status = await grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
+        return new Coupon
+        {
+            Code = status.Code,
+            Terms = Mapping.ToProto(status.Definition),
+            Redeemed = status.RedeemedByTransaction is not null,
+            RedeemedByTransaction = status.RedeemedByTransaction ?? string.Empty,
+            RedeemedAt = Mapping.Time(status.RedeemedAt),
+        };
+    }
+}

@@ -1,0 +1,82 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Loyalty.Contracts;
+using Orleans.Storage;
+
+namespace Loyalty.Host.Services;
+
+/// <summary>
+/// The one place where refusals become gRPC statuses. Every refusal carries a google.rpc.ErrorInfo
+/// with a machine-readable reason; INVALID_ARGUMENT also names the field in a google.rpc.BadRequest.
+/// Storage trouble is UNAVAILABLE: nothing was acknowledged, and a retry with the same transaction id is safe.
+/// </summary>
+public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
+{
+    public const string Domain = "loyalty.v1";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request,
+        ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (LoyaltyException refusal)
+        {
+            throw ToRpc(refusal);
+        }
+        catch (InconsistentStateException conflict)
+        {
+            LogConflict(logger, context.Method, conflict);
+            throw Unavailable("STORAGE_CONFLICT", "a concurrent writer won; retry with the same transaction id");
+        }
+        catch (Exception failure) when (failure is TimeoutException or OrleansException or System.Data.Common.DbException)
+        {
+            LogUnavailable(logger, context.Method, failure);
+            throw Unavailable("ENGINE_UNAVAILABLE", "the engine could not complete the call; retry with the same transaction id");
+        }
+    }
+
+    public static RpcException ToRpc(LoyaltyException refusal)
+    {
+        var reason = ErrorReasons.Code(refusal.Reason);
+        var status = new Google.Rpc.Status
+        {
+            Code = (int)(ErrorReasons.KindOf(refusal.Reason) switch
+            {
+                ErrorKind.InvalidArgument => Code.InvalidArgument,
+                ErrorKind.NotFound => Code.NotFound,
+                ErrorKind.AlreadyExists => Code.AlreadyExists,
+                _ => Code.FailedPrecondition,
+            }),
+            Message = refusal.Message,
+            Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
+        };
+        if (refusal.Field is { } field)
+        {
+            status.Details.Add(Any.Pack(new BadRequest
+            {
+                FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = refusal.Message } },
+            }));
+        }
+
+        return status.ToRpcException();
+    }
+
+    private static RpcException Unavailable(string reason, string message) => new Google.Rpc.Status
+    {
+        Code = (int)Code.Unavailable,
+        Message = message,
+        Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
+    }.ToRpcException();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method}: storage version conflict, answered UNAVAILABLE")]
+    private static partial void LogConflict(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method}: engine unavailable, answered UNAVAILABLE")]
+    private static partial void LogUnavailable(ILogger logger, string method, Exception exception);
+}

@@ -1,0 +1,152 @@
+using System.Collections.Immutable;
+using Google.Protobuf.Collections;
+using Google.Protobuf.WellKnownTypes;
+using Loyalty.Api.V1;
+using Loyalty.Contracts;
+using Loyalty.Domain;
+
+namespace Loyalty.Host.Services;
+
+/// <summary>Proto ⇄ contract mapping and edge validation. Generated proto types stop here.</summary>
+internal static class Mapping
+{
+    public static string Id(string value, string field)
+    {
+        if (Keys.Problem(value) is { } problem)
+        {
+            throw LoyaltyException.Invalid(field, $"{field} {problem}");
+        }
+
+        return value;
+    }
+
+    public static string? OptionalId(string value, string field) => value.Length == 0 ? null : Id(value, field);
+
+    /// <summary>Normalizes a coupon code, refusing a malformed one (bad characters, length or check character) without a grain call.</summary>
+    public static string? CouponCode(string value, string field = "coupon_code") =>
+        value.Length == 0
+            ? null
+            : CouponCodes.Normalize(value) ?? throw new LoyaltyException(ErrorReason.CouponCodeMalformed, "not a valid coupon code (check for a typo)", field);
+
+    public static ImmutableArray<Contracts.BasketLine> Lines(RepeatedField<Api.V1.BasketLine> lines)
+    {
+        var result = lines.Select(l => new Contracts.BasketLine(l.Sku, l.Category, l.Quantity, l.UnitPrice, l.OnSale)).ToImmutableArray();
+        Pricing.Validate(result);
+        return result;
+    }
+
+    public static void EnsureCurrency(string requested, ProgramSettings program)
+    {
+        if (requested.Length != 0 && requested != program.Currency)
+        {
+            throw new LoyaltyException(ErrorReason.CurrencyMismatch, $"the program's currency is {program.Currency}", "currency");
+        }
+    }
+
+    public static Timestamp? Time(DateTimeOffset? value) => value is { } v ? Timestamp.FromDateTimeOffset(v) : null;
+
+    public static Balance ToProto(BalanceView view)
+    {
+        var balance = new Balance { Available = view.Available, ExpiringThisMonth = view.ExpiringThisMonth };
+        balance.Buckets.AddRange(view.Buckets.Select(b => new PointsBucket
+        {
+            Month = Months.Format(b.Month),
+            Points = b.Points,
+            ExpiresAt = Time(b.ExpiresAt),
+        }));
+        return balance;
+    }
+
+    public static MemberResponse ToProto(string programId, MemberView view)
+    {
+        var response = new MemberResponse
+        {
+            ProgramId = programId,
+            MemberId = view.MemberId,
+            Name = view.Name ?? string.Empty,
+            Balance = ToProto(view.Balance),
+            EnrolledAt = Time(view.EnrolledAt),
+        };
+        response.CardNumbers.AddRange(view.Cards);
+        return response;
+    }
+
+    public static CommitResponse ToProto(CommitResult result) => new()
+    {
+        TransactionId = result.TransactionId,
+        Subtotal = result.Subtotal,
+        Discount = result.Discount,
+        Total = result.Total,
+        PointsEarned = result.PointsEarned,
+        CouponCode = result.CouponCode ?? string.Empty,
+        AvailableAfter = result.AvailableAfter,
+        CommittedAt = Time(result.CommittedAt),
+    };
+
+    public static VoidResponse ToProto(VoidResult result) => new()
+    {
+        TransactionId = result.TransactionId,
+        PointsRemoved = result.PointsRemoved,
+        CouponRestored = result.CouponRestored,
+        AlreadyVoided = result.AlreadyVoided,
+        AvailableAfter = result.AvailableAfter,
+        VoidedAt = Time(result.VoidedAt),
+    };
+
+    public static ProgramSettings ToContract(Api.V1.Program program) => new(
+        Id(program.ProgramId, "program_id"),
+        program.Name,
+        program.Currency,
+        program.EarnPoints,
+        program.EarnPerAmount,
+        program.ExpiryMonths);
+
+    public static Api.V1.Program ToProto(ProgramSettings settings) => new()
+    {
+        ProgramId = settings.ProgramId,
+        Name = settings.Name,
+        Currency = settings.Currency,
+        EarnPoints = settings.EarnPoints,
+        EarnPerAmount = settings.EarnPerAmount,
+        ExpiryMonths = settings.ExpiryMonths,
+    };
+
+    public static CouponDefinition ToContract(CouponTerms? terms)
+    {
+        if (terms is null)
+        {
+            throw LoyaltyException.Invalid("terms", "coupon terms are required");
+        }
+
+        var (kind, value) = terms.EffectCase switch
+        {
+            CouponTerms.EffectOneofCase.AmountOff => (CouponKind.AmountOff, terms.AmountOff),
+            CouponTerms.EffectOneofCase.PercentOff => (CouponKind.PercentOff, (long)terms.PercentOff),
+            _ => throw LoyaltyException.Invalid("terms.effect", "a coupon needs amount_off or percent_off"),
+        };
+        var definition = new CouponDefinition(kind, value, terms.MinBasket, terms.MaxDiscount, terms.ValidFrom?.ToDateTimeOffset(), terms.ValidUntil?.ToDateTimeOffset());
+        Coupons.ValidateDefinition(definition);
+        return definition;
+    }
+
+    public static CouponTerms ToProto(CouponDefinition definition)
+    {
+        var terms = new CouponTerms
+        {
+            MinBasket = definition.MinBasket,
+            MaxDiscount = definition.MaxDiscount,
+            ValidFrom = Time(definition.ValidFrom),
+            ValidUntil = Time(definition.ValidUntil),
+        };
+        if (definition.Kind == CouponKind.PercentOff)
+        {
+            terms.PercentOff = (int)definition.Value;
+        }
+        else
+        {
+            terms.AmountOff = definition.Value;
+        }
+
+        return terms;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Security.Cryptography;
+using Grpc.Core;
+using Loyalty.Api.V1;
+using Loyalty.Contracts;
+using Loyalty.Domain;
+using VoidRequest = Loyalty.Api.V1.VoidRequest;
+
+namespace Loyalty.Host.Services;
+
+/// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
+internal sealed class PosService(IGrainFactory grains, TimeProvider clock) : Api.V1.PosService.PosServiceBase
+{
+    public const int MaxNameLength = 200;
+
+    public override async Task<MemberResponse> Enroll(EnrollRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.OptionalId(request.MemberId, "member_id");
+        var card = Mapping.OptionalId(request.CardNumber, "card_number");
+        if (request.Name.Length > MaxNameLength)
+        {
+            throw LoyaltyException.Invalid("name", $"name must be at most {MaxNameLength} characters");
+        }
+
+        if (memberId is null && card is null)
+        {
+            throw LoyaltyException.Invalid("member_id", "give a member_id, a card_number, or both");
+        }
+
+        if (memberId is null)
+        {
+            // A retried enrollment with a new card finds the member the first attempt created.
+            var existing = await TryOwnerOfCard(programId, card!);
+            memberId = existing ?? "m" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+        }
+
+        var name = request.Name.Length == 0 ? null : request.Name;
+        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card));
+        return Mapping.ToProto(programId, view);
+    }
+
+    public override async Task<MemberResponse> Identify(IdentifyRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = request.KeyCase switch
+        {
+            IdentifyRequest.KeyOneofCase.MemberId => Mapping.Id(request.MemberId, "member_id"),
+            IdentifyRequest.KeyOneofCase.CardNumber => await grains
+                .GetGrain<ICardGrain>(Keys.Scoped(programId, Mapping.Id(request.CardNumber, "card_number"))).LookupAsync(),
+            _ => throw LoyaltyException.Invalid("key", "give a member_id or a card_number"),
+        };
+        return Mapping.ToProto(programId, await Member(programId, memberId).GetAsync());
+    }
+
+    public override async Task<BalanceResponse> GetBalance(GetBalanceRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var view = await Member(programId, memberId).GetAsync();
+        return new BalanceResponse { ProgramId = programId, MemberId = memberId, Balance = Mapping.ToProto(view.Balance) };
+    }
+
+    public override async Task<QuoteResponse> Quote(QuoteRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.OptionalId(request.MemberId, "member_id");
+        Mapping.OptionalId(request.StoreId, "store_id");
+        Mapping.OptionalId(request.TerminalId, "terminal_id");
+        var lines = Mapping.Lines(request.Lines);
+        var code = Mapping.CouponCode(request.CouponCode);
+        var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        Mapping.EnsureCurrency(request.Currency, program);
+        if (memberId is not null)
+        {
+            await Member(programId, memberId).GetAsync();
+        }
+
+        var subtotal = Pricing.Validate(lines);
+        CouponCheck? check = null;
+        CouponDefinition? usable = null;
+        if (code is not null)
+        {
+            check = new CouponCheck { Code = code };
+            try
+            {
+                var status = await grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
+                if (status.RedeemedByTransaction is not null)
+                {
+                    throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
+                }
+
+                Coupons.EnsureApplicable(status.Definition, subtotal, clock.GetUtcNow());
+                usable = status.Definition;
+                check.Valid = true;
+            }
+            catch (LoyaltyException refusal)
+            {
+                check.Reason = ErrorReasons.Code(refusal.Reason);
+                check.Message = refusal.Message;
+            }
+        }
+
+        var priced = Pricing.Price(lines, program, usable);
+        if (check is not null)
+        {
+            check.Discount = priced.Discount;
+        }
+
+        return new QuoteResponse
+        {
+            Currency = program.Currency,
+            Subtotal = priced.Subtotal,
+            Discount = priced.Discount,
+            Total = priced.Total,
+            PointsToEarn = priced.PointsToEarn,
+            Coupon = check,
+        };
+    }
+
+    public override async Task<CommitResponse> Commit(CommitRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var transactionId = Mapping.Id(request.TransactionId, "transaction_id");
+        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var command = new CommitCommand(
+            transactionId,
+            Mapping.OptionalId(request.StoreId, "store_id") ?? string.Empty,
+            Mapping.OptionalId(request.TerminalId, "terminal_id") ?? string.Empty,
+            Mapping.Lines(request.Lines),
+            Mapping.CouponCode(request.CouponCode));
+        if (request.Currency.Length != 0)
+        {
+            Mapping.EnsureCurrency(request.Currency, await grains.GetGrain<IProgramGrain>(programId).GetAsync());
+        }
+
+        return Mapping.ToProto(await Member(programId, memberId).CommitAsync(command));
+    }
+
+    public override async Task<VoidResponse> Void(VoidRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var transactionId = Mapping.Id(request.TransactionId, "transaction_id");
+        var memberId = Mapping.Id(request.MemberId, "member_id");
+        return Mapping.ToProto(await Member(programId, memberId).VoidAsync(transactionId));
+    }
+
+    private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
+
+    private async Task<string?> TryOwnerOfCard(string programId, string card)
+    {
+        try
+        {
+            return await grains.GetGrain<ICardGrain>(Keys.Scoped(programId, card)).LookupAsync();
+        }
+        catch (LoyaltyException e) when (e.Reason == ErrorReason.CardNotFound)
+        {
+            return null;
+        }
+    }
+}
