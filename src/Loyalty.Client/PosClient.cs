@@ -104,9 +104,9 @@ public sealed class PosClient : IDisposable
         return CallAsync(o => _pos.CommitAsync(request, o), cancellationToken);
     }
 
-    public Task<VoidResponse> VoidAsync(string memberId, string transactionId, CancellationToken cancellationToken = default)
+    public Task<VoidSaleResponse> VoidAsync(string memberId, string transactionId, CancellationToken cancellationToken = default)
     {
-        var request = new VoidRequest { ProgramId = ProgramId, MemberId = memberId, TransactionId = transactionId };
+        var request = new VoidSaleRequest { ProgramId = ProgramId, MemberId = memberId, TransactionId = transactionId };
         return CallAsync(o => _pos.VoidAsync(request, o), cancellationToken);
     }
 

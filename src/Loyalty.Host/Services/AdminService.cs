@@ -11,14 +11,14 @@ internal sealed class AdminService(IGrainFactory grains) : Api.V1.AdminService.A
 {
     public const int MaxCouponsPerCall = 10_000;
 
-    public override async Task<Api.V1.Program> UpsertProgram(Api.V1.Program request, ServerCallContext context)
+    public override async Task<LoyaltyProgram> UpsertProgram(LoyaltyProgram request, ServerCallContext context)
     {
         var settings = Mapping.ToContract(request);
         Programs.Validate(settings);
         return Mapping.ToProto(await grains.GetGrain<IProgramGrain>(settings.ProgramId).DefineAsync(settings));
     }
 
-    public override async Task<Api.V1.Program> GetProgram(GetProgramRequest request, ServerCallContext context)
+    public override async Task<LoyaltyProgram> GetProgram(GetProgramRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
         return Mapping.ToProto(await grains.GetGrain<IProgramGrain>(programId).GetAsync());

@@ -83,7 +83,7 @@ internal static class Mapping
         CommittedAt = Time(result.CommittedAt),
     };
 
-    public static VoidResponse ToProto(VoidResult result) => new()
+    public static VoidSaleResponse ToProto(VoidResult result) => new()
     {
         TransactionId = result.TransactionId,
         PointsRemoved = result.PointsRemoved,
@@ -93,7 +93,7 @@ internal static class Mapping
         VoidedAt = Time(result.VoidedAt),
     };
 
-    public static ProgramSettings ToContract(Api.V1.Program program) => new(
+    public static ProgramSettings ToContract(LoyaltyProgram program) => new(
         Id(program.ProgramId, "program_id"),
         program.Name,
         program.Currency,
@@ -101,7 +101,7 @@ internal static class Mapping
         program.EarnPerAmount,
         program.ExpiryMonths);
 
-    public static Api.V1.Program ToProto(ProgramSettings settings) => new()
+    public static LoyaltyProgram ToProto(ProgramSettings settings) => new()
     {
         ProgramId = settings.ProgramId,
         Name = settings.Name,

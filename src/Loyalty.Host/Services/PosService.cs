@@ -3,7 +3,6 @@ using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
 using Loyalty.Domain;
-using VoidRequest = Loyalty.Api.V1.VoidRequest;
 
 namespace Loyalty.Host.Services;
 
@@ -136,7 +135,7 @@ internal sealed class PosService(IGrainFactory grains, TimeProvider clock) : Api
         return Mapping.ToProto(await Member(programId, memberId).CommitAsync(command));
     }
 
-    public override async Task<VoidResponse> Void(VoidRequest request, ServerCallContext context)
+    public override async Task<VoidSaleResponse> Void(VoidSaleRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
         var transactionId = Mapping.Id(request.TransactionId, "transaction_id");
