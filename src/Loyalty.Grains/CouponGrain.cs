@@ -25,7 +25,7 @@ public sealed class CouponState
 /// </summary>
 public sealed class CouponGrain(
     [PersistentState("coupon", ProviderNames.GrainStorage)] IPersistentState<CouponState> state,
-    TimeProvider clock)
+    LoyaltyClock clock)
     : Grain, ICouponGrain
 {
     private string Code => Keys.Split(this.GetPrimaryKeyString()).Id;
@@ -65,10 +65,10 @@ public sealed class CouponGrain(
                 : throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
         }
 
-        Coupons.EnsureApplicable(definition, basketSubtotal, clock.GetUtcNow());
+        Coupons.EnsureApplicable(definition, basketSubtotal, clock.UtcNow);
         s.RedeemedByTransaction = transactionId;
         s.RedeemedByMember = memberId;
-        s.RedeemedAt = clock.GetUtcNow();
+        s.RedeemedAt = clock.UtcNow;
         await state.WriteOrDeactivateAsync(this);
 
         return definition;

@@ -48,7 +48,7 @@ public sealed class TransactionRecord
 /// </summary>
 public sealed class MemberGrain(
     [PersistentState("member", ProviderNames.GrainStorage)] IPersistentState<MemberState> state,
-    TimeProvider clock)
+    LoyaltyClock clock)
     : Grain, IMemberGrain
 {
     private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
@@ -81,7 +81,7 @@ public sealed class MemberGrain(
 
         s.Enrolled = true;
         s.Name = command.Name;
-        s.EnrolledAt = clock.GetUtcNow();
+        s.EnrolledAt = clock.UtcNow;
         await state.WriteOrDeactivateAsync(this);
         return View(program);
     }
@@ -117,7 +117,7 @@ public sealed class MemberGrain(
         }
 
         var priced = Pricing.Price(command.Lines, program, coupon);
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow;
         var month = Months.Of(now);
         PointBuckets.Add(s.Buckets, month, priced.PointsToEarn);
         var result = new CommitResult(
@@ -159,7 +159,7 @@ public sealed class MemberGrain(
         }
 
         var removed = PointBuckets.Remove(s.Buckets, committed.EarnMonth, committed.PointsEarned);
-        var now = clock.GetUtcNow();
+        var now = clock.UtcNow;
         record.Void = new VoidResult(
             transactionId,
             removed,
@@ -186,7 +186,7 @@ public sealed class MemberGrain(
             MemberId,
             s.Name,
             [.. s.Cards],
-            PointBuckets.View(s.Buckets, program.ExpiryMonths, clock.GetUtcNow()),
+            PointBuckets.View(s.Buckets, program.ExpiryMonths, clock.UtcNow),
             s.EnrolledAt);
     }
 }

@@ -38,7 +38,7 @@ public static partial class LoyaltyHost
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, options, connectionString));
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new Loyalty.Grains.LoyaltyClock(TimeProvider.System));
         builder.Services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorInterceptor>();

@@ -3,11 +3,12 @@ using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
 using Loyalty.Domain;
+using Loyalty.Grains;
 
 namespace Loyalty.Host.Services;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
-internal sealed class PosService(IGrainFactory grains, TimeProvider clock) : Api.V1.PosService.PosServiceBase
+internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api.V1.PosService.PosServiceBase
 {
     public const int MaxNameLength = 200;
 
@@ -88,7 +89,7 @@ internal sealed class PosService(IGrainFactory grains, TimeProvider clock) : Api
                     throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
                 }
 
-                Coupons.EnsureApplicable(status.Definition, subtotal, clock.GetUtcNow());
+                Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow);
                 usable = status.Definition;
                 check.Valid = true;
             }

@@ -1,0 +1,45 @@
+using Loyalty.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace Loyalty.Grains.Tests;
+
+/// <summary>An in-process Orleans test cluster with in-memory storage and a clock the tests move.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    /// <summary>Business time, shared with the in-process silo: tests set it to cross month boundaries.</summary>
+    public static TestClock Clock { get; } = new();
+
+    public TestCluster Cluster { get; } = new TestClusterBuilder(1).AddSiloBuilderConfigurator<SiloConfigurator>().Build();
+
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    public Task InitializeAsync() => Cluster.DeployAsync();
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo) => silo
+            .AddMemoryGrainStorage(ProviderNames.GrainStorage)
+            .ConfigureServices(services => services.AddSingleton(new LoyaltyClock(Clock)));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "test cluster";
+}
+
+/// <summary>A settable clock: real time unless a test pins it.</summary>
+public sealed class TestClock : TimeProvider
+{
+    private DateTimeOffset? _pinned;
+
+    public override DateTimeOffset GetUtcNow() => _pinned ?? base.GetUtcNow();
+
+    public void Pin(DateTimeOffset now) => _pinned = now;
+
+    public void Release() => _pinned = null;
+}
