@@ -1,19 +1,56 @@
 using Loyalty.LoadTests;
 
-return args.FirstOrDefault() switch
+try
 {
-    "tour" => await Tour.RunAsync(args.Skip(1).ToArray()),
-    _ => Usage(),
-};
+    return args.FirstOrDefault() switch
+    {
+        "tour" => await Tour.RunAsync(args.Skip(1).ToArray()),
+        "run" when args.Length > 1 => await Commands.RunAsync(args[1], args.Skip(2).ToList()),
+        "compare" when args.Length > 1 => await Commands.CompareAsync(args[1], args.Skip(2).ToList()),
+        "bench" => await Commands.BenchAsync(args.Skip(1).ToList()),
+        { } scenario when Runner.ScenarioNames.Contains(scenario) => await Commands.RunAsync(scenario, args.Skip(1).ToList()),
+        _ => Usage(),
+    };
+}
+catch (ArgumentException bad)
+{
+    Console.Error.WriteLine($"error: {bad.Message}");
+    return 2;
+}
 
 static int Usage()
 {
     Console.Error.WriteLine("""
-        Loyalty.LoadTests — a command-line client for the Loyalty.Orleans engine (POS SDK over real gRPC).
+        Loyalty.LoadTests — the load generator and client for the Loyalty.Orleans engine (POS SDK over real gRPC).
 
           tour [--address http://127.0.0.1:5080] [--program demo]
               Defines a demo program, enrolls a member with a card, commits a sale with a
               single-use coupon, retries it, reads the balance, voids it: the 60-second tour.
+
+          <scenario> [options]            run one scenario against one target (same as: run <scenario>)
+          compare <scenario> [options]    the same scenario against the engine, then the baseline; prints the ratio
+          bench [options]                 the standard suite against both (deploy/bench.sh starts everything first)
+
+        scenarios
+          checkout     identify → quote → commit; Zipf members, coupons, voids, retried timeouts
+          accrual      commit-only earning
+          reads        identify or quote, nothing written
+          flash-sale   terminals racing for a budget of B single-use coupons at the same instant
+          soak         the checkout mix at a steady rate for a long time (default 200/s, 10 min), memory tracked
+
+        options
+          --target engine|baseline   --address URL (default engine http://127.0.0.1:5080, baseline :6090)
+          --rate N (open model: N arrivals/s)  or  --terminals N (closed model, default 32)   --model open|closed
+          --duration 30s   --ramp-up 5s (open: ramp; closed: warm-up left out)   --seed 42   --program ID
+          --members 10000  --zipf 0.7   --stores 50  --terminals-per-store 8
+          --coupon-share 0.1  --void-share 0.02  --retry-share 0.05  --reuse-share 0.01
+          --budget 2000  --contention 3 (flash sale demand = budget × contention)
+          --max-p99-ms X  --min-rps Y   thresholds on the headline operation: exit code 3 when missed
+          --watch name=PID[+]  track RSS/CPU of a process (+ = with its children, e.g. postgres)
+          --out reports   --no-live   --no-verify   --max-in-flight 20000
+          compare/bench: --engine-address URL  --baseline-address URL
+
+        exit codes: 0 passed, 1 correctness check failed, 2 usage, 3 threshold missed, 4 target unreachable
         """);
     return 2;
 }

@@ -13,45 +13,116 @@ public sealed class PosClientOptions
     /// <summary>Deadline of each attempt.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>First back-off; doubles per attempt with jitter.</summary>
+    /// <summary>First back-off; doubles per attempt with jitter, up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest back-off between two attempts.</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long an engine address is passed over after it failed at the transport level (connection
+    /// refused or reset, or no answer before the deadline). Other addresses are tried meanwhile; when
+    /// every address is being passed over, the one whose pause ends first is tried.
+    /// </summary>
+    public TimeSpan FailoverCooldown { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Called for every failed attempt, retried or not (for terminal logs and tests). Must not throw.</summary>
+    public Action<PosCallFailure>? OnFailure { get; set; }
 }
+
+/// <summary>One failed attempt: which call, against which engine address, and what came back.</summary>
+/// <param name="Method">The RPC name, e.g. <c>Commit</c>.</param>
+/// <param name="Address">The engine address the attempt went to.</param>
+/// <param name="Attempt">1 for the first attempt.</param>
+/// <param name="Status">The gRPC status code.</param>
+/// <param name="Reason">The engine's machine-readable reason (e.g. STORAGE_CONFLICT), or null when the engine did not answer.</param>
+/// <param name="WillRetry">Whether the client retries (same request, same transaction id).</param>
+public sealed record PosCallFailure(string Method, string Address, int Attempt, StatusCode Status, string? Reason, bool WillRetry);
 
 /// <summary>
 /// The POS SDK: a typed wrapper over the generated gRPC client for one program. Every call is
 /// safe to retry (commits are idempotent by transaction id), so calls that fail with
 /// UNAVAILABLE or DEADLINE_EXCEEDED are retried with the very same request — the same
 /// transaction id — until <see cref="PosClientOptions.MaxAttempts"/> is reached.
+/// <para>
+/// Given several engine addresses (every silo serves gRPC), the client sticks to one and fails over
+/// to the next on a retryable failure; an address that did not answer at all is passed over for
+/// <see cref="PosClientOptions.FailoverCooldown"/>, then tried again, so a restarted silo is used again.
+/// </para>
 /// </summary>
 public sealed class PosClient : IDisposable
 {
-    private readonly GrpcChannel? _ownedChannel;
-    private readonly PosService.PosServiceClient _pos;
+    private readonly Engine[] _engines;
+    private readonly GrpcChannel[] _ownedChannels;
     private readonly PosClientOptions _options;
+    private int _current;
 
     public PosClient(ChannelBase channel, string programId, PosClientOptions? options = null)
+        : this([channel], [], programId, options)
     {
-        ArgumentException.ThrowIfNullOrEmpty(programId);
-        _pos = new PosService.PosServiceClient(channel);
-        Admin = new AdminService.AdminServiceClient(channel);
-        ProgramId = programId;
-        _options = options ?? new PosClientOptions();
     }
 
-    private PosClient(GrpcChannel channel, string programId, PosClientOptions? options)
-        : this((ChannelBase)channel, programId, options)
+    private PosClient(IReadOnlyList<ChannelBase> channels, GrpcChannel[] owned, string programId, PosClientOptions? options)
     {
-        _ownedChannel = channel;
+        ArgumentException.ThrowIfNullOrEmpty(programId);
+        if (channels.Count == 0)
+        {
+            throw new ArgumentException("at least one engine address is required", nameof(channels));
+        }
+
+        _engines = channels.Select(c => new Engine(c)).ToArray();
+        _ownedChannels = owned;
+        _options = options ?? new PosClientOptions();
+        ProgramId = programId;
+        _current = _engines.Length == 1 ? 0 : Random.Shared.Next(_engines.Length);
     }
 
     public string ProgramId { get; }
 
-    /// <summary>The generated admin client on the same channel (programs, coupons).</summary>
-    public AdminService.AdminServiceClient Admin { get; }
+    /// <summary>The engine addresses, in the order given.</summary>
+    public IReadOnlyList<string> Addresses => _engines.Select(e => e.Address).ToArray();
 
-    /// <summary>Connects to an engine address such as <c>http://127.0.0.1:5080</c> (HTTP/2 cleartext or TLS).</summary>
+    /// <summary>The address the next call goes to first.</summary>
+    public string CurrentAddress => Pick().Address;
+
+    /// <summary>The generated admin client on the current engine's channel (programs, coupons); no retries.</summary>
+    public AdminService.AdminServiceClient Admin => Pick().Admin;
+
+    /// <summary>
+    /// Connects to one engine address such as <c>http://127.0.0.1:5080</c> (HTTP/2 cleartext or TLS),
+    /// or to several given as one comma-separated string.
+    /// </summary>
     public static PosClient Connect(string address, string programId, PosClientOptions? options = null) =>
-        new(GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } }), programId, options);
+        Connect(ParseAddresses(address), programId, options);
+
+    /// <summary>Connects to several engine addresses (silos of one cluster); see the class remarks for failover.</summary>
+    public static PosClient Connect(IEnumerable<string> addresses, string programId, PosClientOptions? options = null)
+    {
+        var channels = addresses.Select(CreateChannel).ToArray();
+        return new PosClient(channels, channels, programId, options);
+    }
+
+    /// <summary><c>"http://a:7101, http://b:7102"</c> → the two addresses.</summary>
+    public static IReadOnlyList<string> ParseAddresses(string addresses) =>
+        addresses.Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>
+    /// A channel tuned for terminals: a dead or frozen peer is noticed by HTTP/2 keep-alive pings
+    /// and a short connect timeout, and a broken connection is replaced on the next call.
+    /// </summary>
+    public static GrpcChannel CreateChannel(string address) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                ConnectTimeout = TimeSpan.FromSeconds(3),
+                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            },
+        });
 
     /// <summary>A fresh transaction id for a receipt: store, terminal, time and randomness, unique per sale.</summary>
     public static string NewTransactionId(string storeId, string terminalId) =>
@@ -60,31 +131,31 @@ public sealed class PosClient : IDisposable
     public Task<MemberResponse> EnrollAsync(string? memberId = null, string? cardNumber = null, string? name = null, CancellationToken cancellationToken = default)
     {
         var request = new EnrollRequest { ProgramId = ProgramId, MemberId = memberId ?? string.Empty, CardNumber = cardNumber ?? string.Empty, Name = name ?? string.Empty };
-        return CallAsync(o => _pos.EnrollAsync(request, o), cancellationToken);
+        return CallAsync("Enroll", (pos, o) => pos.EnrollAsync(request, o), cancellationToken);
     }
 
     public Task<MemberResponse> IdentifyByMemberAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var request = new IdentifyRequest { ProgramId = ProgramId, MemberId = memberId };
-        return CallAsync(o => _pos.IdentifyAsync(request, o), cancellationToken);
+        return CallAsync("Identify", (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
     }
 
     public Task<MemberResponse> IdentifyByCardAsync(string cardNumber, CancellationToken cancellationToken = default)
     {
         var request = new IdentifyRequest { ProgramId = ProgramId, CardNumber = cardNumber };
-        return CallAsync(o => _pos.IdentifyAsync(request, o), cancellationToken);
+        return CallAsync("Identify", (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
     }
 
     public Task<BalanceResponse> GetBalanceAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var request = new GetBalanceRequest { ProgramId = ProgramId, MemberId = memberId };
-        return CallAsync(o => _pos.GetBalanceAsync(request, o), cancellationToken);
+        return CallAsync("GetBalance", (pos, o) => pos.GetBalanceAsync(request, o), cancellationToken);
     }
 
     public Task<QuoteResponse> QuoteAsync(QuoteRequest request, CancellationToken cancellationToken = default)
     {
         request.ProgramId = ProgramId;
-        return CallAsync(o => _pos.QuoteAsync(request, o), cancellationToken);
+        return CallAsync("Quote", (pos, o) => pos.QuoteAsync(request, o), cancellationToken);
     }
 
     /// <summary>
@@ -101,37 +172,126 @@ public sealed class PosClient : IDisposable
                 string.IsNullOrEmpty(request.TerminalId) ? "pos" : request.TerminalId);
         }
 
-        return CallAsync(o => _pos.CommitAsync(request, o), cancellationToken);
+        return CallAsync("Commit", (pos, o) => pos.CommitAsync(request, o), cancellationToken);
     }
 
     public Task<VoidSaleResponse> VoidAsync(string memberId, string transactionId, CancellationToken cancellationToken = default)
     {
         var request = new VoidSaleRequest { ProgramId = ProgramId, MemberId = memberId, TransactionId = transactionId };
-        return CallAsync(o => _pos.VoidAsync(request, o), cancellationToken);
+        return CallAsync("Void", (pos, o) => pos.VoidAsync(request, o), cancellationToken);
     }
 
-    public void Dispose() => _ownedChannel?.Dispose();
+    /// <summary>
+    /// Returns lines of a committed sale. When <paramref name="request"/> has no refund id one is generated
+    /// once and reused by every retry, like a commit's transaction id.
+    /// </summary>
+    public Task<RefundResponse> RefundAsync(RefundRequest request, CancellationToken cancellationToken = default)
+    {
+        request.ProgramId = ProgramId;
+        if (string.IsNullOrEmpty(request.RefundId))
+        {
+            request.RefundId = "refund-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+        }
+
+        return CallAsync("Refund", (pos, o) => pos.RefundAsync(request, o), cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _ownedChannels)
+        {
+            channel.Dispose();
+        }
+    }
 
     /// <summary>Whether a failure leaves the outcome unknown and a retry with the same request is the fix.</summary>
     public static bool IsRetryable(RpcException failure) =>
         failure.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted;
 
-    private async Task<T> CallAsync<T>(Func<CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(string method, Func<PosService.PosServiceClient, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
     {
         var backoff = _options.InitialBackoff;
         for (var attempt = 1; ; attempt++)
         {
+            var engine = Pick();
             try
             {
                 var options = new CallOptions(deadline: DateTime.UtcNow + _options.AttemptTimeout, cancellationToken: cancellationToken);
-                return await call(options);
+                return await call(engine.Pos, options);
             }
-            catch (RpcException failure) when (attempt < _options.MaxAttempts && IsRetryable(failure) && !cancellationToken.IsCancellationRequested)
+            catch (RpcException failure) when (!cancellationToken.IsCancellationRequested)
             {
+                var retry = attempt < _options.MaxAttempts && IsRetryable(failure);
+                var reason = failure.Reason();
+                _options.OnFailure?.Invoke(new PosCallFailure(method, engine.Address, attempt, failure.StatusCode, reason, retry));
+                if (!retry)
+                {
+                    throw;
+                }
+
+                // The engine answered (it names a reason) → it is alive, only this call failed: try the
+                // next silo without pausing this one. No answer at all → pass it over for a while.
+                FailOver(engine, pause: reason is null);
                 var jitter = Random.Shared.NextDouble() * backoff.TotalMilliseconds;
                 await Task.Delay(backoff + TimeSpan.FromMilliseconds(jitter), cancellationToken);
-                backoff *= 2;
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
             }
+        }
+    }
+
+    private Engine Pick()
+    {
+        var now = Environment.TickCount64;
+        var start = Volatile.Read(ref _current);
+        Engine? soonest = null;
+        for (var i = 0; i < _engines.Length; i++)
+        {
+            var engine = _engines[(start + i) % _engines.Length];
+            if (engine.PausedUntil <= now)
+            {
+                return engine;
+            }
+
+            if (soonest is null || engine.PausedUntil < soonest.PausedUntil)
+            {
+                soonest = engine;
+            }
+        }
+
+        return soonest!;
+    }
+
+    private void FailOver(Engine failed, bool pause)
+    {
+        if (_engines.Length == 1)
+        {
+            return;
+        }
+
+        if (pause)
+        {
+            failed.PausedUntil = Environment.TickCount64 + (long)_options.FailoverCooldown.TotalMilliseconds;
+        }
+
+        // Only the first of several concurrent failures on the same engine moves the client on.
+        var index = Array.IndexOf(_engines, failed);
+        Interlocked.CompareExchange(ref _current, (index + 1) % _engines.Length, index);
+    }
+
+    private sealed class Engine(ChannelBase channel)
+    {
+        private long _pausedUntil;
+
+        public string Address { get; } = channel.Target;
+
+        public PosService.PosServiceClient Pos { get; } = new(channel);
+
+        public AdminService.AdminServiceClient Admin { get; } = new(channel);
+
+        public long PausedUntil
+        {
+            get => Volatile.Read(ref _pausedUntil);
+            set => Volatile.Write(ref _pausedUntil, value);
         }
     }
 }

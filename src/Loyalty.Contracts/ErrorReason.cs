@@ -22,6 +22,14 @@ public enum ErrorReason
     CouponCodeMalformed = 13,
     CouponExpired = 14,
     CouponNotYetValid = 15,
+    InsufficientPoints = 16,
+    BurnLimitExceeded = 17,
+    BurnNotEnabled = 18,
+    OfflineWindowExceeded = 19,
+    OfflineSpendNotAllowed = 20,
+    RefundExceedsSale = 21,
+    TransactionVoided = 22,
+    RefundIdReused = 23,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -41,7 +49,7 @@ public static class ErrorReasons
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
             or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
-            or ErrorReason.TransactionIdReused => ErrorKind.AlreadyExists,
+            or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid => ErrorKind.FailedPrecondition,
         _ => ErrorKind.FailedPrecondition,

@@ -27,6 +27,14 @@ public interface IMemberGrain : IGrainWithStringKey
 
     [Alias("Void")]
     Task<VoidResult> VoidAsync(string transactionId);
+
+    /// <summary>Returns some lines of a sale: points clawed back and spent points returned in proportion. Idempotent by refund id.</summary>
+    [Alias("Refund")]
+    Task<RefundResult> RefundAsync(RefundCommand command);
+
+    /// <summary>The member's ledger entries after <paramref name="afterSeq"/>, oldest first, and the balance they sum to.</summary>
+    [Alias("GetLedger")]
+    Task<LedgerPage> GetLedgerAsync(long afterSeq, int limit);
 }
 
 /// <summary>Card number → member index. Key: program/card.</summary>

@@ -9,7 +9,17 @@ public sealed record ProgramSettings(
     [property: Id(2)] string Currency,
     [property: Id(3)] long EarnPoints,
     [property: Id(4)] long EarnPerAmount,
-    [property: Id(5)] int ExpiryMonths);
+    [property: Id(5)] int ExpiryMonths,
+    [property: Id(6)] long PointValue = 0,
+    [property: Id(7)] int MaxBurnPercent = 100,
+    [property: Id(8)] int PendingDays = 0,
+    [property: Id(9)] int OfflineWindowDays = ProgramSettings.DefaultOfflineWindowDays)
+{
+    public const int DefaultOfflineWindowDays = 7;
+
+    /// <summary>Idempotency records are kept this long after a sale happened: the offline window plus a margin.</summary>
+    public TimeSpan IdempotencyRetention => TimeSpan.FromDays(OfflineWindowDays + 30);
+}
 
 [GenerateSerializer, Immutable, Alias("loyalty.BasketLine")]
 public sealed record BasketLine(
@@ -53,7 +63,9 @@ public sealed record CommitCommand(
     [property: Id(1)] string StoreId,
     [property: Id(2)] string TerminalId,
     [property: Id(3)] ImmutableArray<BasketLine> Lines,
-    [property: Id(4)] string? CouponCode);
+    [property: Id(4)] string? CouponCode,
+    [property: Id(5)] long PointsToSpend = 0,
+    [property: Id(6)] DateTimeOffset? OccurredAt = null);
 
 [GenerateSerializer, Immutable, Alias("loyalty.CommitResult")]
 public sealed record CommitResult(
@@ -65,7 +77,15 @@ public sealed record CommitResult(
     [property: Id(5)] int EarnMonth,
     [property: Id(6)] string? CouponCode,
     [property: Id(7)] long AvailableAfter,
-    [property: Id(8)] DateTimeOffset CommittedAt);
+    [property: Id(8)] DateTimeOffset CommittedAt,
+    [property: Id(9)] long PointsSpent = 0,
+    [property: Id(10)] long PointsValue = 0,
+    [property: Id(11)] long PointsPending = 0,
+    [property: Id(12)] DateTimeOffset OccurredAt = default)
+{
+    /// <summary>What the customer pays in money: total after discounts, less the part paid with points.</summary>
+    public long AmountDue => Total - PointsValue;
+}
 
 [GenerateSerializer, Immutable, Alias("loyalty.VoidResult")]
 public sealed record VoidResult(
@@ -74,7 +94,9 @@ public sealed record VoidResult(
     [property: Id(2)] bool CouponRestored,
     [property: Id(3)] bool AlreadyVoided,
     [property: Id(4)] long AvailableAfter,
-    [property: Id(5)] DateTimeOffset VoidedAt);
+    [property: Id(5)] DateTimeOffset VoidedAt,
+    [property: Id(6)] long PointsReturned = 0,
+    [property: Id(7)] long PointsNotRecovered = 0);
 
 [GenerateSerializer, Immutable, Alias("loyalty.BucketView")]
 public sealed record BucketView(
@@ -86,7 +108,8 @@ public sealed record BucketView(
 public sealed record BalanceView(
     [property: Id(0)] long Available,
     [property: Id(1)] long ExpiringThisMonth,
-    [property: Id(2)] ImmutableArray<BucketView> Buckets);
+    [property: Id(2)] ImmutableArray<BucketView> Buckets,
+    [property: Id(3)] long Pending = 0);
 
 [GenerateSerializer, Immutable, Alias("loyalty.MemberView")]
 public sealed record MemberView(
@@ -95,3 +118,31 @@ public sealed record MemberView(
     [property: Id(2)] ImmutableArray<string> Cards,
     [property: Id(3)] BalanceView Balance,
     [property: Id(4)] DateTimeOffset EnrolledAt);
+
+[GenerateSerializer, Immutable, Alias("loyalty.RefundLine")]
+public sealed record RefundLine(
+    [property: Id(0)] int LineIndex,
+    [property: Id(1)] int Quantity);
+
+[GenerateSerializer, Immutable, Alias("loyalty.RefundCommand")]
+public sealed record RefundCommand(
+    [property: Id(0)] string RefundId,
+    [property: Id(1)] string TransactionId,
+    [property: Id(2)] ImmutableArray<RefundLine> Lines);
+
+[GenerateSerializer, Immutable, Alias("loyalty.RefundResult")]
+public sealed record RefundResult(
+    [property: Id(0)] string RefundId,
+    [property: Id(1)] string TransactionId,
+    [property: Id(2)] long RefundedAmount,
+    [property: Id(3)] long PointsClawedBack,
+    [property: Id(4)] long PointsReturned,
+    [property: Id(5)] long PointsNotRecovered,
+    [property: Id(6)] long AvailableAfter,
+    [property: Id(7)] DateTimeOffset RefundedAt);
+
+[GenerateSerializer, Immutable, Alias("loyalty.LedgerPage")]
+public sealed record LedgerPage(
+    [property: Id(0)] ImmutableArray<LedgerEntry> Entries,
+    [property: Id(1)] long NextAfterSeq,
+    [property: Id(2)] long Balance);

@@ -24,6 +24,20 @@ public static class Fingerprints
             text.Append(line.Quantity).Append(',').Append(line.UnitPrice).Append(',').Append(line.OnSale ? '1' : '0').Append(';');
         }
 
+        text.Append(command.PointsToSpend).Append('|').Append(command.OccurredAt?.ToUnixTimeMilliseconds() ?? 0);
+
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 0, 16);
+    }
+
+    public static string Of(RefundCommand command)
+    {
+        var text = new StringBuilder();
+        Field(text, command.TransactionId);
+        foreach (var line in command.Lines)
+        {
+            text.Append(line.LineIndex).Append(',').Append(line.Quantity).Append(';');
+        }
+
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 0, 16);
     }
 

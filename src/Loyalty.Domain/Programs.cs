@@ -33,6 +33,26 @@ public static class Programs
             throw LoyaltyException.Invalid("earn_per_amount", "earn per amount must be positive");
         }
 
+        if (settings.PointValue < 0)
+        {
+            throw LoyaltyException.Invalid("point_value", "point value must not be negative");
+        }
+
+        if (settings.MaxBurnPercent is < 1 or > 100)
+        {
+            throw LoyaltyException.Invalid("max_burn_percent", "max burn percent must be between 1 and 100");
+        }
+
+        if (settings.PendingDays is < 0 or > 365)
+        {
+            throw LoyaltyException.Invalid("pending_days", "pending days must be between 0 and 365");
+        }
+
+        if (settings.OfflineWindowDays is < 1 or > 90)
+        {
+            throw LoyaltyException.Invalid("offline_window_days", "offline window must be between 1 and 90 days");
+        }
+
         if (settings.ExpiryMonths is < 0 or > MaxExpiryMonths)
         {
             throw LoyaltyException.Invalid("expiry_months", $"expiry months must be between 0 (never) and {MaxExpiryMonths}");

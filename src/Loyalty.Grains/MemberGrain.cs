@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Loyalty.Contracts;
 using Loyalty.Domain;
 
@@ -16,49 +15,55 @@ public sealed class MemberState
     [Id(2)]
     public List<string> Cards { get; set; } = [];
 
-    /// <summary>Earned month (yyyymm) → points still held from that month.</summary>
+    /// <summary>Points lots, ledger sequence and the outbox of entries not yet confirmed in the reporting table.</summary>
     [Id(3)]
-    public Dictionary<int, long> Buckets { get; set; } = [];
+    public PointsAccount Account { get; set; } = new();
 
-    /// <summary>Idempotency records: transaction id → the body's fingerprint and the stored result.</summary>
+    /// <summary>Idempotency records: transaction id → body fingerprint, stored result, what reverses it.</summary>
     [Id(4)]
-    public Dictionary<string, TransactionRecord> Transactions { get; set; } = [];
+    public Dictionary<string, SaleRecord> Sales { get; set; } = [];
 
     [Id(5)]
     public DateTimeOffset EnrolledAt { get; set; }
 }
 
-[GenerateSerializer, Alias("loyalty.TransactionRecord")]
-public sealed class TransactionRecord
-{
-    [Id(0)]
-    public required string Fingerprint { get; init; }
-
-    [Id(1)]
-    public required CommitResult Result { get; init; }
-
-    [Id(2)]
-    public VoidResult? Void { get; set; }
-}
-
 /// <summary>
-/// A member. The idempotency record of each commit lives in this grain's own state, so a commit
-/// costs one durable write (plus one per single-use coupon), not two; see docs/idempotent-commit.md.
-/// Not reentrant: commits and voids of one member are applied one at a time.
+/// A member. The idempotency record of each sale and the ledger entries it produced are kept in
+/// this grain's own state and written in the same single durable write as the balance change;
+/// the entries then reach the reporting table in batches (docs/ledger.md, docs/idempotent-commit.md).
+/// Not reentrant: commits, voids and refunds of one member are applied one at a time.
 /// </summary>
 public sealed class MemberGrain(
     [PersistentState("member", ProviderNames.GrainStorage)] IPersistentState<MemberState> state,
-    LoyaltyClock clock)
+    LoyaltyClock clock,
+    LedgerOutbox outbox)
     : Grain, IMemberGrain
 {
+    private long _confirmedSeq;
+    private Task _flush = Task.CompletedTask;
+
     private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
 
     private string MemberId => Keys.Split(this.GetPrimaryKeyString()).Id;
 
+    private PointsAccount Account => state.State.Account;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Entries persisted by an earlier activation that never reached the table (a crash): resume.
+        StartFlush();
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await _flush.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
     public async Task<MemberView> EnrollAsync(EnrollCommand command)
     {
         var s = state.State;
-        var program = await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
+        var program = await Program();
         if (s.Enrolled)
         {
             var sameRequest = (command.Name is null || command.Name == s.Name)
@@ -82,15 +87,14 @@ public sealed class MemberGrain(
         s.Enrolled = true;
         s.Name = command.Name;
         s.EnrolledAt = clock.UtcNow;
-        await state.WriteOrDeactivateAsync(this);
+        await PersistAsync();
         return View(program);
     }
 
     public async Task<MemberView> GetAsync()
     {
         EnsureEnrolled();
-        var program = await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
-        return View(program);
+        return View(await Program());
     }
 
     public async Task<CommitResult> CommitAsync(CommitCommand command)
@@ -98,77 +102,163 @@ public sealed class MemberGrain(
         EnsureEnrolled();
         var s = state.State;
         var fingerprint = Fingerprints.Of(command);
-        if (s.Transactions.TryGetValue(command.TransactionId, out var record))
+        if (s.Sales.TryGetValue(command.TransactionId, out var known))
         {
-            return record.Fingerprint == fingerprint
-                ? record.Result
+            return known.Fingerprint == fingerprint
+                ? known.Result
                 : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
         }
 
-        var program = await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
-        var subtotal = Pricing.Validate(command.Lines);
+        var program = await Program();
+        var now = clock.UtcNow;
+        Pricing.Validate(command.Lines);
+        Domain.Sales.CheckTiming(program, command, now);
+        if (command.PointsToSpend > Ledger.Available(Account, now))
+        {
+            throw new LoyaltyException(ErrorReason.InsufficientPoints, $"only {Ledger.Available(Account, now)} points are available");
+        }
+
         CouponDefinition? coupon = null;
-        if (command.CouponCode is { } code)
+        var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
+        if (coupons is not null)
         {
             // Redeemed durably before the member's write. If that write then fails, the retry of
             // this transaction id finds the coupon held by it and goes on; nothing is redeemed twice.
-            coupon = await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code))
-                .RedeemAsync(command.TransactionId, MemberId, subtotal);
+            coupon = await coupons.RedeemAsync(command.TransactionId, MemberId, Pricing.Validate(command.Lines));
         }
 
-        var priced = Pricing.Price(command.Lines, program, coupon);
-        var now = clock.UtcNow;
-        var month = Months.Of(now);
-        PointBuckets.Add(s.Buckets, month, priced.PointsToEarn);
-        var result = new CommitResult(
-            command.TransactionId,
-            priced.Subtotal,
-            priced.Discount,
-            priced.Total,
-            priced.PointsToEarn,
-            month,
-            command.CouponCode,
-            PointBuckets.Available(s.Buckets, program.ExpiryMonths, now),
-            now);
-        s.Transactions[command.TransactionId] = new TransactionRecord { Fingerprint = fingerprint, Result = result };
-        await state.WriteOrDeactivateAsync(this);
-        return result;
+        SaleRecord sale;
+        try
+        {
+            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now);
+        }
+        catch (LoyaltyException) when (coupons is not null)
+        {
+            // Refused after the coupon was taken (e.g. points over the basket share): give it back.
+            await ReloadAsync();
+            await coupons.RestoreAsync(command.TransactionId);
+            throw;
+        }
+
+        s.Sales[command.TransactionId] = sale;
+        ForgetOldSales(program, now);
+        await PersistAsync();
+        return sale.Result;
     }
 
     public async Task<VoidResult> VoidAsync(string transactionId)
     {
         EnsureEnrolled();
-        var s = state.State;
-        if (!s.Transactions.TryGetValue(transactionId, out var record))
-        {
-            throw new LoyaltyException(ErrorReason.TransactionNotFound, "no committed transaction with this id for this member");
-        }
-
-        if (record.Void is { } done)
+        var sale = Sale(transactionId);
+        if (sale.Void is { } done)
         {
             return done with { AlreadyVoided = true };
         }
 
-        var program = await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
-        var committed = record.Result;
-        if (committed.CouponCode is { } code)
+        var program = await Program();
+        if (sale.Result.CouponCode is { } code)
         {
             // Release first: the void is acknowledged only once the coupon is usable again.
             // RestoreAsync only releases a hold of this very transaction, so repeating it is harmless.
             await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)).RestoreAsync(transactionId);
         }
 
-        var removed = PointBuckets.Remove(s.Buckets, committed.EarnMonth, committed.PointsEarned);
-        var now = clock.UtcNow;
-        record.Void = new VoidResult(
-            transactionId,
-            removed,
-            committed.CouponCode is not null,
-            AlreadyVoided: false,
-            PointBuckets.Available(s.Buckets, program.ExpiryMonths, now),
-            now);
+        var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow);
+        await PersistAsync();
+        return result;
+    }
+
+    public async Task<RefundResult> RefundAsync(RefundCommand command)
+    {
+        EnsureEnrolled();
+        var sale = Sale(command.TransactionId);
+        var fingerprint = Fingerprints.Of(command);
+        if (sale.Refunds.TryGetValue(command.RefundId, out var known))
+        {
+            return known.Fingerprint == fingerprint
+                ? known.Result
+                : throw new LoyaltyException(ErrorReason.RefundIdReused, "this refund id was already used for different lines");
+        }
+
+        var program = await Program();
+        var result = Domain.Sales.Refund(Account, program, sale, command, clock.UtcNow);
+        sale.Refunds[command.RefundId] = new RefundRecord { Fingerprint = fingerprint, Result = result };
+        await PersistAsync();
+        return result;
+    }
+
+    public async Task<LedgerPage> GetLedgerAsync(long afterSeq, int limit)
+    {
+        EnsureEnrolled();
+        var program = await Program();
+
+        // Record any expiry that is due (once), so the listing is complete up to now.
+        var before = Account.NextSeq;
+        Ledger.ExpireDue(Account, program.ExpiryMonths, clock.UtcNow);
+        if (Account.NextSeq != before)
+        {
+            await PersistAsync();
+        }
+
+        StartFlush();
+        await _flush;
+        var entries = await outbox.ListAsync(ProgramId, MemberId, afterSeq, limit);
+        return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal);
+    }
+
+    private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
+
+    private SaleRecord Sale(string transactionId) =>
+        state.State.Sales.TryGetValue(transactionId, out var sale)
+            ? sale
+            : throw new LoyaltyException(ErrorReason.TransactionNotFound, "no committed transaction with this id for this member");
+
+    /// <summary>Idempotency records are kept for the offline window plus a margin (docs/ledger.md).</summary>
+    private void ForgetOldSales(ProgramSettings program, DateTimeOffset now)
+    {
+        var horizon = now - program.IdempotencyRetention;
+        foreach (var (id, sale) in state.State.Sales.Where(s => s.Value.Result.OccurredAt < horizon).ToList())
+        {
+            state.State.Sales.Remove(id);
+        }
+    }
+
+    /// <summary>One durable write of everything; entries confirmed in the table are dropped from the outbox first.</summary>
+    private async Task PersistAsync()
+    {
+        var confirmed = _confirmedSeq;
+        Account.Outbox.RemoveAll(e => e.Seq <= confirmed);
         await state.WriteOrDeactivateAsync(this);
-        return record.Void;
+        StartFlush();
+    }
+
+    private async Task ReloadAsync() => await state.ReadStateAsync();
+
+    /// <summary>Sends the persisted outbox to the reporting table, off the critical path.</summary>
+    private void StartFlush()
+    {
+        var pending = Account.Outbox.Where(e => e.Seq > _confirmedSeq).ToList();
+        if (pending.Count == 0 || !_flush.IsCompleted)
+        {
+            return;
+        }
+
+        var rows = pending.Select(e => new LedgerRow(ProgramId, MemberId, e)).ToList();
+        var last = pending[^1].Seq;
+        _flush = FlushAsync(rows, last);
+    }
+
+    private async Task FlushAsync(IReadOnlyList<LedgerRow> rows, long last)
+    {
+        try
+        {
+            await outbox.AppendAsync(rows);
+            _confirmedSeq = Math.Max(_confirmedSeq, last);
+        }
+        catch (Exception)
+        {
+            // Kept in the outbox (durable in state); the next write or activation tries again.
+        }
     }
 
     private void EnsureEnrolled()
@@ -182,11 +272,6 @@ public sealed class MemberGrain(
     private MemberView View(ProgramSettings program)
     {
         var s = state.State;
-        return new MemberView(
-            MemberId,
-            s.Name,
-            [.. s.Cards],
-            PointBuckets.View(s.Buckets, program.ExpiryMonths, clock.UtcNow),
-            s.EnrolledAt);
+        return new MemberView(MemberId, s.Name, [.. s.Cards], Ledger.View(Account, program.ExpiryMonths, clock.UtcNow), s.EnrolledAt);
     }
 }

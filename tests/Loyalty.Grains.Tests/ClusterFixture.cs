@@ -22,7 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder silo) => silo
             .AddMemoryGrainStorage(ProviderNames.GrainStorage)
-            .ConfigureServices(services => services.AddSingleton(new LoyaltyClock(Clock)));
+            .ConfigureServices(services => services.AddLoyaltyGrains(Clock));
     }
 }
 

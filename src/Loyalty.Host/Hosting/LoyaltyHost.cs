@@ -1,7 +1,10 @@
+using Loyalty.Grains;
 using Loyalty.Host.Services;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Loyalty.Host.Hosting;
 
@@ -38,9 +41,22 @@ public static partial class LoyaltyHost
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, options, connectionString));
 
-        builder.Services.AddSingleton(new Loyalty.Grains.LoyaltyClock(TimeProvider.System));
+        if (connectionString is not null)
+        {
+            builder.Services.AddSingleton<Loyalty.Grains.ILedgerStore, PostgresLedgerStore>();
+        }
+
+        builder.Services.AddLoyaltyGrains();
+        builder.Services.AddSingleton<LoyaltyMetrics>();
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("loyalty", serviceInstanceId: options.SiloName))
+            .WithMetrics(metrics => metrics
+            .AddMeter(LoyaltyMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+            .AddPrometheusExporter());
         builder.Services.AddGrpc(grpc =>
         {
+            // Outermost first: metrics see the status the terminal receives, after the error mapping.
+            grpc.Interceptors.Add<MetricsInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = 1024 * 1024;
             grpc.EnableDetailedErrors = false;
@@ -63,12 +79,18 @@ public static partial class LoyaltyHost
             await SchemaMigrator.ApplyAsync(connectionString, logger);
         }
 
+        if (options.StorageFaults.Enabled)
+        {
+            LogFaultsInjected(logger, options.StorageFaults.FailBeforeWritePercent, options.StorageFaults.FailAfterWritePercent);
+        }
+
         app.MapGrpcService<PosService>();
         app.MapGrpcService<AdminService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        AdminEndpoints.Map(app, options);
         LogListening(logger, options.GrpcPort, options.HealthPort, connectionString is null ? "in-memory" : "PostgreSQL", options.ClusteringMode.ToString());
         return app;
     }
@@ -82,16 +104,29 @@ public static partial class LoyaltyHost
         """)]
     private static partial void LogNotDurable(ILogger logger);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "STORAGE FAULT INJECTION IS ON (test only): {BeforePercent}% of writes fail before and {AfterPercent}% after reaching the database")]
+    private static partial void LogFaultsInjected(ILogger logger, int beforePercent, int afterPercent);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Loyalty engine: gRPC on port {GrpcPort} (HTTP/2), health on port {HealthPort}, storage {Storage}, clustering {Clustering}")]
     private static partial void LogListening(ILogger logger, int grpcPort, int healthPort, string storage, string clustering);
 }
 
-/// <summary>Ready once the host (and with it the silo) has started, and until it begins to stop.</summary>
-public sealed class ReadinessCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+/// <summary>
+/// Ready once the host has started and the silo is an active cluster member, until it begins to stop.
+/// Deliberately not tied to PostgreSQL: during a database outage every silo answers UNAVAILABLE
+/// (retryable) rather than dropping out of the load balancer all at once.
+/// </summary>
+public sealed class ReadinessCheck(IHostApplicationLifetime lifetime, ISiloStatusOracle silo) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(
-            lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
-                ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy("starting or stopping"));
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!lifetime.ApplicationStarted.IsCancellationRequested || lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("starting or stopping"));
+        }
+
+        return Task.FromResult(silo.CurrentStatus == SiloStatus.Active
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy($"silo is {silo.CurrentStatus}"));
+    }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Loyalty.Host.Hosting;
 
@@ -44,6 +45,62 @@ public sealed class LoyaltyOptions
 
     /// <summary>Apply deploy/sql (idempotent) on startup when a PostgreSQL connection string is set.</summary>
     public bool ApplySchema { get; set; } = true;
+
+    /// <summary>
+    /// The IP address other silos use to reach this one (AdoNet clustering). Empty: the
+    /// <see cref="ListenAddress"/> when it is a specific IP, else this host's first non-loopback address.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>The silo's name in the membership table and the dashboard; empty: the machine name plus the silo port.</summary>
+    [MaxLength(150)]
+    public string? SiloName { get; set; }
+
+    /// <summary>
+    /// Orleans Kubernetes hosting: identity from the pod (POD_NAME, POD_NAMESPACE, POD_IP, ORLEANS_SERVICE_ID,
+    /// ORLEANS_CLUSTER_ID), and silos whose pods are gone are declared dead at once. Needs the RBAC in deploy/k8s.
+    /// </summary>
+    public bool KubernetesHosting { get; set; }
+
+    /// <summary>The Orleans Dashboard at /dashboard on the <see cref="HealthPort"/> (never on the terminal port).</summary>
+    public bool Dashboard { get; set; } = true;
+
+    /// <summary>Test-only storage fault injection; all zero (off) in every shipped configuration.</summary>
+    [ValidateObjectMembers]
+    public StorageFaultOptions StorageFaults { get; set; } = new();
+}
+
+/// <summary>
+/// Section <c>Loyalty:StorageFaults</c>: makes a share of grain-state writes fail, for fault-tolerance tests.
+/// A fault "before" fails the write without touching the database; a fault "after" lets the write
+/// land and then reports a failure, so the caller cannot know which happened (a lost acknowledgement).
+/// </summary>
+public sealed class StorageFaultOptions
+{
+    [Range(0, 100)]
+    public int FailBeforeWritePercent { get; set; }
+
+    [Range(0, 100)]
+    public int FailAfterWritePercent { get; set; }
+
+    /// <summary>Comma-separated state names to affect (member, coupon, card, program); empty: all.</summary>
+    public string? StateNames { get; set; }
+
+    public bool Enabled => FailBeforeWritePercent > 0 || FailAfterWritePercent > 0;
+}
+
+/// <summary>Configuration sections bound straight onto Orleans' own option classes.</summary>
+public static class OrleansSections
+{
+    /// <summary>
+    /// <c>Loyalty:Membership</c> → Orleans <c>ClusterMembershipOptions</c> (ProbeTimeout, NumMissedProbesLimit,
+    /// NumVotesForDeathDeclaration, TableRefreshTimeout, IAmAliveTablePublishTimeout, DeathVoteExpirationTimeout, ...).
+    /// Unset keys keep Orleans' defaults; see docs/operations.md for the values the fault tests use.
+    /// </summary>
+    public const string Membership = "Loyalty:Membership";
+
+    /// <summary><c>Loyalty:Messaging</c> → Orleans <c>SiloMessagingOptions</c> (ResponseTimeout: how long a grain call may take).</summary>
+    public const string Messaging = "Loyalty:Messaging";
 }
 
 public static class ConnectionStringNames

@@ -1,8 +1,11 @@
 using System.Data.Common;
 using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using Loyalty.Contracts;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Serialization;
 using Orleans.Storage;
 
@@ -35,15 +38,42 @@ public static class OrleansSetup
             cluster.ClusterId = options.ClusterId;
             cluster.ServiceId = options.ServiceId;
         });
+        if (!string.IsNullOrWhiteSpace(options.SiloName))
+        {
+            silo.Configure<SiloOptions>(o => o.SiloName = options.SiloName);
+        }
+
+        // Failure detection and grain-call timeouts: Orleans' own option classes, bound from configuration.
+        silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration(OrleansSections.Membership);
+        silo.Services.AddOptions<SiloMessagingOptions>().BindConfiguration(OrleansSections.Messaging);
 
         if (connectionString is null)
         {
             silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
             silo.AddMemoryGrainStorage(ProviderNames.GrainStorage);
             silo.UseInMemoryReminderService();
-            return;
+        }
+        else
+        {
+            ConfigurePostgres(silo, options, connectionString);
         }
 
+        InstrumentedGrainStorage.Decorate(silo.Services, ProviderNames.GrainStorage);
+
+        if (options.Dashboard)
+        {
+            silo.AddDashboard();
+        }
+
+        if (options.KubernetesHosting)
+        {
+            // After our own ClusterOptions/endpoint settings, so the pod's identity wins.
+            silo.UseKubernetesHosting();
+        }
+    }
+
+    private static void ConfigurePostgres(ISiloBuilder silo, LoyaltyOptions options, string connectionString)
+    {
         DbProviderFactories.RegisterFactory(ProviderNames.PostgresInvariant, NpgsqlFactory.Instance);
         var dataSource = CreateDataSource(connectionString);
         silo.Services.AddSingleton(dataSource);
@@ -55,7 +85,15 @@ public static class OrleansSetup
                 o.Invariant = ProviderNames.PostgresInvariant;
                 o.DataSource = dataSource;
             });
-            silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            silo.Configure<EndpointOptions>(endpoints =>
+            {
+                endpoints.AdvertisedIPAddress = AdvertisedIp(options);
+                endpoints.SiloPort = options.SiloPort;
+                endpoints.GatewayPort = options.GatewayPort;
+                var listen = ListenIp(options);
+                endpoints.SiloListeningEndpoint = new IPEndPoint(listen, options.SiloPort);
+                endpoints.GatewayListeningEndpoint = new IPEndPoint(listen, options.GatewayPort);
+            });
         }
         else
         {
@@ -78,6 +116,33 @@ public static class OrleansSetup
             o.Invariant = ProviderNames.PostgresInvariant;
             o.DataSource = dataSource;
         });
+    }
+
+    /// <summary>
+    /// The address other silos dial: <see cref="LoyaltyOptions.AdvertisedAddress"/> (an IP or a host name),
+    /// else the listen address when it is a specific IP, else this host's first non-loopback IPv4 address.
+    /// </summary>
+    internal static IPAddress AdvertisedIp(LoyaltyOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.AdvertisedAddress))
+        {
+            return IPAddress.TryParse(options.AdvertisedAddress, out var ip)
+                ? ip
+                : Dns.GetHostAddresses(options.AdvertisedAddress).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+        }
+
+        var listen = ListenIp(options);
+        if (!listen.Equals(IPAddress.Any))
+        {
+            return listen;
+        }
+
+        return NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            ?? IPAddress.Loopback;
     }
 
     internal static IPAddress ListenIp(LoyaltyOptions options) =>

@@ -79,6 +79,27 @@ internal sealed class AdminService(IGrainFactory grains) : Api.V1.AdminService.A
         return response;
     }
 
+    public override async Task<ListLedgerResponse> ListLedger(ListLedgerRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.Id(request.MemberId, "member_id");
+        if (request.PageSize is < 0 or > 1000)
+        {
+            throw LoyaltyException.Invalid("page_size", "page size must be between 1 and 1000");
+        }
+
+        if (request.AfterSeq < 0)
+        {
+            throw LoyaltyException.Invalid("after_seq", "after_seq must not be negative");
+        }
+
+        var page = await grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId))
+            .GetLedgerAsync(request.AfterSeq, request.PageSize == 0 ? 100 : request.PageSize);
+        var response = new ListLedgerResponse { NextAfterSeq = page.NextAfterSeq, Balance = page.Balance };
+        response.Entries.AddRange(page.Entries.Select(Mapping.ToProto));
+        return response;
+    }
+
     public override async Task<Coupon> GetCoupon(GetCouponRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");

@@ -47,7 +47,7 @@ internal static class Mapping
 
     public static Balance ToProto(BalanceView view)
     {
-        var balance = new Balance { Available = view.Available, ExpiringThisMonth = view.ExpiringThisMonth };
+        var balance = new Balance { Available = view.Available, ExpiringThisMonth = view.ExpiringThisMonth, Pending = view.Pending };
         balance.Buckets.AddRange(view.Buckets.Select(b => new PointsBucket
         {
             Month = Months.Format(b.Month),
@@ -81,6 +81,10 @@ internal static class Mapping
         CouponCode = result.CouponCode ?? string.Empty,
         AvailableAfter = result.AvailableAfter,
         CommittedAt = Time(result.CommittedAt),
+        PointsSpent = result.PointsSpent,
+        PointsValue = result.PointsValue,
+        PointsPending = result.PointsPending,
+        AmountDue = result.AmountDue,
     };
 
     public static VoidSaleResponse ToProto(VoidResult result) => new()
@@ -91,6 +95,30 @@ internal static class Mapping
         AlreadyVoided = result.AlreadyVoided,
         AvailableAfter = result.AvailableAfter,
         VoidedAt = Time(result.VoidedAt),
+        PointsReturned = result.PointsReturned,
+        PointsNotRecovered = result.PointsNotRecovered,
+    };
+
+    public static RefundResponse ToProto(RefundResult result) => new()
+    {
+        RefundId = result.RefundId,
+        TransactionId = result.TransactionId,
+        RefundedAmount = result.RefundedAmount,
+        PointsClawedBack = result.PointsClawedBack,
+        PointsReturned = result.PointsReturned,
+        PointsNotRecovered = result.PointsNotRecovered,
+        AvailableAfter = result.AvailableAfter,
+        RefundedAt = Time(result.RefundedAt),
+    };
+
+    public static LedgerEntryView ToProto(LedgerEntry entry) => new()
+    {
+        Seq = entry.Seq,
+        Type = PostgresLedgerStore.TypeName(entry.Type),
+        Points = entry.Points,
+        BucketMonth = Months.Format(entry.BucketMonth),
+        TransactionId = entry.TransactionId ?? string.Empty,
+        At = Time(entry.At),
     };
 
     public static ProgramSettings ToContract(LoyaltyProgram program) => new(
@@ -99,7 +127,11 @@ internal static class Mapping
         program.Currency,
         program.EarnPoints,
         program.EarnPerAmount,
-        program.ExpiryMonths);
+        program.ExpiryMonths,
+        program.PointValue,
+        program.MaxBurnPercent == 0 ? 100 : program.MaxBurnPercent,
+        program.PendingDays,
+        program.OfflineWindowDays == 0 ? ProgramSettings.DefaultOfflineWindowDays : program.OfflineWindowDays);
 
     public static LoyaltyProgram ToProto(ProgramSettings settings) => new()
     {
@@ -109,6 +141,10 @@ internal static class Mapping
         EarnPoints = settings.EarnPoints,
         EarnPerAmount = settings.EarnPerAmount,
         ExpiryMonths = settings.ExpiryMonths,
+        PointValue = settings.PointValue,
+        MaxBurnPercent = settings.MaxBurnPercent,
+        PendingDays = settings.PendingDays,
+        OfflineWindowDays = settings.OfflineWindowDays,
     };
 
     public static CouponDefinition ToContract(CouponTerms? terms)

@@ -127,7 +127,9 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Mapping.OptionalId(request.StoreId, "store_id") ?? string.Empty,
             Mapping.OptionalId(request.TerminalId, "terminal_id") ?? string.Empty,
             Mapping.Lines(request.Lines),
-            Mapping.CouponCode(request.CouponCode));
+            Mapping.CouponCode(request.CouponCode),
+            request.PointsToSpend >= 0 ? request.PointsToSpend : throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative"),
+            request.OccurredAt?.ToDateTimeOffset());
         if (request.Currency.Length != 0)
         {
             Mapping.EnsureCurrency(request.Currency, await grains.GetGrain<IProgramGrain>(programId).GetAsync());
@@ -142,6 +144,17 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
         var transactionId = Mapping.Id(request.TransactionId, "transaction_id");
         var memberId = Mapping.Id(request.MemberId, "member_id");
         return Mapping.ToProto(await Member(programId, memberId).VoidAsync(transactionId));
+    }
+
+    public override async Task<RefundResponse> Refund(RefundRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var command = new RefundCommand(
+            Mapping.Id(request.RefundId, "refund_id"),
+            Mapping.Id(request.TransactionId, "transaction_id"),
+            [.. request.Lines.Select(l => new RefundLine(l.LineIndex, l.Quantity))]);
+        return Mapping.ToProto(await Member(programId, memberId).RefundAsync(command));
     }
 
     private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));

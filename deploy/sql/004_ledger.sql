@@ -1,0 +1,19 @@
+-- Loyalty.Orleans: the points ledger for reporting and audit. Idempotent.
+-- Every points movement of every member, appended in batches from the members' outboxes
+-- (docs/ledger.md). (program_id, member_id, seq) is the entry's identity: an entry re-sent after
+-- a crash is ignored, so each entry is stored exactly once.
+CREATE TABLE IF NOT EXISTS ledger_entries
+(
+    program_id     text        NOT NULL,
+    member_id      text        NOT NULL,
+    seq            bigint      NOT NULL,
+    entry_type     text        NOT NULL,
+    points         bigint      NOT NULL,
+    bucket_month   integer     NOT NULL,
+    transaction_id text        NULL,
+    occurred_at    timestamptz NOT NULL,
+    recorded_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT ledger_entries_pk PRIMARY KEY (program_id, member_id, seq)
+);
+
+CREATE INDEX IF NOT EXISTS ledger_entries_program_time ON ledger_entries (program_id, occurred_at);

@@ -1,0 +1,286 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Grpc.Core;
+using Loyalty.LoadTests.Metrics;
+using Loyalty.LoadTests.Reporting;
+using Loyalty.LoadTests.Scenarios;
+
+namespace Loyalty.LoadTests;
+
+/// <summary>The command-line verbs: run one scenario, compare engine and baseline, the bench suite.</summary>
+internal static class Commands
+{
+    public static async Task<int> RunAsync(string scenario, List<string> args)
+    {
+        var options = RunOptions.Parse(args, Defaults(scenario));
+        options.Scenario = scenario;
+        using var cancel = CancelOnCtrlC();
+        try
+        {
+            using var workload = await SeedAsync(options, cancel.Token);
+            var report = await Runner.RunAsync(workload, options, CommandLine(), Log, cancel.Token);
+            var dir = await ReportWriter.WriteAsync(report, Runner.RunDirectory(options));
+            return Runner.Verdict(report, dir);
+        }
+        catch (RpcException unreachable) when (unreachable.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            Console.Error.WriteLine($"error: the {options.Target} at {options.ResolvedAddress} did not answer ({unreachable.Status.Detail})");
+            return 4;
+        }
+    }
+
+    public static async Task<int> CompareAsync(string scenario, List<string> args)
+    {
+        var engineAddress = Take(args, "--engine-address") ?? RunOptions.EngineAddress;
+        var baselineAddress = Take(args, "--baseline-address") ?? RunOptions.BaselineAddress;
+        var options = RunOptions.Parse(args, Defaults(scenario));
+        options.Scenario = scenario;
+        var dir = Path.Combine(options.Out, $"{DateTime.Now:yyyyMMdd-HHmmss}-compare-{scenario}");
+        using var cancel = CancelOnCtrlC();
+        var reports = new List<RunReport>();
+        foreach (var (target, address) in new[] { ("engine", engineAddress), ("baseline", baselineAddress) })
+        {
+            var run = options.Clone(o =>
+            {
+                o.Target = target;
+                o.Address = address;
+            });
+            using var workload = await SeedAsync(run, cancel.Token);
+            var report = await Runner.RunAsync(workload, run, CommandLine(), Log, cancel.Token);
+            await ReportWriter.WriteAsync(report, Path.Combine(dir, target));
+            reports.Add(report);
+        }
+
+        var comparison = new Comparison(scenario, reports[0].Description, reports[0], reports[1]);
+        await WriteComparisonAsync([comparison], dir, "compare", $"{scenario}: engine vs baseline", CommandLine(), []);
+        Console.WriteLine();
+        Console.WriteLine(ComparisonTable([comparison]));
+        Console.WriteLine($"report: {dir}/compare.md");
+        return Worst(reports.Select(r => Runner.Verdict(r, Path.Combine(dir, r.Target))));
+    }
+
+    /// <summary>
+    /// The standard suite, sized for a 2-core machine: for engine and baseline in turn, checkout
+    /// (closed model for capacity, then open model at one common rate for latency at equal load),
+    /// accrual (the same two), reads (closed) and a flash sale. deploy/bench.sh starts the processes.
+    /// </summary>
+    public static async Task<int> BenchAsync(List<string> args)
+    {
+        var engineAddress = Take(args, "--engine-address") ?? RunOptions.EngineAddress;
+        var baselineAddress = Take(args, "--baseline-address") ?? RunOptions.BaselineAddress;
+        var seconds = RunOptions.Seconds(Take(args, "--seconds") ?? "20");
+        var enginePid = Take(args, "--engine-pid") is { } ep ? int.Parse(ep, CultureInfo.InvariantCulture) : (int?)null;
+        var options = RunOptions.Parse(args, new RunOptions { Terminals = 64, RampUp = TimeSpan.FromSeconds(3), Members = 10_000, Budget = 3_000, Live = false });
+        options.Duration = seconds + options.RampUp;
+        var dir = Path.Combine(options.Out, $"bench-{DateTime.Now:yyyyMMdd-HHmmss}");
+        using var cancel = CancelOnCtrlC();
+        var token = cancel.Token;
+        var notes = new List<string>();
+        var all = new List<RunReport>();
+        var targets = new[] { ("engine", engineAddress), ("baseline", baselineAddress) };
+        var workloads = new Dictionary<string, Workload>();
+        try
+        {
+            foreach (var (target, address) in targets)
+            {
+                var rssBefore = target == "engine" && enginePid is { } pid ? ProcessWatch.RssMb(pid) : null;
+                workloads[target] = await SeedAsync(options.Clone(o => { o.Target = target; o.Address = address; }), token);
+                var rssAfter = target == "engine" && enginePid is { } pid2 ? ProcessWatch.RssMb(pid2) : null;
+                notes.Add($"{target}: seeded {options.Members:N0} members with cards in {workloads[target].SeedTime.TotalSeconds:0.0} s ({options.Members / workloads[target].SeedTime.TotalSeconds:N0} enrollments/s)");
+                if (rssBefore is { } before && rssAfter is { } after)
+                {
+                    notes.Add($"engine resident memory {before:0} MB → {after:0} MB while activating {options.Members:N0} members (+ their card grains): ≈ {(after - before) * 1024 / options.Members:0.0} KB per member, GC not forced (rough upper bound)");
+                }
+            }
+
+            var comparisons = new List<Comparison>();
+
+            async Task<Comparison> Both(string label, Func<RunOptions, RunOptions> shape)
+            {
+                var pair = new List<RunReport>();
+                foreach (var (target, address) in targets)
+                {
+                    var run = shape(options.Clone(o => { o.Target = target; o.Address = address; }));
+                    Console.WriteLine();
+                    var report = await Runner.RunAsync(workloads[target], run, CommandLine(), Log, token);
+                    var runDir = Path.Combine(dir, $"{Slug(label)}-{target}");
+                    await ReportWriter.WriteAsync(report, runDir);
+                    Runner.Verdict(report, runDir);
+                    pair.Add(report);
+                    all.Add(report);
+                }
+
+                var comparison = new Comparison(label, pair[0].Description, pair[0], pair[1]);
+                comparisons.Add(comparison);
+                return comparison;
+            }
+
+            var checkout = await Both("checkout, closed", o => o.Clone(c => { c.Scenario = "checkout"; c.Model = LoadModel.Closed; }));
+            var checkoutRate = Math.Max(50, Math.Round(0.5 * Math.Min(checkout.Engine.HeadlineOperation?.PerSecond ?? 0, checkout.Baseline.HeadlineOperation?.PerSecond ?? 0) / 50) * 50);
+            await Both("checkout, open", o => o.Clone(c => { c.Scenario = "checkout"; c.Model = LoadModel.Open; c.Rate = checkoutRate; }));
+            var accrual = await Both("accrual, closed", o => o.Clone(c => { c.Scenario = "accrual"; c.Model = LoadModel.Closed; }));
+            var accrualRate = Math.Max(50, Math.Min(2_500, Math.Round(0.5 * Math.Min(accrual.Engine.HeadlineOperation?.PerSecond ?? 0, accrual.Baseline.HeadlineOperation?.PerSecond ?? 0) / 50) * 50));
+            await Both("accrual, open", o => o.Clone(c => { c.Scenario = "accrual"; c.Model = LoadModel.Open; c.Rate = accrualRate; }));
+            await Both("reads, closed", o => o.Clone(c => { c.Scenario = "reads"; c.Model = LoadModel.Closed; }));
+            await Both("flash-sale", o => o.Clone(c =>
+            {
+                c.Scenario = "flash-sale";
+                c.Model = LoadModel.Closed;
+                c.Terminals = Math.Max(c.Terminals, 1_000);
+                c.Duration = TimeSpan.FromSeconds(Math.Max(60, c.Duration.TotalSeconds));
+            }));
+            notes.Add($"open-model rates are half the lower of the two closed-model throughputs (checkout {checkoutRate:N0}/s, accrual {accrualRate:N0}/s, accrual capped at 2,500/s): both targets get the same offered load");
+            await WriteComparisonAsync(comparisons, dir, "summary", "Benchmark: engine vs plain-SQL baseline", CommandLine(), notes);
+            Console.WriteLine();
+            Console.WriteLine(ComparisonTable(comparisons));
+            Console.WriteLine($"summary: {dir}/summary.md");
+            return Worst(all.Select(r => r.ChecksPassed ? (r.ThresholdsPassed ? 0 : 3) : 1));
+        }
+        finally
+        {
+            foreach (var workload in workloads.Values)
+            {
+                workload.Dispose();
+            }
+        }
+    }
+
+    internal sealed record Comparison(string Label, string Load, RunReport Engine, RunReport Baseline)
+    {
+        public double Ratio => (Baseline.HeadlineOperation?.PerSecond ?? 0) > 0 ? (Engine.HeadlineOperation?.PerSecond ?? 0) / Baseline.HeadlineOperation!.PerSecond : double.NaN;
+    }
+
+    public static string ComparisonTable(IReadOnlyList<Comparison> comparisons)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("| scenario | load | unit | engine /s | engine p50 / p99 / p99.9 ms | baseline /s | baseline p50 / p99 / p99.9 ms | engine ÷ baseline | checks |");
+        md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---|");
+        foreach (var c in comparisons)
+        {
+            var e = c.Engine.HeadlineOperation;
+            var b = c.Baseline.HeadlineOperation;
+            var checks = (c.Engine.ChecksPassed ? "engine ✅" : "engine ❌") + " " + (c.Baseline.ChecksPassed ? "baseline ✅" : "baseline ❌");
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {c.Label} | {c.Load} | {c.Engine.HeadlineUnit} | {ReportWriter.N(e?.PerSecond ?? 0)} | {Lat(e)} | {ReportWriter.N(b?.PerSecond ?? 0)} | {Lat(b)} | {(double.IsNaN(c.Ratio) ? "–" : ReportWriter.F(c.Ratio, "0.00") + "×")} | {checks} |");
+        }
+
+        return md.ToString();
+
+        static string Lat(OperationSummary? o) => o is null ? "–" : $"{ReportWriter.F(o.P50Ms, "0.0")} / {ReportWriter.F(o.P99Ms, "0.0")} / {ReportWriter.F(o.P999Ms, "0.0")}";
+    }
+
+    private static async Task WriteComparisonAsync(IReadOnlyList<Comparison> comparisons, string dir, string name, string title, string command, IReadOnlyList<string> notes)
+    {
+        Directory.CreateDirectory(dir);
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"# {title}");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"- machine: {RunReport.DescribeMachine()}; engine, baseline, PostgreSQL and generator on the same box");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- command: `{command}`");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- finished {DateTimeOffset.UtcNow:u}");
+        foreach (var note in notes)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
+        }
+
+        md.AppendLine();
+        md.Append(ComparisonTable(comparisons));
+        md.AppendLine();
+        md.AppendLine("Closed model: N terminals back to back (capacity, latency under saturation). Open model: fixed arrival rate, latency from the intended start (no coordinated omission). Each run's own report has every operation, errors by reason, the correctness checks, CPU and memory of each process:");
+        md.AppendLine();
+        foreach (var c in comparisons)
+        {
+            var slug = Slug(c.Label);
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {c.Label}: [engine]({slug}-engine/report.md), [baseline]({slug}-baseline/report.md)");
+        }
+
+        var cpu = comparisons.SelectMany(c => new[] { c.Engine, c.Baseline }).Where(r => r.Processes.Count > 0).ToList();
+        if (cpu.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("## Where the CPU went (mean %, 100% = one core; the machine has " + Environment.ProcessorCount + ")");
+            md.AppendLine();
+            var names = cpu.SelectMany(r => r.Processes.Select(p => p.Name)).Distinct().ToList();
+            md.AppendLine("| run | " + string.Join(" | ", names) + " |");
+            md.AppendLine("|---|" + string.Concat(names.Select(_ => "---:|")));
+            foreach (var r in cpu)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} ({r.Model}) → {r.Target} | " + string.Join(" | ", names.Select(n => r.Processes.FirstOrDefault(p => p.Name == n) is { } p ? ReportWriter.F(p.MeanCpuPercent, "0") : "–")) + " |");
+            }
+        }
+
+        var markdown = md.ToString();
+        await File.WriteAllTextAsync(Path.Combine(dir, name + ".md"), markdown);
+        var html = new StringBuilder("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Svg.Esc(title) + "</title>" + ReportWriter.Style + "</head><body>");
+        html.Append(ReportWriter.MarkdownToHtml(markdown));
+        html.Append(Svg.Bars("Throughput (headline unit per second)", comparisons.SelectMany(c => new[]
+        {
+            ($"{c.Label} — engine", c.Engine.HeadlineOperation?.PerSecond ?? 0),
+            ($"{c.Label} — baseline", c.Baseline.HeadlineOperation?.PerSecond ?? 0),
+        }).ToList(), "/s"));
+        html.Append(Svg.Bars("p99 latency of the headline operation", comparisons.SelectMany(c => new[]
+        {
+            ($"{c.Label} — engine", c.Engine.HeadlineOperation?.P99Ms ?? 0),
+            ($"{c.Label} — baseline", c.Baseline.HeadlineOperation?.P99Ms ?? 0),
+        }).ToList(), "ms"));
+        html.Append("</body></html>");
+        await File.WriteAllTextAsync(Path.Combine(dir, name + ".html"), html.ToString());
+        var json = comparisons.Select(c => new
+        {
+            c.Label,
+            c.Load,
+            Unit = c.Engine.HeadlineUnit,
+            Engine = c.Engine.HeadlineOperation,
+            Baseline = c.Baseline.HeadlineOperation,
+            Ratio = double.IsNaN(c.Ratio) ? (double?)null : Math.Round(c.Ratio, 3),
+            EngineChecksPassed = c.Engine.ChecksPassed,
+            BaselineChecksPassed = c.Baseline.ChecksPassed,
+        });
+        await File.WriteAllTextAsync(Path.Combine(dir, name + ".json"), JsonSerializer.Serialize(new { Title = title, Machine = RunReport.DescribeMachine(), Command = command, Notes = notes, Comparisons = json }, ReportWriter.Json));
+    }
+
+    private static RunOptions Defaults(string scenario) => scenario == "soak"
+        ? new RunOptions { Model = LoadModel.Open, Rate = 200, Duration = TimeSpan.FromMinutes(10) }
+        : new RunOptions();
+
+    private static async Task<Workload> SeedAsync(RunOptions options, CancellationToken cancellationToken)
+    {
+        Log($"seeding {options.Target} at {options.ResolvedAddress}: {options.Members:N0} members (seed {options.Seed}) …");
+        var workload = await Workload.SeedAsync(options, Log, cancellationToken);
+        Log($"  program {workload.ProgramId}: {options.Members:N0} members in {workload.SeedTime.TotalSeconds:0.0} s");
+        return workload;
+    }
+
+    private static string? Take(List<string> args, string name)
+    {
+        var index = args.IndexOf(name);
+        if (index < 0 || index + 1 >= args.Count)
+        {
+            return null;
+        }
+
+        var value = args[index + 1];
+        args.RemoveRange(index, 2);
+        return value;
+    }
+
+    private static int Worst(IEnumerable<int> codes) => codes.Contains(1) ? 1 : codes.Contains(3) ? 3 : 0;
+
+    private static string Slug(string label) => new string(label.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c == ' ' || c == '-').Select(c => c == ' ' ? '-' : c).ToArray()).Replace("--", "-", StringComparison.Ordinal);
+
+    private static string CommandLine() => "dotnet run --project loadtests/Loyalty.LoadTests -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+
+    private static CancellationTokenSource CancelOnCtrlC()
+    {
+        var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        return cancel;
+    }
+
+    private static void Log(string line) => Console.WriteLine(line);
+}

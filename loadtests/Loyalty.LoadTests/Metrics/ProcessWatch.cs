@@ -1,0 +1,168 @@
+using System.Globalization;
+
+namespace Loyalty.LoadTests.Metrics;
+
+/// <summary>A process to watch during a run: its pid, and whether its child processes count too (PostgreSQL backends).</summary>
+internal sealed record WatchedProcess(string Name, int Pid, bool WithChildren)
+{
+    /// <summary>Parses <c>name=pid</c>, or <c>name=pid+</c> to include the process's children.</summary>
+    public static WatchedProcess Parse(string text)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new ArgumentException($"--watch expects name=pid or name=pid+, got '{text}'");
+        }
+
+        var pidText = text[(eq + 1)..];
+        var children = pidText.EndsWith('+');
+        return new WatchedProcess(text[..eq], int.Parse(children ? pidText[..^1] : pidText, CultureInfo.InvariantCulture), children);
+    }
+}
+
+/// <summary>One reading of a watched process: resident memory and CPU use over the last interval (100% = one core).</summary>
+internal sealed record ProcessSample(double Second, double RssMb, double CpuPercent);
+
+internal sealed record ProcessTimeline(string Name, int Pid, List<ProcessSample> Samples)
+{
+    public double MaxRssMb => Samples.Count == 0 ? 0 : Samples.Max(s => s.RssMb);
+
+    public double FirstRssMb => Samples.Count == 0 ? 0 : Samples[0].RssMb;
+
+    public double LastRssMb => Samples.Count == 0 ? 0 : Samples[^1].RssMb;
+
+    /// <summary>Mean CPU over the samples (100% = one core busy).</summary>
+    public double MeanCpuPercent => Samples.Count <= 1 ? 0 : Samples.Skip(1).Average(s => s.CpuPercent);
+}
+
+/// <summary>
+/// Reads /proc once a second: RSS and CPU time of the engine, the baseline, PostgreSQL (with its
+/// backends) and the generator itself, so a report shows where the machine's two cores went.
+/// Linux only; elsewhere it records nothing.
+/// </summary>
+internal sealed class ProcessWatch
+{
+    private const double ClockTicksPerSecond = 100.0; // USER_HZ on Linux
+    private readonly List<(WatchedProcess Process, ProcessTimeline Timeline)> _watched;
+    private readonly Dictionary<int, double> _lastCpuSeconds = [];
+    private double _lastSecond;
+
+    public ProcessWatch(IEnumerable<WatchedProcess> processes)
+    {
+        _watched = processes.Select(p => (p, new ProcessTimeline(p.Name, p.Pid, []))).ToList();
+    }
+
+    public IReadOnlyList<ProcessTimeline> Timelines => _watched.Select(w => w.Timeline).ToList();
+
+    public static bool Supported => Directory.Exists("/proc/self");
+
+    public void Sample(double second)
+    {
+        if (!Supported || _watched.Count == 0)
+        {
+            return;
+        }
+
+        var interval = second - _lastSecond;
+        _lastSecond = second;
+        Dictionary<int, List<int>>? children = null;
+        foreach (var (process, timeline) in _watched)
+        {
+            var pids = new List<int> { process.Pid };
+            if (process.WithChildren)
+            {
+                children ??= ChildrenByParent();
+                Collect(process.Pid, children, pids);
+            }
+
+            double rssKb = 0, cpu = 0;
+            var alive = false;
+            foreach (var pid in pids)
+            {
+                if (Read(pid) is { } reading)
+                {
+                    alive = true;
+                    rssKb += reading.RssKb;
+                    cpu += reading.CpuSeconds;
+                }
+            }
+
+            if (!alive)
+            {
+                continue;
+            }
+
+            var cpuPercent = _lastCpuSeconds.TryGetValue(process.Pid, out var previous) && interval > 0
+                ? Math.Max(0, (cpu - previous) / interval * 100)
+                : 0;
+            _lastCpuSeconds[process.Pid] = cpu;
+            timeline.Samples.Add(new ProcessSample(Math.Round(second, 2), Math.Round(rssKb / 1024, 1), Math.Round(cpuPercent, 1)));
+        }
+    }
+
+    /// <summary>Resident memory of one process in MB, or null when it cannot be read.</summary>
+    public static double? RssMb(int pid) => Read(pid) is { } r ? r.RssKb / 1024 : null;
+
+    private static (double RssKb, double CpuSeconds)? Read(int pid)
+    {
+        try
+        {
+            var status = File.ReadAllLines($"/proc/{pid}/status");
+            var rssLine = status.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var rss = rssLine is null ? 0 : double.Parse(rssLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // After "pid (comm) ": state=0, ..., utime=11, stime=12 (fields 14 and 15 of proc(5)).
+            var ticks = double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
+            return (rss, ticks / ClockTicksPerSecond);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    private static Dictionary<int, List<int>> ChildrenByParent()
+    {
+        var map = new Dictionary<int, List<int>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var parent = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                if (!map.TryGetValue(parent, out var list))
+                {
+                    map[parent] = list = [];
+                }
+
+                list.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                // the process ended while we looked
+            }
+        }
+
+        return map;
+    }
+
+    private static void Collect(int pid, Dictionary<int, List<int>> children, List<int> into)
+    {
+        if (!children.TryGetValue(pid, out var list))
+        {
+            return;
+        }
+
+        foreach (var child in list)
+        {
+            into.Add(child);
+            Collect(child, children, into);
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using System.Globalization;
+using Loyalty.LoadTests.Metrics;
+
+namespace Loyalty.LoadTests;
+
+internal enum LoadModel
+{
+    /// <summary>Fixed arrival rate (with ramp-up); latency from the intended start.</summary>
+    Open,
+
+    /// <summary>N virtual terminals, each starting its next sale when the last one finished.</summary>
+    Closed,
+}
+
+/// <summary>Everything a run is told on the command line. Defaults are sized for a 2-core machine.</summary>
+internal sealed class RunOptions
+{
+    public const string EngineAddress = "http://127.0.0.1:5080";
+    public const string BaselineAddress = "http://127.0.0.1:6090";
+
+    public string Scenario { get; set; } = "checkout";
+
+    public string Target { get; set; } = "engine";
+
+    public string? Address { get; set; }
+
+    public string ResolvedAddress => Address ?? (Target == "baseline" ? BaselineAddress : EngineAddress);
+
+    public LoadModel Model { get; set; } = LoadModel.Closed;
+
+    /// <summary>Arrivals per second (open model).</summary>
+    public double Rate { get; set; } = 500;
+
+    /// <summary>Virtual terminals (closed model, and the flash sale's racing terminals).</summary>
+    public int Terminals { get; set; } = 32;
+
+    public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Open: linear ramp from 0 to the rate. Closed: warm-up left out of the summary.</summary>
+    public TimeSpan RampUp { get; set; } = TimeSpan.FromSeconds(5);
+
+    public int Stores { get; set; } = 50;
+
+    public int TerminalsPerStore { get; set; } = 8;
+
+    public int Members { get; set; } = 10_000;
+
+    /// <summary>Zipf exponent of member popularity (0 = uniform).</summary>
+    public double Zipf { get; set; } = 0.7;
+
+    public long Seed { get; set; } = 42;
+
+    /// <summary>Program id; by default a fresh one per run ("lt-" + seed + a run tag), so runs never share keys.</summary>
+    public string? Program { get; set; }
+
+    public double CouponShare { get; set; } = 0.10;
+
+    public double VoidShare { get; set; } = 0.02;
+
+    /// <summary>Share of commits first sent with a tiny deadline (a simulated timeout), then retried with the same transaction id.</summary>
+    public double RetryShare { get; set; } = 0.05;
+
+    /// <summary>Share of checkouts that try a coupon already redeemed by an earlier sale (must be refused).</summary>
+    public double ReuseShare { get; set; } = 0.01;
+
+    /// <summary>Flash sale: single-use coupons standing in for the campaign's budget.</summary>
+    public int Budget { get; set; } = 2_000;
+
+    /// <summary>Flash sale: demand (attempts) as a multiple of the budget; attempts for one code are sent together.</summary>
+    public double Contention { get; set; } = 3;
+
+    public double? MaxP99Ms { get; set; }
+
+    public double? MinRps { get; set; }
+
+    public string Out { get; set; } = "reports";
+
+    public List<WatchedProcess> Watch { get; } = [];
+
+    /// <summary>Live progress in the terminal (Spectre.Console) when it is interactive.</summary>
+    public bool Live { get; set; } = true;
+
+    public int MaxInFlight { get; set; } = 20_000;
+
+    public bool Verify { get; set; } = true;
+
+    public RunOptions Clone(Action<RunOptions>? change = null)
+    {
+        var copy = (RunOptions)MemberwiseClone(); // shares the watch list, which is what a series of runs wants
+        change?.Invoke(copy);
+        return copy;
+    }
+
+    public string Describe() => Model == LoadModel.Open
+        ? $"open model, {Rate:0.#}/s after a {RampUp.TotalSeconds:0.#} s ramp, {Duration.TotalSeconds:0.#} s"
+        : $"closed model, {Terminals} terminals, {Duration.TotalSeconds:0.#} s ({RampUp.TotalSeconds:0.#} s warm-up)";
+
+    /// <summary>Parses <c>--name value</c> pairs; unknown options are an error (exit code 2).</summary>
+    public static RunOptions Parse(IReadOnlyList<string> args, RunOptions? defaults = null)
+    {
+        var o = defaults ?? new RunOptions();
+        var modelGiven = false;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            switch (name)
+            {
+                case "--target": o.Target = Value() is "engine" or "baseline" ? args[i] : throw new ArgumentException("--target is engine or baseline"); break;
+                case "--address": o.Address = Value(); break;
+                case "--model":
+                    o.Model = Value() switch
+                    {
+                        "open" => LoadModel.Open,
+                        "closed" => LoadModel.Closed,
+                        _ => throw new ArgumentException("--model is open or closed"),
+                    };
+                    modelGiven = true;
+                    break;
+                case "--rate":
+                    o.Rate = Double(Value());
+                    if (!modelGiven)
+                    {
+                        o.Model = LoadModel.Open;
+                    }
+
+                    break;
+                case "--terminals": o.Terminals = Int(Value()); break;
+                case "--duration": o.Duration = Seconds(Value()); break;
+                case "--ramp-up" or "--warm-up": o.RampUp = Seconds(Value()); break;
+                case "--stores": o.Stores = Int(Value()); break;
+                case "--terminals-per-store": o.TerminalsPerStore = Int(Value()); break;
+                case "--members": o.Members = Int(Value()); break;
+                case "--zipf": o.Zipf = Double(Value()); break;
+                case "--seed": o.Seed = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--program": o.Program = Value(); break;
+                case "--coupon-share": o.CouponShare = Double(Value()); break;
+                case "--void-share": o.VoidShare = Double(Value()); break;
+                case "--retry-share": o.RetryShare = Double(Value()); break;
+                case "--reuse-share": o.ReuseShare = Double(Value()); break;
+                case "--budget": o.Budget = Int(Value()); break;
+                case "--contention": o.Contention = Double(Value()); break;
+                case "--max-p99-ms": o.MaxP99Ms = Double(Value()); break;
+                case "--min-rps": o.MinRps = Double(Value()); break;
+                case "--out": o.Out = Value(); break;
+                case "--watch": o.Watch.Add(WatchedProcess.Parse(Value())); break;
+                case "--max-in-flight": o.MaxInFlight = Int(Value()); break;
+                case "--no-live": o.Live = false; break;
+                case "--no-verify": o.Verify = false; break;
+                default: throw new ArgumentException($"unknown option {name}");
+            }
+        }
+
+        if (o.Members < 1 || o.Terminals < 1 || o.Stores < 1 || o.TerminalsPerStore < 1 || o.Budget < 1 || o.Contention <= 0 || o.Rate <= 0)
+        {
+            throw new ArgumentException("members, terminals, stores, budget, contention and rate must be positive");
+        }
+
+        return o;
+    }
+
+    private static int Int(string text) => int.Parse(text.Replace("_", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
+
+    private static double Double(string text) => double.Parse(text.Replace("_", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
+
+    /// <summary>"30", "30s", "2m", "500ms".</summary>
+    public static TimeSpan Seconds(string text) => text switch
+    {
+        _ when text.EndsWith("ms", StringComparison.Ordinal) => TimeSpan.FromMilliseconds(Double(text[..^2])),
+        _ when text.EndsWith('s') => TimeSpan.FromSeconds(Double(text[..^1])),
+        _ when text.EndsWith('m') => TimeSpan.FromMinutes(Double(text[..^1])),
+        _ => TimeSpan.FromSeconds(Double(text)),
+    };
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Loyalty.LoadTests.Load;
+using Loyalty.LoadTests.Metrics;
+using Loyalty.LoadTests.Reporting;
+using Loyalty.LoadTests.Scenarios;
+
+namespace Loyalty.LoadTests;
+
+/// <summary>Runs one scenario against one seeded workload: prepare, drive, check, report.</summary>
+internal static class Runner
+{
+    public static readonly string[] ScenarioNames = ["checkout", "accrual", "reads", "flash-sale", "soak"];
+
+    public static Scenario Create(Workload workload, RunOptions options) => options.Scenario switch
+    {
+        "checkout" or "soak" => new CheckoutScenario(workload, options),
+        "accrual" => new AccrualScenario(workload, options),
+        "reads" => new ReadsScenario(workload, options),
+        "flash-sale" => new FlashSaleScenario(workload, options),
+        _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (one of {string.Join(", ", ScenarioNames)})"),
+    };
+
+    public static async Task<RunReport> RunAsync(Workload workload, RunOptions options, string command, Action<string> log, CancellationToken cancellationToken)
+    {
+        var scenario = Create(workload, options);
+        log($"{options.Scenario} → {options.Target} ({options.ResolvedAddress}): {options.Describe()}");
+        await scenario.PrepareAsync(log, cancellationToken);
+
+        var startedAt = DateTimeOffset.UtcNow;
+        var metrics = new RunMetrics();
+        var watch = new ProcessWatch(options.Watch.Append(new WatchedProcess("generator", Environment.ProcessId, false)));
+        watch.Sample(0);
+        var progress = new Progress(metrics, $"{options.Scenario} → {options.Target}", options.Duration, options.Live);
+        await progress.RunAsync(() => LoadDriver.RunAsync(
+            scenario,
+            options,
+            metrics,
+            elapsed =>
+            {
+                watch.Sample(elapsed.TotalSeconds);
+                progress.Tick(elapsed);
+            },
+            cancellationToken));
+
+        var checks = new List<CheckResult>();
+        if (options.Verify)
+        {
+            var started = Stopwatch.GetTimestamp();
+            log("  checking correctness against the target …");
+            checks.AddRange(await Checker.RunAsync(workload, log, cancellationToken));
+            await scenario.CheckAsync(checks, cancellationToken);
+            log($"  checks done in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
+        }
+
+        if (options.Scenario == "soak" && watch.Timelines.FirstOrDefault(t => t.Name != "generator") is { Samples.Count: > 1 } engine)
+        {
+            scenario.Notes.Add($"{engine.Name} resident memory went from {engine.FirstRssMb:0} MB to {engine.LastRssMb:0} MB (max {engine.MaxRssMb:0} MB) over {options.Duration.TotalSeconds:0} s");
+        }
+
+        var operations = metrics.Operations.Select(o => OperationSummary.From(o, metrics.Measured)).ToList();
+        var headline = operations.FirstOrDefault(o => o.Name == scenario.Headline);
+        var thresholds = new List<ThresholdResult>();
+        if (options.MaxP99Ms is { } maxP99)
+        {
+            var actual = headline?.P99Ms ?? double.PositiveInfinity;
+            thresholds.Add(new ThresholdResult($"{scenario.Headline} p99 ms at most", maxP99, actual, actual <= maxP99));
+        }
+
+        if (options.MinRps is { } minRps)
+        {
+            var actual = headline?.PerSecond ?? 0;
+            thresholds.Add(new ThresholdResult($"{scenario.Headline} per second at least", minRps, actual, actual >= minRps));
+        }
+
+        return new RunReport
+        {
+            Scenario = options.Scenario,
+            Target = options.Target,
+            Address = options.ResolvedAddress,
+            Description = options.Describe(),
+            Model = options.Model.ToString().ToLowerInvariant(),
+            Rate = options.Model == LoadModel.Open ? options.Rate : null,
+            Terminals = options.Model == LoadModel.Closed ? options.Terminals : null,
+            DurationSeconds = options.Duration.TotalSeconds,
+            WarmUpSeconds = options.Model == LoadModel.Open ? options.RampUp.TotalSeconds : scenario.WarmUp.TotalSeconds,
+            MeasuredSeconds = Math.Round(metrics.Measured.TotalSeconds, 2),
+            Seed = options.Seed,
+            Members = options.Members,
+            Zipf = options.Zipf,
+            ProgramId = workload.ProgramId,
+            StartedAt = startedAt,
+            Machine = RunReport.DescribeMachine(),
+            Command = command,
+            Headline = scenario.Headline,
+            HeadlineUnit = scenario.HeadlineUnit,
+            Operations = operations,
+            Dropped = metrics.Dropped,
+            Timeline = metrics.Operations.ToDictionary(o => o.Name, o => o.Timeline),
+            Processes = watch.Timelines,
+            Checks = checks,
+            Thresholds = thresholds,
+            Notes = scenario.Notes,
+        };
+    }
+
+    /// <summary>Prints the verdict; 0 passed, 1 correctness failed (loudly), 3 thresholds missed.</summary>
+    public static int Verdict(RunReport report, string directory)
+    {
+        var h = report.HeadlineOperation;
+        Console.WriteLine($"  {report.Scenario} → {report.Target}: {h?.PerSecond ?? 0:N0} {report.HeadlineUnit}/s, p50 {h?.P50Ms ?? 0:0.##} ms, p99 {h?.P99Ms ?? 0:0.##} ms, p99.9 {h?.P999Ms ?? 0:0.##} ms; report {directory}/report.md");
+        foreach (var check in report.Checks.Where(c => !c.Passed))
+        {
+            Console.Error.WriteLine($"  ✗ CORRECTNESS CHECK FAILED — {check.Name}: {check.Detail}");
+        }
+
+        foreach (var threshold in report.Thresholds.Where(t => !t.Passed))
+        {
+            Console.Error.WriteLine($"  ✗ threshold missed — {threshold.Name} {threshold.Limit:0.##}: measured {threshold.Actual:0.##}");
+        }
+
+        if (!report.ChecksPassed)
+        {
+            Console.Error.WriteLine("""
+
+                ######################################################################
+                #  CORRECTNESS FAILED: the target lost, duplicated or over-granted.  #
+                ######################################################################
+                """);
+            return 1;
+        }
+
+        return report.ThresholdsPassed ? 0 : 3;
+    }
+
+    public static string RunDirectory(RunOptions options, string? name = null) =>
+        Path.Combine(options.Out, name ?? $"{DateTime.Now:yyyyMMdd-HHmmss}-{options.Scenario}-{options.Target}");
+}

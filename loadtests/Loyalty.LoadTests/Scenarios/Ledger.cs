@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using Loyalty.Api.V1;
+
+namespace Loyalty.LoadTests.Scenarios;
+
+/// <summary>
+/// What the generator knows the target acknowledged: every commit and void it got an answer for,
+/// by transaction id, and the members' balances before the first run. After a run the checker
+/// compares this with what the target reports: each acknowledged commit must be counted exactly
+/// once, each acknowledged void exactly once, and each single-use coupon held by at most one live sale.
+/// </summary>
+internal sealed class Ledger
+{
+    private readonly ConcurrentDictionary<string, long> _initial = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Sale> _sales = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CommitRequest> _unknownCommits = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Member, string Transaction)> _unknownVoids = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _violations = new();
+    private readonly ConcurrentDictionary<string, string> _redeemedCoupons = new(StringComparer.Ordinal);
+    private long _retriesCompared;
+
+    public sealed class Sale(string memberId, string transactionId, long points, string? coupon, long committedAtTicks)
+    {
+        public string MemberId { get; } = memberId;
+
+        public string TransactionId { get; } = transactionId;
+
+        public long Points { get; } = points;
+
+        public string? Coupon { get; } = coupon;
+
+        public long CommittedAtTicks { get; } = committedAtTicks;
+
+        /// <summary>Points the acknowledged void removed; null while not voided.</summary>
+        public long? VoidRemoved { get; set; }
+    }
+
+    public IReadOnlyDictionary<string, Sale> Sales => _sales;
+
+    public IReadOnlyDictionary<string, long> Initial => _initial;
+
+    public IReadOnlyCollection<string> Violations => _violations;
+
+    public IReadOnlyDictionary<string, CommitRequest> UnknownCommits => _unknownCommits;
+
+    public IReadOnlyDictionary<string, (string Member, string Transaction)> UnknownVoids => _unknownVoids;
+
+    /// <summary>Retried commits whose second answer was compared with the first.</summary>
+    public long RetriesCompared => Interlocked.Read(ref _retriesCompared);
+
+    public void SetInitial(string memberId, long available) => _initial[memberId] = available;
+
+    public void Violation(string what) => _violations.Enqueue(what);
+
+    /// <summary>An acknowledged commit. A second acknowledgement of the same id must be the same result.</summary>
+    public void Committed(CommitRequest request, CommitResponse response)
+    {
+        _unknownCommits.TryRemove(request.TransactionId, out _);
+        var coupon = string.IsNullOrEmpty(request.CouponCode) ? null : response.CouponCode is { Length: > 0 } c ? c : request.CouponCode;
+        var sale = new Sale(request.MemberId, request.TransactionId, response.PointsEarned, coupon, response.CommittedAt?.ToDateTime().Ticks ?? 0);
+        var stored = _sales.GetOrAdd(request.TransactionId, sale);
+        if (!ReferenceEquals(stored, sale))
+        {
+            Interlocked.Increment(ref _retriesCompared);
+            if (stored.Points != sale.Points || stored.CommittedAtTicks != sale.CommittedAtTicks || stored.MemberId != sale.MemberId)
+            {
+                Violation($"commit {request.TransactionId} answered twice with different results ({stored.Points} vs {sale.Points} points) — not idempotent");
+            }
+        }
+        else if (coupon is not null)
+        {
+            _redeemedCoupons[coupon] = request.TransactionId;
+        }
+    }
+
+    /// <summary>No answer after every retry: the sale may or may not have happened. The checker settles it.</summary>
+    public void CommitUnknown(CommitRequest request) => _unknownCommits.TryAdd(request.TransactionId, request);
+
+    public void Voided(string transactionId, VoidSaleResponse response)
+    {
+        _unknownVoids.TryRemove(transactionId, out _);
+        if (!_sales.TryGetValue(transactionId, out var sale))
+        {
+            Violation($"void of {transactionId} acknowledged, but its commit never was");
+            return;
+        }
+
+        lock (sale)
+        {
+            if (sale.VoidRemoved is { } earlier && earlier != response.PointsRemoved)
+            {
+                Violation($"void of {transactionId} answered twice with different results ({earlier} vs {response.PointsRemoved} points)");
+            }
+
+            sale.VoidRemoved = response.PointsRemoved;
+        }
+
+        if (sale.Coupon is { } coupon)
+        {
+            _redeemedCoupons.TryRemove(new KeyValuePair<string, string>(coupon, transactionId));
+        }
+    }
+
+    /// <summary>An unknown commit turned out refused: it never happened.</summary>
+    public void Settled(string transactionId) => _unknownCommits.TryRemove(transactionId, out _);
+
+    public void VoidUnknown(string memberId, string transactionId) => _unknownVoids.TryAdd(transactionId, (memberId, transactionId));
+
+    /// <summary>A coupon some acknowledged, not voided sale holds (for the coupon-reuse probe), or null.</summary>
+    public string? AnyRedeemedCoupon(int pick)
+    {
+        foreach (var (code, _) in _redeemedCoupons)
+        {
+            if (pick-- <= 0)
+            {
+                return code;
+            }
+        }
+
+        return null;
+    }
+
+    public int RedeemedCouponCount => _redeemedCoupons.Count;
+
+    /// <summary>The balance each member must have now: the starting balance plus every acknowledged commit, less every acknowledged void.</summary>
+    public Dictionary<string, long> ExpectedBalances()
+    {
+        var expected = new Dictionary<string, long>(_initial, StringComparer.Ordinal);
+        foreach (var sale in _sales.Values)
+        {
+            expected.TryGetValue(sale.MemberId, out var balance);
+            expected[sale.MemberId] = balance + sale.Points - (sale.VoidRemoved ?? 0);
+        }
+
+        return expected;
+    }
+}

@@ -1,0 +1,143 @@
+using System.Globalization;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Loyalty.Api.V1;
+using Loyalty.Client;
+using Loyalty.LoadTests.Load;
+
+namespace Loyalty.LoadTests.Scenarios;
+
+/// <summary>
+/// One seeded program on one target: members with cards, the Zipf popularity of those members,
+/// the POS clients the terminals use, and the ledger of what the target acknowledged. Seeding is
+/// reproducible from the seed: member ids, cards and names are functions of the index. Coupon codes
+/// are the one exception: the target mints them (unguessable by design), so only their count is fixed.
+/// </summary>
+internal sealed class Workload : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private int _runs;
+
+    private Workload(RunOptions options, GrpcChannel channel, string programId)
+    {
+        Options = options;
+        _channel = channel;
+        ProgramId = programId;
+        Address = options.ResolvedAddress;
+        Target = options.Target;
+        Pos = new PosClient(channel, programId, new PosClientOptions { MaxAttempts = 4, AttemptTimeout = TimeSpan.FromSeconds(10) });
+        // A terminal whose patience runs out after a millisecond or two: the call usually times out
+        // client-side while the target goes on with it, exactly like a lost response.
+        Impatient = new PosClient(channel, programId, new PosClientOptions { MaxAttempts = 1, AttemptTimeout = TimeSpan.FromMilliseconds(2) });
+        Patient = new PosClient(channel, programId, new PosClientOptions { MaxAttempts = 10, AttemptTimeout = TimeSpan.FromSeconds(30), InitialBackoff = TimeSpan.FromMilliseconds(200) });
+        Members = Enumerable.Range(0, options.Members).Select(i => $"m{i:D7}").ToArray();
+        Cards = Enumerable.Range(0, options.Members).Select(i => $"card-{options.Seed}-{i:D7}").ToArray();
+        Popularity = new ZipfSampler(options.Members, options.Zipf);
+        Ledger = new Ledger();
+    }
+
+    public RunOptions Options { get; }
+
+    public string ProgramId { get; }
+
+    public string Address { get; }
+
+    public string Target { get; }
+
+    public PosClient Pos { get; }
+
+    public PosClient Impatient { get; }
+
+    public PosClient Patient { get; }
+
+    public AdminService.AdminServiceClient Admin => Pos.Admin;
+
+    public string[] Members { get; }
+
+    public string[] Cards { get; }
+
+    public ZipfSampler Popularity { get; }
+
+    public Ledger Ledger { get; }
+
+    public TimeSpan SeedTime { get; private set; }
+
+    /// <summary>A tag unique to each run on this workload, so transaction ids never repeat across runs.</summary>
+    public string NextRunTag() => "r" + Interlocked.Increment(ref _runs).ToString(CultureInfo.InvariantCulture);
+
+    public static GrpcChannel Channel(string address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+        },
+        MaxReceiveMessageSize = 8 * 1024 * 1024,
+    });
+
+    /// <summary>Defines the program and enrolls every member with a card (idempotent: re-seeding finds them).</summary>
+    public static async Task<Workload> SeedAsync(RunOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        var programId = options.Program ?? $"lt{options.Seed}-{DateTime.UtcNow:MMddHHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";
+        var workload = new Workload(options, Channel(options.ResolvedAddress), programId);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await workload.Admin.UpsertProgramAsync(
+            new LoyaltyProgram
+            {
+                ProgramId = programId,
+                Name = "Load test club",
+                Currency = "EUR",
+                EarnPoints = 1,
+                EarnPerAmount = 100,
+                ExpiryMonths = 0, // never expire: a run that crosses a month boundary still adds up
+            },
+            deadline: DateTime.UtcNow.AddSeconds(30),
+            cancellationToken: cancellationToken);
+
+        var done = 0;
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, options.Members),
+            new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var member = await workload.Patient.EnrollAsync(workload.Members[i], workload.Cards[i], $"Member {i}", ct);
+                workload.Ledger.SetInitial(workload.Members[i], member.Balance?.Available ?? 0);
+                if (Interlocked.Increment(ref done) % 5_000 == 0)
+                {
+                    log?.Invoke($"  enrolled {done:N0} of {options.Members:N0} members");
+                }
+            });
+        workload.SeedTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        return workload;
+    }
+
+    /// <summary>Mints single-use coupons on the target (≤ 1,000 per admin call, two calls at a time).</summary>
+    public async Task<List<string>> CreateCouponsAsync(int count, CouponTerms terms, CancellationToken cancellationToken)
+    {
+        const int PerCall = 1_000;
+        var batches = Enumerable.Range(0, (count + PerCall - 1) / PerCall).Select(b => Math.Min(PerCall, count - (b * PerCall))).ToList();
+        var codes = new List<string>[batches.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, batches.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken },
+            async (b, ct) =>
+            {
+                var response = await Admin.CreateCouponsAsync(
+                    new CreateCouponsRequest { ProgramId = ProgramId, Count = batches[b], Terms = terms },
+                    deadline: DateTime.UtcNow.AddMinutes(2),
+                    cancellationToken: ct);
+                codes[b] = [.. response.Codes];
+            });
+        return codes.SelectMany(c => c).ToList();
+    }
+
+    public void Dispose()
+    {
+        Pos.Dispose();
+        _channel.Dispose();
+    }
+
+    /// <summary>"STATUS/REASON" for error tables.</summary>
+    public static string Key(RpcException failure) => $"{failure.StatusCode}/{failure.Reason() ?? "-"}";
+}

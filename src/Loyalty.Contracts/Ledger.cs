@@ -1,0 +1,113 @@
+using System.Collections.Immutable;
+
+namespace Loyalty.Contracts;
+
+public enum LedgerEntryType
+{
+    /// <summary>Points earned on a sale (+).</summary>
+    Earn = 1,
+
+    /// <summary>Points spent as payment (−).</summary>
+    Burn = 2,
+
+    /// <summary>Points of a month bucket that reached the end of month M+N (−), recorded once.</summary>
+    Expire = 3,
+
+    /// <summary>Reversal of a voided sale: its earned points taken back (−) or its spent points returned (+).</summary>
+    Void = 4,
+
+    /// <summary>Partial refund: earned points clawed back (−) or spent points returned (+), in proportion.</summary>
+    Refund = 5,
+
+    /// <summary>Manual adjustment by an operator (±).</summary>
+    Adjust = 6,
+}
+
+/// <summary>An immutable movement of points. A member's balance is always the sum of its entries.</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.LedgerEntry")]
+public sealed record LedgerEntry(
+    [property: Id(0)] long Seq,
+    [property: Id(1)] LedgerEntryType Type,
+    [property: Id(2)] long Points,
+    [property: Id(3)] int BucketMonth,
+    [property: Id(4)] string? TransactionId,
+    [property: Id(5)] DateTimeOffset At);
+
+/// <summary>Points of one earned month, spendable from <see cref="AvailableFrom"/> (pending before).</summary>
+[GenerateSerializer, Alias("loyalty.PointsLot")]
+public sealed class PointsLot
+{
+    [Id(0)]
+    public int Month { get; set; }
+
+    [Id(1)]
+    public long Points { get; set; }
+
+    [Id(2)]
+    public DateTimeOffset AvailableFrom { get; set; }
+}
+
+/// <summary>
+/// A member's points: the live lots, the ledger sequence, and the outbox of entries not yet
+/// confirmed in the reporting table. Invariant: Σ Lots.Points == LedgerTotal == Σ all entries.
+/// </summary>
+[GenerateSerializer, Alias("loyalty.PointsAccount")]
+public sealed class PointsAccount
+{
+    [Id(0)]
+    public List<PointsLot> Lots { get; set; } = [];
+
+    [Id(1)]
+    public long NextSeq { get; set; } = 1;
+
+    [Id(2)]
+    public List<LedgerEntry> Outbox { get; set; } = [];
+
+    [Id(3)]
+    public long LedgerTotal { get; set; }
+}
+
+/// <summary>The idempotency record of one committed sale, with what is needed to reverse it.</summary>
+[GenerateSerializer, Alias("loyalty.SaleRecord")]
+public sealed class SaleRecord
+{
+    [Id(0)]
+    public required string Fingerprint { get; init; }
+
+    [Id(1)]
+    public required CommitResult Result { get; init; }
+
+    [Id(2)]
+    public VoidResult? Void { get; set; }
+
+    [Id(3)]
+    public ImmutableArray<BasketLine> Lines { get; init; } = [];
+
+    /// <summary>Points spent on this sale, by the month bucket they were taken from.</summary>
+    [Id(4)]
+    public Dictionary<int, long> BurnedByMonth { get; init; } = [];
+
+    /// <summary>Earned points taken back so far by refunds.</summary>
+    [Id(5)]
+    public long PointsTakenBack { get; set; }
+
+    /// <summary>Spent points given back so far by refunds.</summary>
+    [Id(6)]
+    public long PointsReturned { get; set; }
+
+    [Id(7)]
+    public int[] RefundedQuantities { get; set; } = [];
+
+    [Id(8)]
+    public Dictionary<string, RefundRecord> Refunds { get; init; } = [];
+}
+
+[GenerateSerializer, Alias("loyalty.RefundRecord")]
+public sealed class RefundRecord
+{
+    [Id(0)]
+    public required string Fingerprint { get; init; }
+
+    [Id(1)]
+    public required RefundResult Result { get; init; }
+}

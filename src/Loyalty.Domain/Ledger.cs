@@ -1,0 +1,164 @@
+using System.Collections.Immutable;
+using Loyalty.Contracts;
+
+namespace Loyalty.Domain;
+
+/// <summary>
+/// A member's points ledger. Every change to the lots goes through <see cref="Append"/>, so the
+/// sum of all entries always equals the points held. Expiry is derived from the data:
+/// <see cref="ExpireDue"/> records one <c>expire</c> entry per lot whose month has ended (at the
+/// lot's expiry instant), and a lot that is gone cannot expire twice, however often it runs.
+/// </summary>
+public static class Ledger
+{
+    public static LedgerEntry Append(PointsAccount account, LedgerEntryType type, long points, int month, string? transactionId, DateTimeOffset at)
+    {
+        var entry = new LedgerEntry(account.NextSeq++, type, points, month, transactionId, at);
+        account.Outbox.Add(entry);
+        account.LedgerTotal = checked(account.LedgerTotal + points);
+        return entry;
+    }
+
+    public static IEnumerable<PointsLot> Ordered(PointsAccount account) =>
+        account.Lots.OrderBy(l => l.Month).ThenBy(l => l.AvailableFrom);
+
+    public static void ExpireDue(PointsAccount account, int expiryMonths, DateTimeOffset now)
+    {
+        foreach (var lot in Ordered(account).ToList())
+        {
+            if (Months.ExpiresAt(lot.Month, expiryMonths) is { } expiry && expiry <= now)
+            {
+                Append(account, LedgerEntryType.Expire, -lot.Points, lot.Month, null, expiry);
+                account.Lots.Remove(lot);
+            }
+        }
+    }
+
+    /// <summary>Adds points to the bucket of <paramref name="month"/>, spendable from <paramref name="availableFrom"/>.</summary>
+    public static void Credit(PointsAccount account, LedgerEntryType type, long points, int month, DateTimeOffset availableFrom, string? transactionId, DateTimeOffset at)
+    {
+        if (points <= 0)
+        {
+            return;
+        }
+
+        var lot = account.Lots.FirstOrDefault(l => l.Month == month && l.AvailableFrom == availableFrom);
+        if (lot is null)
+        {
+            account.Lots.Add(lot = new PointsLot { Month = month, AvailableFrom = availableFrom });
+        }
+
+        lot.Points += points;
+        Append(account, type, points, month, transactionId, at);
+    }
+
+    public static long Available(PointsAccount account, DateTimeOffset now) =>
+        account.Lots.Where(l => l.AvailableFrom <= now).Sum(l => l.Points);
+
+    public static long Pending(PointsAccount account, DateTimeOffset now) =>
+        account.Lots.Where(l => l.AvailableFrom > now).Sum(l => l.Points);
+
+    /// <summary>Spends points FIFO: the oldest month first (it expires first). Returns what was taken from each month.</summary>
+    public static Dictionary<int, long> Burn(PointsAccount account, long points, string transactionId, DateTimeOffset now)
+    {
+        var available = Available(account, now);
+        if (points > available)
+        {
+            throw new LoyaltyException(ErrorReason.InsufficientPoints, $"only {available} points are available");
+        }
+
+        var taken = new Dictionary<int, long>();
+        var remaining = points;
+        foreach (var lot in Ordered(account).Where(l => l.AvailableFrom <= now).ToList())
+        {
+            if (remaining == 0)
+            {
+                break;
+            }
+
+            var take = Math.Min(lot.Points, remaining);
+            Debit(account, lot, take, LedgerEntryType.Burn, transactionId, now);
+            taken[lot.Month] = taken.GetValueOrDefault(lot.Month) + take;
+            remaining -= take;
+        }
+
+        return taken;
+    }
+
+    /// <summary>
+    /// Takes back up to <paramref name="points"/> earned in <paramref name="month"/> (a void or refund).
+    /// Clawback is capped: first from that month's bucket (pending or not), then — if the member
+    /// already spent them — from other available points, oldest first. What cannot be recovered is
+    /// written off and returned, never charged as a negative balance.
+    /// </summary>
+    public static (long Taken, long NotRecovered) TakeBack(
+        PointsAccount account, int month, long points, LedgerEntryType type, string transactionId, DateTimeOffset now)
+    {
+        var remaining = points;
+        var sources = Ordered(account).Where(l => l.Month == month)
+            .Concat(Ordered(account).Where(l => l.Month != month && l.AvailableFrom <= now))
+            .ToList();
+        foreach (var lot in sources)
+        {
+            if (remaining == 0)
+            {
+                break;
+            }
+
+            var take = Math.Min(lot.Points, remaining);
+            Debit(account, lot, take, type, transactionId, now);
+            remaining -= take;
+        }
+
+        return (points - remaining, remaining);
+    }
+
+    public static BalanceView View(PointsAccount account, int expiryMonths, DateTimeOffset now)
+    {
+        var endOfThisMonth = Months.Start(Months.Add(Months.Of(now), 1));
+        long available = 0, pending = 0, expiringThisMonth = 0;
+        var buckets = new SortedDictionary<int, long>();
+        foreach (var lot in account.Lots)
+        {
+            if (Months.ExpiresAt(lot.Month, expiryMonths) is { } expiry && expiry <= now)
+            {
+                continue;
+            }
+
+            if (lot.AvailableFrom > now)
+            {
+                pending += lot.Points;
+                continue;
+            }
+
+            available += lot.Points;
+            buckets[lot.Month] = buckets.GetValueOrDefault(lot.Month) + lot.Points;
+            if (Months.ExpiresAt(lot.Month, expiryMonths) == endOfThisMonth)
+            {
+                expiringThisMonth += lot.Points;
+            }
+        }
+
+        return new BalanceView(
+            available,
+            expiringThisMonth,
+            [.. buckets.Select(b => new BucketView(b.Key, b.Value, Months.ExpiresAt(b.Key, expiryMonths)))],
+            pending);
+    }
+
+    private static void Debit(PointsAccount account, PointsLot lot, long points, LedgerEntryType type, string transactionId, DateTimeOffset now)
+    {
+        if (points <= 0)
+        {
+            return;
+        }
+
+        lot.Points -= points;
+        if (lot.Points == 0)
+        {
+            account.Lots.Remove(lot);
+        }
+
+        Append(account, type, -points, lot.Month, transactionId, now);
+    }
+}

@@ -1,0 +1,215 @@
+using Loyalty.Contracts;
+
+namespace Loyalty.Domain;
+
+/// <summary>
+/// Applying, voiding and refunding sales on a member's points. Pure: the grain loads state,
+/// calls these, and persists. Every points movement is a ledger entry.
+/// </summary>
+public static class Sales
+{
+    /// <summary>A sale stamped more than this before it reaches the engine is an offline replay.</summary>
+    public static readonly TimeSpan OfflineThreshold = TimeSpan.FromMinutes(5);
+
+    /// <summary>Tills' clocks drift; a sale stamped this far in the future is refused.</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Checks what can be refused before anything is redeemed: the sale's time (offline window,
+    /// offline spending) and whether points may be spent at all. Returns the time the sale happened.
+    /// </summary>
+    public static DateTimeOffset CheckTiming(ProgramSettings program, CommitCommand command, DateTimeOffset now)
+    {
+        var occurredAt = command.OccurredAt ?? now;
+        if (occurredAt > now + MaxClockSkew)
+        {
+            throw LoyaltyException.Invalid("occurred_at", "occurred_at is in the future");
+        }
+
+        if (now - occurredAt > OfflineThreshold)
+        {
+            if (now - occurredAt > TimeSpan.FromDays(program.OfflineWindowDays))
+            {
+                throw new LoyaltyException(ErrorReason.OfflineWindowExceeded, $"offline sales are accepted for {program.OfflineWindowDays} days");
+            }
+
+            if (command.PointsToSpend > 0 || command.CouponCode is not null)
+            {
+                throw new LoyaltyException(ErrorReason.OfflineSpendNotAllowed, "an offline sale can only earn; spending points or coupons needs a live commit");
+            }
+        }
+
+        if (command.PointsToSpend < 0)
+        {
+            throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative");
+        }
+
+        if (command.PointsToSpend > 0 && program.PointValue <= 0)
+        {
+            throw new LoyaltyException(ErrorReason.BurnNotEnabled, "this program does not accept points as payment");
+        }
+
+        return occurredAt;
+    }
+
+    /// <summary>The money value of spent points, refused when over the program's share of the basket.</summary>
+    public static long PointsValue(ProgramSettings program, long pointsToSpend, long totalAfterDiscounts)
+    {
+        if (pointsToSpend == 0)
+        {
+            return 0;
+        }
+
+        var value = (Int128)pointsToSpend * program.PointValue;
+        var limit = (Int128)totalAfterDiscounts * program.MaxBurnPercent / 100;
+        if (value > limit)
+        {
+            throw new LoyaltyException(
+                ErrorReason.BurnLimitExceeded,
+                $"points may pay at most {program.MaxBurnPercent}% of the basket ({limit / program.PointValue} points here)");
+        }
+
+        return (long)value;
+    }
+
+    public static SaleRecord Commit(
+        PointsAccount account, ProgramSettings program, CommitCommand command, CouponDefinition? coupon, string fingerprint, DateTimeOffset now)
+    {
+        var occurredAt = CheckTiming(program, command, now);
+        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        var priced = Pricing.Price(command.Lines, program, coupon);
+        var pointsValue = PointsValue(program, command.PointsToSpend, priced.Total);
+        var burned = command.PointsToSpend > 0 ? Ledger.Burn(account, command.PointsToSpend, command.TransactionId, now) : [];
+
+        // Points are earned on the money paid: what was paid with points earns nothing.
+        var earned = Earning.PointsFor(priced.Total - pointsValue, program);
+        var month = Months.Of(occurredAt);
+        var availableFrom = program.PendingDays > 0 ? occurredAt.AddDays(program.PendingDays) : occurredAt;
+        Ledger.Credit(account, LedgerEntryType.Earn, earned, month, availableFrom, command.TransactionId, now);
+
+        // An offline sale may arrive after its month's points already expired: they land and expire at once.
+        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        var result = new CommitResult(
+            command.TransactionId,
+            priced.Subtotal,
+            priced.Discount,
+            priced.Total,
+            earned,
+            month,
+            command.CouponCode,
+            Ledger.Available(account, now),
+            now,
+            command.PointsToSpend,
+            pointsValue,
+            availableFrom > now ? earned : 0,
+            occurredAt);
+        return new SaleRecord
+        {
+            Fingerprint = fingerprint,
+            Result = result,
+            Lines = command.Lines,
+            BurnedByMonth = burned,
+            RefundedQuantities = new int[command.Lines.Length],
+        };
+    }
+
+    /// <summary>Reverses what is left of a sale: earned points taken back, spent points returned to their months.</summary>
+    public static VoidResult Void(PointsAccount account, ProgramSettings program, SaleRecord sale, DateTimeOffset now)
+    {
+        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        var committed = sale.Result;
+        var (taken, notRecovered) = Ledger.TakeBack(
+            account, committed.EarnMonth, committed.PointsEarned - sale.PointsTakenBack, LedgerEntryType.Void, committed.TransactionId, now);
+        var returned = Return(account, sale, committed.PointsSpent - sale.PointsReturned, LedgerEntryType.Void, now);
+        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        sale.PointsTakenBack += taken + notRecovered;
+        sale.PointsReturned += returned;
+        sale.Void = new VoidResult(
+            committed.TransactionId,
+            taken,
+            committed.CouponCode is not null,
+            AlreadyVoided: false,
+            Ledger.Available(account, now),
+            now,
+            returned,
+            notRecovered);
+        return sale.Void;
+    }
+
+    /// <summary>
+    /// A partial refund: earned points are clawed back, and spent points returned, in proportion to
+    /// the returned lines' share of the receipt's gross amount, rounded down, computed on the
+    /// cumulative refunded amount so several refunds never take back more than the sale earned.
+    /// </summary>
+    public static RefundResult Refund(PointsAccount account, ProgramSettings program, SaleRecord sale, RefundCommand command, DateTimeOffset now)
+    {
+        if (sale.Void is not null)
+        {
+            throw new LoyaltyException(ErrorReason.TransactionVoided, "the sale was voided");
+        }
+
+        if (command.Lines.IsDefaultOrEmpty)
+        {
+            throw LoyaltyException.Invalid("lines", "a refund needs at least one line");
+        }
+
+        var quantities = (int[])sale.RefundedQuantities.Clone();
+        long refundedNow = 0;
+        for (var i = 0; i < command.Lines.Length; i++)
+        {
+            var line = command.Lines[i];
+            if (line.LineIndex < 0 || line.LineIndex >= sale.Lines.Length)
+            {
+                throw LoyaltyException.Invalid($"lines[{i}].line_index", $"the sale has lines 0..{sale.Lines.Length - 1}");
+            }
+
+            if (line.Quantity <= 0)
+            {
+                throw LoyaltyException.Invalid($"lines[{i}].quantity", "quantity must be positive");
+            }
+
+            quantities[line.LineIndex] += line.Quantity;
+            if (quantities[line.LineIndex] > sale.Lines[line.LineIndex].Quantity)
+            {
+                throw new LoyaltyException(ErrorReason.RefundExceedsSale, $"line {line.LineIndex} would be refunded more than was sold");
+            }
+
+            refundedNow += line.Quantity * sale.Lines[line.LineIndex].UnitPrice;
+        }
+
+        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        var committed = sale.Result;
+        var refundedGross = sale.Lines.Select((l, i) => quantities[i] * l.UnitPrice).Sum();
+        var clawTarget = Share(committed.PointsEarned, refundedGross, committed.Subtotal) - sale.PointsTakenBack;
+        var returnTarget = Share(committed.PointsSpent, refundedGross, committed.Subtotal) - sale.PointsReturned;
+        var (taken, notRecovered) = Ledger.TakeBack(account, committed.EarnMonth, clawTarget, LedgerEntryType.Refund, committed.TransactionId, now);
+        var returned = Return(account, sale, returnTarget, LedgerEntryType.Refund, now);
+        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        sale.RefundedQuantities = quantities;
+        sale.PointsTakenBack += taken + notRecovered;
+        sale.PointsReturned += returned;
+        return new RefundResult(command.RefundId, committed.TransactionId, refundedNow, taken, returned, notRecovered, Ledger.Available(account, now), now);
+    }
+
+    private static long Share(long points, long part, long whole) => whole <= 0 ? points : (long)((Int128)points * part / whole);
+
+    /// <summary>Gives spent points back to the months they were taken from, oldest first.</summary>
+    private static long Return(PointsAccount account, SaleRecord sale, long points, LedgerEntryType type, DateTimeOffset now)
+    {
+        var remaining = points;
+        foreach (var (month, burned) in sale.BurnedByMonth.OrderBy(b => b.Key).ToList())
+        {
+            if (remaining <= 0)
+            {
+                break;
+            }
+
+            var give = Math.Min(burned, remaining);
+            Ledger.Credit(account, type, give, month, DateTimeOffset.MinValue, sale.Result.TransactionId, now);
+            sale.BurnedByMonth[month] = burned - give;
+            remaining -= give;
+        }
+
+        return points - Math.Max(remaining, 0);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Loyalty.Contracts;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Loyalty.Grains;
+
+/// <summary>One ledger entry of one member, as appended to the reporting table.</summary>
+public sealed record LedgerRow(string ProgramId, string MemberId, LedgerEntry Entry);
+
+/// <summary>
+/// Where ledger entries are kept for reporting and the admin ledger listing (PostgreSQL
+/// <c>ledger_entries</c> in production). Appends are idempotent: an entry is identified by
+/// (program, member, seq), and appending it again changes nothing.
+/// </summary>
+public interface ILedgerStore
+{
+    Task AppendAsync(IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<LedgerEntry>> ListAsync(string programId, string memberId, long afterSeq, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>The ledger store when no database is configured (and in grain tests).</summary>
+public sealed class MemoryLedgerStore : ILedgerStore
+{
+    private readonly ConcurrentDictionary<(string, string), SortedDictionary<long, LedgerEntry>> _entries = new();
+
+    public Task AppendAsync(IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken)
+    {
+        foreach (var row in rows)
+        {
+            var member = _entries.GetOrAdd((row.ProgramId, row.MemberId), _ => []);
+            lock (member)
+            {
+                member.TryAdd(row.Entry.Seq, row.Entry);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<LedgerEntry>> ListAsync(string programId, string memberId, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        if (!_entries.TryGetValue((programId, memberId), out var member))
+        {
+            return Task.FromResult<IReadOnlyList<LedgerEntry>>([]);
+        }
+
+        lock (member)
+        {
+            return Task.FromResult<IReadOnlyList<LedgerEntry>>(member.Values.Where(e => e.Seq > afterSeq).Take(limit).ToList());
+        }
+    }
+}
+
+/// <summary>
+/// Coalesces the ledger appends of all members on this silo into batches: one database round
+/// trip carries the entries of many commits, and none of it is on a commit's critical path
+/// (the entries are already durable in the member's state, in its outbox, before the reply).
+/// </summary>
+public sealed partial class LedgerOutbox(ILedgerStore store, ILogger<LedgerOutbox> logger) : BackgroundService
+{
+    public const int MaxBatch = 2_000;
+
+    private readonly Channel<(IReadOnlyList<LedgerRow> Rows, TaskCompletionSource Done)> _queue =
+        Channel.CreateUnbounded<(IReadOnlyList<LedgerRow>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+
+    public Task<IReadOnlyList<LedgerEntry>> ListAsync(string programId, string memberId, long afterSeq, int limit) =>
+        store.ListAsync(programId, memberId, afterSeq, limit, CancellationToken.None);
+
+    /// <summary>Completes when the rows are in the store; faults when the store refused them (the caller keeps them to retry).</summary>
+    public Task AppendAsync(IReadOnlyList<LedgerRow> rows)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite((rows, done)))
+        {
+            done.SetException(new InvalidOperationException("the ledger outbox is stopped"));
+        }
+
+        return done.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<(IReadOnlyList<LedgerRow> Rows, TaskCompletionSource Done)>();
+        var rows = new List<LedgerRow>();
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            rows.Clear();
+            while (rows.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+                rows.AddRange(item.Rows);
+            }
+
+            try
+            {
+                await store.AppendAsync(rows, CancellationToken.None);
+                batch.ForEach(b => b.Done.TrySetResult());
+            }
+            catch (Exception failure)
+            {
+                LogAppendFailed(logger, rows.Count, failure);
+                batch.ForEach(b => b.Done.TrySetException(failure));
+            }
+
+            if (stoppingToken.IsCancellationRequested && !_queue.Reader.TryPeek(out _))
+            {
+                break;
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} ledger entries failed; the members keep them in their outbox and retry")]
+    private static partial void LogAppendFailed(ILogger logger, int count, Exception exception);
+}

@@ -1,0 +1,71 @@
+using Loyalty.Contracts;
+using Loyalty.Grains;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Loyalty.Host.Services;
+
+/// <summary>
+/// <c>ledger_entries</c> in PostgreSQL: a whole batch of entries (many members, many commits) in
+/// one statement, duplicates ignored by the primary key.
+/// </summary>
+internal sealed class PostgresLedgerStore(NpgsqlDataSource dataSource) : ILedgerStore
+{
+    private const string InsertSql = """
+        INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at)
+        SELECT * FROM unnest(@program, @member, @seq, @type, @points, @month, @transaction, @at)
+        ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING
+        """;
+
+    private const string ListSql = """
+        SELECT seq, entry_type, points, bucket_month, transaction_id, occurred_at
+        FROM ledger_entries
+        WHERE program_id = @program AND member_id = @member AND seq > @after
+        ORDER BY seq
+        LIMIT @limit
+        """;
+
+    public async Task AppendAsync(IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = dataSource.CreateCommand(InsertSql);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("program", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.ProgramId)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("member", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.MemberId)] });
+        command.Parameters.Add(new NpgsqlParameter<long[]>("seq", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.Entry.Seq)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("type", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => TypeName(r.Entry.Type))] });
+        command.Parameters.Add(new NpgsqlParameter<long[]>("points", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.Entry.Points)] });
+        command.Parameters.Add(new NpgsqlParameter<int[]>("month", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. rows.Select(r => r.Entry.BucketMonth)] });
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("transaction", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.Entry.TransactionId)] });
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = [.. rows.Select(r => r.Entry.At.UtcDateTime)] });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<LedgerEntry>> ListAsync(string programId, string memberId, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(ListSql);
+        command.Parameters.AddWithValue("program", programId);
+        command.Parameters.AddWithValue("member", memberId);
+        command.Parameters.AddWithValue("after", afterSeq);
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var entries = new List<LedgerEntry>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(new LedgerEntry(
+                reader.GetInt64(0),
+                Enum.Parse<LedgerEntryType>(reader.GetString(1), ignoreCase: true),
+                reader.GetInt64(2),
+                reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                new DateTimeOffset(reader.GetFieldValue<DateTime>(5), TimeSpan.Zero)));
+        }
+
+        return entries;
+    }
+
+    internal static string TypeName(LedgerEntryType type) => type.ToString().ToLowerInvariant();
+}
