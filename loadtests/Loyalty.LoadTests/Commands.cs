@@ -206,7 +206,7 @@ internal static class Commands
             md.AppendLine("|---|" + string.Concat(names.Select(_ => "---:|")));
             foreach (var r in cpu)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} ({r.Model}) → {r.Target} | " + string.Join(" | ", names.Select(n => r.Processes.FirstOrDefault(p => p.Name == n) is { } p ? ReportWriter.F(p.MeanCpuPercent, "0") : "–")) + " |");
+                md.AppendLine($"| {r.Scenario} ({r.Model}) → {r.Target} | " + string.Join(" | ", names.Select(n => r.Processes.FirstOrDefault(p => p.Name == n) is { } p ? ReportWriter.F(p.MeanCpuPercent, "0") : "–")) + " |");
             }
         }
 

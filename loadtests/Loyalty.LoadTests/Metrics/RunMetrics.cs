@@ -50,15 +50,25 @@ internal sealed class RunMetrics
 
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(Origin);
 
-    public OperationMetrics Op(string name) => _operations.GetOrAdd(name, n =>
+    public OperationMetrics Op(string name)
     {
-        lock (_orderLock)
+        if (_operations.TryGetValue(name, out var existing))
         {
-            _order.Add(n);
+            return existing;
         }
 
-        return new OperationMetrics(n, this);
-    });
+        lock (_orderLock)
+        {
+            if (!_operations.TryGetValue(name, out existing))
+            {
+                existing = new OperationMetrics(name, this);
+                _operations[name] = existing;
+                _order.Add(name);
+            }
+
+            return existing;
+        }
+    }
 
     /// <summary>The measured window, as offsets from the origin; set before the load starts.</summary>
     public void SetWindow(TimeSpan start, TimeSpan end)

@@ -1,0 +1,4 @@
+using Loyalty.Baseline;
+
+var app = await BaselineHost.BuildAsync(args);
+await app.RunAsync();

@@ -1,0 +1,468 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Loyalty.Contracts;
+using Loyalty.Domain;
+using Npgsql;
+
+namespace Loyalty.Baseline;
+
+internal sealed record MemberRow(string MemberId, string? Name, DateTimeOffset EnrolledAt, List<string> Cards, Dictionary<int, long> Buckets);
+
+internal sealed record SaleRow(
+    string MemberId,
+    string Fingerprint,
+    CommitResult Result,
+    DateTimeOffset? VoidedAt,
+    long? VoidPointsRemoved,
+    long? VoidAvailableAfter);
+
+internal sealed record CouponRow(CouponDefinition Definition, string? RedeemedByTransaction, DateTimeOffset? RedeemedAt);
+
+/// <summary>
+/// All SQL of the baseline. A commit is one READ COMMITTED transaction: lock the member row
+/// (SELECT … FOR UPDATE, which serializes one member's sales like a grain would), find an earlier
+/// sale with this transaction id (the idempotency record), redeem the coupon with a conditional
+/// UPDATE (… WHERE redeemed_by_tx IS NULL: of a thousand racing terminals exactly one matches),
+/// add the points to the month's bucket, insert the sale, commit. Lock order is always member, then coupon.
+/// </summary>
+internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
+{
+    private static readonly long ProgramCacheTicks = Stopwatch.Frequency * 5;
+    private readonly ConcurrentDictionary<string, (ProgramSettings Settings, long At)> _programs = new(StringComparer.Ordinal);
+
+    public DateTimeOffset Now => clock.GetUtcNow();
+
+    // ---- programs (cached for 5 s, as any service would: they change a few times a year) ----
+
+    public async Task<ProgramSettings> ProgramAsync(string programId, CancellationToken ct)
+    {
+        if (_programs.TryGetValue(programId, out var cached) && Stopwatch.GetTimestamp() - cached.At < ProgramCacheTicks)
+        {
+            return cached.Settings;
+        }
+
+        await using var command = db.CreateCommand("SELECT name, currency, earn_points, earn_per_amount, expiry_months FROM programs WHERE program_id = $1");
+        command.Parameters.Add(P(programId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            throw new LoyaltyException(ErrorReason.ProgramNotFound, "no such program");
+        }
+
+        var settings = new ProgramSettings(programId, reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4));
+        _programs[programId] = (settings, Stopwatch.GetTimestamp());
+        return settings;
+    }
+
+    public async Task<ProgramSettings> UpsertProgramAsync(ProgramSettings s, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("""
+            INSERT INTO programs (program_id, name, currency, earn_points, earn_per_amount, expiry_months) VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (program_id) DO UPDATE SET name = EXCLUDED.name, currency = EXCLUDED.currency, earn_points = EXCLUDED.earn_points,
+                earn_per_amount = EXCLUDED.earn_per_amount, expiry_months = EXCLUDED.expiry_months
+            """);
+        command.Parameters.AddRange([P(s.ProgramId), P(s.Name), P(s.Currency), P(s.EarnPoints), P(s.EarnPerAmount), P(s.ExpiryMonths)]);
+        await command.ExecuteNonQueryAsync(ct);
+        _programs[s.ProgramId] = (s, Stopwatch.GetTimestamp());
+        return s;
+    }
+
+    // ---- members ----
+
+    public async Task<MemberRow?> MemberAsync(string programId, string memberId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await MemberAsync(connection, null, programId, memberId, ct);
+    }
+
+    public async Task<Dictionary<int, long>?> BucketsAsync(string programId, string memberId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                Cmd("SELECT 1 FROM members WHERE program_id = $1 AND member_id = $2", programId, memberId),
+                Cmd("SELECT month, points FROM point_buckets WHERE program_id = $1 AND member_id = $2", programId, memberId),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var exists = await reader.ReadAsync(ct);
+        await reader.NextResultAsync(ct);
+        var buckets = await ReadBucketsAsync(reader, ct);
+        return exists ? buckets : null;
+    }
+
+    public async Task<bool> MemberExistsAsync(string programId, string memberId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT 1 FROM members WHERE program_id = $1 AND member_id = $2");
+        command.Parameters.AddRange([P(programId), P(memberId)]);
+        return await command.ExecuteScalarAsync(ct) is not null;
+    }
+
+    public async Task<string?> CardOwnerAsync(string programId, string card, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT member_id FROM cards WHERE program_id = $1 AND card_number = $2");
+        command.Parameters.AddRange([P(programId), P(card)]);
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
+    public async Task<MemberRow> EnrollAsync(string programId, string? memberId, string? card, string? name, CancellationToken ct)
+    {
+        await ProgramAsync(programId, ct);
+        memberId ??= await CardOwnerAsync(programId, card!, ct) ?? "m" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var insert = new NpgsqlCommand("INSERT INTO members (program_id, member_id, name, enrolled_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", connection, transaction))
+        {
+            insert.Parameters.AddRange([P(programId), P(memberId), P(name), P(Now)]);
+            if (await insert.ExecuteNonQueryAsync(ct) == 0)
+            {
+                var existing = await MemberAsync(connection, transaction, programId, memberId, ct) ?? throw new InvalidOperationException("member vanished");
+                var same = (name is null || name == existing.Name) && (card is null || existing.Cards.Contains(card));
+                return same ? existing : throw new LoyaltyException(ErrorReason.MemberAlreadyEnrolled, "the member is already enrolled");
+            }
+        }
+
+        if (card is not null)
+        {
+            await using var claim = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Cmd("INSERT INTO cards (program_id, card_number, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", programId, card, memberId),
+                    Cmd("SELECT member_id FROM cards WHERE program_id = $1 AND card_number = $2", programId, card),
+                },
+            };
+            if (await claim.ExecuteScalarAsync(ct) as string != memberId)
+            {
+                throw new LoyaltyException(ErrorReason.CardInUse, "the card belongs to another member");
+            }
+        }
+
+        var row = await MemberAsync(connection, transaction, programId, memberId, ct) ?? throw new InvalidOperationException("member vanished");
+        await transaction.CommitAsync(ct);
+        return row;
+    }
+
+    // ---- the checkout transaction ----
+
+    public async Task<(CommitResult Result, long Available)> CommitAsync(string programId, string memberId, CommitCommand command, CancellationToken ct)
+    {
+        var program = await ProgramAsync(programId, ct);
+        var fingerprint = Fingerprints.Of(command);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var (buckets, earlier) = await LockMemberAsync(connection, transaction, programId, memberId, command.TransactionId, ct);
+        if (earlier is not null)
+        {
+            return earlier.MemberId == memberId && earlier.Fingerprint == fingerprint
+                ? (earlier.Result, earlier.Result.AvailableAfter)
+                : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
+        }
+
+        var now = Now;
+        var subtotal = Pricing.Validate(command.Lines);
+        CouponDefinition? coupon = null;
+        if (command.CouponCode is { } code)
+        {
+            coupon = await RedeemAsync(connection, transaction, programId, code, command.TransactionId, memberId, subtotal, now, ct);
+        }
+
+        var priced = Pricing.Price(command.Lines, program, coupon);
+        var month = Months.Of(now);
+        PointBuckets.Add(buckets, month, priced.PointsToEarn);
+        var available = PointBuckets.Available(buckets, program.ExpiryMonths, now);
+        var result = new CommitResult(command.TransactionId, priced.Subtotal, priced.Discount, priced.Total, priced.PointsToEarn, month, command.CouponCode, available, now);
+
+        await using var write = new NpgsqlBatch(connection, transaction);
+        if (priced.PointsToEarn > 0)
+        {
+            write.BatchCommands.Add(Cmd(
+                "INSERT INTO point_buckets (program_id, member_id, month, points) VALUES ($1, $2, $3, $4) ON CONFLICT (program_id, member_id, month) DO UPDATE SET points = point_buckets.points + EXCLUDED.points",
+                programId, memberId, month, priced.PointsToEarn));
+        }
+
+        write.BatchCommands.Add(Cmd(
+            """
+            INSERT INTO sales (program_id, transaction_id, member_id, fingerprint, subtotal, discount, total, points_earned, earn_month, coupon_code, available_after, committed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            """,
+            programId, command.TransactionId, memberId, fingerprint, priced.Subtotal, priced.Discount, priced.Total, priced.PointsToEarn, month, command.CouponCode, available, now));
+        try
+        {
+            await write.ExecuteNonQueryAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // The same transaction id committed meanwhile for another member.
+            throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
+        }
+
+        return (result, available);
+    }
+
+    public async Task<VoidResult> VoidAsync(string programId, string memberId, string transactionId, CancellationToken ct)
+    {
+        var program = await ProgramAsync(programId, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var (buckets, sale) = await LockMemberAsync(connection, transaction, programId, memberId, transactionId, ct);
+        if (sale is null || sale.MemberId != memberId)
+        {
+            throw new LoyaltyException(ErrorReason.TransactionNotFound, "no committed transaction with this id for this member");
+        }
+
+        var committed = sale.Result;
+        if (sale.VoidedAt is { } voidedAt)
+        {
+            return new VoidResult(transactionId, sale.VoidPointsRemoved ?? 0, committed.CouponCode is not null, AlreadyVoided: true, sale.VoidAvailableAfter ?? 0, voidedAt);
+        }
+
+        var now = Now;
+        var removed = PointBuckets.Remove(buckets, committed.EarnMonth, committed.PointsEarned);
+        var available = PointBuckets.Available(buckets, program.ExpiryMonths, now);
+        await using var write = new NpgsqlBatch(connection, transaction);
+        if (committed.CouponCode is { } code)
+        {
+            write.BatchCommands.Add(Cmd(
+                "UPDATE coupons SET redeemed_by_tx = NULL, redeemed_by_member = NULL, redeemed_at = NULL WHERE program_id = $1 AND code = $2 AND redeemed_by_tx = $3",
+                programId, code, transactionId));
+        }
+
+        if (removed > 0)
+        {
+            write.BatchCommands.Add(buckets.TryGetValue(committed.EarnMonth, out var left)
+                ? Cmd("UPDATE point_buckets SET points = $4 WHERE program_id = $1 AND member_id = $2 AND month = $3", programId, memberId, committed.EarnMonth, left)
+                : Cmd("DELETE FROM point_buckets WHERE program_id = $1 AND member_id = $2 AND month = $3", programId, memberId, committed.EarnMonth));
+        }
+
+        write.BatchCommands.Add(Cmd(
+            "UPDATE sales SET voided_at = $3, void_points_removed = $4, void_available_after = $5 WHERE program_id = $1 AND transaction_id = $2",
+            programId, transactionId, now, removed, available));
+        await write.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
+        return new VoidResult(transactionId, removed, committed.CouponCode is not null, AlreadyVoided: false, available, now);
+    }
+
+    // ---- coupons ----
+
+    public async Task<CouponRow?> CouponAsync(string programId, string code, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await CouponAsync(connection, null, programId, code, ct);
+    }
+
+    /// <summary>Inserts the codes; an existing code with the same terms is fine, with other terms COUPON_ALREADY_EXISTS.</summary>
+    public async Task CreateCouponsAsync(string programId, IReadOnlyList<string> codes, CouponDefinition d, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO coupons (program_id, code, kind, value, min_basket, max_discount, valid_from, valid_until)
+            SELECT $1, code, $3, $4, $5, $6, $7, $8 FROM unnest($2::text[]) AS code
+            ON CONFLICT DO NOTHING RETURNING code
+            """,
+            connection,
+            transaction);
+        insert.Parameters.AddRange([P(programId), P(codes.ToArray()), P((short)d.Kind), P(d.Value), P(d.MinBasket), P(d.MaxDiscount), Time(d.ValidFrom), Time(d.ValidUntil)]);
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await insert.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                inserted.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var code in codes.Where(c => !inserted.Contains(c)))
+        {
+            var existing = await CouponAsync(connection, transaction, programId, code, ct);
+            if (existing is null || existing.Definition != d)
+            {
+                throw new LoyaltyException(ErrorReason.CouponAlreadyExists, "a different coupon with this code already exists");
+            }
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    // ---- helpers ----
+
+    private static async Task<(Dictionary<int, long> Buckets, SaleRow? Sale)> LockMemberAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string programId, string memberId, string transactionId, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                Cmd("SELECT 1 FROM members WHERE program_id = $1 AND member_id = $2 FOR UPDATE", programId, memberId),
+                Cmd("SELECT month, points FROM point_buckets WHERE program_id = $1 AND member_id = $2", programId, memberId),
+                Cmd(
+                    """
+                    SELECT member_id, fingerprint, subtotal, discount, total, points_earned, earn_month, coupon_code, available_after, committed_at,
+                           voided_at, void_points_removed, void_available_after
+                    FROM sales WHERE program_id = $1 AND transaction_id = $2
+                    """,
+                    programId,
+                    transactionId),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            throw new LoyaltyException(ErrorReason.MemberNotFound, "no such member");
+        }
+
+        await reader.NextResultAsync(ct);
+        var buckets = await ReadBucketsAsync(reader, ct);
+        await reader.NextResultAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return (buckets, null);
+        }
+
+        var result = new CommitResult(
+            transactionId,
+            reader.GetInt64(2),
+            reader.GetInt64(3),
+            reader.GetInt64(4),
+            reader.GetInt64(5),
+            reader.GetInt32(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            reader.GetInt64(8),
+            reader.GetFieldValue<DateTimeOffset>(9));
+        return (buckets, new SaleRow(
+            reader.GetString(0),
+            reader.GetString(1),
+            result,
+            reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+            reader.IsDBNull(11) ? null : reader.GetInt64(11),
+            reader.IsDBNull(12) ? null : reader.GetInt64(12)));
+    }
+
+    /// <summary>Redeems with one conditional UPDATE; when no row matched, finds out why (the engine's order of reasons).</summary>
+    private static async Task<CouponDefinition> RedeemAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string programId, string code, string transactionId, string memberId, long subtotal, DateTimeOffset now, CancellationToken ct)
+    {
+        await using (var redeem = new NpgsqlCommand(
+            """
+            UPDATE coupons SET redeemed_by_tx = $3, redeemed_by_member = $4, redeemed_at = $5
+            WHERE program_id = $1 AND code = $2 AND redeemed_by_tx IS NULL AND min_basket <= $6
+              AND (valid_from IS NULL OR valid_from <= $5) AND (valid_until IS NULL OR valid_until > $5)
+            RETURNING kind, value, min_basket, max_discount, valid_from, valid_until
+            """,
+            connection,
+            transaction))
+        {
+            redeem.Parameters.AddRange([P(programId), P(code), P(transactionId), P(memberId), P(now), P(subtotal)]);
+            await using var reader = await redeem.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct))
+            {
+                return ReadDefinition(reader, 0);
+            }
+        }
+
+        var coupon = await CouponAsync(connection, transaction, programId, code, ct)
+            ?? throw new LoyaltyException(ErrorReason.CouponNotFound, "no such coupon");
+        if (coupon.RedeemedByTransaction is not null)
+        {
+            throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
+        }
+
+        Coupons.EnsureApplicable(coupon.Definition, subtotal, now);
+        throw new LoyaltyException(ErrorReason.CouponNotApplicable, "the coupon cannot be used on this basket");
+    }
+
+    private static async Task<CouponRow?> CouponAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string programId, string code, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT kind, value, min_basket, max_discount, valid_from, valid_until, redeemed_by_tx, redeemed_at FROM coupons WHERE program_id = $1 AND code = $2",
+            connection,
+            transaction);
+        command.Parameters.AddRange([P(programId), P(code)]);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        return new CouponRow(
+            ReadDefinition(reader, 0),
+            reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
+    }
+
+    private static async Task<MemberRow?> MemberAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string programId, string memberId, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                Cmd("SELECT name, enrolled_at FROM members WHERE program_id = $1 AND member_id = $2", programId, memberId),
+                Cmd("SELECT card_number FROM cards WHERE program_id = $1 AND member_id = $2 ORDER BY card_number", programId, memberId),
+                Cmd("SELECT month, points FROM point_buckets WHERE program_id = $1 AND member_id = $2", programId, memberId),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        var name = reader.IsDBNull(0) ? null : reader.GetString(0);
+        var enrolledAt = reader.GetFieldValue<DateTimeOffset>(1);
+        await reader.NextResultAsync(ct);
+        var cards = new List<string>();
+        while (await reader.ReadAsync(ct))
+        {
+            cards.Add(reader.GetString(0));
+        }
+
+        await reader.NextResultAsync(ct);
+        return new MemberRow(memberId, name, enrolledAt, cards, await ReadBucketsAsync(reader, ct));
+    }
+
+    private static async Task<Dictionary<int, long>> ReadBucketsAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        var buckets = new Dictionary<int, long>();
+        while (await reader.ReadAsync(ct))
+        {
+            buckets[reader.GetInt32(0)] = reader.GetInt64(1);
+        }
+
+        return buckets;
+    }
+
+    private static CouponDefinition ReadDefinition(NpgsqlDataReader reader, int first) => new(
+        (CouponKind)reader.GetInt16(first),
+        reader.GetInt64(first + 1),
+        reader.GetInt64(first + 2),
+        reader.GetInt64(first + 3),
+        reader.IsDBNull(first + 4) ? null : reader.GetFieldValue<DateTimeOffset>(first + 4),
+        reader.IsDBNull(first + 5) ? null : reader.GetFieldValue<DateTimeOffset>(first + 5));
+
+    private static NpgsqlBatchCommand Cmd(string sql, params object?[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(P(value));
+        }
+
+        return command;
+    }
+
+    private static NpgsqlParameter P(object? value) => value switch
+    {
+        null => new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+        DateTimeOffset t => Time(t),
+        _ => new NpgsqlParameter { Value = value },
+    };
+
+    private static NpgsqlParameter Time(DateTimeOffset? value) =>
+        new() { Value = value is { } t ? t.UtcDateTime : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz };
+}

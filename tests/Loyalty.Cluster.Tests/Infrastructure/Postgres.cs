@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Loyalty.Cluster.Tests.Infrastructure;
+
+/// <summary>
+/// The real PostgreSQL under the cluster tests. LOYALTY_TEST_PG (set by .ci/run) names a server to
+/// create fresh databases on; without it, this project's own private server is started with
+/// deploy/pg.sh (.data/pg-cluster-test on port 54369). The PostgreSQL-restart test always uses the
+/// private server, because restarting a server that other test projects share would break them.
+/// </summary>
+public static class Postgres
+{
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static string? _shared;
+
+    public static PgServer Private { get; } = new(Path.Combine(Paths.RepoRoot, ".data", "pg-cluster-test"), 54369);
+
+    /// <summary>A fresh, empty database on the shared server (LOYALTY_TEST_PG or the private one).</summary>
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            _shared ??= Environment.GetEnvironmentVariable("LOYALTY_TEST_PG") is { Length: > 0 } configured
+                ? configured
+                : await Private.StartAsync();
+        }
+        finally
+        {
+            Gate.Release();
+        }
+
+        return await CreateDatabaseAsync(_shared);
+    }
+
+    public static async Task<string> CreateDatabaseAsync(string server)
+    {
+        var name = $"c_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid():N}"[..40];
+        await using (var connection = new NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    public static async Task DropDatabaseAsync(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var name = builder.Database;
+        builder.Database = "postgres";
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Runs one query on a short-lived, unpooled connection (so a restart leaves nothing stale behind).</summary>
+    public static async Task<List<T>> QueryAsync<T>(string connectionString, string sql, Func<NpgsqlDataReader, T> read)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+}
+
+/// <summary>A private PostgreSQL server driven through deploy/pg.sh (installed from Debian's packages if missing).</summary>
+public sealed class PgServer(string directory, int port)
+{
+    public int Port { get; } = port;
+
+    /// <summary>Starts the server (initialising it on first use); returns a connection string to its postgres database.</summary>
+    public async Task<string> StartAsync()
+    {
+        var output = await RunAsync("bash", [Path.Combine(Paths.RepoRoot, "deploy", "pg.sh"), "start"]);
+        return output.Trim().Split('\n')[^1].Trim();
+    }
+
+    /// <summary>
+    /// Stops the server. <paramref name="immediate"/>: like a crash (no checkpoint, connections cut, WAL
+    /// replayed at the next start) — what a power cut or an OOM kill does to the database.
+    /// </summary>
+    public Task StopAsync(bool immediate = false) => immediate
+        ? RunAsync("bash", ["-c", """
+            bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+            if [ "$(id -u)" -eq 0 ]; then run="runuser -u postgres --"; else run=""; fi
+            $run "$bin/pg_ctl" -D "$LOYALTY_PG_DIR/data" -m immediate -w stop >/dev/null
+            """])
+        : RunAsync("bash", [Path.Combine(Paths.RepoRoot, "deploy", "pg.sh"), "stop"]);
+
+    private async Task<string> RunAsync(string file, string[] args)
+    {
+        var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["LOYALTY_PG_DIR"] = directory;
+        start.Environment["LOYALTY_PG_PORT"] = Port.ToString();
+        start.Environment["LOYALTY_PG_DB"] = "postgres";
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not run {file}");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{string.Join(' ', args)} failed ({process.ExitCode}): {await errors}");
+        }
+
+        return await output;
+    }
+}

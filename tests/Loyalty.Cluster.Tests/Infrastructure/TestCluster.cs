@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using Loyalty.Client;
+
+namespace Loyalty.Cluster.Tests.Infrastructure;
+
+/// <summary>
+/// An Orleans cluster of silo processes on loopback, sharing one fresh PostgreSQL database for
+/// membership (ADO.NET clustering), grain state and reminders — the production topology on one machine.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    /// <summary>
+    /// Failure detection tuned for tests: a silo that stops answering is suspected after two missed
+    /// 2-second probes and declared dead by two votes (about 5–8 s); a grain call gives up after 5 s.
+    /// Production keeps Orleans' defaults (docs/operations.md).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> FastFailureDetection = new Dictionary<string, string>
+    {
+        ["Loyalty__Membership__ProbeTimeout"] = "00:00:02",
+        ["Loyalty__Membership__NumMissedProbesLimit"] = "2",
+        ["Loyalty__Membership__NumVotesForDeathDeclaration"] = "2",
+        ["Loyalty__Membership__TableRefreshTimeout"] = "00:00:02",
+        ["Loyalty__Membership__IAmAliveTablePublishTimeout"] = "00:00:05",
+        ["Loyalty__Membership__DeathVoteExpirationTimeout"] = "00:00:30",
+        ["Loyalty__Messaging__ResponseTimeout"] = "00:00:05",
+    };
+
+    private static readonly ConcurrentDictionary<SiloProcess, bool> Everything = new();
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly bool _ownsDatabase;
+    private readonly List<PosClient> _clients = [];
+
+    static TestCluster()
+    {
+        // Never leave a silo behind, even when the test host is torn down without disposing fixtures.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var silo in Everything.Keys)
+            {
+                silo.Kill();
+            }
+        };
+    }
+
+    private TestCluster(string connectionString, bool ownsDatabase, List<SiloProcess> silos)
+    {
+        ConnectionString = connectionString;
+        _ownsDatabase = ownsDatabase;
+        Silos = silos;
+    }
+
+    public string ConnectionString { get; }
+
+    public IReadOnlyList<SiloProcess> Silos { get; }
+
+    public IReadOnlyList<string> Addresses => Silos.Select(s => s.GrpcAddress).ToArray();
+
+    /// <summary>Starts <paramref name="silos"/> silo processes and waits until every one is ready.</summary>
+    public static async Task<TestCluster> StartAsync(
+        string name,
+        int silos,
+        string? connectionString = null,
+        IReadOnlyDictionary<string, string>? settings = null,
+        Func<int, IReadOnlyDictionary<string, string>>? perSilo = null)
+    {
+        if (!File.Exists(Paths.HostDll))
+        {
+            throw new InvalidOperationException($"{Paths.HostDll} is missing: build the solution first");
+        }
+
+        var ownsDatabase = connectionString is null;
+        connectionString ??= await Postgres.CreateDatabaseAsync();
+        var logDirectory = Path.Combine(Paths.LogRoot, name);
+        if (Directory.Exists(logDirectory))
+        {
+            Directory.Delete(logDirectory, recursive: true);
+        }
+
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var shared = new Dictionary<string, string>(FastFailureDetection)
+        {
+            ["ConnectionStrings__Postgres"] = connectionString,
+            ["Loyalty__ClusteringMode"] = "AdoNet",
+            ["Loyalty__ClusterId"] = $"{name}-{id}",
+            ["Loyalty__ServiceId"] = $"{name}-{id}",
+            ["Loyalty__ListenAddress"] = "127.0.0.1",
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Orleans"] = "Warning",
+            ["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            shared[key] = value;
+        }
+
+        var processes = new List<SiloProcess>();
+        for (var i = 1; i <= silos; i++)
+        {
+            var own = new Dictionary<string, string>(shared);
+            foreach (var (key, value) in perSilo?.Invoke(i) ?? new Dictionary<string, string>())
+            {
+                own[key] = value;
+            }
+
+            processes.Add(new SiloProcess($"silo{i}", own, logDirectory));
+        }
+
+        var cluster = new TestCluster(connectionString, ownsDatabase, processes);
+        try
+        {
+            // The first silo alone applies the schema and creates the cluster's membership version row.
+            await cluster.StartSiloAsync(processes[0]);
+            await Task.WhenAll(processes.Skip(1).Select(cluster.StartSiloAsync));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task StartSiloAsync(SiloProcess silo)
+    {
+        Everything[silo] = true;
+        silo.Start();
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>A POS SDK client over every silo's gRPC address (or the given ones), disposed with the cluster.</summary>
+    public PosClient Client(string programId, PosClientOptions? options = null, IEnumerable<string>? addresses = null)
+    {
+        var client = PosClient.Connect(addresses ?? Addresses, programId, options);
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+
+        return client;
+    }
+
+    /// <summary>The silo whose directory says it hosts the grain (asked through <paramref name="via"/>), or null.</summary>
+    public async Task<SiloProcess?> LocateAsync(SiloProcess via, string kind, string programId, string id)
+    {
+        var location = await Http.GetFromJsonAsync<Location>($"{via.AdminAddress}/admin/grains/{kind}/{programId}/{id}");
+        return Silos.FirstOrDefault(s => s.SiloPort == location?.SiloPort);
+    }
+
+    /// <summary>The membership table's status (3 active, 6 dead) of each generation of a silo, newest first.</summary>
+    public Task<List<int>> MembershipStatusesAsync(SiloProcess silo) =>
+        Postgres.QueryAsync(ConnectionString, $"SELECT status FROM orleansmembershiptable WHERE port = {silo.SiloPort} ORDER BY generation DESC", r => r.GetInt32(0));
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (_clients)
+        {
+            foreach (var client in _clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        foreach (var silo in Silos)
+        {
+            if (silo.Frozen)
+            {
+                silo.Resume();
+            }
+
+            silo.Kill();
+            Everything.TryRemove(silo, out _);
+        }
+
+        if (_ownsDatabase)
+        {
+            try
+            {
+                await Postgres.DropDatabaseAsync(ConnectionString);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
+            {
+                // The server may already be gone at the end of the run; the database is disposable.
+            }
+        }
+    }
+
+    private sealed record Location(string Kind, string Key, string? Silo, int? SiloPort);
+}
