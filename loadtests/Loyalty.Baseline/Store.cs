@@ -62,7 +62,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             ON CONFLICT (program_id) DO UPDATE SET name = EXCLUDED.name, currency = EXCLUDED.currency, earn_points = EXCLUDED.earn_points,
                 earn_per_amount = EXCLUDED.earn_per_amount, expiry_months = EXCLUDED.expiry_months
             """);
-        command.Parameters.AddRange([P(s.ProgramId), P(s.Name), P(s.Currency), P(s.EarnPoints), P(s.EarnPerAmount), P(s.ExpiryMonths)]);
+        command.Parameters.AddRange(new NpgsqlParameter[] { P(s.ProgramId), P(s.Name), P(s.Currency), P(s.EarnPoints), P(s.EarnPerAmount), P(s.ExpiryMonths) });
         await command.ExecuteNonQueryAsync(ct);
         _programs[s.ProgramId] = (s, Stopwatch.GetTimestamp());
         return s;
@@ -97,14 +97,14 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
     public async Task<bool> MemberExistsAsync(string programId, string memberId, CancellationToken ct)
     {
         await using var command = db.CreateCommand("SELECT 1 FROM members WHERE program_id = $1 AND member_id = $2");
-        command.Parameters.AddRange([P(programId), P(memberId)]);
+        command.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(memberId) });
         return await command.ExecuteScalarAsync(ct) is not null;
     }
 
     public async Task<string?> CardOwnerAsync(string programId, string card, CancellationToken ct)
     {
         await using var command = db.CreateCommand("SELECT member_id FROM cards WHERE program_id = $1 AND card_number = $2");
-        command.Parameters.AddRange([P(programId), P(card)]);
+        command.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(card) });
         return await command.ExecuteScalarAsync(ct) as string;
     }
 
@@ -116,7 +116,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var insert = new NpgsqlCommand("INSERT INTO members (program_id, member_id, name, enrolled_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", connection, transaction))
         {
-            insert.Parameters.AddRange([P(programId), P(memberId), P(name), P(Now)]);
+            insert.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(memberId), P(name), P(Now) });
             if (await insert.ExecuteNonQueryAsync(ct) == 0)
             {
                 var existing = await MemberAsync(connection, transaction, programId, memberId, ct) ?? throw new InvalidOperationException("member vanished");
@@ -127,14 +127,18 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
 
         if (card is not null)
         {
-            await using var claim = new NpgsqlBatch(connection, transaction)
-            {
-                BatchCommands =
-                {
-                    Cmd("INSERT INTO cards (program_id, card_number, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", programId, card, memberId),
-                    Cmd("SELECT member_id FROM cards WHERE program_id = $1 AND card_number = $2", programId, card),
-                },
-            };
+            // The first enrollment to insert the card owns it; a racing one sees no row or another owner.
+            await using var claim = new NpgsqlCommand(
+                """
+                WITH claimed AS (
+                    INSERT INTO cards (program_id, card_number, member_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING member_id)
+                SELECT member_id FROM claimed
+                UNION ALL SELECT member_id FROM cards WHERE program_id = $1 AND card_number = $2
+                LIMIT 1
+                """,
+                connection,
+                transaction);
+            claim.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(card), P(memberId) });
             if (await claim.ExecuteScalarAsync(ct) as string != memberId)
             {
                 throw new LoyaltyException(ErrorReason.CardInUse, "the card belongs to another member");
@@ -268,7 +272,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             """,
             connection,
             transaction);
-        insert.Parameters.AddRange([P(programId), P(codes.ToArray()), P((short)d.Kind), P(d.Value), P(d.MinBasket), P(d.MaxDiscount), Time(d.ValidFrom), Time(d.ValidUntil)]);
+        insert.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(codes.ToArray()), P((short)d.Kind), P(d.Value), P(d.MinBasket), P(d.MaxDiscount), Time(d.ValidFrom), Time(d.ValidUntil) });
         var inserted = new HashSet<string>(StringComparer.Ordinal);
         await using (var reader = await insert.ExecuteReaderAsync(ct))
         {
@@ -358,7 +362,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             connection,
             transaction))
         {
-            redeem.Parameters.AddRange([P(programId), P(code), P(transactionId), P(memberId), P(now), P(subtotal)]);
+            redeem.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(code), P(transactionId), P(memberId), P(now), P(subtotal) });
             await using var reader = await redeem.ExecuteReaderAsync(ct);
             if (await reader.ReadAsync(ct))
             {
@@ -383,7 +387,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             "SELECT kind, value, min_basket, max_discount, valid_from, valid_until, redeemed_by_tx, redeemed_at FROM coupons WHERE program_id = $1 AND code = $2",
             connection,
             transaction);
-        command.Parameters.AddRange([P(programId), P(code)]);
+        command.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(code) });
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
         {

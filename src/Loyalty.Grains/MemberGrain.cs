@@ -200,8 +200,19 @@ public sealed class MemberGrain(
             await PersistAsync();
         }
 
-        StartFlush();
-        await _flush;
+        // Make sure everything persisted so far is in the table before listing it.
+        for (var attempt = 0; attempt < 3 && Account.Outbox.Any(e => e.Seq > _confirmedSeq); attempt++)
+        {
+            await _flush;
+            StartFlush();
+            await _flush;
+        }
+
+        if (Account.Outbox.Any(e => e.Seq > _confirmedSeq))
+        {
+            throw new TimeoutException("the ledger table is not reachable; the entries are safe in the member's outbox, retry");
+        }
+
         var entries = await outbox.ListAsync(ProgramId, MemberId, afterSeq, limit);
         return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal);
     }

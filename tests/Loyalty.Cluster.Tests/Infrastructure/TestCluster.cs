@@ -43,16 +43,22 @@ public sealed class TestCluster : IAsyncDisposable
         };
     }
 
-    private TestCluster(string connectionString, bool ownsDatabase, List<SiloProcess> silos)
+    private readonly List<SiloProcess> _silos;
+    private readonly Dictionary<string, string> _shared;
+    private readonly string _logDirectory;
+
+    private TestCluster(string connectionString, bool ownsDatabase, List<SiloProcess> silos, Dictionary<string, string> shared, string logDirectory)
     {
         ConnectionString = connectionString;
         _ownsDatabase = ownsDatabase;
-        Silos = silos;
+        _silos = silos;
+        _shared = shared;
+        _logDirectory = logDirectory;
     }
 
     public string ConnectionString { get; }
 
-    public IReadOnlyList<SiloProcess> Silos { get; }
+    public IReadOnlyList<SiloProcess> Silos => _silos;
 
     public IReadOnlyList<string> Addresses => Silos.Select(s => s.GrpcAddress).ToArray();
 
@@ -89,6 +95,7 @@ public sealed class TestCluster : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans"] = "Warning",
             ["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information",
+            ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
         };
@@ -109,7 +116,7 @@ public sealed class TestCluster : IAsyncDisposable
             processes.Add(new SiloProcess($"silo{i}", own, logDirectory));
         }
 
-        var cluster = new TestCluster(connectionString, ownsDatabase, processes);
+        var cluster = new TestCluster(connectionString, ownsDatabase, processes, shared, logDirectory);
         try
         {
             // The first silo alone applies the schema and creates the cluster's membership version row.
@@ -129,6 +136,21 @@ public sealed class TestCluster : IAsyncDisposable
         Everything[silo] = true;
         silo.Start();
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Starts one more silo in this cluster: the shared settings with <paramref name="overrides"/> on top.</summary>
+    public async Task<SiloProcess> AddSiloAsync(string name, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var own = new Dictionary<string, string>(_shared);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+        {
+            own[key] = value;
+        }
+
+        var silo = new SiloProcess(name, own, _logDirectory);
+        _silos.Add(silo);
+        await StartSiloAsync(silo);
+        return silo;
     }
 
     /// <summary>A POS SDK client over every silo's gRPC address (or the given ones), disposed with the cluster.</summary>

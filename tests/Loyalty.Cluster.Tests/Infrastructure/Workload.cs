@@ -25,9 +25,12 @@ public sealed class Workload
 
     public IReadOnlyList<string> Coupons { get; }
 
+    public static string NewProgramId() => "club-" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>Defines <paramref name="client"/>'s program, enrolls the members and creates the coupons.</summary>
     public static async Task<Workload> CreateAsync(PosClient client, int members, int coupons)
     {
-        var programId = "club-" + Guid.NewGuid().ToString("N")[..8];
+        var programId = client.ProgramId;
         await Retry(() => client.Admin.UpsertProgramAsync(new LoyaltyProgram
         {
             ProgramId = programId,

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The benchmark: engine vs the plain-SQL baseline on this machine, same PostgreSQL, same load.
+#
+#   deploy/bench.sh [extra generator options, e.g. --members 20000]
+#
+# Starts everything it needs and stops everything it started:
+#   - a private PostgreSQL (deploy/pg.sh) in .data/pg-bench on 127.0.0.1:54359, synchronous_commit=on,
+#     with fresh databases loyalty_bench_engine and loyalty_bench_baseline for every bench;
+#   - the engine (Release build) on gRPC :6080 (health :6081, silo :16111, gateway :36000);
+#   - the baseline (loadtests/Loyalty.Baseline, Release) on :6090;
+# then runs `Loyalty.LoadTests bench`: checkout (closed, then open at a common rate), accrual (the
+# same two), reads, flash sale — each against engine and baseline in turn, with correctness checks
+# after every run — and writes reports/bench-<time>/summary.{md,html,json} plus one report per run.
+#
+# Environment: BENCH_SECONDS (measured seconds per run, default 20), BENCH_PG_DIR, BENCH_PG_PORT.
+# Exit code: 0 all checks passed, 1 a correctness check failed, other = could not run.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export LOYALTY_PG_DIR="${BENCH_PG_DIR:-$ROOT/.data/pg-bench}" LOYALTY_PG_PORT="${BENCH_PG_PORT:-54359}" LOYALTY_PG_DB=postgres
+ENGINE_PORT=6080 HEALTH_PORT=6081 SILO_PORT=16111 GATEWAY_PORT=36000 BASELINE_PORT=6090
+SECONDS_PER_RUN=${BENCH_SECONDS:-20}
+LOGS="$ROOT/reports/bench-logs"
+mkdir -p "$LOGS"
+
+log() { echo "[bench] $*" >&2; }
+
+engine_pid="" baseline_pid="" pg_started=0
+cleanup() {
+    local status=$?
+    for pid in $engine_pid $baseline_pid; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+    if [ "$pg_started" -eq 1 ]; then
+        deploy/pg.sh stop >/dev/null 2>&1 || true
+    fi
+    exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in $ENGINE_PORT $HEALTH_PORT $SILO_PORT $GATEWAY_PORT $BASELINE_PORT; do
+    if port_busy "$port"; then log "port $port is already in use; stop whatever listens there first"; exit 2; fi
+done
+
+log "building (Release)"
+dotnet build -c Release -v quiet -nologo src/Loyalty.Host >&2
+dotnet build -c Release -v quiet -nologo loadtests/Loyalty.Baseline >&2
+dotnet build -c Release -v quiet -nologo loadtests/Loyalty.LoadTests >&2
+
+if deploy/pg.sh status; then
+    log "PostgreSQL already running in $LOYALTY_PG_DIR (left running afterwards)"
+else
+    pg_started=1
+fi
+server=$(deploy/pg.sh start | tail -n 1)
+log "PostgreSQL: $server (synchronous_commit=$(deploy/pg.sh psql -tAc 'SHOW synchronous_commit'))"
+for db in loyalty_bench_engine loyalty_bench_baseline; do
+    deploy/pg.sh psql -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+done
+deploy/pg.sh psql -c "CREATE DATABASE loyalty_bench_engine" >/dev/null
+engine_db="${server/Database=postgres/Database=loyalty_bench_engine}"
+pg_pid=$(head -n 1 "$LOYALTY_PG_DIR/data/postmaster.pid")
+
+log "starting the engine on :$ENGINE_PORT"
+ConnectionStrings__Postgres="$engine_db" dotnet src/Loyalty.Host/bin/Release/net10.0/Loyalty.Host.dll \
+    --Loyalty:GrpcPort=$ENGINE_PORT --Loyalty:HealthPort=$HEALTH_PORT --Loyalty:SiloPort=$SILO_PORT \
+    --Loyalty:GatewayPort=$GATEWAY_PORT --Loyalty:ListenAddress=127.0.0.1 --Loyalty:ServiceId=bench \
+    >"$LOGS/engine.log" 2>&1 &
+engine_pid=$!
+
+log "starting the baseline on :$BASELINE_PORT"
+ConnectionStrings__Postgres="$server" dotnet loadtests/Loyalty.Baseline/bin/Release/net10.0/Loyalty.Baseline.dll \
+    --Baseline:Port=$BASELINE_PORT --Baseline:Database=loyalty_bench_baseline \
+    >"$LOGS/baseline.log" 2>&1 &
+baseline_pid=$!
+
+for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$HEALTH_PORT/health/ready" >/dev/null 2>&1 && port_busy $BASELINE_PORT; then break; fi
+    kill -0 $engine_pid 2>/dev/null || { log "the engine exited; see $LOGS/engine.log"; exit 2; }
+    kill -0 $baseline_pid 2>/dev/null || { log "the baseline exited; see $LOGS/baseline.log"; exit 2; }
+    sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$HEALTH_PORT/health/ready" >/dev/null || { log "the engine did not become ready"; exit 2; }
+
+log "running the suite: $SECONDS_PER_RUN s measured per run"
+dotnet loadtests/Loyalty.LoadTests/bin/Release/net10.0/Loyalty.LoadTests.dll bench \
+    --engine-address "http://127.0.0.1:$ENGINE_PORT" --baseline-address "http://127.0.0.1:$BASELINE_PORT" \
+    --seconds "$SECONDS_PER_RUN" --engine-pid "$engine_pid" \
+    --watch "engine=$engine_pid" --watch "baseline=$baseline_pid" --watch "postgres=$pg_pid+" \
+    --out reports "$@"

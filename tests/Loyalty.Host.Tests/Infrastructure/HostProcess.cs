@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Loyalty.Host.Tests.Infrastructure;
+
+/// <summary>The engine as a real OS process (so it can be killed with SIGKILL), on loopback ports.</summary>
+public sealed class HostProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private HostProcess(Process process, int grpcPort)
+    {
+        _process = process;
+        Address = $"http://127.0.0.1:{grpcPort}";
+    }
+
+    public string Address { get; }
+
+    public static async Task<HostProcess> StartAsync(string connectionString, string serviceId, int grpcPort, int siloPort, int gatewayPort)
+    {
+        var start = new ProcessStartInfo("dotnet", [HostDll(), $"--Loyalty:GrpcPort={grpcPort}", $"--Loyalty:HealthPort={FreePort()}",
+            "--Loyalty:ListenAddress=127.0.0.1", $"--Loyalty:SiloPort={siloPort}", $"--Loyalty:GatewayPort={gatewayPort}",
+            $"--Loyalty:ServiceId={serviceId}", "--Loyalty:ClusterId=kill-test", "--Logging:LogLevel:Default=Warning"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ConnectionStrings__Postgres"] = connectionString;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the host");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var host = new HostProcess(process, grpcPort);
+        await host.WaitUntilServingAsync();
+        return host;
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush — whatever was not durable is gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task WaitUntilServingAsync()
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(Address);
+        var health = new Grpc.Health.V1.Health.HealthClient(channel);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the host exited with code {_process.ExitCode}");
+            }
+
+            try
+            {
+                var reply = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                if (reply.Status == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving)
+                {
+                    return;
+                }
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private static string HostDll()
+    {
+        // The host is a project reference of this test project, so its build output sits next to ours.
+        var candidates = Directory.GetFiles(Path.Combine(TestPostgres.RepoRoot, "src", "Loyalty.Host", "bin"), "Loyalty.Host.dll", SearchOption.AllDirectories);
+        return candidates.OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
+            ?? throw new InvalidOperationException("build src/Loyalty.Host first");
+    }
+}
