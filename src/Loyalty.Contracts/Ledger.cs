@@ -21,6 +21,9 @@ public enum LedgerEntryType
 
     /// <summary>Manual adjustment by an operator (±).</summary>
     Adjust = 6,
+
+    /// <summary>Event bonus: enrollment, first purchase, birthday month (+).</summary>
+    Bonus = 7,
 }
 
 /// <summary>An immutable movement of points. A member's balance is always the sum of its entries.</summary>
@@ -100,6 +103,13 @@ public sealed class SaleRecord
 
     [Id(8)]
     public Dictionary<string, RefundRecord> Refunds { get; init; } = [];
+
+    /// <summary>Money this sale added to the member's spend (tiers), and how much of it refunds and voids took back.</summary>
+    [Id(9)]
+    public long SpendCounted { get; init; }
+
+    [Id(10)]
+    public long SpendReversed { get; set; }
 }
 
 [GenerateSerializer, Alias("loyalty.RefundRecord")]

@@ -13,7 +13,9 @@ public sealed record ProgramSettings(
     [property: Id(6)] long PointValue = 0,
     [property: Id(7)] int MaxBurnPercent = 100,
     [property: Id(8)] int PendingDays = 0,
-    [property: Id(9)] int OfflineWindowDays = ProgramSettings.DefaultOfflineWindowDays)
+    [property: Id(9)] int OfflineWindowDays = ProgramSettings.DefaultOfflineWindowDays,
+    [property: Id(10)] EarnRules? Earn = null,
+    [property: Id(11)] TierRules? Tiers = null)
 {
     public const int DefaultOfflineWindowDays = 7;
 
@@ -55,7 +57,8 @@ public sealed record CouponStatus(
 [GenerateSerializer, Immutable, Alias("loyalty.EnrollCommand")]
 public sealed record EnrollCommand(
     [property: Id(0)] string? Name,
-    [property: Id(1)] string? CardNumber);
+    [property: Id(1)] string? CardNumber,
+    [property: Id(2)] DateOnly? BirthDate = null);
 
 [GenerateSerializer, Immutable, Alias("loyalty.CommitCommand")]
 public sealed record CommitCommand(
@@ -81,7 +84,10 @@ public sealed record CommitResult(
     [property: Id(9)] long PointsSpent = 0,
     [property: Id(10)] long PointsValue = 0,
     [property: Id(11)] long PointsPending = 0,
-    [property: Id(12)] DateTimeOffset OccurredAt = default)
+    [property: Id(12)] DateTimeOffset OccurredAt = default,
+    [property: Id(13)] long TierDiscount = 0,
+    [property: Id(14)] long BonusPoints = 0,
+    [property: Id(15)] string? TierName = null)
 {
     /// <summary>What the customer pays in money: total after discounts, less the part paid with points.</summary>
     public long AmountDue => Total - PointsValue;
@@ -117,7 +123,9 @@ public sealed record MemberView(
     [property: Id(1)] string? Name,
     [property: Id(2)] ImmutableArray<string> Cards,
     [property: Id(3)] BalanceView Balance,
-    [property: Id(4)] DateTimeOffset EnrolledAt);
+    [property: Id(4)] DateTimeOffset EnrolledAt,
+    [property: Id(5)] TierStatus? Tier = null,
+    [property: Id(6)] DateOnly? BirthDate = null);
 
 [GenerateSerializer, Immutable, Alias("loyalty.RefundLine")]
 public sealed record RefundLine(

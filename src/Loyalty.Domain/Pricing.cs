@@ -3,7 +3,12 @@ using Loyalty.Contracts;
 
 namespace Loyalty.Domain;
 
-public sealed record PricedBasket(long Subtotal, long Discount, long Total, long PointsToEarn);
+public sealed record PricedBasket(long Subtotal, long TierDiscount, long CouponDiscount, long PointsToEarn)
+{
+    public long Discount => TierDiscount + CouponDiscount;
+
+    public long Total => Subtotal - Discount;
+}
 
 /// <summary>Basket validation and pricing. All amounts are integer minor units of the program currency.</summary>
 public static class Pricing
@@ -56,14 +61,28 @@ public static class Pricing
     }
 
     /// <summary>
-    /// Prices the basket with an optional coupon. Percent coupons round the discount down to the
-    /// minor unit; no discount ever exceeds the subtotal. Points are earned on what was paid.
+    /// Prices the basket: first the member's tier discount (on the lines it applies to, rounded
+    /// down), then the coupon on what remains (percent coupons round down; no discount ever exceeds
+    /// the basket). Points are earned on what was paid.
     /// </summary>
-    public static PricedBasket Price(ImmutableArray<BasketLine> lines, ProgramSettings program, CouponDefinition? coupon)
+    public static PricedBasket Price(ImmutableArray<BasketLine> lines, ProgramSettings program, CouponDefinition? coupon, TierLevel? tier = null)
     {
         var subtotal = Validate(lines);
-        var discount = coupon is null ? 0 : Coupons.Discount(coupon, subtotal);
-        var total = subtotal - discount;
-        return new PricedBasket(subtotal, discount, total, Earning.PointsFor(total, program));
+        var tierDiscount = TierDiscount(lines, program, tier);
+        var couponDiscount = coupon is null ? 0 : Coupons.Discount(coupon, subtotal - tierDiscount);
+        var points = Earning.PointsFor(lines, program, tier, tierDiscount + couponDiscount);
+        return new PricedBasket(subtotal, tierDiscount, couponDiscount, points);
+    }
+
+    public static long TierDiscount(ImmutableArray<BasketLine> lines, ProgramSettings program, TierLevel? tier)
+    {
+        if (tier is not { DiscountPercent: > 0 })
+        {
+            return 0;
+        }
+
+        var excludeSale = program.Tiers?.DiscountExcludesSaleItems ?? false;
+        var eligible = lines.Where(l => !(excludeSale && l.OnSale)).Sum(l => (long)l.Quantity * l.UnitPrice);
+        return (long)((Int128)eligible * tier.DiscountPercent / 100);
     }
 }

@@ -53,9 +53,51 @@ public static class Programs
             throw LoyaltyException.Invalid("offline_window_days", "offline window must be between 1 and 90 days");
         }
 
+        if (settings.Tiers is { } tiers)
+        {
+            Tiers.Validate(tiers);
+        }
+
+        if (settings.Earn is { } earn)
+        {
+            ValidateEarn(earn);
+        }
+
         if (settings.ExpiryMonths is < 0 or > MaxExpiryMonths)
         {
             throw LoyaltyException.Invalid("expiry_months", $"expiry months must be between 0 (never) and {MaxExpiryMonths}");
+        }
+    }
+
+    private static void ValidateEarn(EarnRules earn)
+    {
+        foreach (var (multipliers, field) in new[] { (earn.CategoryMultipliers, "earn_rules.category_multipliers"), (earn.ProductMultipliers, "earn_rules.product_multipliers") })
+        {
+            for (var i = 0; i < multipliers.Length; i++)
+            {
+                if (string.IsNullOrWhiteSpace(multipliers[i].Key) || multipliers[i].Key.Length > Keys.MaxIdLength)
+                {
+                    throw LoyaltyException.Invalid($"{field}[{i}].key", "a multiplier needs a category or sku");
+                }
+
+                if (multipliers[i].Percent is < 0 or > 1_000)
+                {
+                    throw LoyaltyException.Invalid($"{field}[{i}].percent", "a multiplier must be between 0 and 1000 percent");
+                }
+            }
+        }
+
+        for (var i = 0; i < earn.ProductBonuses.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(earn.ProductBonuses[i].Sku) || earn.ProductBonuses[i].Points is < 0 or > 10_000_000)
+            {
+                throw LoyaltyException.Invalid($"earn_rules.product_bonuses[{i}]", "a product bonus needs a sku and 0..10,000,000 points");
+            }
+        }
+
+        if (earn.EnrollmentBonus < 0 || earn.FirstPurchaseBonus < 0 || earn.BirthdayMonthBonus < 0)
+        {
+            throw LoyaltyException.Invalid("earn_rules", "bonuses must not be negative");
         }
     }
 }

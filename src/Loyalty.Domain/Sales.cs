@@ -73,19 +73,36 @@ public static class Sales
     }
 
     public static SaleRecord Commit(
-        PointsAccount account, ProgramSettings program, CommitCommand command, CouponDefinition? coupon, string fingerprint, DateTimeOffset now)
+        PointsAccount account,
+        ProgramSettings program,
+        CommitCommand command,
+        CouponDefinition? coupon,
+        string fingerprint,
+        DateTimeOffset now,
+        SpendHistory? spend = null,
+        DateOnly? birthDate = null)
     {
+        spend ??= new SpendHistory();
         var occurredAt = CheckTiming(program, command, now);
         Ledger.ExpireDue(account, program.ExpiryMonths, now);
-        var priced = Pricing.Price(command.Lines, program, coupon);
+        var tier = Tiers.Evaluate(program.Tiers, spend, occurredAt)?.Level;
+        var priced = Pricing.Price(command.Lines, program, coupon, tier);
         var pointsValue = PointsValue(program, command.PointsToSpend, priced.Total);
         var burned = command.PointsToSpend > 0 ? Ledger.Burn(account, command.PointsToSpend, command.TransactionId, now) : [];
 
         // Points are earned on the money paid: what was paid with points earns nothing.
-        var earned = Earning.PointsFor(priced.Total - pointsValue, program);
+        var earned = Earning.PointsFor(command.Lines, program, tier, priced.Discount + pointsValue);
         var month = Months.Of(occurredAt);
         var availableFrom = program.PendingDays > 0 ? occurredAt.AddDays(program.PendingDays) : occurredAt;
         Ledger.Credit(account, LedgerEntryType.Earn, earned, month, availableFrom, command.TransactionId, now);
+        var bonus = EventBonus(program.Earn, spend, birthDate, occurredAt);
+        Ledger.Credit(account, LedgerEntryType.Bonus, bonus, month, availableFrom, command.TransactionId, now);
+
+        var amountDue = priced.Total - pointsValue;
+        spend.ByMonth[month] = spend.ByMonth.GetValueOrDefault(month) + amountDue;
+        spend.Lifetime += amountDue;
+        spend.Purchases++;
+        Tiers.Forget(spend, now);
 
         // An offline sale may arrive after its month's points already expired: they land and expire at once.
         Ledger.ExpireDue(account, program.ExpiryMonths, now);
@@ -101,8 +118,11 @@ public static class Sales
             now,
             command.PointsToSpend,
             pointsValue,
-            availableFrom > now ? earned : 0,
-            occurredAt);
+            availableFrom > now ? earned + bonus : 0,
+            occurredAt,
+            priced.TierDiscount,
+            bonus,
+            tier?.Name);
         return new SaleRecord
         {
             Fingerprint = fingerprint,
@@ -110,16 +130,55 @@ public static class Sales
             Lines = command.Lines,
             BurnedByMonth = burned,
             RefundedQuantities = new int[command.Lines.Length],
+            SpendCounted = amountDue,
         };
     }
 
+    /// <summary>First-purchase and birthday-month bonuses (the birthday bonus once per year).</summary>
+    private static long EventBonus(EarnRules? rules, SpendHistory spend, DateOnly? birthDate, DateTimeOffset occurredAt)
+    {
+        if (rules is null)
+        {
+            return 0;
+        }
+
+        var bonus = spend.Purchases == 0 ? rules.FirstPurchaseBonus : 0;
+        var year = occurredAt.UtcDateTime.Year;
+        if (rules.BirthdayMonthBonus > 0 && birthDate?.Month == occurredAt.UtcDateTime.Month && !spend.BirthdayBonusYears.Contains(year))
+        {
+            bonus += rules.BirthdayMonthBonus;
+            spend.BirthdayBonusYears.Add(year);
+        }
+
+        return bonus;
+    }
+
+    private static void Unspend(SpendHistory? spend, SaleRecord sale, long amount)
+    {
+        amount = Math.Min(amount, sale.SpendCounted - sale.SpendReversed);
+        if (spend is null || amount <= 0)
+        {
+            return;
+        }
+
+        var month = Months.Of(sale.Result.OccurredAt);
+        if (spend.ByMonth.TryGetValue(month, out var monthSpend))
+        {
+            spend.ByMonth[month] = Math.Max(0, monthSpend - amount);
+        }
+
+        spend.Lifetime = Math.Max(0, spend.Lifetime - amount);
+        sale.SpendReversed += amount;
+    }
+
     /// <summary>Reverses what is left of a sale: earned points taken back, spent points returned to their months.</summary>
-    public static VoidResult Void(PointsAccount account, ProgramSettings program, SaleRecord sale, DateTimeOffset now)
+    public static VoidResult Void(PointsAccount account, ProgramSettings program, SaleRecord sale, DateTimeOffset now, SpendHistory? spend = null)
     {
         Ledger.ExpireDue(account, program.ExpiryMonths, now);
         var committed = sale.Result;
         var (taken, notRecovered) = Ledger.TakeBack(
-            account, committed.EarnMonth, committed.PointsEarned - sale.PointsTakenBack, LedgerEntryType.Void, committed.TransactionId, now);
+            account, committed.EarnMonth, committed.PointsEarned + committed.BonusPoints - sale.PointsTakenBack, LedgerEntryType.Void, committed.TransactionId, now);
+        Unspend(spend, sale, sale.SpendCounted);
         var returned = Return(account, sale, committed.PointsSpent - sale.PointsReturned, LedgerEntryType.Void, now);
         Ledger.ExpireDue(account, program.ExpiryMonths, now);
         sale.PointsTakenBack += taken + notRecovered;
@@ -141,7 +200,7 @@ public static class Sales
     /// the returned lines' share of the receipt's gross amount, rounded down, computed on the
     /// cumulative refunded amount so several refunds never take back more than the sale earned.
     /// </summary>
-    public static RefundResult Refund(PointsAccount account, ProgramSettings program, SaleRecord sale, RefundCommand command, DateTimeOffset now)
+    public static RefundResult Refund(PointsAccount account, ProgramSettings program, SaleRecord sale, RefundCommand command, DateTimeOffset now, SpendHistory? spend = null)
     {
         if (sale.Void is not null)
         {
@@ -185,6 +244,7 @@ public static class Sales
         var (taken, notRecovered) = Ledger.TakeBack(account, committed.EarnMonth, clawTarget, LedgerEntryType.Refund, committed.TransactionId, now);
         var returned = Return(account, sale, returnTarget, LedgerEntryType.Refund, now);
         Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        Unspend(spend, sale, Share(sale.SpendCounted, refundedGross, committed.Subtotal) - sale.SpendReversed);
         sale.RefundedQuantities = quantities;
         sale.PointsTakenBack += taken + notRecovered;
         sale.PointsReturned += returned;

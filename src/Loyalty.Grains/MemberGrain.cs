@@ -25,6 +25,13 @@ public sealed class MemberState
 
     [Id(5)]
     public DateTimeOffset EnrolledAt { get; set; }
+
+    /// <summary>Money paid per month and in total: tiers and purchase bonuses are derived from it.</summary>
+    [Id(6)]
+    public SpendHistory Spend { get; set; } = new();
+
+    [Id(7)]
+    public DateOnly? BirthDate { get; set; }
 }
 
 /// <summary>
@@ -67,6 +74,7 @@ public sealed class MemberGrain(
         if (s.Enrolled)
         {
             var sameRequest = (command.Name is null || command.Name == s.Name)
+                && (command.BirthDate is null || command.BirthDate == s.BirthDate)
                 && (command.CardNumber is null || s.Cards.Contains(command.CardNumber));
             return sameRequest
                 ? View(program)
@@ -86,7 +94,9 @@ public sealed class MemberGrain(
 
         s.Enrolled = true;
         s.Name = command.Name;
+        s.BirthDate = command.BirthDate;
         s.EnrolledAt = clock.UtcNow;
+        Ledger.Credit(Account, LedgerEntryType.Bonus, program.Earn?.EnrollmentBonus ?? 0, Months.Of(s.EnrolledAt), s.EnrolledAt, null, s.EnrolledAt);
         await PersistAsync();
         return View(program);
     }
@@ -130,7 +140,7 @@ public sealed class MemberGrain(
         SaleRecord sale;
         try
         {
-            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now);
+            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate);
         }
         catch (LoyaltyException) when (coupons is not null)
         {
@@ -163,7 +173,7 @@ public sealed class MemberGrain(
             await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)).RestoreAsync(transactionId);
         }
 
-        var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow);
+        var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow, state.State.Spend);
         await PersistAsync();
         return result;
     }
@@ -181,7 +191,7 @@ public sealed class MemberGrain(
         }
 
         var program = await Program();
-        var result = Domain.Sales.Refund(Account, program, sale, command, clock.UtcNow);
+        var result = Domain.Sales.Refund(Account, program, sale, command, clock.UtcNow, state.State.Spend);
         sale.Refunds[command.RefundId] = new RefundRecord { Fingerprint = fingerprint, Result = result };
         await PersistAsync();
         return result;
@@ -283,6 +293,14 @@ public sealed class MemberGrain(
     private MemberView View(ProgramSettings program)
     {
         var s = state.State;
-        return new MemberView(MemberId, s.Name, [.. s.Cards], Ledger.View(Account, program.ExpiryMonths, clock.UtcNow), s.EnrolledAt);
+        var now = clock.UtcNow;
+        return new MemberView(
+            MemberId,
+            s.Name,
+            [.. s.Cards],
+            Ledger.View(Account, program.ExpiryMonths, now),
+            s.EnrolledAt,
+            Tiers.Evaluate(program.Tiers, s.Spend, now),
+            s.BirthDate);
     }
 }

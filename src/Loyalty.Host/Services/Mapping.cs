@@ -66,10 +66,33 @@ internal static class Mapping
             Name = view.Name ?? string.Empty,
             Balance = ToProto(view.Balance),
             EnrolledAt = Time(view.EnrolledAt),
+            Tier = view.Tier is { } tier ? ToProto(tier) : null,
         };
         response.CardNumbers.AddRange(view.Cards);
         return response;
     }
+
+    public static Api.V1.TierStatus ToProto(Contracts.TierStatus status)
+    {
+        var tier = new Api.V1.TierStatus
+        {
+            Name = status.Level.Name,
+            DiscountPercent = status.Level.DiscountPercent,
+            EarnMultiplierPercent = status.Level.EarnMultiplierPercent,
+            SpendInWindow = status.SpendInWindow,
+            NextTier = status.Next?.Name ?? string.Empty,
+            AmountToNextTier = status.AmountToNext,
+        };
+        tier.Perks.AddRange(status.Level.Perks);
+        return tier;
+    }
+
+    public static DateOnly? BirthDate(string value) =>
+        value.Length == 0
+            ? null
+            : DateOnly.TryParseExact(value, "yyyy-MM-dd", out var date) && date.Year >= 1900
+                ? date
+                : throw LoyaltyException.Invalid("birth_date", "birth date must be YYYY-MM-DD");
 
     public static CommitResponse ToProto(CommitResult result) => new()
     {
@@ -85,6 +108,9 @@ internal static class Mapping
         PointsValue = result.PointsValue,
         PointsPending = result.PointsPending,
         AmountDue = result.AmountDue,
+        TierDiscount = result.TierDiscount,
+        BonusPoints = result.BonusPoints,
+        Tier = result.TierName ?? string.Empty,
     };
 
     public static VoidSaleResponse ToProto(VoidResult result) => new()
@@ -131,7 +157,59 @@ internal static class Mapping
         program.PointValue,
         program.MaxBurnPercent == 0 ? 100 : program.MaxBurnPercent,
         program.PendingDays,
-        program.OfflineWindowDays == 0 ? ProgramSettings.DefaultOfflineWindowDays : program.OfflineWindowDays);
+        program.OfflineWindowDays == 0 ? ProgramSettings.DefaultOfflineWindowDays : program.OfflineWindowDays,
+        program.EarnRules is { } earn ? ToContract(earn) : null,
+        program.Tiers is { } tiers ? ToContract(tiers) : null);
+
+    private static Contracts.EarnRules ToContract(Api.V1.EarnRules earn) => new(
+        [.. earn.CategoryMultipliers.Select(m => new Contracts.Multiplier(m.Key, m.Percent))],
+        [.. earn.ProductMultipliers.Select(m => new Contracts.Multiplier(m.Key, m.Percent))],
+        [.. earn.ProductBonuses.Select(b => new Contracts.ProductBonus(b.Sku, b.Points))],
+        earn.EnrollmentBonus,
+        earn.FirstPurchaseBonus,
+        earn.BirthdayMonthBonus);
+
+    private static Contracts.TierRules ToContract(Api.V1.TierRules tiers) => new(
+        tiers.Model switch
+        {
+            Api.V1.TierModel.PreviousMonth => Contracts.TierModel.PreviousMonth,
+            Api.V1.TierModel.Rolling12Months => Contracts.TierModel.Rolling12Months,
+            Api.V1.TierModel.Lifetime => Contracts.TierModel.Lifetime,
+            _ => throw LoyaltyException.Invalid("tiers.model", "tier model must be PREVIOUS_MONTH, ROLLING_12_MONTHS or LIFETIME"),
+        },
+        [.. tiers.Levels.Select(l => new Contracts.TierLevel(l.Name, l.MinSpend, l.DiscountPercent, l.EarnMultiplierPercent == 0 ? 100 : l.EarnMultiplierPercent, [.. l.Perks]))],
+        tiers.DiscountExcludesSaleItems);
+
+    private static Api.V1.EarnRules ToProto(Contracts.EarnRules earn)
+    {
+        var proto = new Api.V1.EarnRules { EnrollmentBonus = earn.EnrollmentBonus, FirstPurchaseBonus = earn.FirstPurchaseBonus, BirthdayMonthBonus = earn.BirthdayMonthBonus };
+        proto.CategoryMultipliers.AddRange(earn.CategoryMultipliers.Select(m => new Api.V1.Multiplier { Key = m.Key, Percent = m.Percent }));
+        proto.ProductMultipliers.AddRange(earn.ProductMultipliers.Select(m => new Api.V1.Multiplier { Key = m.Key, Percent = m.Percent }));
+        proto.ProductBonuses.AddRange(earn.ProductBonuses.Select(b => new Api.V1.ProductBonus { Sku = b.Sku, Points = b.Points }));
+        return proto;
+    }
+
+    private static Api.V1.TierRules ToProto(Contracts.TierRules tiers)
+    {
+        var proto = new Api.V1.TierRules
+        {
+            Model = tiers.Model switch
+            {
+                Contracts.TierModel.PreviousMonth => Api.V1.TierModel.PreviousMonth,
+                Contracts.TierModel.Rolling12Months => Api.V1.TierModel.Rolling12Months,
+                _ => Api.V1.TierModel.Lifetime,
+            },
+            DiscountExcludesSaleItems = tiers.DiscountExcludesSaleItems,
+        };
+        foreach (var level in tiers.Levels)
+        {
+            var l = new Api.V1.TierLevel { Name = level.Name, MinSpend = level.MinSpend, DiscountPercent = level.DiscountPercent, EarnMultiplierPercent = level.EarnMultiplierPercent };
+            l.Perks.AddRange(level.Perks);
+            proto.Levels.Add(l);
+        }
+
+        return proto;
+    }
 
     public static LoyaltyProgram ToProto(ProgramSettings settings) => new()
     {
@@ -145,6 +223,8 @@ internal static class Mapping
         MaxBurnPercent = settings.MaxBurnPercent,
         PendingDays = settings.PendingDays,
         OfflineWindowDays = settings.OfflineWindowDays,
+        EarnRules = settings.Earn is { } earn ? ToProto(earn) : null,
+        Tiers = settings.Tiers is { } tiers ? ToProto(tiers) : null,
     };
 
     public static CouponDefinition ToContract(CouponTerms? terms)

@@ -35,7 +35,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
         }
 
         var name = request.Name.Length == 0 ? null : request.Name;
-        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card));
+        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Mapping.BirthDate(request.BirthDate)));
         return Mapping.ToProto(programId, view);
     }
 
@@ -70,10 +70,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
         var code = Mapping.CouponCode(request.CouponCode);
         var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
         Mapping.EnsureCurrency(request.Currency, program);
-        if (memberId is not null)
-        {
-            await Member(programId, memberId).GetAsync();
-        }
+        var tier = memberId is null ? null : (await Member(programId, memberId).GetAsync()).Tier?.Level;
 
         var subtotal = Pricing.Validate(lines);
         CouponCheck? check = null;
@@ -100,7 +97,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             }
         }
 
-        var priced = Pricing.Price(lines, program, usable);
+        var priced = Pricing.Price(lines, program, usable, tier);
         if (check is not null)
         {
             check.Discount = priced.Discount;
@@ -114,6 +111,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Total = priced.Total,
             PointsToEarn = priced.PointsToEarn,
             Coupon = check,
+            TierDiscount = priced.TierDiscount,
+            Tier = tier?.Name ?? string.Empty,
         };
     }
 
