@@ -12,8 +12,12 @@ CREATE TABLE IF NOT EXISTS ledger_entries
     bucket_month   integer     NOT NULL,
     transaction_id text        NULL,
     occurred_at    timestamptz NOT NULL,
+    -- 'points', or 'credit' (store credit in minor units)
+    asset          text        NOT NULL DEFAULT 'points',
     recorded_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT ledger_entries_pk PRIMARY KEY (program_id, member_id, seq)
 );
+
+ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS asset text NOT NULL DEFAULT 'points';
 
 CREATE INDEX IF NOT EXISTS ledger_entries_program_time ON ledger_entries (program_id, occurred_at);

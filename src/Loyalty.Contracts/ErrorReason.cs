@@ -30,6 +30,7 @@ public enum ErrorReason
     RefundExceedsSale = 21,
     TransactionVoided = 22,
     RefundIdReused = 23,
+    InsufficientCredit = 24,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>

@@ -26,7 +26,17 @@ public enum LedgerEntryType
     Bonus = 7,
 }
 
-/// <summary>An immutable movement of points. A member's balance is always the sum of its entries.</summary>
+/// <summary>What an entry moves: points, or store credit (money, in minor units).</summary>
+public enum LedgerAsset
+{
+    Points = 0,
+    Credit = 1,
+}
+
+/// <summary>
+/// An immutable movement of points (or of store credit, in minor units, when <see cref="Asset"/> is
+/// Credit). A member's balance of each asset is always the sum of its entries.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("loyalty.LedgerEntry")]
 public sealed record LedgerEntry(
     [property: Id(0)] long Seq,
@@ -34,7 +44,22 @@ public sealed record LedgerEntry(
     [property: Id(2)] long Points,
     [property: Id(3)] int BucketMonth,
     [property: Id(4)] string? TransactionId,
-    [property: Id(5)] DateTimeOffset At);
+    [property: Id(5)] DateTimeOffset At,
+    [property: Id(6)] LedgerAsset Asset = LedgerAsset.Points);
+
+/// <summary>Store credit earned by one sale (cashback), spendable from the next sale, optionally expiring.</summary>
+[GenerateSerializer, Alias("loyalty.CreditLot")]
+public sealed class CreditLot
+{
+    [Id(0)]
+    public long Amount { get; set; }
+
+    [Id(1)]
+    public int Month { get; set; }
+
+    [Id(2)]
+    public DateTimeOffset? ExpiresAt { get; set; }
+}
 
 /// <summary>Points of one earned month, spendable from <see cref="AvailableFrom"/> (pending before).</summary>
 [GenerateSerializer, Alias("loyalty.PointsLot")]
@@ -68,6 +93,13 @@ public sealed class PointsAccount
 
     [Id(3)]
     public long LedgerTotal { get; set; }
+
+    [Id(4)]
+    public List<CreditLot> Credit { get; set; } = [];
+
+    /// <summary>Σ of every credit entry ever written: always equals Σ Credit.Amount.</summary>
+    [Id(5)]
+    public long CreditTotal { get; set; }
 }
 
 /// <summary>The idempotency record of one committed sale, with what is needed to reverse it.</summary>
@@ -110,6 +142,16 @@ public sealed class SaleRecord
 
     [Id(10)]
     public long SpendReversed { get; set; }
+
+    /// <summary>Store credit spent on this sale, by the lot it came from (month, expiry), to give back on a void.</summary>
+    [Id(11)]
+    public List<CreditLot> CreditSpentFrom { get; init; } = [];
+
+    [Id(12)]
+    public long CreditTakenBack { get; set; }
+
+    [Id(13)]
+    public long CreditReturned { get; set; }
 }
 
 [GenerateSerializer, Alias("loyalty.RefundRecord")]

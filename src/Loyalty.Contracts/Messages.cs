@@ -15,7 +15,9 @@ public sealed record ProgramSettings(
     [property: Id(8)] int PendingDays = 0,
     [property: Id(9)] int OfflineWindowDays = ProgramSettings.DefaultOfflineWindowDays,
     [property: Id(10)] EarnRules? Earn = null,
-    [property: Id(11)] TierRules? Tiers = null)
+    [property: Id(11)] TierRules? Tiers = null,
+    [property: Id(12)] int CashbackPercent = 0,
+    [property: Id(13)] int CreditExpiryDays = 0)
 {
     public const int DefaultOfflineWindowDays = 7;
 
@@ -68,7 +70,8 @@ public sealed record CommitCommand(
     [property: Id(3)] ImmutableArray<BasketLine> Lines,
     [property: Id(4)] string? CouponCode,
     [property: Id(5)] long PointsToSpend = 0,
-    [property: Id(6)] DateTimeOffset? OccurredAt = null);
+    [property: Id(6)] DateTimeOffset? OccurredAt = null,
+    [property: Id(7)] long CreditToSpend = 0);
 
 [GenerateSerializer, Immutable, Alias("loyalty.CommitResult")]
 public sealed record CommitResult(
@@ -87,10 +90,13 @@ public sealed record CommitResult(
     [property: Id(12)] DateTimeOffset OccurredAt = default,
     [property: Id(13)] long TierDiscount = 0,
     [property: Id(14)] long BonusPoints = 0,
-    [property: Id(15)] string? TierName = null)
+    [property: Id(15)] string? TierName = null,
+    [property: Id(16)] long CreditSpent = 0,
+    [property: Id(17)] long CreditEarned = 0,
+    [property: Id(18)] long CreditAfter = 0)
 {
-    /// <summary>What the customer pays in money: total after discounts, less the part paid with points.</summary>
-    public long AmountDue => Total - PointsValue;
+    /// <summary>What the customer pays in money: total after discounts, less what points and store credit paid.</summary>
+    public long AmountDue => Total - PointsValue - CreditSpent;
 }
 
 [GenerateSerializer, Immutable, Alias("loyalty.VoidResult")]
@@ -102,7 +108,9 @@ public sealed record VoidResult(
     [property: Id(4)] long AvailableAfter,
     [property: Id(5)] DateTimeOffset VoidedAt,
     [property: Id(6)] long PointsReturned = 0,
-    [property: Id(7)] long PointsNotRecovered = 0);
+    [property: Id(7)] long PointsNotRecovered = 0,
+    [property: Id(8)] long CreditTakenBack = 0,
+    [property: Id(9)] long CreditReturned = 0);
 
 [GenerateSerializer, Immutable, Alias("loyalty.BucketView")]
 public sealed record BucketView(
@@ -115,7 +123,8 @@ public sealed record BalanceView(
     [property: Id(0)] long Available,
     [property: Id(1)] long ExpiringThisMonth,
     [property: Id(2)] ImmutableArray<BucketView> Buckets,
-    [property: Id(3)] long Pending = 0);
+    [property: Id(3)] long Pending = 0,
+    [property: Id(4)] long Credit = 0);
 
 [GenerateSerializer, Immutable, Alias("loyalty.MemberView")]
 public sealed record MemberView(
@@ -147,10 +156,13 @@ public sealed record RefundResult(
     [property: Id(4)] long PointsReturned,
     [property: Id(5)] long PointsNotRecovered,
     [property: Id(6)] long AvailableAfter,
-    [property: Id(7)] DateTimeOffset RefundedAt);
+    [property: Id(7)] DateTimeOffset RefundedAt,
+    [property: Id(8)] long CreditTakenBack = 0,
+    [property: Id(9)] long CreditReturned = 0);
 
 [GenerateSerializer, Immutable, Alias("loyalty.LedgerPage")]
 public sealed record LedgerPage(
     [property: Id(0)] ImmutableArray<LedgerEntry> Entries,
     [property: Id(1)] long NextAfterSeq,
-    [property: Id(2)] long Balance);
+    [property: Id(2)] long Balance,
+    [property: Id(3)] long Credit = 0);

@@ -11,11 +11,20 @@ namespace Loyalty.Domain;
 /// </summary>
 public static class Ledger
 {
-    public static LedgerEntry Append(PointsAccount account, LedgerEntryType type, long points, int month, string? transactionId, DateTimeOffset at)
+    public static LedgerEntry Append(
+        PointsAccount account, LedgerEntryType type, long points, int month, string? transactionId, DateTimeOffset at, LedgerAsset asset = LedgerAsset.Points)
     {
-        var entry = new LedgerEntry(account.NextSeq++, type, points, month, transactionId, at);
+        var entry = new LedgerEntry(account.NextSeq++, type, points, month, transactionId, at, asset);
         account.Outbox.Add(entry);
-        account.LedgerTotal = checked(account.LedgerTotal + points);
+        if (asset == LedgerAsset.Credit)
+        {
+            account.CreditTotal = checked(account.CreditTotal + points);
+        }
+        else
+        {
+            account.LedgerTotal = checked(account.LedgerTotal + points);
+        }
+
         return entry;
     }
 
@@ -143,7 +152,8 @@ public static class Ledger
             available,
             expiringThisMonth,
             [.. buckets.Select(b => new BucketView(b.Key, b.Value, Months.ExpiresAt(b.Key, expiryMonths)))],
-            pending);
+            pending,
+            CreditWallet.Available(account, now));
     }
 
     private static void Debit(PointsAccount account, PointsLot lot, long points, LedgerEntryType type, string transactionId, DateTimeOffset now)

@@ -43,6 +43,16 @@ public static class Programs
             throw LoyaltyException.Invalid("max_burn_percent", "max burn percent must be between 1 and 100");
         }
 
+        if (settings.CashbackPercent is < 0 or > 100)
+        {
+            throw LoyaltyException.Invalid("cashback_percent", "cashback percent must be between 0 and 100");
+        }
+
+        if (settings.CreditExpiryDays is < 0 or > 3_650)
+        {
+            throw LoyaltyException.Invalid("credit_expiry_days", "credit expiry must be between 0 (never) and 3650 days");
+        }
+
         if (settings.PendingDays is < 0 or > 365)
         {
             throw LoyaltyException.Invalid("pending_days", "pending days must be between 0 and 365");

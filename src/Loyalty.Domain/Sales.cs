@@ -33,15 +33,20 @@ public static class Sales
                 throw new LoyaltyException(ErrorReason.OfflineWindowExceeded, $"offline sales are accepted for {program.OfflineWindowDays} days");
             }
 
-            if (command.PointsToSpend > 0 || command.CouponCode is not null)
+            if (command.PointsToSpend > 0 || command.CreditToSpend > 0 || command.CouponCode is not null)
             {
-                throw new LoyaltyException(ErrorReason.OfflineSpendNotAllowed, "an offline sale can only earn; spending points or coupons needs a live commit");
+                throw new LoyaltyException(ErrorReason.OfflineSpendNotAllowed, "an offline sale can only earn; spending points, credit or coupons needs a live commit");
             }
         }
 
         if (command.PointsToSpend < 0)
         {
             throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative");
+        }
+
+        if (command.CreditToSpend < 0)
+        {
+            throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative");
         }
 
         if (command.PointsToSpend > 0 && program.PointValue <= 0)
@@ -84,28 +89,36 @@ public static class Sales
     {
         spend ??= new SpendHistory();
         var occurredAt = CheckTiming(program, command, now);
-        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        ExpireDue(account, program, now);
         var tier = Tiers.Evaluate(program.Tiers, spend, occurredAt)?.Level;
         var priced = Pricing.Price(command.Lines, program, coupon, tier);
         var pointsValue = PointsValue(program, command.PointsToSpend, priced.Total);
-        var burned = command.PointsToSpend > 0 ? Ledger.Burn(account, command.PointsToSpend, command.TransactionId, now) : [];
+        if (command.CreditToSpend > priced.Total - pointsValue)
+        {
+            throw LoyaltyException.Invalid("credit_to_spend", $"credit to spend is more than the {priced.Total - pointsValue} left to pay");
+        }
 
-        // Points are earned on the money paid: what was paid with points earns nothing.
-        var earned = Earning.PointsFor(command.Lines, program, tier, priced.Discount + pointsValue);
+        var burned = command.PointsToSpend > 0 ? Ledger.Burn(account, command.PointsToSpend, command.TransactionId, now) : [];
+        var creditSpentFrom = command.CreditToSpend > 0 ? CreditWallet.Spend(account, command.CreditToSpend, command.TransactionId, now) : [];
+
+        // Points are earned on the money paid: what was paid with points or store credit earns nothing.
+        var earned = Earning.PointsFor(command.Lines, program, tier, priced.Discount + pointsValue + command.CreditToSpend);
         var month = Months.Of(occurredAt);
         var availableFrom = program.PendingDays > 0 ? occurredAt.AddDays(program.PendingDays) : occurredAt;
         Ledger.Credit(account, LedgerEntryType.Earn, earned, month, availableFrom, command.TransactionId, now);
         var bonus = EventBonus(program.Earn, spend, birthDate, occurredAt);
         Ledger.Credit(account, LedgerEntryType.Bonus, bonus, month, availableFrom, command.TransactionId, now);
 
-        var amountDue = priced.Total - pointsValue;
+        var amountDue = priced.Total - pointsValue - command.CreditToSpend;
+        var cashback = CreditWallet.CashbackFor(amountDue, program.CashbackPercent);
+        CreditWallet.Earn(account, LedgerEntryType.Earn, cashback, month, CreditWallet.ExpiryFor(program, occurredAt), command.TransactionId, now);
         spend.ByMonth[month] = spend.ByMonth.GetValueOrDefault(month) + amountDue;
         spend.Lifetime += amountDue;
         spend.Purchases++;
         Tiers.Forget(spend, now);
 
         // An offline sale may arrive after its month's points already expired: they land and expire at once.
-        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        ExpireDue(account, program, now);
         var result = new CommitResult(
             command.TransactionId,
             priced.Subtotal,
@@ -122,7 +135,10 @@ public static class Sales
             occurredAt,
             priced.TierDiscount,
             bonus,
-            tier?.Name);
+            tier?.Name,
+            command.CreditToSpend,
+            cashback,
+            CreditWallet.Available(account, now));
         return new SaleRecord
         {
             Fingerprint = fingerprint,
@@ -131,7 +147,15 @@ public static class Sales
             BurnedByMonth = burned,
             RefundedQuantities = new int[command.Lines.Length],
             SpendCounted = amountDue,
+            CreditSpentFrom = creditSpentFrom,
         };
+    }
+
+    /// <summary>Records every expiry that is due, points and credit, once.</summary>
+    public static void ExpireDue(PointsAccount account, ProgramSettings program, DateTimeOffset now)
+    {
+        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        CreditWallet.ExpireDue(account, now);
     }
 
     /// <summary>First-purchase and birthday-month bonuses (the birthday bonus once per year).</summary>
@@ -174,15 +198,20 @@ public static class Sales
     /// <summary>Reverses what is left of a sale: earned points taken back, spent points returned to their months.</summary>
     public static VoidResult Void(PointsAccount account, ProgramSettings program, SaleRecord sale, DateTimeOffset now, SpendHistory? spend = null)
     {
-        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        ExpireDue(account, program, now);
         var committed = sale.Result;
         var (taken, notRecovered) = Ledger.TakeBack(
             account, committed.EarnMonth, committed.PointsEarned + committed.BonusPoints - sale.PointsTakenBack, LedgerEntryType.Void, committed.TransactionId, now);
         Unspend(spend, sale, sale.SpendCounted);
         var returned = Return(account, sale, committed.PointsSpent - sale.PointsReturned, LedgerEntryType.Void, now);
-        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        var (creditTaken, creditLost) = CreditWallet.TakeBack(
+            account, committed.CreditEarned - sale.CreditTakenBack, committed.EarnMonth, CreditWallet.ExpiryFor(program, committed.OccurredAt), LedgerEntryType.Void, committed.TransactionId, now);
+        var creditReturned = CreditWallet.Return(account, sale, committed.CreditSpent - sale.CreditReturned, LedgerEntryType.Void, now);
+        ExpireDue(account, program, now);
         sale.PointsTakenBack += taken + notRecovered;
         sale.PointsReturned += returned;
+        sale.CreditTakenBack += creditTaken + creditLost;
+        sale.CreditReturned += creditReturned;
         sale.Void = new VoidResult(
             committed.TransactionId,
             taken,
@@ -191,7 +220,9 @@ public static class Sales
             Ledger.Available(account, now),
             now,
             returned,
-            notRecovered);
+            notRecovered,
+            creditTaken,
+            creditReturned);
         return sale.Void;
     }
 
@@ -236,19 +267,32 @@ public static class Sales
             refundedNow += line.Quantity * sale.Lines[line.LineIndex].UnitPrice;
         }
 
-        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        ExpireDue(account, program, now);
         var committed = sale.Result;
         var refundedGross = sale.Lines.Select((l, i) => quantities[i] * l.UnitPrice).Sum();
         var clawTarget = Share(committed.PointsEarned, refundedGross, committed.Subtotal) - sale.PointsTakenBack;
         var returnTarget = Share(committed.PointsSpent, refundedGross, committed.Subtotal) - sale.PointsReturned;
         var (taken, notRecovered) = Ledger.TakeBack(account, committed.EarnMonth, clawTarget, LedgerEntryType.Refund, committed.TransactionId, now);
         var returned = Return(account, sale, returnTarget, LedgerEntryType.Refund, now);
-        Ledger.ExpireDue(account, program.ExpiryMonths, now);
+        var (creditTaken, creditLost) = CreditWallet.TakeBack(
+            account,
+            Share(committed.CreditEarned, refundedGross, committed.Subtotal) - sale.CreditTakenBack,
+            committed.EarnMonth,
+            CreditWallet.ExpiryFor(program, committed.OccurredAt),
+            LedgerEntryType.Refund,
+            committed.TransactionId,
+            now);
+        var creditReturned = CreditWallet.Return(
+            account, sale, Share(committed.CreditSpent, refundedGross, committed.Subtotal) - sale.CreditReturned, LedgerEntryType.Refund, now);
+        ExpireDue(account, program, now);
+        sale.CreditTakenBack += creditTaken + creditLost;
+        sale.CreditReturned += creditReturned;
         Unspend(spend, sale, Share(sale.SpendCounted, refundedGross, committed.Subtotal) - sale.SpendReversed);
         sale.RefundedQuantities = quantities;
         sale.PointsTakenBack += taken + notRecovered;
         sale.PointsReturned += returned;
-        return new RefundResult(command.RefundId, committed.TransactionId, refundedNow, taken, returned, notRecovered, Ledger.Available(account, now), now);
+        return new RefundResult(
+            command.RefundId, committed.TransactionId, refundedNow, taken, returned, notRecovered, Ledger.Available(account, now), now, creditTaken, creditReturned);
     }
 
     private static long Share(long points, long part, long whole) => whole <= 0 ? points : (long)((Int128)points * part / whole);

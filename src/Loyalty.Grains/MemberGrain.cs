@@ -128,6 +128,11 @@ public sealed class MemberGrain(
             throw new LoyaltyException(ErrorReason.InsufficientPoints, $"only {Ledger.Available(Account, now)} points are available");
         }
 
+        if (command.CreditToSpend > CreditWallet.Available(Account, now))
+        {
+            throw new LoyaltyException(ErrorReason.InsufficientCredit, $"only {CreditWallet.Available(Account, now)} of store credit is available");
+        }
+
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
         if (coupons is not null)
@@ -204,7 +209,7 @@ public sealed class MemberGrain(
 
         // Record any expiry that is due (once), so the listing is complete up to now.
         var before = Account.NextSeq;
-        Ledger.ExpireDue(Account, program.ExpiryMonths, clock.UtcNow);
+        Domain.Sales.ExpireDue(Account, program, clock.UtcNow);
         if (Account.NextSeq != before)
         {
             await PersistAsync();
@@ -224,7 +229,7 @@ public sealed class MemberGrain(
         }
 
         var entries = await outbox.ListAsync(ProgramId, MemberId, afterSeq, limit);
-        return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal);
+        return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal, Account.CreditTotal);
     }
 
     private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();

@@ -88,6 +88,36 @@ public sealed class LedgerTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Cashback_is_store_credit_for_the_next_sale_with_its_own_ledger_entries()
+    {
+        var program = "cash-" + Guid.NewGuid().ToString("N")[..8];
+        await Engine.Admin.UpsertProgramAsync(new LoyaltyProgram
+        {
+            ProgramId = program, Name = "x", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 1_000, ExpiryMonths = 1, CashbackPercent = 10,
+        });
+        var member = await fixture.NewMemberAsync(program);
+        var first = await Engine.Pos.CommitAsync(Sales.Commit(program, member, "c1"));
+        Assert.Equal(1_234, first.CreditEarned);
+
+        var second = Sales.Commit(program, member, "c2");
+        second.CreditToSpend = 1_234;
+        var paidWithCredit = await Engine.Pos.CommitAsync(second);
+        Assert.Equal((1_234L, 11_111L, 1_111L), (paidWithCredit.CreditSpent, paidWithCredit.AmountDue, paidWithCredit.CreditEarned));
+
+        var identified = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member });
+        Assert.Equal(1_111, identified.Balance.Credit);
+        var ledger = await Engine.Admin.ListLedgerAsync(new ListLedgerRequest { ProgramId = program, MemberId = member });
+        Assert.Equal(1_111, ledger.Credit);
+        Assert.Equal(1_111, ledger.Entries.Where(e => e.Asset == "credit").Sum(e => e.Points));
+        Assert.Equal(ledger.Balance, ledger.Entries.Where(e => e.Asset == "points").Sum(e => e.Points));
+
+        var overdraw = Sales.Commit(program, member, "c3");
+        overdraw.CreditToSpend = 5_000;
+        var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(overdraw).ResponseAsync);
+        Assert.Equal("INSUFFICIENT_CREDIT", refusal.Reason());
+    }
+
+    [Fact]
     public async Task An_offline_replay_older_than_the_window_or_spending_points_is_refused()
     {
         var program = await fixture.NewProgramAsync();
@@ -190,7 +220,7 @@ public sealed class LedgerTests(EngineFixture fixture)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries WHERE program_id = @p AND member_id = @m", connection);
+        await using var command = new NpgsqlCommand("SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries WHERE program_id = @p AND member_id = @m AND asset = 'points'", connection);
         command.Parameters.AddWithValue("p", program);
         command.Parameters.AddWithValue("m", member);
         return (long)(await command.ExecuteScalarAsync())!;

@@ -95,7 +95,7 @@ internal sealed class AdminService(IGrainFactory grains) : Api.V1.AdminService.A
 
         var page = await grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId))
             .GetLedgerAsync(request.AfterSeq, request.PageSize == 0 ? 100 : request.PageSize);
-        var response = new ListLedgerResponse { NextAfterSeq = page.NextAfterSeq, Balance = page.Balance };
+        var response = new ListLedgerResponse { NextAfterSeq = page.NextAfterSeq, Balance = page.Balance, Credit = page.Credit };
         response.Entries.AddRange(page.Entries.Select(Mapping.ToProto));
         return response;
     }

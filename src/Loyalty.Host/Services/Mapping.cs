@@ -47,7 +47,7 @@ internal static class Mapping
 
     public static Balance ToProto(BalanceView view)
     {
-        var balance = new Balance { Available = view.Available, ExpiringThisMonth = view.ExpiringThisMonth, Pending = view.Pending };
+        var balance = new Balance { Available = view.Available, ExpiringThisMonth = view.ExpiringThisMonth, Pending = view.Pending, Credit = view.Credit };
         balance.Buckets.AddRange(view.Buckets.Select(b => new PointsBucket
         {
             Month = Months.Format(b.Month),
@@ -111,6 +111,9 @@ internal static class Mapping
         TierDiscount = result.TierDiscount,
         BonusPoints = result.BonusPoints,
         Tier = result.TierName ?? string.Empty,
+        CreditSpent = result.CreditSpent,
+        CreditEarned = result.CreditEarned,
+        CreditAfter = result.CreditAfter,
     };
 
     public static VoidSaleResponse ToProto(VoidResult result) => new()
@@ -123,6 +126,8 @@ internal static class Mapping
         VoidedAt = Time(result.VoidedAt),
         PointsReturned = result.PointsReturned,
         PointsNotRecovered = result.PointsNotRecovered,
+        CreditTakenBack = result.CreditTakenBack,
+        CreditReturned = result.CreditReturned,
     };
 
     public static RefundResponse ToProto(RefundResult result) => new()
@@ -135,6 +140,8 @@ internal static class Mapping
         PointsNotRecovered = result.PointsNotRecovered,
         AvailableAfter = result.AvailableAfter,
         RefundedAt = Time(result.RefundedAt),
+        CreditTakenBack = result.CreditTakenBack,
+        CreditReturned = result.CreditReturned,
     };
 
     public static LedgerEntryView ToProto(LedgerEntry entry) => new()
@@ -145,6 +152,7 @@ internal static class Mapping
         BucketMonth = Months.Format(entry.BucketMonth),
         TransactionId = entry.TransactionId ?? string.Empty,
         At = Time(entry.At),
+        Asset = PostgresLedgerStore.AssetName(entry.Asset),
     };
 
     public static ProgramSettings ToContract(LoyaltyProgram program) => new(
@@ -159,7 +167,9 @@ internal static class Mapping
         program.PendingDays,
         program.OfflineWindowDays == 0 ? ProgramSettings.DefaultOfflineWindowDays : program.OfflineWindowDays,
         program.EarnRules is { } earn ? ToContract(earn) : null,
-        program.Tiers is { } tiers ? ToContract(tiers) : null);
+        program.Tiers is { } tiers ? ToContract(tiers) : null,
+        program.CashbackPercent,
+        program.CreditExpiryDays);
 
     private static Contracts.EarnRules ToContract(Api.V1.EarnRules earn) => new(
         [.. earn.CategoryMultipliers.Select(m => new Contracts.Multiplier(m.Key, m.Percent))],
@@ -225,6 +235,8 @@ internal static class Mapping
         OfflineWindowDays = settings.OfflineWindowDays,
         EarnRules = settings.Earn is { } earn ? ToProto(earn) : null,
         Tiers = settings.Tiers is { } tiers ? ToProto(tiers) : null,
+        CashbackPercent = settings.CashbackPercent,
+        CreditExpiryDays = settings.CreditExpiryDays,
     };
 
     public static CouponDefinition ToContract(CouponTerms? terms)

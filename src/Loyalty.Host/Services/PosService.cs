@@ -128,7 +128,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Mapping.Lines(request.Lines),
             Mapping.CouponCode(request.CouponCode),
             request.PointsToSpend >= 0 ? request.PointsToSpend : throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative"),
-            request.OccurredAt?.ToDateTimeOffset());
+            request.OccurredAt?.ToDateTimeOffset(),
+            request.CreditToSpend >= 0 ? request.CreditToSpend : throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative"));
         if (request.Currency.Length != 0)
         {
             Mapping.EnsureCurrency(request.Currency, await grains.GetGrain<IProgramGrain>(programId).GetAsync());

@@ -12,13 +12,13 @@ namespace Loyalty.Host.Services;
 internal sealed class PostgresLedgerStore(NpgsqlDataSource dataSource) : ILedgerStore
 {
     private const string InsertSql = """
-        INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at)
-        SELECT * FROM unnest(@program, @member, @seq, @type, @points, @month, @transaction, @at)
+        INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
+        SELECT * FROM unnest(@program, @member, @seq, @type, @points, @month, @transaction, @at, @asset)
         ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING
         """;
 
     private const string ListSql = """
-        SELECT seq, entry_type, points, bucket_month, transaction_id, occurred_at
+        SELECT seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset
         FROM ledger_entries
         WHERE program_id = @program AND member_id = @member AND seq > @after
         ORDER BY seq
@@ -41,6 +41,7 @@ internal sealed class PostgresLedgerStore(NpgsqlDataSource dataSource) : ILedger
         command.Parameters.Add(new NpgsqlParameter<int[]>("month", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. rows.Select(r => r.Entry.BucketMonth)] });
         command.Parameters.Add(new NpgsqlParameter<string?[]>("transaction", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.Entry.TransactionId)] });
         command.Parameters.Add(new NpgsqlParameter<DateTime[]>("at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = [.. rows.Select(r => r.Entry.At.UtcDateTime)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("asset", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => AssetName(r.Entry.Asset))] });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -61,11 +62,14 @@ internal sealed class PostgresLedgerStore(NpgsqlDataSource dataSource) : ILedger
                 reader.GetInt64(2),
                 reader.GetInt32(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4),
-                new DateTimeOffset(reader.GetFieldValue<DateTime>(5), TimeSpan.Zero)));
+                new DateTimeOffset(reader.GetFieldValue<DateTime>(5), TimeSpan.Zero),
+                Enum.Parse<LedgerAsset>(reader.GetString(6), ignoreCase: true)));
         }
 
         return entries;
     }
 
     internal static string TypeName(LedgerEntryType type) => type.ToString().ToLowerInvariant();
+
+    internal static string AssetName(LedgerAsset asset) => asset.ToString().ToLowerInvariant();
 }
