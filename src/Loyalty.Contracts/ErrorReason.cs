@@ -31,6 +31,8 @@ public enum ErrorReason
     TransactionVoided = 22,
     RefundIdReused = 23,
     InsufficientCredit = 24,
+    RewardNotFound = 25,
+    RewardNotApplicable = 26,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -48,7 +50,7 @@ public static class ErrorReasons
     {
         ErrorReason.InvalidArgument or ErrorReason.CurrencyMismatch or ErrorReason.CouponCodeMalformed => ErrorKind.InvalidArgument,
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
-            or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound => ErrorKind.NotFound,
+            or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable

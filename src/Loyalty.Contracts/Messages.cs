@@ -17,7 +17,8 @@ public sealed record ProgramSettings(
     [property: Id(10)] EarnRules? Earn = null,
     [property: Id(11)] TierRules? Tiers = null,
     [property: Id(12)] int CashbackPercent = 0,
-    [property: Id(13)] int CreditExpiryDays = 0)
+    [property: Id(13)] int CreditExpiryDays = 0,
+    [property: Id(14)] ImmutableArray<Reward> Rewards = default)
 {
     public const int DefaultOfflineWindowDays = 7;
 
@@ -71,7 +72,8 @@ public sealed record CommitCommand(
     [property: Id(4)] string? CouponCode,
     [property: Id(5)] long PointsToSpend = 0,
     [property: Id(6)] DateTimeOffset? OccurredAt = null,
-    [property: Id(7)] long CreditToSpend = 0);
+    [property: Id(7)] long CreditToSpend = 0,
+    [property: Id(8)] ImmutableArray<string> RewardIds = default);
 
 [GenerateSerializer, Immutable, Alias("loyalty.CommitResult")]
 public sealed record CommitResult(
@@ -93,7 +95,9 @@ public sealed record CommitResult(
     [property: Id(15)] string? TierName = null,
     [property: Id(16)] long CreditSpent = 0,
     [property: Id(17)] long CreditEarned = 0,
-    [property: Id(18)] long CreditAfter = 0)
+    [property: Id(18)] long CreditAfter = 0,
+    [property: Id(19)] long RewardDiscount = 0,
+    [property: Id(20)] long RewardPoints = 0)
 {
     /// <summary>What the customer pays in money: total after discounts, less what points and store credit paid.</summary>
     public long AmountDue => Total - PointsValue - CreditSpent;

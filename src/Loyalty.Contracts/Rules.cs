@@ -2,6 +2,13 @@ using System.Collections.Immutable;
 
 namespace Loyalty.Contracts;
 
+/// <summary>A reward from the catalog: one unit of <see cref="Sku"/> free, for <see cref="Points"/> points.</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.Reward")]
+public sealed record Reward(
+    [property: Id(0)] string RewardId,
+    [property: Id(1)] string Sku,
+    [property: Id(2)] long Points);
+
 /// <summary>An earn multiplier for a category or a product, in percent (150 = ×1.5).</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.Multiplier")]
 public sealed record Multiplier(

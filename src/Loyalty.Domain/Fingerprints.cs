@@ -24,7 +24,12 @@ public static class Fingerprints
             text.Append(line.Quantity).Append(',').Append(line.UnitPrice).Append(',').Append(line.OnSale ? '1' : '0').Append(';');
         }
 
-        text.Append(command.PointsToSpend).Append('|').Append(command.OccurredAt?.ToUnixTimeMilliseconds() ?? 0);
+        text.Append(command.PointsToSpend).Append('|').Append(command.OccurredAt?.ToUnixTimeMilliseconds() ?? 0).Append('|').Append(command.CreditToSpend);
+        foreach (var reward in command.RewardIds.IsDefault ? [] : command.RewardIds)
+        {
+            Field(text, reward);
+        }
+
 
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 0, 16);
     }

@@ -3,9 +3,9 @@ using Loyalty.Contracts;
 
 namespace Loyalty.Domain;
 
-public sealed record PricedBasket(long Subtotal, long TierDiscount, long CouponDiscount, long PointsToEarn)
+public sealed record PricedBasket(long Subtotal, long TierDiscount, long CouponDiscount, long PointsToEarn, long RewardDiscount = 0, long RewardPoints = 0)
 {
-    public long Discount => TierDiscount + CouponDiscount;
+    public long Discount => RewardDiscount + TierDiscount + CouponDiscount;
 
     public long Total => Subtotal - Discount;
 }
@@ -65,16 +65,20 @@ public static class Pricing
     /// down), then the coupon on what remains (percent coupons round down; no discount ever exceeds
     /// the basket). Points are earned on what was paid.
     /// </summary>
-    public static PricedBasket Price(ImmutableArray<BasketLine> lines, ProgramSettings program, CouponDefinition? coupon, TierLevel? tier = null)
+    public static PricedBasket Price(
+        ImmutableArray<BasketLine> lines, ProgramSettings program, CouponDefinition? coupon, TierLevel? tier = null, ImmutableArray<string> rewardIds = default)
     {
         var subtotal = Validate(lines);
-        var tierDiscount = TierDiscount(lines, program, tier);
-        var couponDiscount = coupon is null ? 0 : Coupons.Discount(coupon, subtotal - tierDiscount);
-        var points = Earning.PointsFor(lines, program, tier, tierDiscount + couponDiscount);
-        return new PricedBasket(subtotal, tierDiscount, couponDiscount, points);
+        var (freeUnits, rewardPoints) = Rewards(lines, program, rewardIds);
+        var rewardDiscount = lines.Select((l, i) => freeUnits[i] * l.UnitPrice).Sum();
+        var tierDiscount = TierDiscount(lines, program, tier, freeUnits);
+        var couponDiscount = coupon is null ? 0 : Coupons.Discount(coupon, subtotal - rewardDiscount - tierDiscount);
+        var points = Earning.PointsFor(lines, program, tier, rewardDiscount + tierDiscount + couponDiscount);
+        return new PricedBasket(subtotal, tierDiscount, couponDiscount, points, rewardDiscount, rewardPoints);
     }
 
-    public static long TierDiscount(ImmutableArray<BasketLine> lines, ProgramSettings program, TierLevel? tier)
+    /// <summary>Tier discount on the lines it applies to, after any units taken free as rewards; rounded down.</summary>
+    public static long TierDiscount(ImmutableArray<BasketLine> lines, ProgramSettings program, TierLevel? tier, int[]? freeUnits = null)
     {
         if (tier is not { DiscountPercent: > 0 })
         {
@@ -82,7 +86,35 @@ public static class Pricing
         }
 
         var excludeSale = program.Tiers?.DiscountExcludesSaleItems ?? false;
-        var eligible = lines.Where(l => !(excludeSale && l.OnSale)).Sum(l => (long)l.Quantity * l.UnitPrice);
+        var eligible = lines.Select((l, i) => excludeSale && l.OnSale ? 0 : (long)(l.Quantity - (freeUnits?[i] ?? 0)) * l.UnitPrice).Sum();
         return (long)((Int128)eligible * tier.DiscountPercent / 100);
+    }
+
+    /// <summary>Rewards exchanged for points: each makes one unit of its product free. Returns free units per line and the points they cost.</summary>
+    public static (int[] FreeUnits, long Points) Rewards(ImmutableArray<BasketLine> lines, ProgramSettings program, ImmutableArray<string> rewardIds)
+    {
+        var free = new int[lines.Length];
+        long points = 0;
+        if (rewardIds.IsDefaultOrEmpty)
+        {
+            return (free, 0);
+        }
+
+        var catalog = program.Rewards.IsDefault ? [] : program.Rewards;
+        foreach (var id in rewardIds)
+        {
+            var reward = catalog.FirstOrDefault(r => r.RewardId == id)
+                ?? throw new LoyaltyException(ErrorReason.RewardNotFound, $"no reward '{id}' in the catalog");
+            var line = Enumerable.Range(0, lines.Length).FirstOrDefault(i => lines[i].Sku == reward.Sku && lines[i].Quantity > free[i], -1);
+            if (line < 0)
+            {
+                throw new LoyaltyException(ErrorReason.RewardNotApplicable, $"reward '{id}' needs a {reward.Sku} in the basket");
+            }
+
+            free[line]++;
+            points += reward.Points;
+        }
+
+        return (free, points);
     }
 }

@@ -63,6 +63,23 @@ public static class Programs
             throw LoyaltyException.Invalid("offline_window_days", "offline window must be between 1 and 90 days");
         }
 
+        if (!settings.Rewards.IsDefault)
+        {
+            for (var i = 0; i < settings.Rewards.Length; i++)
+            {
+                var reward = settings.Rewards[i];
+                if (Keys.Problem(reward.RewardId) is not null || string.IsNullOrWhiteSpace(reward.Sku) || reward.Points <= 0)
+                {
+                    throw LoyaltyException.Invalid($"rewards[{i}]", "a reward needs an id, a sku and a positive points price");
+                }
+            }
+
+            if (settings.Rewards.Select(r => r.RewardId).Distinct().Count() != settings.Rewards.Length)
+            {
+                throw LoyaltyException.Invalid("rewards", "reward ids must be unique");
+            }
+        }
+
         if (settings.Tiers is { } tiers)
         {
             Tiers.Validate(tiers);

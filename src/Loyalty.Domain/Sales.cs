@@ -33,7 +33,7 @@ public static class Sales
                 throw new LoyaltyException(ErrorReason.OfflineWindowExceeded, $"offline sales are accepted for {program.OfflineWindowDays} days");
             }
 
-            if (command.PointsToSpend > 0 || command.CreditToSpend > 0 || command.CouponCode is not null)
+            if (command.PointsToSpend > 0 || command.CreditToSpend > 0 || command.CouponCode is not null || !command.RewardIds.IsDefaultOrEmpty)
             {
                 throw new LoyaltyException(ErrorReason.OfflineSpendNotAllowed, "an offline sale can only earn; spending points, credit or coupons needs a live commit");
             }
@@ -91,14 +91,15 @@ public static class Sales
         var occurredAt = CheckTiming(program, command, now);
         ExpireDue(account, program, now);
         var tier = Tiers.Evaluate(program.Tiers, spend, occurredAt)?.Level;
-        var priced = Pricing.Price(command.Lines, program, coupon, tier);
+        var priced = Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds);
         var pointsValue = PointsValue(program, command.PointsToSpend, priced.Total);
         if (command.CreditToSpend > priced.Total - pointsValue)
         {
             throw LoyaltyException.Invalid("credit_to_spend", $"credit to spend is more than the {priced.Total - pointsValue} left to pay");
         }
 
-        var burned = command.PointsToSpend > 0 ? Ledger.Burn(account, command.PointsToSpend, command.TransactionId, now) : [];
+        var pointsSpent = command.PointsToSpend + priced.RewardPoints;
+        var burned = pointsSpent > 0 ? Ledger.Burn(account, pointsSpent, command.TransactionId, now) : [];
         var creditSpentFrom = command.CreditToSpend > 0 ? CreditWallet.Spend(account, command.CreditToSpend, command.TransactionId, now) : [];
 
         // Points are earned on the money paid: what was paid with points or store credit earns nothing.
@@ -129,7 +130,7 @@ public static class Sales
             command.CouponCode,
             Ledger.Available(account, now),
             now,
-            command.PointsToSpend,
+            pointsSpent,
             pointsValue,
             availableFrom > now ? earned + bonus : 0,
             occurredAt,
@@ -138,7 +139,9 @@ public static class Sales
             tier?.Name,
             command.CreditToSpend,
             cashback,
-            CreditWallet.Available(account, now));
+            CreditWallet.Available(account, now),
+            priced.RewardDiscount,
+            priced.RewardPoints);
         return new SaleRecord
         {
             Fingerprint = fingerprint,

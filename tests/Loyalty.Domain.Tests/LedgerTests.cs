@@ -159,3 +159,41 @@ public sealed class LedgerTests
         Assert.Equal(EntrySum(account), account.LedgerTotal);
     }
 }
+
+public sealed class RewardCatalogTests
+{
+    private static readonly ProgramSettings Club = new("p", "Club", "EUR", 1, 100, 1, Rewards: [new Reward("free-coffee", "coffee", 150)]);
+
+    private static DateTimeOffset Utc(int d) => new(2026, 11, d, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_reward_makes_one_unit_free_for_its_points_and_the_free_item_earns_nothing()
+    {
+        var account = new PointsAccount();
+        Sales.Commit(account, Club, new CommitCommand("earn", "s", "t", [new BasketLine("beans", "c", 1, 20_000, false)], null), null, "f", Utc(1));
+
+        var sale = Sales.Commit(
+            account, Club, new CommitCommand("r", "s", "t", [new BasketLine("coffee", "drinks", 2, 350, false)], null, RewardIds: ["free-coffee"]), null, "g", Utc(2));
+
+        Assert.Equal((350L, 150L, 150L), (sale.Result.RewardDiscount, sale.Result.RewardPoints, sale.Result.PointsSpent));
+        Assert.Equal(350, sale.Result.Total);
+        Assert.Equal(3, sale.Result.PointsEarned);
+        Assert.Equal(200 - 150 + 3, Ledger.Available(account, Utc(2)));
+
+        var voided = Sales.Void(account, Club, sale, Utc(3));
+        Assert.Equal(150, voided.PointsReturned);
+        Assert.Equal(200, Ledger.Available(account, Utc(3)));
+    }
+
+    [Fact]
+    public void A_reward_needs_its_product_in_the_basket_enough_points_and_must_exist()
+    {
+        var account = new PointsAccount();
+        CommitCommand Sale(string sku, string reward) => new("x", "s", "t", [new BasketLine(sku, "c", 1, 350, false)], null, RewardIds: [reward]);
+
+        Assert.Equal(ErrorReason.RewardNotApplicable, Assert.Throws<LoyaltyException>(() => Sales.Commit(account, Club, Sale("tea", "free-coffee"), null, "f", Utc(1))).Reason);
+        Assert.Equal(ErrorReason.RewardNotFound, Assert.Throws<LoyaltyException>(() => Sales.Commit(account, Club, Sale("coffee", "nope"), null, "f", Utc(1))).Reason);
+        Assert.Equal(ErrorReason.InsufficientPoints, Assert.Throws<LoyaltyException>(() => Sales.Commit(account, Club, Sale("coffee", "free-coffee"), null, "f", Utc(1))).Reason);
+        Assert.Empty(account.Outbox);
+    }
+}

@@ -118,6 +118,35 @@ public sealed class LedgerTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_reward_from_the_catalog_is_quoted_and_committed_as_a_free_line_paid_with_points()
+    {
+        var program = "reward-" + Guid.NewGuid().ToString("N")[..8];
+        await Engine.Admin.UpsertProgramAsync(new LoyaltyProgram
+        {
+            ProgramId = program, Name = "x", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 1,
+            Rewards = { new Reward { RewardId = "free-perfume", Sku = "perfume", Points = 100 } },
+        });
+        var member = await fixture.NewMemberAsync(program);
+        await Engine.Pos.CommitAsync(Sales.Commit(program, member, "earn"));   // +123
+
+        var quote = new QuoteRequest { ProgramId = program, MemberId = member, RewardIds = { "free-perfume" } };
+        quote.Lines.Add(Sales.Line("perfume", 2, 4_000, "fragrance"));
+        var quoted = await Engine.Pos.QuoteAsync(quote);
+        Assert.Equal((4_000L, 100L, 4_000L), (quoted.RewardDiscount, quoted.RewardPoints, quoted.Total));
+
+        var sale = Sales.Commit(program, member, "with-reward");
+        sale.RewardIds.Add("free-perfume");
+        var committed = await Engine.Pos.CommitAsync(sale);
+        Assert.Equal((4_000L, 100L, 83L), (committed.RewardDiscount, committed.PointsSpent, committed.PointsEarned));
+        Assert.Equal(123 - 100 + 83, committed.AvailableAfter);
+
+        sale.RewardIds[0] = "no-such-reward";
+        sale.TransactionId = "bad-reward";
+        var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(sale).ResponseAsync);
+        Assert.Equal((StatusCode.NotFound, "REWARD_NOT_FOUND"), (refusal.StatusCode, refusal.Reason()));
+    }
+
+    [Fact]
     public async Task An_offline_replay_older_than_the_window_or_spending_points_is_refused()
     {
         var program = await fixture.NewProgramAsync();

@@ -114,7 +114,19 @@ internal static class Mapping
         CreditSpent = result.CreditSpent,
         CreditEarned = result.CreditEarned,
         CreditAfter = result.CreditAfter,
+        RewardDiscount = result.RewardDiscount,
+        RewardPoints = result.RewardPoints,
     };
+
+    public static ImmutableArray<string> RewardIds(RepeatedField<string> ids)
+    {
+        for (var i = 0; i < ids.Count; i++)
+        {
+            Id(ids[i], $"reward_ids[{i}]");
+        }
+
+        return ids.Count > 20 ? throw LoyaltyException.Invalid("reward_ids", "at most 20 rewards per sale") : [.. ids];
+    }
 
     public static VoidSaleResponse ToProto(VoidResult result) => new()
     {
@@ -169,7 +181,8 @@ internal static class Mapping
         program.EarnRules is { } earn ? ToContract(earn) : null,
         program.Tiers is { } tiers ? ToContract(tiers) : null,
         program.CashbackPercent,
-        program.CreditExpiryDays);
+        program.CreditExpiryDays,
+        [.. program.Rewards.Select(r => new Contracts.Reward(r.RewardId, r.Sku, r.Points))]);
 
     private static Contracts.EarnRules ToContract(Api.V1.EarnRules earn) => new(
         [.. earn.CategoryMultipliers.Select(m => new Contracts.Multiplier(m.Key, m.Percent))],
@@ -237,6 +250,7 @@ internal static class Mapping
         Tiers = settings.Tiers is { } tiers ? ToProto(tiers) : null,
         CashbackPercent = settings.CashbackPercent,
         CreditExpiryDays = settings.CreditExpiryDays,
+        Rewards = { settings.Rewards.IsDefault ? [] : settings.Rewards.Select(r => new Api.V1.Reward { RewardId = r.RewardId, Sku = r.Sku, Points = r.Points }) },
     };
 
     public static CouponDefinition ToContract(CouponTerms? terms)

@@ -97,7 +97,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             }
         }
 
-        var priced = Pricing.Price(lines, program, usable, tier);
+        var priced = Pricing.Price(lines, program, usable, tier, Mapping.RewardIds(request.RewardIds));
         if (check is not null)
         {
             check.Discount = priced.Discount;
@@ -113,6 +113,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Coupon = check,
             TierDiscount = priced.TierDiscount,
             Tier = tier?.Name ?? string.Empty,
+            RewardDiscount = priced.RewardDiscount,
+            RewardPoints = priced.RewardPoints,
         };
     }
 
@@ -129,7 +131,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Mapping.CouponCode(request.CouponCode),
             request.PointsToSpend >= 0 ? request.PointsToSpend : throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative"),
             request.OccurredAt?.ToDateTimeOffset(),
-            request.CreditToSpend >= 0 ? request.CreditToSpend : throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative"));
+            request.CreditToSpend >= 0 ? request.CreditToSpend : throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative"),
+            Mapping.RewardIds(request.RewardIds));
         if (request.Currency.Length != 0)
         {
             Mapping.EnsureCurrency(request.Currency, await grains.GetGrain<IProgramGrain>(programId).GetAsync());
