@@ -33,6 +33,8 @@ public enum ErrorReason
     InsufficientCredit = 24,
     RewardNotFound = 25,
     RewardNotApplicable = 26,
+    BudgetExhausted = 27,
+    CampaignNotFound = 28,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -50,7 +52,8 @@ public static class ErrorReasons
     {
         ErrorReason.InvalidArgument or ErrorReason.CurrencyMismatch or ErrorReason.CouponCodeMalformed => ErrorKind.InvalidArgument,
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
-            or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound => ErrorKind.NotFound,
+            or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound
+            or ErrorReason.CampaignNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable

@@ -7,9 +7,13 @@ public interface IProgramGrain : IGrainWithStringKey
     [Alias("Define")]
     Task<ProgramSettings> DefineAsync(ProgramSettings settings);
 
-    /// <summary>The settings; PROGRAM_NOT_FOUND when the program was never defined.</summary>
+    /// <summary>The settings (with the program's campaigns); PROGRAM_NOT_FOUND when the program was never defined.</summary>
     [Alias("Get")]
     Task<ProgramSettings> GetAsync();
+
+    /// <summary>Creates or replaces a campaign of this program.</summary>
+    [Alias("DefineCampaign")]
+    Task<CampaignDefinition> DefineCampaignAsync(CampaignDefinition campaign);
 }
 
 /// <summary>A member: profile, cards, points buckets, and the idempotency records of its transactions. Key: program/member.</summary>
@@ -35,6 +39,10 @@ public interface IMemberGrain : IGrainWithStringKey
     /// <summary>The member's ledger entries after <paramref name="afterSeq"/>, oldest first, and the balance they sum to.</summary>
     [Alias("GetLedger")]
     Task<LedgerPage> GetLedgerAsync(long afterSeq, int limit);
+
+    /// <summary>Whether a sale with this id is durable here (and not voided): lets a campaign settle a hold after a crash.</summary>
+    [Alias("HasSale")]
+    Task<bool> HasSaleAsync(string transactionId);
 }
 
 /// <summary>Card number → member index. Key: program/card.</summary>

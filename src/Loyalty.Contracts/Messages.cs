@@ -18,7 +18,8 @@ public sealed record ProgramSettings(
     [property: Id(11)] TierRules? Tiers = null,
     [property: Id(12)] int CashbackPercent = 0,
     [property: Id(13)] int CreditExpiryDays = 0,
-    [property: Id(14)] ImmutableArray<Reward> Rewards = default)
+    [property: Id(14)] ImmutableArray<Reward> Rewards = default,
+    [property: Id(15)] ImmutableArray<CampaignDefinition> Campaigns = default)
 {
     public const int DefaultOfflineWindowDays = 7;
 
@@ -97,7 +98,9 @@ public sealed record CommitResult(
     [property: Id(17)] long CreditEarned = 0,
     [property: Id(18)] long CreditAfter = 0,
     [property: Id(19)] long RewardDiscount = 0,
-    [property: Id(20)] long RewardPoints = 0)
+    [property: Id(20)] long RewardPoints = 0,
+    [property: Id(21)] string? CampaignId = null,
+    [property: Id(22)] long CampaignDiscount = 0)
 {
     /// <summary>What the customer pays in money: total after discounts, less what points and store credit paid.</summary>
     public long AmountDue => Total - PointsValue - CreditSpent;

@@ -3,9 +3,10 @@ using Loyalty.Contracts;
 
 namespace Loyalty.Domain;
 
-public sealed record PricedBasket(long Subtotal, long TierDiscount, long CouponDiscount, long PointsToEarn, long RewardDiscount = 0, long RewardPoints = 0)
+public sealed record PricedBasket(
+    long Subtotal, long TierDiscount, long CouponDiscount, long PointsToEarn, long RewardDiscount = 0, long RewardPoints = 0, long CampaignDiscount = 0)
 {
-    public long Discount => RewardDiscount + TierDiscount + CouponDiscount;
+    public long Discount => RewardDiscount + TierDiscount + CampaignDiscount + CouponDiscount;
 
     public long Total => Subtotal - Discount;
 }
@@ -66,15 +67,21 @@ public static class Pricing
     /// the basket). Points are earned on what was paid.
     /// </summary>
     public static PricedBasket Price(
-        ImmutableArray<BasketLine> lines, ProgramSettings program, CouponDefinition? coupon, TierLevel? tier = null, ImmutableArray<string> rewardIds = default)
+        ImmutableArray<BasketLine> lines,
+        ProgramSettings program,
+        CouponDefinition? coupon,
+        TierLevel? tier = null,
+        ImmutableArray<string> rewardIds = default,
+        CampaignDefinition? campaign = null)
     {
         var subtotal = Validate(lines);
         var (freeUnits, rewardPoints) = Rewards(lines, program, rewardIds);
         var rewardDiscount = lines.Select((l, i) => freeUnits[i] * l.UnitPrice).Sum();
         var tierDiscount = TierDiscount(lines, program, tier, freeUnits);
-        var couponDiscount = coupon is null ? 0 : Coupons.Discount(coupon, subtotal - rewardDiscount - tierDiscount);
-        var points = Earning.PointsFor(lines, program, tier, rewardDiscount + tierDiscount + couponDiscount);
-        return new PricedBasket(subtotal, tierDiscount, couponDiscount, points, rewardDiscount, rewardPoints);
+        var campaignDiscount = campaign is null ? 0 : Campaigns.Discount(campaign, subtotal - rewardDiscount - tierDiscount);
+        var couponDiscount = coupon is null ? 0 : Coupons.Discount(coupon, subtotal - rewardDiscount - tierDiscount - campaignDiscount);
+        var points = Earning.PointsFor(lines, program, tier, rewardDiscount + tierDiscount + campaignDiscount + couponDiscount);
+        return new PricedBasket(subtotal, tierDiscount, couponDiscount, points, rewardDiscount, rewardPoints, campaignDiscount);
     }
 
     /// <summary>Tier discount on the lines it applies to, after any units taken free as rewards; rounded down.</summary>

@@ -85,13 +85,14 @@ public static class Sales
         string fingerprint,
         DateTimeOffset now,
         SpendHistory? spend = null,
-        DateOnly? birthDate = null)
+        DateOnly? birthDate = null,
+        CampaignDefinition? campaign = null)
     {
         spend ??= new SpendHistory();
         var occurredAt = CheckTiming(program, command, now);
         ExpireDue(account, program, now);
         var tier = Tiers.Evaluate(program.Tiers, spend, occurredAt)?.Level;
-        var priced = Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds);
+        var priced = Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, campaign);
         var pointsValue = PointsValue(program, command.PointsToSpend, priced.Total);
         if (command.CreditToSpend > priced.Total - pointsValue)
         {
@@ -141,7 +142,9 @@ public static class Sales
             cashback,
             CreditWallet.Available(account, now),
             priced.RewardDiscount,
-            priced.RewardPoints);
+            priced.RewardPoints,
+            campaign?.CampaignId,
+            priced.CampaignDiscount);
         return new SaleRecord
         {
             Fingerprint = fingerprint,

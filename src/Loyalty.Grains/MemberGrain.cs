@@ -122,7 +122,7 @@ public sealed class MemberGrain(
         var program = await Program();
         var now = clock.UtcNow;
         Pricing.Validate(command.Lines);
-        Domain.Sales.CheckTiming(program, command, now);
+        var occurredAt = Domain.Sales.CheckTiming(program, command, now);
         if (command.PointsToSpend > Ledger.Available(Account, now))
         {
             throw new LoyaltyException(ErrorReason.InsufficientPoints, $"only {Ledger.Available(Account, now)} points are available");
@@ -133,33 +133,62 @@ public sealed class MemberGrain(
             throw new LoyaltyException(ErrorReason.InsufficientCredit, $"only {CreditWallet.Available(Account, now)} of store credit is available");
         }
 
-        CouponDefinition? coupon = null;
-        var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
-        if (coupons is not null)
+        // A live sale gets the best active campaign; its budget is reserved (exactly, group-committed)
+        // before anything else is taken. Offline replays earn only: they spend no campaign budget.
+        var tier = Tiers.Evaluate(program.Tiers, s.Spend, occurredAt)?.Level;
+        var campaign = command.OccurredAt is null || occurredAt == now ? Campaigns.Best(program, command.Lines, tier, command.RewardIds, now) : null;
+        var budget = campaign is null ? null : GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaign.CampaignId));
+        if (budget is not null)
         {
-            // Redeemed durably before the member's write. If that write then fails, the retry of
-            // this transaction id finds the coupon held by it and goes on; nothing is redeemed twice.
-            coupon = await coupons.RedeemAsync(command.TransactionId, MemberId, Pricing.Validate(command.Lines));
+            var discount = Pricing.Price(command.Lines, program, null, tier, command.RewardIds, campaign).CampaignDiscount;
+            await budget.ReserveAsync(command.TransactionId, MemberId, discount);
         }
 
+        CouponDefinition? coupon = null;
+        var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
         SaleRecord sale;
         try
         {
-            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate);
+            if (coupons is not null)
+            {
+                // Redeemed durably before the member's write. If that write then fails, the retry of
+                // this transaction id finds the coupon held by it and goes on; nothing is redeemed twice.
+                coupon = await coupons.RedeemAsync(command.TransactionId, MemberId, Pricing.Validate(command.Lines));
+            }
+
+            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, campaign);
         }
-        catch (LoyaltyException) when (coupons is not null)
+        catch (LoyaltyException)
         {
-            // Refused after the coupon was taken (e.g. points over the basket share): give it back.
+            // Refused after budget or coupon was taken (e.g. coupon used, points over the basket share): give them back.
             await ReloadAsync();
-            await coupons.RestoreAsync(command.TransactionId);
+            if (coupon is not null)
+            {
+                await coupons!.RestoreAsync(command.TransactionId);
+            }
+
+            if (budget is not null)
+            {
+                await budget.ReleaseAsync(command.TransactionId);
+            }
+
             throw;
         }
 
         s.Sales[command.TransactionId] = sale;
         ForgetOldSales(program, now);
         await PersistAsync();
+        if (budget is not null)
+        {
+            // The hold becomes final. If this message is lost, the campaign asks HasSaleAsync later.
+            _ = budget.ConfirmAsync(command.TransactionId);
+        }
+
         return sale.Result;
     }
+
+    public Task<bool> HasSaleAsync(string transactionId) =>
+        Task.FromResult(state.State.Sales.TryGetValue(transactionId, out var sale) && sale.Void is null);
 
     public async Task<VoidResult> VoidAsync(string transactionId)
     {
@@ -180,6 +209,12 @@ public sealed class MemberGrain(
 
         var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow, state.State.Spend);
         await PersistAsync();
+        if (sale.Result.CampaignId is { } campaignId)
+        {
+            // Budget returned after the void is durable: at most once; lost on a crash in between (never over-granted).
+            await GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId)).ReturnAsync(transactionId, sale.Result.CampaignDiscount);
+        }
+
         return result;
     }
 

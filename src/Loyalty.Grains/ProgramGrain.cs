@@ -22,13 +22,24 @@ public sealed class ProgramGrain(
             throw LoyaltyException.Invalid("program_id", "program id does not match the grain key");
         }
 
-        if (state.State.Settings != settings)
-        {
-            state.State.Settings = settings;
-            await state.WriteOrDeactivateAsync(this);
-        }
-
+        // Campaigns are defined one by one (DefineCampaignAsync); redefining the program keeps them.
+        settings = settings with { Campaigns = state.State.Settings?.Campaigns ?? [] };
+        state.State.Settings = settings;
+        await state.WriteOrDeactivateAsync(this);
         return settings;
+    }
+
+    public async Task<CampaignDefinition> DefineCampaignAsync(CampaignDefinition campaign)
+    {
+        Campaigns.Validate(campaign);
+        var settings = await GetAsync();
+        var campaigns = settings.Campaigns.IsDefault ? [] : settings.Campaigns;
+        state.State.Settings = settings with
+        {
+            Campaigns = [.. campaigns.Where(c => c.CampaignId != campaign.CampaignId), campaign],
+        };
+        await state.WriteOrDeactivateAsync(this);
+        return campaign;
     }
 
     public Task<ProgramSettings> GetAsync() =>

@@ -100,6 +100,34 @@ internal sealed class AdminService(IGrainFactory grains) : Api.V1.AdminService.A
         return response;
     }
 
+    public override async Task<Campaign> DefineCampaign(Campaign request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        await grains.GetGrain<IProgramGrain>(programId).DefineCampaignAsync(Mapping.ToContract(request));
+        return request;
+    }
+
+    public override async Task<CampaignStatus> GetCampaignStatus(GetCampaignStatusRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var campaignId = Mapping.Id(request.CampaignId, "campaign_id");
+        var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        if (program.Campaigns.IsDefault || program.Campaigns.All(c => c.CampaignId != campaignId))
+        {
+            throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign");
+        }
+
+        var status = await grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, campaignId)).GetStatusAsync();
+        return new CampaignStatus
+        {
+            CampaignId = campaignId,
+            Redemptions = status.Redemptions,
+            DiscountGiven = status.DiscountGiven,
+            PendingHolds = status.PendingHolds,
+            Exhausted = status.Exhausted,
+        };
+    }
+
     public override async Task<Coupon> GetCoupon(GetCouponRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");

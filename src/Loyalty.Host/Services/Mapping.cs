@@ -116,7 +116,33 @@ internal static class Mapping
         CreditAfter = result.CreditAfter,
         RewardDiscount = result.RewardDiscount,
         RewardPoints = result.RewardPoints,
+        CampaignId = result.CampaignId ?? string.Empty,
+        CampaignDiscount = result.CampaignDiscount,
     };
+
+    public static CampaignDefinition ToContract(Campaign campaign)
+    {
+        var (kind, value) = campaign.EffectCase switch
+        {
+            Campaign.EffectOneofCase.PercentOff => (CampaignKind.PercentOffBasket, (long)campaign.PercentOff),
+            Campaign.EffectOneofCase.AmountOff => (CampaignKind.AmountOffBasket, campaign.AmountOff),
+            _ => throw LoyaltyException.Invalid("effect", "a campaign needs percent_off or amount_off"),
+        };
+        var definition = new CampaignDefinition(
+            Id(campaign.CampaignId, "campaign_id"),
+            campaign.Name,
+            kind,
+            value,
+            campaign.MaxDiscount,
+            campaign.MinBasket,
+            campaign.ValidFrom?.ToDateTimeOffset(),
+            campaign.ValidUntil?.ToDateTimeOffset(),
+            campaign.Priority,
+            campaign.MaxRedemptions,
+            campaign.MaxDiscountMoney);
+        Campaigns.Validate(definition);
+        return definition;
+    }
 
     public static ImmutableArray<string> RewardIds(RepeatedField<string> ids)
     {

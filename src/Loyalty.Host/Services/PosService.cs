@@ -97,7 +97,9 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             }
         }
 
-        var priced = Pricing.Price(lines, program, usable, tier, Mapping.RewardIds(request.RewardIds));
+        var rewards = Mapping.RewardIds(request.RewardIds);
+        var campaign = await AvailableCampaignAsync(programId, program, lines, tier, rewards);
+        var priced = Pricing.Price(lines, program, usable, tier, rewards, campaign);
         if (check is not null)
         {
             check.Discount = priced.Discount;
@@ -115,6 +117,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Tier = tier?.Name ?? string.Empty,
             RewardDiscount = priced.RewardDiscount,
             RewardPoints = priced.RewardPoints,
+            CampaignId = campaign?.CampaignId ?? string.Empty,
+            CampaignDiscount = priced.CampaignDiscount,
         };
     }
 
@@ -158,6 +162,25 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Mapping.Id(request.TransactionId, "transaction_id"),
             [.. request.Lines.Select(l => new RefundLine(l.LineIndex, l.Quantity))]);
         return Mapping.ToProto(await Member(programId, memberId).RefundAsync(command));
+    }
+
+    /// <summary>The best campaign for the basket whose budget is not exhausted (read only; Commit reserves).</summary>
+    private async Task<CampaignDefinition?> AvailableCampaignAsync(
+        string programId, ProgramSettings program, System.Collections.Immutable.ImmutableArray<Contracts.BasketLine> lines, Contracts.TierLevel? tier, System.Collections.Immutable.ImmutableArray<string> rewards)
+    {
+        var exhausted = new HashSet<string>();
+        while (Campaigns.Best(program, lines, tier, rewards, clock.UtcNow, exhausted.Contains) is { } campaign)
+        {
+            var status = await grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, campaign.CampaignId)).GetStatusAsync();
+            if (!status.Exhausted)
+            {
+                return campaign;
+            }
+
+            exhausted.Add(campaign.CampaignId);
+        }
+
+        return null;
     }
 
     private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));

@@ -1,0 +1,71 @@
+using Grpc.Core;
+using Loyalty.Api.V1;
+using Loyalty.Client;
+using Loyalty.Host.Tests.Infrastructure;
+
+namespace Loyalty.Host.Tests;
+
+[Collection(EngineCollection.Name)]
+public sealed class CampaignTests(EngineFixture fixture)
+{
+    private TestEngine Engine => fixture.Engine;
+
+    [Fact]
+    public async Task A_flash_campaign_with_budget_500_raced_by_2000_commits_discounts_exactly_500()
+    {
+        var program = await fixture.NewProgramAsync();
+        await Engine.Admin.DefineCampaignAsync(new Campaign
+        {
+            ProgramId = program, CampaignId = "flash", Name = "First 500 get 30% off", PercentOff = 30, MaxRedemptions = 500,
+        });
+        var members = await Task.WhenAll(Enumerable.Range(0, 2_000).Select(_ => fixture.NewMemberAsync(program)));
+
+        var outcomes = await Task.WhenAll(members.Select(async (member, i) =>
+        {
+            try
+            {
+                var reply = await Engine.Pos.CommitAsync(Sales.Commit(program, member, $"flash-{i}"));
+                return (Reply: reply, Reason: (string?)null);
+            }
+            catch (RpcException e)
+            {
+                return (Reply: (CommitResponse?)null, Reason: e.Reason());
+            }
+        }));
+
+        var granted = outcomes.Where(o => o.Reply is not null).ToList();
+        Assert.Equal(500, granted.Count);
+        Assert.All(granted, o => Assert.Equal(("flash", 3_703L), (o.Reply!.CampaignId, o.Reply.CampaignDiscount)));
+        Assert.All(outcomes.Where(o => o.Reply is null), o => Assert.Equal("BUDGET_EXHAUSTED", o.Reason));
+
+        var status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = "flash" });
+        Assert.Equal((500L, 500L * 3_703, true), (status.Redemptions, status.DiscountGiven, status.Exhausted));
+
+        // Quote no longer offers the exhausted campaign.
+        var quote = new QuoteRequest { ProgramId = program };
+        quote.Lines.Add(Sales.Line("x", 1, 10_000));
+        Assert.Equal(string.Empty, (await Engine.Pos.QuoteAsync(quote)).CampaignId);
+    }
+
+    [Fact]
+    public async Task A_voided_campaign_sale_returns_its_budget_and_a_retry_keeps_its_grant()
+    {
+        var program = await fixture.NewProgramAsync();
+        await Engine.Admin.DefineCampaignAsync(new Campaign { ProgramId = program, CampaignId = "one", Name = "x", AmountOff = 1_000, MaxRedemptions = 1 });
+        var (ana, bo) = (await fixture.NewMemberAsync(program), await fixture.NewMemberAsync(program));
+
+        var sale = await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "a1"));
+        var retry = await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "a1"));
+        Assert.Equal((1_000L, sale), (sale.CampaignDiscount, retry));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(Sales.Commit(program, bo, "b1")).ResponseAsync);
+        Assert.Equal((StatusCode.FailedPrecondition, "BUDGET_EXHAUSTED"), (refused.StatusCode, refused.Reason()));
+
+        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = ana, TransactionId = "a1" });
+        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = ana, TransactionId = "a1" });
+
+        var second = await Engine.Pos.CommitAsync(Sales.Commit(program, bo, "b2"));
+        Assert.Equal(1_000, second.CampaignDiscount);
+        var status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = "one" });
+        Assert.Equal(1, status.Redemptions);
+    }
+}
