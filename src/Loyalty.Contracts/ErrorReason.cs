@@ -35,6 +35,7 @@ public enum ErrorReason
     RewardNotApplicable = 26,
     BudgetExhausted = 27,
     CampaignNotFound = 28,
+    TooManyCouponGuesses = 29,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -44,6 +45,7 @@ public enum ErrorKind
     NotFound,
     AlreadyExists,
     FailedPrecondition,
+    ResourceExhausted,
 }
 
 public static class ErrorReasons
@@ -56,6 +58,7 @@ public static class ErrorReasons
             or ErrorReason.CampaignNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
+        ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid => ErrorKind.FailedPrecondition,
         _ => ErrorKind.FailedPrecondition,

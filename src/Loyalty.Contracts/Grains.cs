@@ -58,6 +58,22 @@ public interface ICardGrain : IGrainWithStringKey
     Task<string> LookupAsync();
 }
 
+/// <summary>
+/// Guards one terminal against guessing coupon codes: failed guesses (malformed or unknown codes)
+/// are counted in a sliding window and the terminal is throttled past the limit. In memory only.
+/// Key: program/store/terminal.
+/// </summary>
+[Alias("loyalty.ITerminalGuardGrain")]
+public interface ITerminalGuardGrain : IGrainWithStringKey
+{
+    /// <summary>TOO_MANY_COUPON_GUESSES while the terminal is throttled.</summary>
+    [Alias("EnsureAllowed")]
+    Task EnsureAllowedAsync();
+
+    [Alias("RecordFailure")]
+    Task RecordFailureAsync();
+}
+
 /// <summary>A single-use coupon code. Key: program/CODE.</summary>
 [Alias("loyalty.ICouponGrain")]
 public interface ICouponGrain : IGrainWithStringKey

@@ -51,6 +51,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
                 ErrorKind.InvalidArgument => Code.InvalidArgument,
                 ErrorKind.NotFound => Code.NotFound,
                 ErrorKind.AlreadyExists => Code.AlreadyExists,
+                ErrorKind.ResourceExhausted => Code.ResourceExhausted,
                 _ => Code.FailedPrecondition,
             }),
             Message = refusal.Message,

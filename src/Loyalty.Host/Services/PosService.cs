@@ -67,7 +67,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
         Mapping.OptionalId(request.StoreId, "store_id");
         Mapping.OptionalId(request.TerminalId, "terminal_id");
         var lines = Mapping.Lines(request.Lines);
-        var code = Mapping.CouponCode(request.CouponCode);
+        var code = await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode);
         var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
         Mapping.EnsureCurrency(request.Currency, program);
         var tier = memberId is null ? null : (await Member(programId, memberId).GetAsync()).Tier?.Level;
@@ -92,6 +92,11 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             }
             catch (LoyaltyException refusal)
             {
+                if (refusal.Reason == ErrorReason.CouponNotFound)
+                {
+                    await Guard(programId, request.StoreId, request.TerminalId).RecordFailureAsync();
+                }
+
                 check.Reason = ErrorReasons.Code(refusal.Reason);
                 check.Message = refusal.Message;
             }
@@ -132,7 +137,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Mapping.OptionalId(request.StoreId, "store_id") ?? string.Empty,
             Mapping.OptionalId(request.TerminalId, "terminal_id") ?? string.Empty,
             Mapping.Lines(request.Lines),
-            Mapping.CouponCode(request.CouponCode),
+            await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode),
             request.PointsToSpend >= 0 ? request.PointsToSpend : throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative"),
             request.OccurredAt?.ToDateTimeOffset(),
             request.CreditToSpend >= 0 ? request.CreditToSpend : throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative"),
@@ -142,7 +147,15 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             Mapping.EnsureCurrency(request.Currency, await grains.GetGrain<IProgramGrain>(programId).GetAsync());
         }
 
-        return Mapping.ToProto(await Member(programId, memberId).CommitAsync(command));
+        try
+        {
+            return Mapping.ToProto(await Member(programId, memberId).CommitAsync(command));
+        }
+        catch (LoyaltyException refusal) when (refusal.Reason == ErrorReason.CouponNotFound)
+        {
+            await Guard(programId, request.StoreId, request.TerminalId).RecordFailureAsync();
+            throw;
+        }
     }
 
     public override async Task<VoidSaleResponse> Void(VoidSaleRequest request, ServerCallContext context)
@@ -182,6 +195,30 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
 
         return null;
     }
+
+    /// <summary>A coupon code from a terminal that is not throttled; a malformed code counts as a failed guess.</summary>
+    private async Task<string?> GuardedCouponCodeAsync(string programId, string storeId, string terminalId, string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        var guard = Guard(programId, storeId, terminalId);
+        await guard.EnsureAllowedAsync();
+        try
+        {
+            return Mapping.CouponCode(text);
+        }
+        catch (LoyaltyException)
+        {
+            await guard.RecordFailureAsync();
+            throw;
+        }
+    }
+
+    private ITerminalGuardGrain Guard(string programId, string storeId, string terminalId) =>
+        grains.GetGrain<ITerminalGuardGrain>($"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}");
 
     private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
 
