@@ -12,7 +12,10 @@
 # same two), reads, flash sale — each against engine and baseline in turn, with correctness checks
 # after every run — and writes reports/bench-<time>/summary.{md,html,json} plus one report per run.
 #
-# Environment: BENCH_SECONDS (measured seconds per run, default 20), BENCH_PG_DIR, BENCH_PG_PORT.
+# Both servers log at Warning for gRPC (the engine's appsettings.json logs every cancelled call
+# with a stack trace at Information, which a load test's simulated timeouts turn into a flood).
+# Environment: BENCH_SECONDS (measured seconds per run, default 15), BENCH_PG_DIR, BENCH_PG_PORT,
+# BENCH_NO_BUILD=1 (run the Release binaries already built, e.g. while the tree is mid-edit).
 # Exit code: 0 all checks passed, 1 a correctness check failed, other = could not run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +23,7 @@ cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export LOYALTY_PG_DIR="${BENCH_PG_DIR:-$ROOT/.data/pg-bench}" LOYALTY_PG_PORT="${BENCH_PG_PORT:-54359}" LOYALTY_PG_DB=postgres
 ENGINE_PORT=6080 HEALTH_PORT=6081 SILO_PORT=16111 GATEWAY_PORT=36000 BASELINE_PORT=6090
-SECONDS_PER_RUN=${BENCH_SECONDS:-20}
+SECONDS_PER_RUN=${BENCH_SECONDS:-15}
 LOGS="$ROOT/reports/bench-logs"
 mkdir -p "$LOGS"
 
@@ -49,10 +52,18 @@ for port in $ENGINE_PORT $HEALTH_PORT $SILO_PORT $GATEWAY_PORT $BASELINE_PORT; d
     if port_busy "$port"; then log "port $port is already in use; stop whatever listens there first"; exit 2; fi
 done
 
-log "building (Release)"
-dotnet build -c Release -v quiet -nologo src/Loyalty.Host >&2
-dotnet build -c Release -v quiet -nologo loadtests/Loyalty.Baseline >&2
-dotnet build -c Release -v quiet -nologo loadtests/Loyalty.LoadTests >&2
+ENGINE_DLL=src/Loyalty.Host/bin/Release/net10.0/Loyalty.Host.dll
+BASELINE_DLL=loadtests/Loyalty.Baseline/bin/Release/net10.0/Loyalty.Baseline.dll
+GENERATOR_DLL=loadtests/Loyalty.LoadTests/bin/Release/net10.0/Loyalty.LoadTests.dll
+if [ "${BENCH_NO_BUILD:-0}" = 1 ]; then
+    log "BENCH_NO_BUILD=1: using the Release binaries already built"
+    for dll in $ENGINE_DLL $BASELINE_DLL $GENERATOR_DLL; do [ -f "$dll" ] || { log "missing $dll"; exit 2; }; done
+else
+    log "building (Release)"
+    dotnet build -c Release -v quiet -nologo src/Loyalty.Host >&2
+    dotnet build -c Release -v quiet -nologo loadtests/Loyalty.Baseline >&2
+    dotnet build -c Release -v quiet -nologo loadtests/Loyalty.LoadTests >&2
+fi
 
 if deploy/pg.sh status; then
     log "PostgreSQL already running in $LOYALTY_PG_DIR (left running afterwards)"
@@ -69,14 +80,15 @@ engine_db="${server/Database=postgres/Database=loyalty_bench_engine}"
 pg_pid=$(head -n 1 "$LOYALTY_PG_DIR/data/postmaster.pid")
 
 log "starting the engine on :$ENGINE_PORT"
-ConnectionStrings__Postgres="$engine_db" dotnet src/Loyalty.Host/bin/Release/net10.0/Loyalty.Host.dll \
+ConnectionStrings__Postgres="$engine_db" dotnet "$ENGINE_DLL" \
     --Loyalty:GrpcPort=$ENGINE_PORT --Loyalty:HealthPort=$HEALTH_PORT --Loyalty:SiloPort=$SILO_PORT \
     --Loyalty:GatewayPort=$GATEWAY_PORT --Loyalty:ListenAddress=127.0.0.1 --Loyalty:ServiceId=bench \
+    --Logging:LogLevel:Grpc=Warning \
     >"$LOGS/engine.log" 2>&1 &
 engine_pid=$!
 
 log "starting the baseline on :$BASELINE_PORT"
-ConnectionStrings__Postgres="$server" dotnet loadtests/Loyalty.Baseline/bin/Release/net10.0/Loyalty.Baseline.dll \
+ConnectionStrings__Postgres="$server" dotnet "$BASELINE_DLL" \
     --Baseline:Port=$BASELINE_PORT --Baseline:Database=loyalty_bench_baseline \
     >"$LOGS/baseline.log" 2>&1 &
 baseline_pid=$!
@@ -90,7 +102,7 @@ done
 curl -fsS "http://127.0.0.1:$HEALTH_PORT/health/ready" >/dev/null || { log "the engine did not become ready"; exit 2; }
 
 log "running the suite: $SECONDS_PER_RUN s measured per run"
-dotnet loadtests/Loyalty.LoadTests/bin/Release/net10.0/Loyalty.LoadTests.dll bench \
+dotnet "$GENERATOR_DLL" bench \
     --engine-address "http://127.0.0.1:$ENGINE_PORT" --baseline-address "http://127.0.0.1:$BASELINE_PORT" \
     --seconds "$SECONDS_PER_RUN" --engine-pid "$engine_pid" \
     --watch "engine=$engine_pid" --watch "baseline=$baseline_pid" --watch "postgres=$pg_pid+" \

@@ -80,6 +80,21 @@ internal static class Edge
         return definition;
     }
 
+    public static CampaignDefinition ToDefinition(Api.V1.Campaign c)
+    {
+        var (kind, value) = c.EffectCase switch
+        {
+            Api.V1.Campaign.EffectOneofCase.PercentOff => (CampaignKind.PercentOffBasket, (long)c.PercentOff),
+            Api.V1.Campaign.EffectOneofCase.AmountOff => (CampaignKind.AmountOffBasket, c.AmountOff),
+            _ => throw LoyaltyException.Invalid("effect", "a campaign needs percent_off or amount_off"),
+        };
+        var definition = new CampaignDefinition(
+            Id(c.CampaignId, "campaign_id"), c.Name, kind, value, c.MaxDiscount, c.MinBasket,
+            c.ValidFrom?.ToDateTimeOffset(), c.ValidUntil?.ToDateTimeOffset(), c.Priority, c.MaxRedemptions, c.MaxDiscountMoney);
+        Campaigns.Validate(definition);
+        return definition;
+    }
+
     public static CouponTerms ToTerms(CouponDefinition d)
     {
         var terms = new CouponTerms { MinBasket = d.MinBasket, MaxDiscount = d.MaxDiscount, ValidFrom = Time(d.ValidFrom), ValidUntil = Time(d.ValidUntil) };

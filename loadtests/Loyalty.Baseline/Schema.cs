@@ -69,6 +69,26 @@ public static class Schema
             void_available_after bigint      NULL,
             PRIMARY KEY (program_id, transaction_id)
         );
+        ALTER TABLE sales ADD COLUMN IF NOT EXISTS campaign_id text NULL;
+        ALTER TABLE sales ADD COLUMN IF NOT EXISTS campaign_discount bigint NOT NULL DEFAULT 0;
+        -- A campaign and its budget counters in one row: a grant is a conditional UPDATE of that row.
+        CREATE TABLE IF NOT EXISTS campaigns (
+            program_id         text        NOT NULL,
+            campaign_id        text        NOT NULL,
+            name               text        NOT NULL,
+            kind               smallint    NOT NULL,
+            value              bigint      NOT NULL,
+            max_discount       bigint      NOT NULL,
+            min_basket         bigint      NOT NULL,
+            valid_from         timestamptz NULL,
+            valid_until        timestamptz NULL,
+            priority           integer     NOT NULL,
+            max_redemptions    bigint      NOT NULL,
+            max_discount_money bigint      NOT NULL,
+            redemptions        bigint      NOT NULL DEFAULT 0,
+            discount_given     bigint      NOT NULL DEFAULT 0,
+            PRIMARY KEY (program_id, campaign_id)
+        );
         """;
 
     /// <summary>Creates the database (if missing) and the tables; returns the database's connection string.</summary>

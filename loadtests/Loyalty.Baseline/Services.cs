@@ -2,6 +2,7 @@ using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
 using Loyalty.Domain;
+using Campaign = Loyalty.Contracts.CampaignDefinition;
 
 namespace Loyalty.Baseline;
 
@@ -93,7 +94,17 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
             }
         }
 
-        var priced = Pricing.Price(lines, program, usable);
+        // The campaign this basket would get, passing over campaigns whose budget is used up (no side effect).
+        Campaign? campaign = null;
+        if (!program.Campaigns.IsDefaultOrEmpty)
+        {
+            var counters = await store.CampaignCountersAsync(programId, ct);
+            campaign = Campaigns.Best(program, lines, null, default, store.Now, id =>
+                counters.TryGetValue(id, out var used) && program.Campaigns.First(c => c.CampaignId == id) is var c
+                && !Campaigns.CanGrant(c, used.Redemptions, used.DiscountGiven, Pricing.Price(lines, program, null, null, default, c).CampaignDiscount));
+        }
+
+        var priced = Pricing.Price(lines, program, usable, null, default, campaign);
         if (check is not null)
         {
             check.Discount = priced.Discount;
@@ -107,6 +118,8 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
             Total = priced.Total,
             PointsToEarn = priced.PointsToEarn,
             Coupon = check,
+            CampaignId = campaign?.CampaignId ?? string.Empty,
+            CampaignDiscount = priced.CampaignDiscount,
         };
     }
 
@@ -127,6 +140,11 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
             Edge.EnsureCurrency(request.Currency, await store.ProgramAsync(programId, ct));
         }
 
+        if (request.PointsToSpend != 0 || request.CreditToSpend != 0 || request.OccurredAt is not null)
+        {
+            throw Unimplemented.Feature("points or credit as payment and offline replay");
+        }
+
         var (result, _) = await store.CommitAsync(programId, memberId, command, ct);
         return new CommitResponse
         {
@@ -138,6 +156,9 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
             CouponCode = result.CouponCode ?? string.Empty,
             AvailableAfter = result.AvailableAfter,
             CommittedAt = Edge.Time(result.CommittedAt),
+            AmountDue = result.Total,
+            CampaignId = result.CampaignId ?? string.Empty,
+            CampaignDiscount = result.CampaignDiscount,
         };
     }
 
@@ -179,6 +200,11 @@ internal sealed class BaselineAdminService(Store store) : AdminService.AdminServ
 {
     public override async Task<LoyaltyProgram> UpsertProgram(LoyaltyProgram request, ServerCallContext context)
     {
+        if (request.EarnRules is not null || request.Tiers is not null || request.PendingDays != 0 || request.CashbackPercent != 0)
+        {
+            throw Unimplemented.Feature("earn rules, tiers, pending points and cashback");
+        }
+
         var settings = Edge.ToSettings(request);
         Programs.Validate(settings);
         return Edge.ToProto(await store.UpsertProgramAsync(settings, context.CancellationToken));
@@ -223,6 +249,35 @@ internal sealed class BaselineAdminService(Store store) : AdminService.AdminServ
         return response;
     }
 
+    public override async Task<Api.V1.Campaign> DefineCampaign(Api.V1.Campaign request, ServerCallContext context)
+    {
+        var programId = Edge.Id(request.ProgramId, "program_id");
+        await store.DefineCampaignAsync(programId, Edge.ToDefinition(request), context.CancellationToken);
+        return request;
+    }
+
+    public override async Task<CampaignStatus> GetCampaignStatus(GetCampaignStatusRequest request, ServerCallContext context)
+    {
+        var programId = Edge.Id(request.ProgramId, "program_id");
+        var campaignId = Edge.Id(request.CampaignId, "campaign_id");
+        var program = await store.ProgramAsync(programId, context.CancellationToken);
+        var campaign = program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == campaignId);
+        var counters = await store.CampaignCountersAsync(programId, context.CancellationToken);
+        if (campaign is null || !counters.TryGetValue(campaignId, out var used))
+        {
+            throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign");
+        }
+
+        return new CampaignStatus
+        {
+            CampaignId = campaignId,
+            Redemptions = used.Redemptions,
+            DiscountGiven = used.DiscountGiven,
+            PendingHolds = 0, // a grant and its sale commit in one transaction: nothing is ever on hold
+            Exhausted = campaign.MaxRedemptions > 0 && used.Redemptions >= campaign.MaxRedemptions,
+        };
+    }
+
     public override async Task<Coupon> GetCoupon(GetCouponRequest request, ServerCallContext context)
     {
         var programId = Edge.Id(request.ProgramId, "program_id");
@@ -238,4 +293,17 @@ internal sealed class BaselineAdminService(Store store) : AdminService.AdminServ
             RedeemedAt = Edge.Time(coupon.RedeemedAt),
         };
     }
+}
+
+/// <summary>
+/// The baseline implements what the benchmark sends: enrollment, identify, balance, quote, commit
+/// with earn, a single-use coupon and a campaign with a budget, void, and the admin calls for
+/// programs, coupons and campaigns. Anything
+/// else is refused as UNIMPLEMENTED, never silently priced differently from the engine (Refund is
+/// UNIMPLEMENTED by the generated base class).
+/// </summary>
+internal static class Unimplemented
+{
+    public static Grpc.Core.RpcException Feature(string what) =>
+        new(new Grpc.Core.Status(Grpc.Core.StatusCode.Unimplemented, $"the plain-SQL baseline does not implement {what}"));
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -31,7 +32,15 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
     private static readonly long ProgramCacheTicks = Stopwatch.Frequency * 5;
     private readonly ConcurrentDictionary<string, (ProgramSettings Settings, long At)> _programs = new(StringComparer.Ordinal);
 
-    public DateTimeOffset Now => clock.GetUtcNow();
+    /// <summary>Now, to the microsecond: what a timestamptz column keeps, so a retried commit answers with the very same time.</summary>
+    public DateTimeOffset Now
+    {
+        get
+        {
+            var now = clock.GetUtcNow();
+            return now.AddTicks(-(now.Ticks % 10));
+        }
+    }
 
     // ---- programs (cached for 5 s, as any service would: they change a few times a year) ----
 
@@ -42,17 +51,83 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             return cached.Settings;
         }
 
-        await using var command = db.CreateCommand("SELECT name, currency, earn_points, earn_per_amount, expiry_months FROM programs WHERE program_id = $1");
-        command.Parameters.Add(P(programId));
-        await using var reader = await command.ExecuteReaderAsync(ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                Cmd("SELECT name, currency, earn_points, earn_per_amount, expiry_months FROM programs WHERE program_id = $1", programId),
+                Cmd(
+                    """
+                    SELECT campaign_id, name, kind, value, max_discount, min_basket, valid_from, valid_until, priority, max_redemptions, max_discount_money
+                    FROM campaigns WHERE program_id = $1 ORDER BY campaign_id
+                    """,
+                    programId),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
         {
             throw new LoyaltyException(ErrorReason.ProgramNotFound, "no such program");
         }
 
         var settings = new ProgramSettings(programId, reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt32(4));
+        await reader.NextResultAsync(ct);
+        var campaigns = ImmutableArray.CreateBuilder<CampaignDefinition>();
+        while (await reader.ReadAsync(ct))
+        {
+            campaigns.Add(new CampaignDefinition(
+                reader.GetString(0),
+                reader.GetString(1),
+                (CampaignKind)reader.GetInt16(2),
+                reader.GetInt64(3),
+                reader.GetInt64(4),
+                reader.GetInt64(5),
+                reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+                reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
+                reader.GetInt32(8),
+                reader.GetInt64(9),
+                reader.GetInt64(10)));
+        }
+
+        settings = settings with { Campaigns = campaigns.ToImmutable() };
         _programs[programId] = (settings, Stopwatch.GetTimestamp());
         return settings;
+    }
+
+    /// <summary>Creates or replaces a campaign's terms; its budget counters are kept.</summary>
+    public async Task DefineCampaignAsync(string programId, CampaignDefinition c, CancellationToken ct)
+    {
+        await ProgramAsync(programId, ct);
+        await using var command = db.CreateCommand("""
+            INSERT INTO campaigns (program_id, campaign_id, name, kind, value, max_discount, min_basket, valid_from, valid_until, priority, max_redemptions, max_discount_money)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            ON CONFLICT (program_id, campaign_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, value = EXCLUDED.value,
+                max_discount = EXCLUDED.max_discount, min_basket = EXCLUDED.min_basket, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until,
+                priority = EXCLUDED.priority, max_redemptions = EXCLUDED.max_redemptions, max_discount_money = EXCLUDED.max_discount_money
+            """);
+        command.Parameters.AddRange(new NpgsqlParameter[]
+        {
+            P(programId), P(c.CampaignId), P(c.Name), P((short)c.Kind), P(c.Value), P(c.MaxDiscount), P(c.MinBasket),
+            Time(c.ValidFrom), Time(c.ValidUntil), P(c.Priority), P(c.MaxRedemptions), P(c.MaxDiscountMoney),
+        });
+        await command.ExecuteNonQueryAsync(ct);
+        _programs.TryRemove(programId, out _);
+    }
+
+    /// <summary>Budget counters by campaign id.</summary>
+    public async Task<Dictionary<string, (long Redemptions, long DiscountGiven)>> CampaignCountersAsync(string programId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT campaign_id, redemptions, discount_given FROM campaigns WHERE program_id = $1");
+        command.Parameters.Add(P(programId));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var counters = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(ct))
+        {
+            counters[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+        }
+
+        return counters;
     }
 
     public async Task<ProgramSettings> UpsertProgramAsync(ProgramSettings s, CancellationToken ct)
@@ -64,7 +139,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             """);
         command.Parameters.AddRange(new NpgsqlParameter[] { P(s.ProgramId), P(s.Name), P(s.Currency), P(s.EarnPoints), P(s.EarnPerAmount), P(s.ExpiryMonths) });
         await command.ExecuteNonQueryAsync(ct);
-        _programs[s.ProgramId] = (s, Stopwatch.GetTimestamp());
+        _programs.TryRemove(s.ProgramId, out _);
         return s;
     }
 
@@ -168,17 +243,42 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
 
         var now = Now;
         var subtotal = Pricing.Validate(command.Lines);
+        var campaign = Campaigns.Best(program, command.Lines, null, default, now);
+        if (campaign is not null)
+        {
+            // The budget row is the hot spot of a flash sale: every racing terminal waits for this row lock.
+            var discount = Pricing.Price(command.Lines, program, null, null, default, campaign).CampaignDiscount;
+            await using var reserve = new NpgsqlCommand(
+                """
+                UPDATE campaigns SET redemptions = redemptions + 1, discount_given = discount_given + $3
+                WHERE program_id = $1 AND campaign_id = $2
+                  AND (max_redemptions = 0 OR redemptions + 1 <= max_redemptions)
+                  AND (max_discount_money = 0 OR discount_given + $3 <= max_discount_money)
+                """,
+                connection,
+                transaction);
+            reserve.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(campaign.CampaignId), P(discount) });
+            if (await reserve.ExecuteNonQueryAsync(ct) == 0)
+            {
+                throw new LoyaltyException(ErrorReason.BudgetExhausted, "the campaign's budget is used up");
+            }
+        }
+
         CouponDefinition? coupon = null;
         if (command.CouponCode is { } code)
         {
             coupon = await RedeemAsync(connection, transaction, programId, code, command.TransactionId, memberId, subtotal, now, ct);
         }
 
-        var priced = Pricing.Price(command.Lines, program, coupon);
+        var priced = Pricing.Price(command.Lines, program, coupon, null, default, campaign);
         var month = Months.Of(now);
         PointBuckets.Add(buckets, month, priced.PointsToEarn);
         var available = PointBuckets.Available(buckets, program.ExpiryMonths, now);
-        var result = new CommitResult(command.TransactionId, priced.Subtotal, priced.Discount, priced.Total, priced.PointsToEarn, month, command.CouponCode, available, now);
+        var result = new CommitResult(command.TransactionId, priced.Subtotal, priced.Discount, priced.Total, priced.PointsToEarn, month, command.CouponCode, available, now)
+        {
+            CampaignId = campaign?.CampaignId,
+            CampaignDiscount = priced.CampaignDiscount,
+        };
 
         await using var write = new NpgsqlBatch(connection, transaction);
         if (priced.PointsToEarn > 0)
@@ -190,10 +290,11 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
 
         write.BatchCommands.Add(Cmd(
             """
-            INSERT INTO sales (program_id, transaction_id, member_id, fingerprint, subtotal, discount, total, points_earned, earn_month, coupon_code, available_after, committed_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            INSERT INTO sales (program_id, transaction_id, member_id, fingerprint, subtotal, discount, total, points_earned, earn_month, coupon_code, available_after, committed_at, campaign_id, campaign_discount)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             """,
-            programId, command.TransactionId, memberId, fingerprint, priced.Subtotal, priced.Discount, priced.Total, priced.PointsToEarn, month, command.CouponCode, available, now));
+            programId, command.TransactionId, memberId, fingerprint, priced.Subtotal, priced.Discount, priced.Total, priced.PointsToEarn, month, command.CouponCode, available, now,
+            campaign?.CampaignId, priced.CampaignDiscount));
         try
         {
             await write.ExecuteNonQueryAsync(ct);
@@ -234,6 +335,13 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             write.BatchCommands.Add(Cmd(
                 "UPDATE coupons SET redeemed_by_tx = NULL, redeemed_by_member = NULL, redeemed_at = NULL WHERE program_id = $1 AND code = $2 AND redeemed_by_tx = $3",
                 programId, code, transactionId));
+        }
+
+        if (committed.CampaignId is { } campaignId)
+        {
+            write.BatchCommands.Add(Cmd(
+                "UPDATE campaigns SET redemptions = redemptions - 1, discount_given = discount_given - $3 WHERE program_id = $1 AND campaign_id = $2",
+                programId, campaignId, committed.CampaignDiscount));
         }
 
         if (removed > 0)
@@ -308,7 +416,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
                 Cmd(
                     """
                     SELECT member_id, fingerprint, subtotal, discount, total, points_earned, earn_month, coupon_code, available_after, committed_at,
-                           voided_at, void_points_removed, void_available_after
+                           voided_at, void_points_removed, void_available_after, campaign_id, campaign_discount
                     FROM sales WHERE program_id = $1 AND transaction_id = $2
                     """,
                     programId,
@@ -338,7 +446,11 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             reader.GetInt32(6),
             reader.IsDBNull(7) ? null : reader.GetString(7),
             reader.GetInt64(8),
-            reader.GetFieldValue<DateTimeOffset>(9));
+            reader.GetFieldValue<DateTimeOffset>(9))
+        {
+            CampaignId = reader.IsDBNull(13) ? null : reader.GetString(13),
+            CampaignDiscount = reader.GetInt64(14),
+        };
         return (buckets, new SaleRow(
             reader.GetString(0),
             reader.GetString(1),

@@ -69,14 +69,15 @@ internal static class Commands
     {
         var engineAddress = Take(args, "--engine-address") ?? RunOptions.EngineAddress;
         var baselineAddress = Take(args, "--baseline-address") ?? RunOptions.BaselineAddress;
-        var seconds = RunOptions.Seconds(Take(args, "--seconds") ?? "20");
+        var seconds = RunOptions.Seconds(Take(args, "--seconds") ?? "15");
         var enginePid = Take(args, "--engine-pid") is { } ep ? int.Parse(ep, CultureInfo.InvariantCulture) : (int?)null;
-        var options = RunOptions.Parse(args, new RunOptions { Terminals = 64, RampUp = TimeSpan.FromSeconds(3), Members = 10_000, Budget = 3_000, Live = false });
+        var options = RunOptions.Parse(args, new RunOptions { Terminals = 64, RampUp = TimeSpan.FromSeconds(3), Members = 5_000, Budget = 3_000, Live = false });
         options.Duration = seconds + options.RampUp;
         var dir = Path.Combine(options.Out, $"bench-{DateTime.Now:yyyyMMdd-HHmmss}");
         using var cancel = CancelOnCtrlC();
         var token = cancel.Token;
         var notes = new List<string>();
+        var loadAtStart = ProcessWatch.LoadAverage();
         var all = new List<RunReport>();
         var targets = new[] { ("engine", engineAddress), ("baseline", baselineAddress) };
         var workloads = new Dictionary<string, Workload>();
@@ -130,6 +131,11 @@ internal static class Commands
                 c.Terminals = Math.Max(c.Terminals, 1_000);
                 c.Duration = TimeSpan.FromSeconds(Math.Max(60, c.Duration.TotalSeconds));
             }));
+            if (loadAtStart is { } l0 && ProcessWatch.LoadAverage() is { } l1)
+            {
+                notes.Add($"machine load average (1 min): {l0:0.0} at the start, {l1:0.0} at the end ({Environment.ProcessorCount} cores); each run's report shows the CPU of processes that are not ours");
+            }
+
             notes.Add($"open-model rates are half the lower of the two closed-model throughputs (checkout {checkoutRate:N0}/s, accrual {accrualRate:N0}/s, accrual capped at 2,500/s): both targets get the same offered load");
             await WriteComparisonAsync(comparisons, dir, "summary", "Benchmark: engine vs plain-SQL baseline", CommandLine(), notes);
             Console.WriteLine();
@@ -202,11 +208,13 @@ internal static class Commands
             md.AppendLine("## Where the CPU went (mean %, 100% = one core; the machine has " + Environment.ProcessorCount + ")");
             md.AppendLine();
             var names = cpu.SelectMany(r => r.Processes.Select(p => p.Name)).Distinct().ToList();
-            md.AppendLine("| run | " + string.Join(" | ", names) + " |");
-            md.AppendLine("|---|" + string.Concat(names.Select(_ => "---:|")));
+            md.AppendLine("| run | " + string.Join(" | ", names) + " | others (not ours) |");
+            md.AppendLine("|---|" + string.Concat(names.Select(_ => "---:|")) + "---:|");
             foreach (var r in cpu)
             {
-                md.AppendLine($"| {r.Scenario} ({r.Model}) → {r.Target} | " + string.Join(" | ", names.Select(n => r.Processes.FirstOrDefault(p => p.Name == n) is { } p ? ReportWriter.F(p.MeanCpuPercent, "0") : "–")) + " |");
+                var machine = r.Processes.FirstOrDefault(p => p.Pid == 0);
+                var others = machine is null ? "–" : ReportWriter.F(Math.Max(0, machine.MeanCpuPercent - r.Processes.Where(p => p.Pid != 0).Sum(p => p.MeanCpuPercent)), "0");
+                md.AppendLine($"| {r.Scenario} ({r.Model}) → {r.Target} | " + string.Join(" | ", names.Select(n => r.Processes.FirstOrDefault(p => p.Name == n) is { } p ? ReportWriter.F(p.MeanCpuPercent, "0") : "–")) + $" | {others} |");
             }
         }
 
@@ -265,7 +273,11 @@ internal static class Commands
         return value;
     }
 
-    private static int Worst(IEnumerable<int> codes) => codes.Contains(1) ? 1 : codes.Contains(3) ? 3 : 0;
+    private static int Worst(IEnumerable<int> codes)
+    {
+        var all = codes.ToList(); // evaluate once: the verdicts print as they are computed
+        return all.Contains(1) ? 1 : all.Contains(3) ? 3 : 0;
+    }
 
     private static string Slug(string label) => new string(label.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c == ' ' || c == '-').Select(c => c == ' ' ? '-' : c).ToArray()).Replace("--", "-", StringComparison.Ordinal);
 

@@ -35,7 +35,8 @@ static int Usage()
           checkout     identify → quote → commit; Zipf members, coupons, voids, retried timeouts
           accrual      commit-only earning
           reads        identify or quote, nothing written
-          flash-sale   terminals racing for a budget of B single-use coupons at the same instant
+          flash-sale   terminals racing for a campaign budget of B redemptions at the same instant
+                       (--flash-mode coupons: a pool of B single-use coupons instead)
           soak         the checkout mix at a steady rate for a long time (default 200/s, 10 min), memory tracked
 
         options
@@ -44,7 +45,7 @@ static int Usage()
           --duration 30s   --ramp-up 5s (open: ramp; closed: warm-up left out)   --seed 42   --program ID
           --members 10000  --zipf 0.7   --stores 50  --terminals-per-store 8
           --coupon-share 0.1  --void-share 0.02  --retry-share 0.05  --reuse-share 0.01
-          --budget 2000  --contention 3 (flash sale demand = budget × contention)
+          --budget 2000  --contention 3 (flash sale demand = budget × contention)  --flash-mode campaign|coupons
           --max-p99-ms X  --min-rps Y   thresholds on the headline operation: exit code 3 when missed
           --watch name=PID[+]  track RSS/CPU of a process (+ = with its children, e.g. postgres)
           --out reports   --no-live   --no-verify   --max-in-flight 20000

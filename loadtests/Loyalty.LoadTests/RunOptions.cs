@@ -69,6 +69,9 @@ internal sealed class RunOptions
     /// <summary>Flash sale: demand (attempts) as a multiple of the budget; attempts for one code are sent together.</summary>
     public double Contention { get; set; } = 3;
 
+    /// <summary>Flash sale: "campaign" (one campaign with a budget of B redemptions) or "coupons" (B single-use coupons).</summary>
+    public string FlashMode { get; set; } = "campaign";
+
     public double? MaxP99Ms { get; set; }
 
     public double? MinRps { get; set; }
@@ -140,6 +143,7 @@ internal sealed class RunOptions
                 case "--reuse-share": o.ReuseShare = Double(Value()); break;
                 case "--budget": o.Budget = Int(Value()); break;
                 case "--contention": o.Contention = Double(Value()); break;
+                case "--flash-mode": o.FlashMode = Value() is "campaign" or "coupons" ? args[i] : throw new ArgumentException("--flash-mode is campaign or coupons"); break;
                 case "--max-p99-ms": o.MaxP99Ms = Double(Value()); break;
                 case "--min-rps": o.MinRps = Double(Value()); break;
                 case "--out": o.Out = Value(); break;

@@ -27,6 +27,7 @@ internal static class Runner
         await scenario.PrepareAsync(log, cancellationToken);
 
         var startedAt = DateTimeOffset.UtcNow;
+        var loadBefore = ProcessWatch.LoadAverage();
         var metrics = new RunMetrics();
         var watch = new ProcessWatch(options.Watch.Append(new WatchedProcess("generator", Environment.ProcessId, false)));
         watch.Sample(0);
@@ -55,6 +56,11 @@ internal static class Runner
         if (options.Scenario == "soak" && watch.Timelines.FirstOrDefault(t => t.Name != "generator") is { Samples.Count: > 1 } engine)
         {
             scenario.Notes.Add($"{engine.Name} resident memory went from {engine.FirstRssMb:0} MB to {engine.LastRssMb:0} MB (max {engine.MaxRssMb:0} MB) over {options.Duration.TotalSeconds:0} s");
+        }
+
+        if (loadBefore is { } before && ProcessWatch.LoadAverage() is { } after)
+        {
+            scenario.Notes.Add($"machine load average (1 min) {before:0.0} before the run, {after:0.0} after, on {Environment.ProcessorCount} cores");
         }
 
         var operations = metrics.Operations.Select(o => OperationSummary.From(o, metrics.Measured)).ToList();

@@ -37,7 +37,8 @@ public sealed class PosClientOptions
 /// <param name="Status">The gRPC status code.</param>
 /// <param name="Reason">The engine's machine-readable reason (e.g. STORAGE_CONFLICT), or null when the engine did not answer.</param>
 /// <param name="WillRetry">Whether the client retries (same request, same transaction id).</param>
-public sealed record PosCallFailure(string Method, string Address, int Attempt, StatusCode Status, string? Reason, bool WillRetry);
+/// <param name="Detail">The status detail text (for logs; never parse it).</param>
+public sealed record PosCallFailure(string Method, string Address, int Attempt, StatusCode Status, string? Reason, bool WillRetry, string Detail);
 
 /// <summary>
 /// The POS SDK: a typed wrapper over the generated gRPC client for one program. Every call is
@@ -205,8 +206,21 @@ public sealed class PosClient : IDisposable
     }
 
     /// <summary>Whether a failure leaves the outcome unknown and a retry with the same request is the fix.</summary>
-    public static bool IsRetryable(RpcException failure) =>
-        failure.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted;
+    public static bool IsRetryable(RpcException failure) => IsRetryable(failure.StatusCode, failure.Reason());
+
+    /// <summary>
+    /// UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED and ABORTED are retryable. So are INTERNAL and
+    /// UNKNOWN when the engine did not name a reason: the engine never answers those itself, so they
+    /// come from the connection breaking mid-call (a silo killed or frozen; the HTTP/2 client reports
+    /// a dead keep-alive or a reset stream as INTERNAL) and the outcome is unknown. Every call is
+    /// idempotent, so the retry is safe; a refusal by the rules (with a reason) never is retried.
+    /// </summary>
+    public static bool IsRetryable(StatusCode status, string? reason) => status switch
+    {
+        StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted => true,
+        StatusCode.Internal or StatusCode.Unknown => reason is null,
+        _ => false,
+    };
 
     private async Task<T> CallAsync<T>(string method, Func<PosService.PosServiceClient, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
     {
@@ -221,9 +235,9 @@ public sealed class PosClient : IDisposable
             }
             catch (RpcException failure) when (!cancellationToken.IsCancellationRequested)
             {
-                var retry = attempt < _options.MaxAttempts && IsRetryable(failure);
                 var reason = failure.Reason();
-                _options.OnFailure?.Invoke(new PosCallFailure(method, engine.Address, attempt, failure.StatusCode, reason, retry));
+                var retry = attempt < _options.MaxAttempts && IsRetryable(failure.StatusCode, reason);
+                _options.OnFailure?.Invoke(new PosCallFailure(method, engine.Address, attempt, failure.StatusCode, reason, retry, failure.Status.Detail));
                 if (!retry)
                 {
                     throw;

@@ -6,6 +6,7 @@ using Loyalty.Cluster.Tests.Infrastructure;
 namespace Loyalty.Cluster.Tests;
 
 /// <summary>Issue 5: a silo SIGKILLed under load and restarted never costs an acknowledged write.</summary>
+[Collection(ClusterTestRun.Collection)]
 public sealed class SiloCrashTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Load = TimeSpan.FromSeconds(60);

@@ -10,6 +10,7 @@ namespace Loyalty.Cluster.Tests;
 /// activation — a zombie with a stale copy of the member — goes on serving the requests that were
 /// waiting in its sockets; the storage version check must refuse every write it attempts.
 /// </summary>
+[Collection(ClusterTestRun.Collection)]
 public sealed class ZombieSiloTests(ITestOutputHelper output)
 {
     [Fact]
@@ -21,10 +22,13 @@ public sealed class ZombieSiloTests(ITestOutputHelper output)
         var hot = workload.Members[0];
 
         // Activate the hot member, then find the silo that hosts it: that one will be frozen.
-        var warmup = cluster.Client(programId);
+        var warmupClient = cluster.Client(programId);
+        var warmup = new List<Sale>();
         for (var i = 0; i < 5; i++)
         {
-            await warmup.CommitAsync(Workload.Sale(hot, $"warmup-{i}-{Guid.NewGuid():N}"[..20], null, new Random(i)));
+            var sale = new Sale { Request = Workload.Sale(hot, $"warmup-{i}-{Guid.NewGuid():N}"[..20], null, new Random(i)), Terminal = -1, StartedAt = DateTime.UtcNow };
+            await CheckoutDriver.CommitAsync(warmupClient, sale);
+            warmup.Add(sale);
         }
 
         var zombie = await cluster.LocateAsync(cluster.Silos[0], "member", programId, hot)
@@ -64,8 +68,8 @@ public sealed class ZombieSiloTests(ITestOutputHelper output)
         });
 
         var clock = Stopwatch.StartNew();
-        var load = main.RunAsync(TimeSpan.FromSeconds(40));
-        var stuckLoad = stuck.RunAsync(TimeSpan.FromSeconds(25));
+        var load = main.RunAsync(TimeSpan.FromSeconds(34));
+        var stuckLoad = stuck.RunAsync(TimeSpan.FromSeconds(24));
         await Task.Delay(TimeSpan.FromSeconds(8));
         zombie.Freeze();
         var frozenAt = DateTime.UtcNow;
@@ -84,7 +88,7 @@ public sealed class ZombieSiloTests(ITestOutputHelper output)
         var zombieExited = !zombie.IsRunning;
         output.WriteLine($"{clock.Elapsed.TotalSeconds:F1}s: load over; the zombie process {(zombieExited ? "has stopped itself" : "is still running")}");
 
-        var sales = main.Sales.Concat(stuck.Sales).ToList();
+        var sales = warmup.Concat(main.Sales).Concat(stuck.Sales).ToList();
         var failures = main.Failures.Concat(stuck.Failures).ToList();
         var movedWrites = main.Sales.Count(s => s.MemberId == hot && s.Ack is not null && s.EndedAt > declaredDeadAt && s.EndedAt < resumedAt);
         var zombieRefusals = stuck.Failures.Count(f => f.Reason == "STORAGE_CONFLICT");

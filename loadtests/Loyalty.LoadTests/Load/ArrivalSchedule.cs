@@ -49,7 +49,7 @@ internal sealed class ArrivalSchedule
 
         var ramp = RampUp.TotalSeconds;
         var due = t < ramp ? Rate * t * t / (2 * ramp) : (Rate * ramp / 2) + (Rate * (t - ramp));
-        var count = (long)Math.Ceiling(due);
+        var count = (long)Math.Ceiling(due - 1e-7); // tolerate rounding: arrival k is due exactly at DueAt(k)
         return Math.Max(0, count);
     }
 }

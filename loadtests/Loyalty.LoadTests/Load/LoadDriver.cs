@@ -1,14 +1,22 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Loyalty.LoadTests.Metrics;
-using Loyalty.LoadTests.Scenarios;
-
 namespace Loyalty.LoadTests.Load;
+
+/// <summary>What the driver runs: one arrival at a time (a scenario, or a stand-in in tests).</summary>
+internal interface IArrivals
+{
+    /// <summary>Time at the start left out of the summary under the closed model.</summary>
+    TimeSpan WarmUp { get; }
+
+    /// <summary>One arrival, due at stopwatch timestamp <paramref name="due"/>. False when there is no more work.</summary>
+    Task<bool> RunAsync(long arrival, long due, RunMetrics metrics, CancellationToken cancellationToken);
+}
 
 /// <summary>Runs a scenario under the open or the closed model, sampling metrics once a second.</summary>
 internal static class LoadDriver
 {
-    public static async Task RunAsync(Scenario scenario, RunOptions options, RunMetrics metrics, Action<TimeSpan> everySecond, CancellationToken cancellationToken)
+    public static async Task RunAsync(IArrivals scenario, RunOptions options, RunMetrics metrics, Action<TimeSpan> everySecond, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sampler = SampleAsync(metrics, everySecond, stop.Token);
@@ -36,7 +44,7 @@ internal static class LoadDriver
     /// finished, and timed from that due time. If more than --max-in-flight are outstanding the
     /// arrival is dropped and counted (the generator protects itself; the report says so loudly).
     /// </summary>
-    private static async Task OpenAsync(Scenario scenario, RunOptions options, RunMetrics metrics, CancellationToken cancellationToken)
+    private static async Task OpenAsync(IArrivals scenario, RunOptions options, RunMetrics metrics, CancellationToken cancellationToken)
     {
         var schedule = new ArrivalSchedule(options.Rate, options.RampUp, options.Duration);
         metrics.SetWindow(options.RampUp, options.Duration);
@@ -97,7 +105,7 @@ internal static class LoadDriver
     }
 
     /// <summary>N virtual terminals, all starting at once; each issues its next arrival when the last one is done.</summary>
-    private static async Task ClosedAsync(Scenario scenario, RunOptions options, RunMetrics metrics, CancellationToken cancellationToken)
+    private static async Task ClosedAsync(IArrivals scenario, RunOptions options, RunMetrics metrics, CancellationToken cancellationToken)
     {
         metrics.SetWindow(scenario.WarmUp, options.Duration);
         var end = metrics.At(options.Duration);
@@ -118,7 +126,7 @@ internal static class LoadDriver
         metrics.EndWindowNow(); // a scenario that ran out of work (flash sale) is measured until its last answer
     }
 
-    private static async Task<bool> Guard(Scenario scenario, long arrival, long due, RunMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<bool> Guard(IArrivals scenario, long arrival, long due, RunMetrics metrics, CancellationToken cancellationToken)
     {
         try
         {

@@ -46,15 +46,22 @@ internal sealed class ProcessWatch
     private readonly List<(WatchedProcess Process, ProcessTimeline Timeline)> _watched;
     private readonly Dictionary<int, double> _lastCpuSeconds = [];
     private double _lastSecond;
+    private double _lastBusy = -1;
+    private double _lastTotal;
 
     public ProcessWatch(IEnumerable<WatchedProcess> processes)
     {
         _watched = processes.Select(p => (p, new ProcessTimeline(p.Name, p.Pid, []))).ToList();
     }
 
-    public IReadOnlyList<ProcessTimeline> Timelines => _watched.Select(w => w.Timeline).ToList();
+    public IReadOnlyList<ProcessTimeline> Timelines => Machine.Samples.Count > 0
+        ? [.. _watched.Select(w => w.Timeline), Machine]
+        : _watched.Select(w => w.Timeline).ToList();
 
     public static bool Supported => Directory.Exists("/proc/self");
+
+    /// <summary>The whole machine (all processes, ours or not), from /proc/stat: shows when something else competed for the cores.</summary>
+    public ProcessTimeline Machine { get; } = new("machine (all processes)", 0, []);
 
     public void Sample(double second)
     {
@@ -65,6 +72,7 @@ internal sealed class ProcessWatch
 
         var interval = second - _lastSecond;
         _lastSecond = second;
+        SampleMachine(second, interval);
         Dictionary<int, List<int>>? children = null;
         foreach (var (process, timeline) in _watched)
         {
@@ -79,7 +87,7 @@ internal sealed class ProcessWatch
             var alive = false;
             foreach (var pid in pids)
             {
-                if (Read(pid) is { } reading)
+                if (Read(pid, proportional: process.WithChildren) is { } reading)
                 {
                     alive = true;
                     rssKb += reading.RssKb;
@@ -101,14 +109,52 @@ internal sealed class ProcessWatch
     }
 
     /// <summary>Resident memory of one process in MB, or null when it cannot be read.</summary>
-    public static double? RssMb(int pid) => Read(pid) is { } r ? r.RssKb / 1024 : null;
+    public static double? RssMb(int pid) => Read(pid, proportional: false) is { } r ? r.RssKb / 1024 : null;
 
-    private static (double RssKb, double CpuSeconds)? Read(int pid)
+    /// <summary>Load average over the last minute (runnable processes; above the core count means contention).</summary>
+    public static double? LoadAverage()
     {
         try
         {
-            var status = File.ReadAllLines($"/proc/{pid}/status");
-            var rssLine = status.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    private void SampleMachine(double second, double interval)
+    {
+        try
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            var idle = fields[3] + (fields.Length > 4 ? fields[4] : 0);
+            var total = fields.Take(8).Sum();
+            if (_lastBusy >= 0 && total > _lastTotal && interval > 0)
+            {
+                var busyShare = (total - idle - _lastBusy) / (total - _lastTotal);
+                Machine.Samples.Add(new ProcessSample(Math.Round(second, 2), 0, Math.Round(busyShare * Environment.ProcessorCount * 100, 1)));
+            }
+
+            _lastBusy = total - idle;
+            _lastTotal = total;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            // not Linux
+        }
+    }
+
+    /// <summary>RSS (or, for a process group, PSS, so shared memory such as PostgreSQL's buffers counts once) and CPU seconds.</summary>
+    private static (double RssKb, double CpuSeconds)? Read(int pid, bool proportional)
+    {
+        try
+        {
+            var memory = proportional && File.Exists($"/proc/{pid}/smaps_rollup") ? File.ReadAllLines($"/proc/{pid}/smaps_rollup") : File.ReadAllLines($"/proc/{pid}/status");
+            var rssLine = memory.FirstOrDefault(l => l.StartsWith(proportional ? "Pss:" : "VmRSS:", StringComparison.Ordinal))
+                ?? memory.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
             var rss = rssLine is null ? 0 : double.Parse(rssLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

@@ -108,8 +108,19 @@ internal static class ReportWriter
             md.AppendLine("|---|---:|---:|---:|---:|");
             foreach (var p in r.Processes)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {p.Name} | {F(p.MeanCpuPercent, "0")} | {F(p.FirstRssMb, "0")} | {F(p.LastRssMb, "0")} | {F(p.MaxRssMb, "0")} |");
+                md.AppendLine(p.Pid == 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"| {p.Name} | {F(p.MeanCpuPercent, "0")} of {Environment.ProcessorCount * 100} | – | – | – |")
+                    : string.Create(CultureInfo.InvariantCulture, $"| {p.Name} | {F(p.MeanCpuPercent, "0")} | {F(p.FirstRssMb, "0")} | {F(p.LastRssMb, "0")} | {F(p.MaxRssMb, "0")} |"));
             }
+
+            if (r.Processes.FirstOrDefault(p => p.Pid == 0) is { } machine)
+            {
+                var others = machine.MeanCpuPercent - r.Processes.Where(p => p.Pid != 0).Sum(p => p.MeanCpuPercent);
+                md.AppendLine(CultureInfo.InvariantCulture, $"| others (not watched: kernel, other users' work) | {F(Math.Max(0, others), "0")} | – | – | – |");
+            }
+
+            md.AppendLine();
+            md.AppendLine("RSS of a process group (PostgreSQL with its backends) is PSS: shared buffers count once.");
         }
 
         if (r.Notes.Count > 0)

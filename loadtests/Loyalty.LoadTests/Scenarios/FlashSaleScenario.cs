@@ -6,19 +6,26 @@ using Loyalty.LoadTests.Reporting;
 namespace Loyalty.LoadTests.Scenarios;
 
 /// <summary>
-/// A chain-wide flash sale: the first B customers get the deal. Campaign budgets are not in the
-/// engine yet, so the budget is a pool of B single-use coupons (one grant = one redeemed code) —
-/// a stand-in with the same correctness rule: never one grant more than B, however many terminals
-/// race. Demand is B × contention attempts; the attempts for one code are queued next to each
-/// other, so the terminals (all starting at the same instant) really race for the same codes.
-/// Exactly min(B, demand) grants must be acknowledged and exactly that many codes redeemed.
+/// A chain-wide flash sale: the first B customers get the deal, however many terminals race.
+/// <list type="bullet">
+/// <item><c>--flash-mode campaign</c> (default): one campaign (30% off) with a budget of B
+/// redemptions; every attempt is a plain sale that qualifies for it, so all terminals hit the same
+/// budget at the same instant. A sale after the budget is gone is refused with BUDGET_EXHAUSTED.</item>
+/// <item><c>--flash-mode coupons</c>: the budget is a pool of B single-use coupons (one grant = one
+/// redeemed code). The attempts for one code are queued next to each other, so terminals really
+/// race for the same codes; losers get COUPON_ALREADY_REDEEMED.</item>
+/// </list>
+/// Demand is B × contention attempts. Exactly min(B, demand) grants must be acknowledged, and the
+/// target must report exactly that many redemptions.
 /// </summary>
 internal sealed class FlashSaleScenario(Workload workload, RunOptions options) : Scenario(workload, options)
 {
     private readonly long _demand = (long)Math.Round(options.Budget * options.Contention);
+    private readonly bool _campaign = options.FlashMode == "campaign";
     private List<string> _codes = [];
-    private long _granted;
+    private string _campaignId = string.Empty;
     private long _refused;
+    private long _issued;
 
     public override string Name => "flash-sale";
 
@@ -28,15 +35,34 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
 
     public override TimeSpan WarmUp => TimeSpan.Zero;
 
-    public long Demand => _demand;
-
-    public long Granted => Interlocked.Read(ref _granted);
+    private string Refusal => _campaign ? "BUDGET_EXHAUSTED" : "COUPON_ALREADY_REDEEMED";
 
     public override async Task PrepareAsync(Action<string> log, CancellationToken cancellationToken)
     {
-        _codes = await Workload.CreateCouponsAsync(Options.Budget, new CouponTerms { PercentOff = 30, MaxDiscount = 5_000 }, cancellationToken);
-        log($"  budget: {_codes.Count:N0} single-use codes; demand {_demand:N0} attempts from {Options.Terminals:N0} terminals");
-        Notes.Add($"budget stand-in: {_codes.Count:N0} single-use coupons (campaign budgets are not in the engine yet); demand {_demand:N0} attempts, {Options.Contention:0.##} per code, racing terminals {Options.Terminals:N0}");
+        if (_campaign)
+        {
+            _campaignId = "flash-" + RunTag;
+            await Workload.Admin.DefineCampaignAsync(
+                new Campaign
+                {
+                    ProgramId = Workload.ProgramId,
+                    CampaignId = _campaignId,
+                    Name = "Flash sale",
+                    PercentOff = 30,
+                    MaxDiscount = 5_000,
+                    MaxRedemptions = Options.Budget,
+                },
+                deadline: DateTime.UtcNow.AddSeconds(30),
+                cancellationToken: cancellationToken);
+            Notes.Add($"budget: campaign {_campaignId} with {Options.Budget:N0} redemptions; demand {_demand:N0} attempts from {Options.Terminals:N0} racing terminals");
+        }
+        else
+        {
+            _codes = await Workload.CreateCouponsAsync(Options.Budget, new CouponTerms { PercentOff = 30, MaxDiscount = 5_000 }, cancellationToken);
+            Notes.Add($"budget: {_codes.Count:N0} single-use coupons; demand {_demand:N0} attempts, {Options.Contention:0.##} per code, from {Options.Terminals:N0} racing terminals");
+        }
+
+        log($"  {Notes[^1]}");
     }
 
     /// <summary>Which code attempt <paramref name="j"/> goes for: attempts per code are adjacent, and every code is tried when demand ≥ budget.</summary>
@@ -55,11 +81,12 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
 
     public override async Task<bool> RunAsync(long arrival, long due, RunMetrics metrics, CancellationToken cancellationToken)
     {
-        if (arrival >= _demand || _codes.Count == 0)
+        if (arrival >= _demand || (!_campaign && _codes.Count == 0))
         {
             return false;
         }
 
+        Interlocked.Increment(ref _issued);
         var rng = new Rng(Options.Seed, arrival);
         var index = rng.Next(Workload.Members.Length); // a flash crowd: everyone, not the regulars
         var (store, terminal) = TerminalOf(arrival);
@@ -69,15 +96,11 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
             MemberId = Workload.Members[index],
             StoreId = store,
             TerminalId = terminal,
-            CouponCode = _codes[CodeOf(arrival, _demand, _codes.Count)],
+            CouponCode = _campaign ? string.Empty : _codes[CodeOf(arrival, _demand, _codes.Count)],
         };
         request.Lines.Add(new BasketLine { Sku = "flash-item", Category = "deal", Quantity = 1, UnitPrice = 9_990 });
-        var (granted, refused) = await CommitAsync(request, simulateTimeout: false, metrics.Op("decision"), due, "COUPON_ALREADY_REDEEMED", cancellationToken);
-        if (granted is not null)
-        {
-            Interlocked.Increment(ref _granted);
-        }
-        else if (refused)
+        var (_, refused) = await CommitAsync(request, simulateTimeout: false, metrics.Op("decision"), due, Refusal, cancellationToken);
+        if (refused)
         {
             Interlocked.Increment(ref _refused);
         }
@@ -87,15 +110,51 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
 
     public override async Task CheckAsync(List<CheckResult> checks, CancellationToken cancellationToken)
     {
-        var expected = Math.Min(_codes.Count, _demand);
+        var budget = _campaign ? Options.Budget : _codes.Count;
+        var issued = Interlocked.Read(ref _issued); // the run may end (its duration) before the whole demand was sent
+        var expected = Math.Min(budget, issued);
+        if (issued < _demand)
+        {
+            Notes.Add($"the run's duration ended after {issued:N0} of {_demand:N0} attempts");
+        }
+
         var codes = _codes.ToHashSet(StringComparer.Ordinal);
-        var acknowledged = Ledger.Sales.Values.Where(s => s.Coupon is not null && codes.Contains(s.Coupon) && s.VoidRemoved is null).ToList();
+        var granted = Ledger.Sales.Values.Count(s => s.VoidRemoved is null && (_campaign ? s.Campaign == _campaignId : s.Coupon is not null && codes.Contains(s.Coupon)));
         checks.Add(new CheckResult(
             "flash budget: exactly min(B, demand) granted",
-            acknowledged.Count == expected,
-            $"{acknowledged.Count:N0} grants acknowledged, expected exactly {expected:N0} (budget {_codes.Count:N0}, demand {_demand:N0}); {Interlocked.Read(ref _refused):N0} refused as COUPON_ALREADY_REDEEMED"));
+            granted == expected,
+            $"{granted:N0} grants acknowledged, expected exactly {expected:N0} (budget {budget:N0}, {issued:N0} attempts); {Interlocked.Read(ref _refused):N0} refused as {Refusal}"));
 
-        var redeemed = 0;
+        var redeemed = _campaign ? await CampaignRedemptionsAsync(cancellationToken) : await RedeemedCodesAsync(cancellationToken);
+        checks.Add(new CheckResult(
+            "flash budget: never over-granted",
+            redeemed == expected,
+            _campaign
+                ? $"the target counts {redeemed:N0} redemptions of campaign {_campaignId}, expected {expected:N0}"
+                : $"{redeemed:N0} of {_codes.Count:N0} codes redeemed on the target, expected {expected:N0}"));
+    }
+
+    /// <summary>The campaign's redemptions once no grant is on hold any more (holds settle within seconds).</summary>
+    private async Task<long> CampaignRedemptionsAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var status = await Workload.Admin.GetCampaignStatusAsync(
+                new GetCampaignStatusRequest { ProgramId = Workload.ProgramId, CampaignId = _campaignId },
+                deadline: DateTime.UtcNow.AddSeconds(30),
+                cancellationToken: cancellationToken);
+            if (status.PendingHolds == 0 || attempt >= 40)
+            {
+                return status.Redemptions;
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+
+    private async Task<long> RedeemedCodesAsync(CancellationToken cancellationToken)
+    {
+        long redeemed = 0;
         await Parallel.ForEachAsync(_codes, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (code, ct) =>
         {
             var coupon = await Workload.Admin.GetCouponAsync(new GetCouponRequest { ProgramId = Workload.ProgramId, Code = code }, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: ct);
@@ -104,9 +163,6 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
                 Interlocked.Increment(ref redeemed);
             }
         });
-        checks.Add(new CheckResult(
-            "flash budget: never over-granted",
-            redeemed == expected,
-            $"{redeemed:N0} of {_codes.Count:N0} codes redeemed on the target, expected {expected:N0}"));
+        return redeemed;
     }
 }

@@ -19,8 +19,11 @@ internal sealed class Ledger
     private readonly ConcurrentDictionary<string, string> _redeemedCoupons = new(StringComparer.Ordinal);
     private long _retriesCompared;
 
-    public sealed class Sale(string memberId, string transactionId, long points, string? coupon, long committedAtTicks)
+    public sealed class Sale(string memberId, string transactionId, long points, string? coupon, long committedAtTicks, string? campaign = null)
     {
+        /// <summary>The campaign whose budget this sale used, if any.</summary>
+        public string? Campaign { get; } = campaign;
+
         public string MemberId { get; } = memberId;
 
         public string TransactionId { get; } = transactionId;
@@ -33,6 +36,9 @@ internal sealed class Ledger
 
         /// <summary>Points the acknowledged void removed; null while not voided.</summary>
         public long? VoidRemoved { get; set; }
+
+        /// <summary>Spent points the void gave back.</summary>
+        public long VoidReturned { get; set; }
     }
 
     public IReadOnlyDictionary<string, Sale> Sales => _sales;
@@ -57,7 +63,14 @@ internal sealed class Ledger
     {
         _unknownCommits.TryRemove(request.TransactionId, out _);
         var coupon = string.IsNullOrEmpty(request.CouponCode) ? null : response.CouponCode is { Length: > 0 } c ? c : request.CouponCode;
-        var sale = new Sale(request.MemberId, request.TransactionId, response.PointsEarned, coupon, response.CommittedAt?.ToDateTime().Ticks ?? 0);
+        // The balance moves by what was earned (base + bonuses) less what was spent.
+        var sale = new Sale(
+            request.MemberId,
+            request.TransactionId,
+            response.PointsEarned + response.BonusPoints - response.PointsSpent,
+            coupon,
+            response.CommittedAt?.ToDateTime().Ticks ?? 0,
+            response.CampaignId is { Length: > 0 } campaign ? campaign : null);
         var stored = _sales.GetOrAdd(request.TransactionId, sale);
         if (!ReferenceEquals(stored, sale))
         {
@@ -93,6 +106,7 @@ internal sealed class Ledger
             }
 
             sale.VoidRemoved = response.PointsRemoved;
+            sale.VoidReturned = response.PointsReturned;
         }
 
         if (sale.Coupon is { } coupon)
@@ -129,7 +143,7 @@ internal sealed class Ledger
         foreach (var sale in _sales.Values)
         {
             expected.TryGetValue(sale.MemberId, out var balance);
-            expected[sale.MemberId] = balance + sale.Points - (sale.VoidRemoved ?? 0);
+            expected[sale.MemberId] = balance + sale.Points - (sale.VoidRemoved ?? 0) + sale.VoidReturned;
         }
 
         return expected;

@@ -11,7 +11,7 @@ namespace Loyalty.LoadTests.Scenarios;
 /// One kind of traffic. The driver calls <see cref="RunAsync"/> once per arrival (open model) or in
 /// a loop per virtual terminal (closed model); the arrival index seeds every random choice.
 /// </summary>
-internal abstract class Scenario(Workload workload, RunOptions options)
+internal abstract class Scenario(Workload workload, RunOptions options) : IArrivals
 {
     private static readonly string[] Categories = ["grocery", "dairy", "bakery", "drinks", "household", "beauty", "toys", "garden"];
 

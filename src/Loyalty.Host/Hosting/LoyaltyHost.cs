@@ -51,8 +51,8 @@ public static partial class LoyaltyHost
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("loyalty", serviceInstanceId: options.SiloName))
             .WithMetrics(metrics => metrics
-            .AddMeter(LoyaltyMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
-            .AddPrometheusExporter());
+                .AddMeter(LoyaltyMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
+                .AddPrometheusExporter());
         builder.Services.AddGrpc(grpc =>
         {
             // Outermost first: metrics see the status the terminal receives, after the error mapping.

@@ -43,6 +43,11 @@ public static class OrleansSetup
             silo.Configure<SiloOptions>(o => o.SiloName = options.SiloName);
         }
 
+        // A storage failure on the silo hosting a grain travels to the calling silo as an exception:
+        // let Orleans serialize Npgsql's (a DbException, answered UNAVAILABLE at the edge) instead of
+        // failing with "no codec" and reaching the terminal as an unexplained UNKNOWN.
+        silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
+
         // Failure detection and grain-call timeouts: Orleans' own option classes, bound from configuration.
         silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration(OrleansSections.Membership);
         silo.Services.AddOptions<SiloMessagingOptions>().BindConfiguration(OrleansSections.Messaging);

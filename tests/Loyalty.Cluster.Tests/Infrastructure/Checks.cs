@@ -82,7 +82,7 @@ public static class Checks
             Refused = sales.Count(s => s.Refusal is not null),
             CouponsRedeemed = sales.Count(s => s.Ack is not null && s.Coupon is not null),
             Points = sales.Where(s => s.Ack is not null).Sum(s => s.Ack!.PointsEarned),
-            AttemptFailures = failures.GroupBy(f => f.Reason is null ? f.Status.ToString() : $"{f.Status}/{f.Reason}").ToDictionary(g => g.Key, g => g.Count()),
+            AttemptFailures = failures.GroupBy(Describe).ToDictionary(g => g.Key, g => g.Count()),
         };
 
         CheckFailuresWereRetryable(report, failures);
@@ -93,11 +93,29 @@ public static class Checks
         return report;
     }
 
+    /// <summary>A failed attempt in a few words: status, then the engine's reason or the transport's complaint.</summary>
+    public static string Describe(PosCallFailure failure) => failure switch
+    {
+        { Reason: { } reason } => $"{failure.Status}/{reason}",
+        { Detail: var d } when d.Contains("ping", StringComparison.OrdinalIgnoreCase) => $"{failure.Status}/keep-alive ping unanswered",
+        { Detail: var d } when d.Contains("refused", StringComparison.OrdinalIgnoreCase) || d.Contains("Error connecting", StringComparison.OrdinalIgnoreCase) => $"{failure.Status}/connection refused",
+        { Status: StatusCode.DeadlineExceeded } => "DeadlineExceeded",
+        { Detail: var d } when d.Contains("reset", StringComparison.OrdinalIgnoreCase) || d.Contains("ended prematurely", StringComparison.OrdinalIgnoreCase) => $"{failure.Status}/connection lost",
+        _ => $"{failure.Status}/{failure.Detail[..Math.Min(60, failure.Detail.Length)]}",
+    };
+
+    private static bool IsBrokenConnection(string detail) =>
+        detail.Contains("HTTP/2", StringComparison.Ordinal) || detail.Contains("Error starting gRPC call", StringComparison.Ordinal)
+        || detail.Contains("Error reading", StringComparison.Ordinal) || detail.Contains("ended prematurely", StringComparison.Ordinal);
+
     private static void CheckFailuresWereRetryable(CheckReport report, IEnumerable<PosCallFailure> failures)
     {
         foreach (var failure in failures)
         {
-            var retryable = failure.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded;
+            // Stricter than the SDK's retry rule: UNKNOWN means an exception escaped the engine's error
+            // mapping, and INTERNAL is accepted only as the HTTP/2 client's word for a broken connection.
+            var retryable = failure.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+                || (failure.Status == StatusCode.Internal && failure.Reason is null && IsBrokenConnection(failure.Detail));
             var expected = failure.Status == StatusCode.FailedPrecondition && failure.Reason is { } reason && ExpectedRefusals.Contains(reason);
             if (!retryable && !expected)
             {
@@ -200,8 +218,18 @@ public static class Checks
 
         await Parallel.ForEachAsync(offered, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (code, _) =>
         {
-            var coupon = await client.Admin.GetCouponAsync(new GetCouponRequest { ProgramId = workload.ProgramId, Code = code }, deadline: DateTime.UtcNow.AddSeconds(30));
             var holder = usedBy.GetValueOrDefault(code)?.FirstOrDefault()?.TransactionId ?? string.Empty;
+            Coupon coupon;
+            try
+            {
+                coupon = await client.Admin.GetCouponAsync(new GetCouponRequest { ProgramId = workload.ProgramId, Code = code }, deadline: DateTime.UtcNow.AddSeconds(30));
+            }
+            catch (RpcException failure)
+            {
+                report.Violation($"coupon {code[..4]}… cannot be read: {failure.Status}");
+                return;
+            }
+
             if (coupon.RedeemedByTransaction != holder)
             {
                 report.Violation($"coupon {code[..4]}… is held by '{coupon.RedeemedByTransaction}', the acknowledged sale is '{holder}'");

@@ -37,7 +37,7 @@ public static class Postgres
     public static async Task<string> CreateDatabaseAsync(string server)
     {
         var name = $"c_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid():N}"[..40];
-        await using (var connection = new NpgsqlConnection(server))
+        await using (var connection = new NpgsqlConnection(Unpooled(server)))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
@@ -52,7 +52,7 @@ public static class Postgres
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         var name = builder.Database;
         builder.Database = "postgres";
-        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await using var connection = new NpgsqlConnection(Unpooled(builder.ConnectionString));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
         await command.ExecuteNonQueryAsync();
@@ -61,8 +61,7 @@ public static class Postgres
     /// <summary>Runs one query on a short-lived, unpooled connection (so a restart leaves nothing stale behind).</summary>
     public static async Task<List<T>> QueryAsync<T>(string connectionString, string sql, Func<NpgsqlDataReader, T> read)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
-        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await using var connection = new NpgsqlConnection(Unpooled(connectionString));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await using var reader = await command.ExecuteReaderAsync();
@@ -74,18 +73,46 @@ public static class Postgres
 
         return rows;
     }
+
+    /// <summary>The tests' own connections are never pooled: a database restart leaves no broken one behind.</summary>
+    private static string Unpooled(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
 }
 
 /// <summary>A private PostgreSQL server driven through deploy/pg.sh (installed from Debian's packages if missing).</summary>
 public sealed class PgServer(string directory, int port)
 {
+    private bool? _wasRunning;
+
     public int Port { get; } = port;
 
     /// <summary>Starts the server (initialising it on first use); returns a connection string to its postgres database.</summary>
     public async Task<string> StartAsync()
     {
+        _wasRunning ??= await IsRunningAsync();
         var output = await RunAsync("bash", [Path.Combine(Paths.RepoRoot, "deploy", "pg.sh"), "start"]);
         return output.Trim().Split('\n')[^1].Trim();
+    }
+
+    /// <summary>Stops the server if this test run is the one that started it.</summary>
+    public async Task StopIfStartedHereAsync()
+    {
+        if (_wasRunning == false)
+        {
+            await StopAsync();
+        }
+    }
+
+    private async Task<bool> IsRunningAsync()
+    {
+        try
+        {
+            await RunAsync("bash", [Path.Combine(Paths.RepoRoot, "deploy", "pg.sh"), "status"]);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -12,12 +12,13 @@ public sealed class TestCluster : IAsyncDisposable
 {
     /// <summary>
     /// Failure detection tuned for tests: a silo that stops answering is suspected after two missed
-    /// 2-second probes and declared dead by two votes (about 5–8 s); a grain call gives up after 5 s.
+    /// 1-second probes and declared dead by two votes; with Orleans' connection-liveness window this
+    /// takes about 10 s for a frozen silo (less for a killed one). A grain call gives up after 5 s.
     /// Production keeps Orleans' defaults (docs/operations.md).
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> FastFailureDetection = new Dictionary<string, string>
     {
-        ["Loyalty__Membership__ProbeTimeout"] = "00:00:02",
+        ["Loyalty__Membership__ProbeTimeout"] = "00:00:01",
         ["Loyalty__Membership__NumMissedProbesLimit"] = "2",
         ["Loyalty__Membership__NumVotesForDeathDeclaration"] = "2",
         ["Loyalty__Membership__TableRefreshTimeout"] = "00:00:02",
@@ -95,6 +96,8 @@ public sealed class TestCluster : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans"] = "Warning",
             ["Logging__LogLevel__Orleans.Runtime.MembershipService"] = "Information",
+            ["Logging__LogLevel__Loyalty.Host"] = "Information",
+            ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information",
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
@@ -119,9 +122,9 @@ public sealed class TestCluster : IAsyncDisposable
         var cluster = new TestCluster(connectionString, ownsDatabase, processes, shared, logDirectory);
         try
         {
-            // The first silo alone applies the schema and creates the cluster's membership version row.
-            await cluster.StartSiloAsync(processes[0]);
-            await Task.WhenAll(processes.Skip(1).Select(cluster.StartSiloAsync));
+            // All at once: the schema is applied under an advisory lock (one silo at a time, idempotent)
+            // and the cluster's membership version row is created by whichever silo comes first.
+            await Task.WhenAll(processes.Select(cluster.StartSiloAsync));
             return cluster;
         }
         catch

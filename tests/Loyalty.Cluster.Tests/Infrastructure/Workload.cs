@@ -45,17 +45,19 @@ public sealed class Workload
         await Parallel.ForEachAsync(memberIds, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (member, _) =>
             await client.EnrollAsync(member, name: "Test Member " + member));
 
-        var codes = new List<string>();
-        while (codes.Count < coupons)
+        // Codes made here (valid check character) and created in small batches: a batch that fails
+        // (say, a storage fault) is sent again as it was, and creating an existing code is a no-op.
+        var codes = Enumerable.Range(0, coupons).Select(_ => Loyalty.Domain.CouponCodes.Next()).ToList();
+        await Parallel.ForEachAsync(codes.Chunk(25), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (batch, _) =>
         {
-            var batch = await Retry(() => client.Admin.CreateCouponsAsync(new CreateCouponsRequest
+            var request = new CreateCouponsRequest
             {
                 ProgramId = programId,
-                Count = Math.Min(500, coupons - codes.Count),
                 Terms = new CouponTerms { AmountOff = CouponAmountOff, MinBasket = 1_000 },
-            }, deadline: Deadline()).ResponseAsync);
-            codes.AddRange(batch.Codes);
-        }
+            };
+            request.Codes.AddRange(batch);
+            await Retry(() => client.Admin.CreateCouponsAsync(request, deadline: Deadline()).ResponseAsync);
+        });
 
         return new Workload(programId, memberIds, codes);
     }
@@ -96,7 +98,7 @@ public sealed class Workload
             {
                 return await call();
             }
-            catch (Grpc.Core.RpcException e) when (attempt < 20 && PosClient.IsRetryable(e))
+            catch (Grpc.Core.RpcException e) when (attempt < 40 && PosClient.IsRetryable(e))
             {
                 await Task.Delay(250);
             }

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+using Loyalty.Baseline;
+using Loyalty.Host.Hosting;
+using Loyalty.Host.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Loyalty.LoadTests.Tests.Infrastructure;
+
+/// <summary>
+/// Both targets in this process on loopback, each on a fresh database of the test PostgreSQL:
+/// the production engine host (silo + Kestrel, durable storage) and the plain-SQL baseline.
+/// </summary>
+public sealed class Targets : IAsyncLifetime
+{
+    private readonly List<WebApplication> _apps = [];
+    private readonly List<string> _databases = [];
+
+    public string EngineAddress { get; private set; } = string.Empty;
+
+    public string BaselineAddress { get; private set; } = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        var engineDb = await TestPostgres.CreateDatabaseAsync();
+        _databases.Add(engineDb);
+        var grpcPort = FreePort();
+        var engine = await LoyaltyHost.BuildAsync([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = engineDb,
+                ["Loyalty:GrpcPort"] = grpcPort.ToString(),
+                ["Loyalty:HealthPort"] = FreePort().ToString(),
+                ["Loyalty:ListenAddress"] = "127.0.0.1",
+                ["Loyalty:SiloPort"] = FreePort().ToString(),
+                ["Loyalty:GatewayPort"] = FreePort().ToString(),
+                ["Loyalty:ServiceId"] = "lt-" + Guid.NewGuid().ToString("N")[..8],
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Logging:LogLevel:Grpc"] = "Warning",
+            });
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        });
+        await engine.StartAsync();
+        _apps.Add(engine);
+        EngineAddress = $"http://127.0.0.1:{grpcPort}";
+
+        // The baseline creates its own database on the server it is given.
+        var server = engineDb;
+        var baselineDb = "b_" + Guid.NewGuid().ToString("N")[..20];
+        var baselinePort = FreePort();
+        var baseline = await BaselineHost.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = server,
+            ["Baseline:Port"] = baselinePort.ToString(),
+            ["Baseline:Database"] = baselineDb,
+            ["Logging:LogLevel:Default"] = "Warning",
+        }));
+        await baseline.StartAsync();
+        _apps.Add(baseline);
+        _databases.Add(new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = baselineDb }.ConnectionString);
+        BaselineAddress = $"http://127.0.0.1:{baselinePort}";
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in _apps)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        foreach (var database in _databases)
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
+    }
+
+    /// <summary>A free loopback port in 46000–46999, clear of the ports developers and other test suites use.</summary>
+    private static int FreePort()
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(46_000, 47_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken; try another
+            }
+        }
+
+        throw new InvalidOperationException("no free port in 46000-46999");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class TargetsCollection : ICollectionFixture<Targets>
+{
+    public const string Name = "engine and baseline";
+}

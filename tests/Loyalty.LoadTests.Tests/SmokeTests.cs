@@ -1,0 +1,84 @@
+using Loyalty.Api.V1;
+using Loyalty.LoadTests.Scenarios;
+using Loyalty.LoadTests.Tests.Infrastructure;
+
+namespace Loyalty.LoadTests.Tests;
+
+/// <summary>
+/// A few seconds of each scenario against the real engine and the baseline (durable, PostgreSQL),
+/// asserting the correctness checks, not the speed.
+/// </summary>
+[Collection(TargetsCollection.Name)]
+public sealed class SmokeTests(Targets targets)
+{
+    public static TheoryData<string, string> Runs => new()
+    {
+        { "engine", "checkout" },
+        { "baseline", "checkout" },
+        { "engine", "flash-sale" },
+        { "baseline", "flash-sale" },
+        { "engine", "accrual" },
+        { "baseline", "reads" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public async Task A_short_run_passes_every_correctness_check(string target, string scenario)
+    {
+        var options = Options(target, scenario);
+        using var workload = await Workload.SeedAsync(options);
+        var report = await Runner.RunAsync(workload, options, "smoke", _ => { }, CancellationToken.None);
+
+        Assert.All(report.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.NotEmpty(report.Checks);
+        var headline = report.HeadlineOperation;
+        Assert.NotNull(headline);
+        Assert.True(headline.Ok > 0, "the run did some work");
+        if (scenario == "flash-sale")
+        {
+            Assert.Equal(30, headline.Ok); // exactly the budget granted ...
+            Assert.Equal(60, headline.Refused); // ... and every other attempt refused as COUPON_ALREADY_REDEEMED
+        }
+        else
+        {
+            Assert.Equal(0, headline.Errors);
+        }
+    }
+
+    [Fact]
+    public async Task The_checker_fails_when_the_target_holds_a_sale_nobody_acknowledged()
+    {
+        var options = Options("engine", "accrual");
+        using var workload = await Workload.SeedAsync(options);
+
+        // A sale the generator never heard of: the balance check must catch the extra points.
+        var sale = new CommitRequest { MemberId = workload.Members[0], TransactionId = "stray-sale" };
+        sale.Lines.Add(new BasketLine { Sku = "x", Quantity = 1, UnitPrice = 10_000 });
+        await workload.Pos.CommitAsync(sale);
+
+        var checks = await Checker.RunAsync(workload, _ => { }, CancellationToken.None);
+        var counted = Assert.Single(checks, c => c.Name == "every acknowledged commit counted exactly once");
+        Assert.False(counted.Passed);
+        Assert.Contains(workload.Members[0], counted.Detail);
+    }
+
+    private RunOptions Options(string target, string scenario) => new()
+    {
+        Scenario = scenario,
+        Target = target,
+        Address = target == "engine" ? targets.EngineAddress : targets.BaselineAddress,
+        Model = LoadModel.Closed,
+        Terminals = scenario == "flash-sale" ? 20 : 6,
+        // A flash sale ends when its demand is sent; the duration is only its safety cap.
+        Duration = TimeSpan.FromSeconds(scenario == "flash-sale" ? 30 : 1),
+        RampUp = TimeSpan.FromSeconds(0.2),
+        Members = 60,
+        Budget = 30,
+        Contention = 3,
+        Live = false,
+        RetryShare = 0.2,
+        VoidShare = 0.1,
+        ReuseShare = 0.1,
+        CouponShare = 0.3,
+    };
+}
