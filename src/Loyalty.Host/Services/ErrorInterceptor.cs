@@ -34,9 +34,18 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
             LogConflict(logger, context.Method, conflict);
             throw Unavailable("STORAGE_CONFLICT", "a concurrent writer won; retry with the same transaction id");
         }
-        catch (Exception failure) when (failure is TimeoutException or OrleansException or System.Data.Common.DbException)
+        catch (Exception failure) when (failure is TimeoutException or OrleansException or System.Data.Common.DbException
+            || (failure is OperationCanceledException && !context.CancellationToken.IsCancellationRequested))
         {
+            // Includes "message expired before placement" while a silo is dying: nothing was acknowledged.
             LogUnavailable(logger, context.Method, failure);
+            throw Unavailable("ENGINE_UNAVAILABLE", "the engine could not complete the call; retry with the same transaction id");
+        }
+        catch (Exception failure) when (failure is not RpcException && !context.CancellationToken.IsCancellationRequested)
+        {
+            // Unexpected: logged as an error. Still nothing was acknowledged, and every call is
+            // idempotent, so the terminal is told to retry rather than left with UNKNOWN.
+            LogUnexpected(logger, context.Method, failure);
             throw Unavailable("ENGINE_UNAVAILABLE", "the engine could not complete the call; retry with the same transaction id");
         }
     }
@@ -77,6 +86,9 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method}: storage version conflict, answered UNAVAILABLE")]
     private static partial void LogConflict(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method}: unexpected failure, answered UNAVAILABLE")]
+    private static partial void LogUnexpected(ILogger logger, string method, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method}: engine unavailable, answered UNAVAILABLE")]
     private static partial void LogUnavailable(ILogger logger, string method, Exception exception);
