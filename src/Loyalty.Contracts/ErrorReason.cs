@@ -36,6 +36,8 @@ public enum ErrorReason
     BudgetExhausted = 27,
     CampaignNotFound = 28,
     TooManyCouponGuesses = 29,
+    PhoneInUse = 30,
+    PhoneNotFound = 31,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -55,9 +57,9 @@ public static class ErrorReasons
         ErrorReason.InvalidArgument or ErrorReason.CurrencyMismatch or ErrorReason.CouponCodeMalformed => ErrorKind.InvalidArgument,
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
             or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound
-            or ErrorReason.CampaignNotFound => ErrorKind.NotFound,
+            or ErrorReason.CampaignNotFound or ErrorReason.PhoneNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
-            or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
+            or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
         ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid => ErrorKind.FailedPrecondition,

@@ -26,6 +26,10 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<MemberView> GetAsync();
 
+    /// <summary>Changes the profile; completing it (name, phone, email, birth date) earns the program's profile bonus once.</summary>
+    [Alias("UpdateProfile")]
+    Task<MemberView> UpdateProfileAsync(ProfileUpdate update);
+
     [Alias("Commit")]
     Task<CommitResult> CommitAsync(CommitCommand command);
 
@@ -45,7 +49,7 @@ public interface IMemberGrain : IGrainWithStringKey
     Task<bool> HasSaleAsync(string transactionId);
 }
 
-/// <summary>Card number → member index. Key: program/card.</summary>
+/// <summary>Card number → member index, also used for phone lookup hashes ("tel:…"). Key: program/card.</summary>
 [Alias("loyalty.ICardGrain")]
 public interface ICardGrain : IGrainWithStringKey
 {
@@ -56,6 +60,10 @@ public interface ICardGrain : IGrainWithStringKey
     /// <summary>The owning member id; CARD_NOT_FOUND when unbound.</summary>
     [Alias("Lookup")]
     Task<string> LookupAsync();
+
+    /// <summary>Unbinds the card (or phone) if <paramref name="memberId"/> holds it; otherwise does nothing.</summary>
+    [Alias("Release")]
+    Task ReleaseAsync(string memberId);
 }
 
 /// <summary>

@@ -62,7 +62,27 @@ public sealed record CouponStatus(
 public sealed record EnrollCommand(
     [property: Id(0)] string? Name,
     [property: Id(1)] string? CardNumber,
-    [property: Id(2)] DateOnly? BirthDate = null);
+    [property: Id(2)] DateOnly? BirthDate = null,
+    [property: Id(3)] MemberProfile? Profile = null);
+
+/// <summary>
+/// Contact details and attributes beyond the name and birth date. Phone and email are personal data:
+/// never logged; the phone is found through a lookup hash, not by its plain text (docs/members.md).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("loyalty.MemberProfile")]
+public sealed record MemberProfile(
+    [property: Id(0)] string? Phone = null,
+    [property: Id(1)] string? Email = null,
+    [property: Id(2)] ImmutableArray<string> Attributes = default,
+    [property: Id(3)] bool? MarketingConsent = null,
+    [property: Id(4)] DateOnly? Anniversary = null);
+
+/// <summary>A change to a member's profile: unset fields stay as they are; attributes, when given, replace the set.</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.ProfileUpdate")]
+public sealed record ProfileUpdate(
+    [property: Id(0)] string? Name,
+    [property: Id(1)] DateOnly? BirthDate,
+    [property: Id(2)] MemberProfile Profile);
 
 [GenerateSerializer, Immutable, Alias("loyalty.CommitCommand")]
 public sealed record CommitCommand(
@@ -141,7 +161,11 @@ public sealed record MemberView(
     [property: Id(3)] BalanceView Balance,
     [property: Id(4)] DateTimeOffset EnrolledAt,
     [property: Id(5)] TierStatus? Tier = null,
-    [property: Id(6)] DateOnly? BirthDate = null);
+    [property: Id(6)] DateOnly? BirthDate = null,
+    [property: Id(7)] ImmutableArray<string> Attributes = default,
+    [property: Id(8)] bool MarketingConsent = false,
+    [property: Id(9)] bool ProfileComplete = false,
+    [property: Id(10)] DateOnly? Anniversary = null);
 
 [GenerateSerializer, Immutable, Alias("loyalty.RefundLine")]
 public sealed record RefundLine(

@@ -28,7 +28,8 @@ public sealed record EarnRules(
     [property: Id(2)] ImmutableArray<ProductBonus> ProductBonuses,
     [property: Id(3)] long EnrollmentBonus,
     [property: Id(4)] long FirstPurchaseBonus,
-    [property: Id(5)] long BirthdayMonthBonus)
+    [property: Id(5)] long BirthdayMonthBonus,
+    [property: Id(6)] long ProfileCompletedBonus = 0)
 {
     public static EarnRules None { get; } = new([], [], [], 0, 0, 0);
 }

@@ -25,6 +25,15 @@ public sealed class CardGrain(
         return memberId;
     }
 
+    public async Task ReleaseAsync(string memberId)
+    {
+        if (state.State.MemberId == memberId)
+        {
+            state.State.MemberId = null;
+            await state.WriteOrDeactivateAsync(this);
+        }
+    }
+
     public Task<string> LookupAsync() =>
         state.State.MemberId is { } owner
             ? Task.FromResult(owner)

@@ -32,6 +32,26 @@ public sealed class MemberState
 
     [Id(7)]
     public DateOnly? BirthDate { get; set; }
+
+    /// <summary>Contact details: personal data, never logged; the phone is indexed by its lookup hash only.</summary>
+    [Id(8)]
+    public string? Phone { get; set; }
+
+    [Id(9)]
+    public string? Email { get; set; }
+
+    [Id(10)]
+    public List<string> Attributes { get; set; } = [];
+
+    [Id(11)]
+    public bool MarketingConsent { get; set; }
+
+    [Id(12)]
+    public DateOnly? Anniversary { get; set; }
+
+    /// <summary>The profile-completed bonus is granted once in a member's life, even if the profile is later emptied and refilled.</summary>
+    [Id(13)]
+    public bool ProfileBonusGranted { get; set; }
 }
 
 /// <summary>
@@ -43,7 +63,8 @@ public sealed class MemberState
 public sealed class MemberGrain(
     [PersistentState("member", ProviderNames.GrainStorage)] IPersistentState<MemberState> state,
     LoyaltyClock clock,
-    LedgerOutbox outbox)
+    LedgerOutbox outbox,
+    PersonalData personalData)
     : Grain, IMemberGrain
 {
     private long _confirmedSeq;
@@ -75,7 +96,15 @@ public sealed class MemberGrain(
         {
             var sameRequest = (command.Name is null || command.Name == s.Name)
                 && (command.BirthDate is null || command.BirthDate == s.BirthDate)
-                && (command.CardNumber is null || s.Cards.Contains(command.CardNumber));
+                && (command.CardNumber is null || s.Cards.Contains(command.CardNumber))
+                && (command.Profile is null || Profile(s) == Profile(s) with
+                {
+                    Phone = command.Profile.Phone ?? s.Phone,
+                    Email = command.Profile.Email ?? s.Email,
+                    Attributes = command.Profile.Attributes.IsDefault ? Profile(s).Attributes : command.Profile.Attributes,
+                    MarketingConsent = command.Profile.MarketingConsent ?? s.MarketingConsent,
+                    Anniversary = command.Profile.Anniversary ?? s.Anniversary,
+                });
             return sameRequest
                 ? View(program)
                 : throw new LoyaltyException(ErrorReason.MemberAlreadyEnrolled, "the member is already enrolled");
@@ -92,11 +121,18 @@ public sealed class MemberGrain(
             s.Cards.Add(card);
         }
 
+        if (command.Profile?.Phone is { } phone)
+        {
+            await ClaimPhoneAsync(phone);
+        }
+
         s.Enrolled = true;
         s.Name = command.Name;
         s.BirthDate = command.BirthDate;
         s.EnrolledAt = clock.UtcNow;
+        ApplyProfile(s, command.Profile);
         Ledger.Credit(Account, LedgerEntryType.Bonus, program.Earn?.EnrollmentBonus ?? 0, Months.Of(s.EnrolledAt), s.EnrolledAt, null, s.EnrolledAt);
+        GrantProfileBonus(program, s.EnrolledAt);
         await PersistAsync();
         return View(program);
     }
@@ -105,6 +141,31 @@ public sealed class MemberGrain(
     {
         EnsureEnrolled();
         return View(await Program());
+    }
+
+    public async Task<MemberView> UpdateProfileAsync(ProfileUpdate update)
+    {
+        EnsureEnrolled();
+        var s = state.State;
+        var program = await Program();
+        var oldPhone = s.Phone;
+        if (update.Profile.Phone is { } phone && phone != oldPhone)
+        {
+            // The new number is bound first; the old one is let go only after the profile is durable.
+            await ClaimPhoneAsync(phone);
+        }
+
+        s.Name = update.Name ?? s.Name;
+        s.BirthDate = update.BirthDate ?? s.BirthDate;
+        ApplyProfile(s, update.Profile);
+        GrantProfileBonus(program, clock.UtcNow);
+        await PersistAsync();
+        if (oldPhone is not null && oldPhone != s.Phone)
+        {
+            await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, personalData.PhoneKey(ProgramId, oldPhone))).ReleaseAsync(MemberId);
+        }
+
+        return View(program);
     }
 
     public async Task<CommitResult> CommitAsync(CommitCommand command)
@@ -322,6 +383,44 @@ public sealed class MemberGrain(
         }
     }
 
+    private async Task ClaimPhoneAsync(string phone)
+    {
+        var owner = await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, personalData.PhoneKey(ProgramId, phone))).ClaimAsync(MemberId);
+        if (owner != MemberId)
+        {
+            throw new LoyaltyException(ErrorReason.PhoneInUse, "the phone number belongs to another member");
+        }
+    }
+
+    private static void ApplyProfile(MemberState s, MemberProfile? profile)
+    {
+        if (profile is null)
+        {
+            return;
+        }
+
+        s.Phone = profile.Phone ?? s.Phone;
+        s.Email = profile.Email ?? s.Email;
+        s.Attributes = profile.Attributes.IsDefault ? s.Attributes : [.. profile.Attributes];
+        s.MarketingConsent = profile.MarketingConsent ?? s.MarketingConsent;
+        s.Anniversary = profile.Anniversary ?? s.Anniversary;
+    }
+
+    private static MemberProfile Profile(MemberState s) => new(s.Phone, s.Email, [.. s.Attributes], s.MarketingConsent, s.Anniversary);
+
+    /// <summary>The first time the profile is complete, the program's profile bonus is credited (once per member, ever).</summary>
+    private void GrantProfileBonus(ProgramSettings program, DateTimeOffset now)
+    {
+        var s = state.State;
+        if (s.ProfileBonusGranted || !Profiles.IsComplete(s.Name, s.Phone, s.Email, s.BirthDate))
+        {
+            return;
+        }
+
+        s.ProfileBonusGranted = true;
+        Ledger.Credit(Account, LedgerEntryType.Bonus, program.Earn?.ProfileCompletedBonus ?? 0, Months.Of(now), now, null, now);
+    }
+
     private void EnsureEnrolled()
     {
         if (!state.State.Enrolled)
@@ -341,6 +440,10 @@ public sealed class MemberGrain(
             Ledger.View(Account, program.ExpiryMonths, now),
             s.EnrolledAt,
             Tiers.Evaluate(program.Tiers, s.Spend, now),
-            s.BirthDate);
+            s.BirthDate,
+            [.. s.Attributes],
+            s.MarketingConsent,
+            Profiles.IsComplete(s.Name, s.Phone, s.Email, s.BirthDate),
+            s.Anniversary);
     }
 }

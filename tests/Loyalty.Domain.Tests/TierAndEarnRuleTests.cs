@@ -123,3 +123,35 @@ public sealed class TierAndEarnRuleTests
         Assert.Equal(2, spend.Purchases);
     }
 }
+
+public sealed class ProfileRuleTests
+{
+    [Theory]
+    [InlineData("+420 601-234.567", "+420601234567")]
+    [InlineData("+1 (555) 010 9999", "+15550109999")]
+    public void Phones_are_normalised_to_international_digits(string typed, string expected) =>
+        Assert.Equal(expected, Loyalty.Domain.Profiles.NormalizePhone(typed));
+
+    [Fact]
+    public void The_phone_key_depends_on_the_pepper_and_the_program_and_never_contains_the_number()
+    {
+        var key = Loyalty.Domain.Profiles.PhoneKey("pepper", "club", "+420601234567");
+        Assert.StartsWith("tel:", key);
+        Assert.Equal(36, key.Length);
+        Assert.DoesNotContain("601234567", key);
+        Assert.Equal(key, Loyalty.Domain.Profiles.PhoneKey("pepper", "club", "+420601234567"));
+        Assert.NotEqual(key, Loyalty.Domain.Profiles.PhoneKey("other", "club", "+420601234567"));
+        Assert.NotEqual(key, Loyalty.Domain.Profiles.PhoneKey("pepper", "club2", "+420601234567"));
+    }
+
+    [Fact]
+    public void A_profile_is_complete_only_with_name_phone_email_and_birth_date()
+    {
+        var birth = new DateOnly(1990, 1, 1);
+        Assert.True(Loyalty.Domain.Profiles.IsComplete("Eva", "+420601234567", "e@x.cz", birth));
+        Assert.False(Loyalty.Domain.Profiles.IsComplete(" ", "+420601234567", "e@x.cz", birth));
+        Assert.False(Loyalty.Domain.Profiles.IsComplete("Eva", null, "e@x.cz", birth));
+        Assert.False(Loyalty.Domain.Profiles.IsComplete("Eva", "+420601234567", null, birth));
+        Assert.False(Loyalty.Domain.Profiles.IsComplete("Eva", "+420601234567", "e@x.cz", null));
+    }
+}

@@ -46,6 +46,7 @@ public static partial class LoyaltyHost
             builder.Services.AddSingleton<Loyalty.Grains.ILedgerStore, PostgresLedgerStore>();
         }
 
+        builder.Services.AddSingleton(new PersonalData(options.PersonalDataPepper));
         builder.Services.AddLoyaltyGrains();
         builder.Services.AddSingleton<LoyaltyMetrics>();
         builder.Services.AddOpenTelemetry()

@@ -65,6 +65,13 @@ public sealed class LoyaltyOptions
     /// <summary>The Orleans Dashboard at /dashboard on the <see cref="HealthPort"/> (never on the terminal port).</summary>
     public bool Dashboard { get; set; } = true;
 
+    /// <summary>
+    /// Secret mixed into personal-data lookup hashes (the phone index). Set it in production from a secret
+    /// store (env <c>Loyalty__PersonalDataPepper</c>) and never change it afterwards: phones indexed under
+    /// one pepper are not found under another. Empty: an unkeyed hash (development only).
+    /// </summary>
+    public string PersonalDataPepper { get; set; } = string.Empty;
+
     /// <summary>Test-only storage fault injection; all zero (off) in every shipped configuration.</summary>
     [ValidateObjectMembers]
     public StorageFaultOptions StorageFaults { get; set; } = new();

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 using Loyalty.Api.V1;
@@ -67,8 +68,12 @@ internal static class Mapping
             Balance = ToProto(view.Balance),
             EnrolledAt = Time(view.EnrolledAt),
             Tier = view.Tier is { } tier ? ToProto(tier) : null,
+            MarketingConsent = view.MarketingConsent,
+            ProfileComplete = view.ProfileComplete,
+            BirthDate = view.BirthDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? string.Empty,
         };
         response.CardNumbers.AddRange(view.Cards);
+        response.Attributes.AddRange(view.Attributes.IsDefault ? [] : view.Attributes);
         return response;
     }
 
@@ -87,12 +92,23 @@ internal static class Mapping
         return tier;
     }
 
-    public static DateOnly? BirthDate(string value) =>
+    public static DateOnly? BirthDate(string value) => Date(value, "birth_date");
+
+    /// <summary>An optional "YYYY-MM-DD" date (1900 or later); empty → null.</summary>
+    public static DateOnly? Date(string value, string field) =>
         value.Length == 0
             ? null
             : DateOnly.TryParseExact(value, "yyyy-MM-dd", out var date) && date.Year >= 1900
                 ? date
-                : throw LoyaltyException.Invalid("birth_date", "birth date must be YYYY-MM-DD");
+                : throw LoyaltyException.Invalid(field, $"{field.Replace('_', ' ')} must be YYYY-MM-DD");
+
+    /// <summary>Phone, email and attributes from a request, validated and normalised; empty strings are "not given".</summary>
+    public static MemberProfile Profile(string? phone, string? email, IEnumerable<string>? attributes, bool? consent, string? anniversary) => new(
+        string.IsNullOrEmpty(phone) ? null : Profiles.NormalizePhone(phone),
+        string.IsNullOrEmpty(email) ? null : Profiles.NormalizeEmail(email),
+        attributes is null ? default : Profiles.NormalizeAttributes(attributes),
+        consent,
+        anniversary is null ? null : Date(anniversary, "anniversary"));
 
     public static CommitResponse ToProto(CommitResult result) => new()
     {
@@ -216,7 +232,8 @@ internal static class Mapping
         [.. earn.ProductBonuses.Select(b => new Contracts.ProductBonus(b.Sku, b.Points))],
         earn.EnrollmentBonus,
         earn.FirstPurchaseBonus,
-        earn.BirthdayMonthBonus);
+        earn.BirthdayMonthBonus,
+        earn.ProfileCompletedBonus);
 
     private static Contracts.TierRules ToContract(Api.V1.TierRules tiers) => new(
         tiers.Model switch
@@ -231,7 +248,7 @@ internal static class Mapping
 
     private static Api.V1.EarnRules ToProto(Contracts.EarnRules earn)
     {
-        var proto = new Api.V1.EarnRules { EnrollmentBonus = earn.EnrollmentBonus, FirstPurchaseBonus = earn.FirstPurchaseBonus, BirthdayMonthBonus = earn.BirthdayMonthBonus };
+        var proto = new Api.V1.EarnRules { EnrollmentBonus = earn.EnrollmentBonus, FirstPurchaseBonus = earn.FirstPurchaseBonus, BirthdayMonthBonus = earn.BirthdayMonthBonus, ProfileCompletedBonus = earn.ProfileCompletedBonus };
         proto.CategoryMultipliers.AddRange(earn.CategoryMultipliers.Select(m => new Api.V1.Multiplier { Key = m.Key, Percent = m.Percent }));
         proto.ProductMultipliers.AddRange(earn.ProductMultipliers.Select(m => new Api.V1.Multiplier { Key = m.Key, Percent = m.Percent }));
         proto.ProductBonuses.AddRange(earn.ProductBonuses.Select(b => new Api.V1.ProductBonus { Sku = b.Sku, Points = b.Points }));

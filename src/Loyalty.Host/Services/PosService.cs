@@ -8,7 +8,7 @@ using Loyalty.Grains;
 namespace Loyalty.Host.Services;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
-internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api.V1.PosService.PosServiceBase
+internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, PersonalData personalData) : Api.V1.PosService.PosServiceBase
 {
     public const int MaxNameLength = 200;
 
@@ -35,8 +35,28 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
         }
 
         var name = request.Name.Length == 0 ? null : request.Name;
-        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Mapping.BirthDate(request.BirthDate)));
+        var profile = Mapping.Profile(request.Phone, request.Email, request.Attributes, request.MarketingConsent, request.Anniversary);
+        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Mapping.BirthDate(request.BirthDate), profile));
         return Mapping.ToProto(programId, view);
+    }
+
+    public override async Task<MemberResponse> UpdateProfile(UpdateProfileRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.Id(request.MemberId, "member_id");
+        if (request.HasName && request.Name.Length is 0 or > MaxNameLength)
+        {
+            throw LoyaltyException.Invalid("name", $"name must be 1..{MaxNameLength} characters");
+        }
+
+        var profile = Mapping.Profile(
+            request.HasPhone ? request.Phone : null,
+            request.HasEmail ? request.Email : null,
+            request.Attributes?.Values,
+            request.HasMarketingConsent ? request.MarketingConsent : null,
+            request.HasAnniversary ? request.Anniversary : null);
+        var update = new ProfileUpdate(request.HasName ? request.Name : null, request.HasBirthDate ? Mapping.BirthDate(request.BirthDate) : null, profile);
+        return Mapping.ToProto(programId, await Member(programId, memberId).UpdateProfileAsync(update));
     }
 
     public override async Task<MemberResponse> Identify(IdentifyRequest request, ServerCallContext context)
@@ -47,7 +67,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
             IdentifyRequest.KeyOneofCase.MemberId => Mapping.Id(request.MemberId, "member_id"),
             IdentifyRequest.KeyOneofCase.CardNumber => await grains
                 .GetGrain<ICardGrain>(Keys.Scoped(programId, Mapping.Id(request.CardNumber, "card_number"))).LookupAsync(),
-            _ => throw LoyaltyException.Invalid("key", "give a member_id or a card_number"),
+            IdentifyRequest.KeyOneofCase.Phone => await OwnerOfPhone(programId, Profiles.NormalizePhone(request.Phone)),
+            _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
         };
         return Mapping.ToProto(programId, await Member(programId, memberId).GetAsync());
     }
@@ -221,6 +242,18 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock) : Api
         grains.GetGrain<ITerminalGuardGrain>($"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}");
 
     private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
+
+    private async Task<string> OwnerOfPhone(string programId, string phone)
+    {
+        try
+        {
+            return await grains.GetGrain<ICardGrain>(Keys.Scoped(programId, personalData.PhoneKey(programId, phone))).LookupAsync();
+        }
+        catch (LoyaltyException e) when (e.Reason == ErrorReason.CardNotFound)
+        {
+            throw new LoyaltyException(ErrorReason.PhoneNotFound, "no member has this phone number");
+        }
+    }
 
     private async Task<string?> TryOwnerOfCard(string programId, string card)
     {
