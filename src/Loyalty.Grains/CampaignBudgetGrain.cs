@@ -76,6 +76,12 @@ public sealed partial class CampaignBudgetGrain(
         return Task.CompletedTask;
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        BudgetGauges.Forget(ProgramId, CampaignId);
+        return Task.CompletedTask;
+    }
+
     public async Task ReserveAsync(string transactionId, string memberId, long discount)
     {
         if (!await EnqueueAsync(new Op(OpKind.Reserve, transactionId, memberId, discount, NewDone())))
@@ -94,6 +100,7 @@ public sealed partial class CampaignBudgetGrain(
     {
         var campaign = await CampaignAsync();
         var s = state.State;
+        BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
         return new CampaignBudgetStatus(
             s.Redemptions, s.DiscountGiven, s.Holds.Count, campaign is null || !Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, 1));
     }
@@ -191,6 +198,7 @@ public sealed partial class CampaignBudgetGrain(
                 }
             }
 
+            BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Done.TrySetResult(results[i]);

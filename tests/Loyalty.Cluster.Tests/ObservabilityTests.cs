@@ -29,6 +29,7 @@ public sealed class ObservabilityTests(ITestOutputHelper output)
         var programId = Workload.NewProgramId();
         var pos = cluster.Client(programId);
         var workload = await Workload.CreateAsync(pos, members: 2, coupons: 2);
+        await pos.Admin.DefineCampaignAsync(new Loyalty.Api.V1.Campaign { ProgramId = programId, CampaignId = "ten", Name = "First 10", PercentOff = 5, MaxRedemptions = 10 });
         await pos.EnrollAsync("vip", name: PersonalName);
         await pos.CommitAsync(Workload.Sale("vip", "obs-1", workload.Coupons[0], new Random(1)));
         await pos.CommitAsync(Workload.Sale("vip", "obs-1", workload.Coupons[0], new Random(1)));
@@ -46,6 +47,7 @@ public sealed class ObservabilityTests(ITestOutputHelper output)
         Assert.Equal(1, Metrics.Sum(scrape, "loyalty_coupon_redemptions_total"));
         Assert.Equal(1, Metrics.Sum(scrape, "loyalty_refusals_total", "reason=\"COUPON_ALREADY_REDEEMED\""));
         Assert.True(Metrics.Sum(scrape, "loyalty_rpc_duration_seconds_count", "method=\"PosService/Commit\"") >= 3);
+        Assert.Equal(9, Metrics.Sum(scrape, "loyalty_campaign_budget_remaining", "campaign=\"ten\"", "limit=\"redemptions\""));
         Assert.True(Metrics.Sum(scrape, "loyalty_storage_write_duration_seconds_count", "state=\"member\"", "outcome=\"ok\"") >= 3);
         foreach (var name in new[] { "orleans_catalog_activations", "orleans_storage_write_latency", "orleans_app_requests_latency", "http_server_request_duration_seconds", "kestrel_active_connections" })
         {

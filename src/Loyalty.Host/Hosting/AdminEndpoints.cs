@@ -55,6 +55,7 @@ public static class AdminEndpoints
                     "member" => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, id)),
                     "coupon" => grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, id)),
                     "card" => grains.GetGrain<ICardGrain>(Keys.Scoped(programId, id)),
+                    "campaign" => grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, id)),
                     _ => null,
                 };
                 if (grain is null)

@@ -39,7 +39,30 @@ public sealed class LoyaltyMetrics
         _refusals = meter.CreateCounter<long>("loyalty.refusals", "{refusal}", "Calls refused by a rule, by reason.");
         _storageWrite = meter.CreateHistogram<double>("loyalty.storage.write.duration", "s", "Grain-state writes to storage.");
         _faultsInjected = meter.CreateCounter<long>("loyalty.storage.faults.injected", "{fault}", "Storage faults injected by test configuration.");
+        meter.CreateObservableGauge(
+            "loyalty.campaign.budget.remaining",
+            BudgetRemaining,
+            "{unit}",
+            "What each campaign budget hosted on this silo has left (limit=redemptions or money); reported by the silo hosting it.");
     }
+
+    private static IEnumerable<Measurement<long>> BudgetRemaining()
+    {
+        foreach (var ((program, campaign), left) in Loyalty.Grains.BudgetGauges.Snapshot)
+        {
+            if (left.Redemptions is { } redemptions)
+            {
+                yield return new Measurement<long>(redemptions, Tag("program", program), Tag("campaign", campaign), Tag("limit", "redemptions"));
+            }
+
+            if (left.Money is { } money)
+            {
+                yield return new Measurement<long>(money, Tag("program", program), Tag("campaign", campaign), Tag("limit", "money"));
+            }
+        }
+    }
+
+    private static KeyValuePair<string, object?> Tag(string key, string value) => new(key, value);
 
     public void Rpc(string method, string code, double seconds) =>
         _rpcDuration.Record(seconds, new KeyValuePair<string, object?>("method", method), new KeyValuePair<string, object?>("code", code));
