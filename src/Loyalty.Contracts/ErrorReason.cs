@@ -38,6 +38,8 @@ public enum ErrorReason
     TooManyCouponGuesses = 29,
     PhoneInUse = 30,
     PhoneNotFound = 31,
+    SelfReferral = 32,
+    ReferrerNotFound = 33,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -57,7 +59,8 @@ public static class ErrorReasons
         ErrorReason.InvalidArgument or ErrorReason.CurrencyMismatch or ErrorReason.CouponCodeMalformed => ErrorKind.InvalidArgument,
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
             or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound
-            or ErrorReason.CampaignNotFound or ErrorReason.PhoneNotFound => ErrorKind.NotFound,
+            or ErrorReason.CampaignNotFound or ErrorReason.PhoneNotFound
+            or ErrorReason.ReferrerNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
         ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,

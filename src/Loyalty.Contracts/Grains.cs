@@ -30,6 +30,14 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("UpdateProfile")]
     Task<MemberView> UpdateProfileAsync(ProfileUpdate update);
 
+    /// <summary>Fires the time-driven automations that are due for this member (each at most once per occasion); returns how many fired.</summary>
+    [Alias("RunAutomations")]
+    Task<int> RunAutomationsAsync();
+
+    /// <summary>A friend this member referred made a first purchase: credit the referral points once per friend.</summary>
+    [Alias("RewardReferral")]
+    Task RewardReferralAsync(string friendId);
+
     [Alias("Commit")]
     Task<CommitResult> CommitAsync(CommitCommand command);
 

@@ -19,7 +19,8 @@ public sealed record ProgramSettings(
     [property: Id(12)] int CashbackPercent = 0,
     [property: Id(13)] int CreditExpiryDays = 0,
     [property: Id(14)] ImmutableArray<Reward> Rewards = default,
-    [property: Id(15)] ImmutableArray<CampaignDefinition> Campaigns = default)
+    [property: Id(15)] ImmutableArray<CampaignDefinition> Campaigns = default,
+    [property: Id(25)] ImmutableArray<AutomationRule> Automations = default)
 {
     public const int DefaultOfflineWindowDays = 7;
 
@@ -63,7 +64,8 @@ public sealed record EnrollCommand(
     [property: Id(0)] string? Name,
     [property: Id(1)] string? CardNumber,
     [property: Id(2)] DateOnly? BirthDate = null,
-    [property: Id(3)] MemberProfile? Profile = null);
+    [property: Id(3)] MemberProfile? Profile = null,
+    [property: Id(4)] string? ReferrerId = null);
 
 /// <summary>
 /// Contact details and attributes beyond the name and birth date. Phone and email are personal data:

@@ -53,6 +53,8 @@ public static class Programs
             throw LoyaltyException.Invalid("credit_expiry_days", "credit expiry must be between 0 (never) and 3650 days");
         }
 
+        Automations.Validate(settings.Automations);
+
         if (settings.PendingDays is < 0 or > 365)
         {
             throw LoyaltyException.Invalid("pending_days", "pending days must be between 0 and 365");

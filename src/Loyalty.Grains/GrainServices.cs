@@ -11,6 +11,7 @@ public static class GrainServices
         services.TryAddSingleton(new LoyaltyClock(businessTime ?? TimeProvider.System));
         services.TryAddSingleton<ILedgerStore, MemoryLedgerStore>();
         services.TryAddSingleton(new PersonalData(string.Empty));
+        services.TryAddSingleton<IAutomationStore, MemoryAutomationStore>();
         services.AddSingleton<LedgerOutbox>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerOutbox>());
         return services;

@@ -52,6 +52,46 @@ public sealed class MemberState
     /// <summary>The profile-completed bonus is granted once in a member's life, even if the profile is later emptied and refilled.</summary>
     [Id(13)]
     public bool ProfileBonusGranted { get; set; }
+
+    /// <summary>When the member last bought something (the till's time): win-back automations count from it.</summary>
+    [Id(14)]
+    public DateTimeOffset? LastPurchaseAt { get; set; }
+
+    /// <summary>Automation occasions ("welcome", "birthday:2026", ...) → what was issued; each fires once.</summary>
+    [Id(15)]
+    public Dictionary<string, AutomationRun> Automations { get; set; } = [];
+
+    /// <summary>The member who referred this one; the referral reward is paid after this member's first purchase.</summary>
+    [Id(16)]
+    public string? ReferrerId { get; set; }
+
+    [Id(17)]
+    public bool ReferralRewarded { get; set; }
+
+    /// <summary>Friends whose first purchase already earned this member the referral points.</summary>
+    [Id(18)]
+    public HashSet<string> ReferralsRewarded { get; set; } = [];
+}
+
+[GenerateSerializer, Alias("loyalty.AutomationRun")]
+public sealed class AutomationRun
+{
+    [Id(0)]
+    public AutomationKind Kind { get; set; }
+
+    /// <summary>The personal code chosen before anything was created, so a retry creates the same coupon.</summary>
+    [Id(1)]
+    public string? Code { get; set; }
+
+    [Id(2)]
+    public DateTimeOffset At { get; set; }
+
+    [Id(3)]
+    public bool Done { get; set; }
+
+    /// <summary>Values rendered into the message ({points}, {expires_on}), fixed when the occasion was recorded.</summary>
+    [Id(4)]
+    public Dictionary<string, string> Values { get; set; } = [];
 }
 
 /// <summary>
@@ -60,11 +100,12 @@ public sealed class MemberState
 /// the entries then reach the reporting table in batches (docs/ledger.md, docs/idempotent-commit.md).
 /// Not reentrant: commits, voids and refunds of one member are applied one at a time.
 /// </summary>
-public sealed class MemberGrain(
+public sealed partial class MemberGrain(
     [PersistentState("member", ProviderNames.GrainStorage)] IPersistentState<MemberState> state,
     LoyaltyClock clock,
     LedgerOutbox outbox,
-    PersonalData personalData)
+    PersonalData personalData,
+    IAutomationStore automationStore)
     : Grain, IMemberGrain
 {
     private long _confirmedSeq;
@@ -97,6 +138,7 @@ public sealed class MemberGrain(
             var sameRequest = (command.Name is null || command.Name == s.Name)
                 && (command.BirthDate is null || command.BirthDate == s.BirthDate)
                 && (command.CardNumber is null || s.Cards.Contains(command.CardNumber))
+                && (command.ReferrerId is null || command.ReferrerId == s.ReferrerId)
                 && (command.Profile is null || Profile(s) == Profile(s) with
                 {
                     Phone = command.Profile.Phone ?? s.Phone,
@@ -105,10 +147,17 @@ public sealed class MemberGrain(
                     MarketingConsent = command.Profile.MarketingConsent ?? s.MarketingConsent,
                     Anniversary = command.Profile.Anniversary ?? s.Anniversary,
                 });
-            return sameRequest
-                ? View(program)
-                : throw new LoyaltyException(ErrorReason.MemberAlreadyEnrolled, "the member is already enrolled");
+            if (!sameRequest)
+            {
+                throw new LoyaltyException(ErrorReason.MemberAlreadyEnrolled, "the member is already enrolled");
+            }
+
+            // A retried enrollment finishes what the first attempt may not have (welcome coupon, message).
+            await AfterEnrollAsync(program);
+            return View(program);
         }
+
+        await CheckReferrerAsync(command.ReferrerId);
 
         if (command.CardNumber is { } card)
         {
@@ -133,7 +182,9 @@ public sealed class MemberGrain(
         ApplyProfile(s, command.Profile);
         Ledger.Credit(Account, LedgerEntryType.Bonus, program.Earn?.EnrollmentBonus ?? 0, Months.Of(s.EnrolledAt), s.EnrolledAt, null, s.EnrolledAt);
         GrantProfileBonus(program, s.EnrolledAt);
+        s.ReferrerId = command.ReferrerId;
         await PersistAsync();
+        await AfterEnrollAsync(program);
         return View(program);
     }
 
@@ -156,6 +207,7 @@ public sealed class MemberGrain(
         }
 
         s.Name = update.Name ?? s.Name;
+        var birthDateChanged = update.BirthDate is { } birth && birth != s.BirthDate;
         s.BirthDate = update.BirthDate ?? s.BirthDate;
         ApplyProfile(s, update.Profile);
         GrantProfileBonus(program, clock.UtcNow);
@@ -163,6 +215,11 @@ public sealed class MemberGrain(
         if (oldPhone is not null && oldPhone != s.Phone)
         {
             await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, personalData.PhoneKey(ProgramId, oldPhone))).ReleaseAsync(MemberId);
+        }
+
+        if (birthDateChanged)
+        {
+            await automationStore.UpsertMemberAsync(ProgramId, MemberId, s.BirthDate);
         }
 
         return View(program);
@@ -237,6 +294,7 @@ public sealed class MemberGrain(
         }
 
         s.Sales[command.TransactionId] = sale;
+        s.LastPurchaseAt = s.LastPurchaseAt > sale.Result.OccurredAt ? s.LastPurchaseAt : sale.Result.OccurredAt;
         ForgetOldSales(program, now);
         await PersistAsync();
         if (budget is not null)
@@ -245,6 +303,7 @@ public sealed class MemberGrain(
             _ = budget.ConfirmAsync(command.TransactionId);
         }
 
+        await AfterPurchaseAsync(program);
         return sale.Result;
     }
 

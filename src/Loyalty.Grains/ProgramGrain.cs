@@ -26,6 +26,7 @@ public sealed class ProgramGrain(
         settings = settings with { Campaigns = state.State.Settings?.Campaigns ?? [] };
         state.State.Settings = settings;
         await state.WriteOrDeactivateAsync(this);
+        await GrainFactory.GetGrain<IAutomationGrain>(settings.ProgramId).ScheduleAsync(settings.Automations);
         return settings;
     }
 

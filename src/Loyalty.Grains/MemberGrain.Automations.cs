@@ -1,0 +1,202 @@
+using System.Globalization;
+using Loyalty.Contracts;
+using Loyalty.Domain;
+
+namespace Loyalty.Grains;
+
+/// <summary>
+/// The member's side of automations (docs/automations.md). An occasion ("welcome", "birthday:2026",
+/// "winback:2026-09-14", "expiring:202611", "referrer:friend") is recorded in the member's state with
+/// its personal code before anything is created; the coupon and the message are then created
+/// idempotently, and the occasion is marked done. A crash in between is finished by the next
+/// attempt with the same code: never two coupons or two messages for one occasion.
+/// </summary>
+public sealed partial class MemberGrain
+{
+    public async Task<int> RunAutomationsAsync()
+    {
+        EnsureEnrolled();
+        var s = state.State;
+        var program = await Program();
+        var now = clock.UtcNow;
+        var fired = await FinishPendingAsync(program);
+        foreach (var rule in program.Automations.IsDefault ? [] : program.Automations)
+        {
+            var (occasion, values) = rule.Kind switch
+            {
+                AutomationKind.Birthday => (Automations.BirthdayOccasion(s.BirthDate, rule.Days, DateOnly.FromDateTime(now.UtcDateTime)), null),
+                AutomationKind.WinBack => (Automations.WinBackOccasion(s.LastPurchaseAt, rule.Days, now), null),
+                AutomationKind.PointsExpiring => ExpiringOccasion(program, rule, now),
+                _ => ((string?)null, (Dictionary<string, string>?)null),
+            };
+            if (occasion is not null && await FireAsync(rule, occasion, values))
+            {
+                fired++;
+            }
+        }
+
+        await AfterPurchaseAsync(program);
+        return fired;
+    }
+
+    public async Task RewardReferralAsync(string friendId)
+    {
+        EnsureEnrolled();
+        var s = state.State;
+        var program = await Program();
+        var rule = Rule(program, AutomationKind.Referral);
+        if (rule is null || s.ReferralsRewarded.Contains(friendId))
+        {
+            return;
+        }
+
+        var now = clock.UtcNow;
+        s.ReferralsRewarded.Add(friendId);
+        Ledger.Credit(Account, LedgerEntryType.Bonus, rule.Points, Months.Of(now), now, null, now);
+        await PersistAsync();
+
+        // The referrer's thank-you carries the points, not a coupon.
+        await FireAsync(rule with { Coupon = null }, "referrer:" + friendId, new() { ["points"] = rule.Points.ToString(CultureInfo.InvariantCulture) });
+    }
+
+    private async Task CheckReferrerAsync(string? referrerId)
+    {
+        if (referrerId is null)
+        {
+            return;
+        }
+
+        if (referrerId == MemberId)
+        {
+            throw new LoyaltyException(ErrorReason.SelfReferral, "a member cannot refer themselves");
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<IMemberGrain>(Keys.Scoped(ProgramId, referrerId)).GetAsync();
+        }
+        catch (LoyaltyException e) when (e.Reason == ErrorReason.MemberNotFound)
+        {
+            throw new LoyaltyException(ErrorReason.ReferrerNotFound, "the referring member is not enrolled");
+        }
+    }
+
+    /// <summary>After enrollment is durable: the directory row, the welcome and the referred friend's coupon.</summary>
+    private async Task AfterEnrollAsync(ProgramSettings program)
+    {
+        var s = state.State;
+        await automationStore.UpsertMemberAsync(ProgramId, MemberId, s.BirthDate);
+        await FinishPendingAsync(program);
+        if (Rule(program, AutomationKind.Welcome) is { } welcome)
+        {
+            await FireAsync(welcome, "welcome", null);
+        }
+
+        if (s.ReferrerId is not null && Rule(program, AutomationKind.Referral) is { } referral)
+        {
+            await FireAsync(referral, "referral", null);
+        }
+    }
+
+    /// <summary>
+    /// After a durable purchase: a referred member's first purchase pays the referrer. Never fails the
+    /// acknowledged commit; if the referrer cannot be reached now, the next commit or automation pass retries.
+    /// </summary>
+    private async Task AfterPurchaseAsync(ProgramSettings program)
+    {
+        var s = state.State;
+        if (s.ReferrerId is not { } referrer || s.ReferralRewarded || s.Spend.Purchases == 0 || Rule(program, AutomationKind.Referral) is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<IMemberGrain>(Keys.Scoped(ProgramId, referrer)).RewardReferralAsync(MemberId);
+            s.ReferralRewarded = true;
+            await PersistAsync();
+        }
+        catch (Exception)
+        {
+            // The referrer counts each friend once, so trying again later is safe.
+        }
+    }
+
+    private (string? Occasion, Dictionary<string, string>? Values) ExpiringOccasion(ProgramSettings program, AutomationRule rule, DateTimeOffset now)
+    {
+        var expiring = Ledger.View(Account, program.ExpiryMonths, now).ExpiringThisMonth;
+        var occasion = Automations.ExpiringOccasion(expiring, rule.Days, now);
+        var lastDay = Months.Start(Months.Add(Months.Of(now), 1)).AddDays(-1);
+        return (occasion, new()
+        {
+            ["points"] = expiring.ToString(CultureInfo.InvariantCulture),
+            ["expires_on"] = lastDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        });
+    }
+
+    private async Task<int> FinishPendingAsync(ProgramSettings program)
+    {
+        var fired = 0;
+        foreach (var (occasion, run) in state.State.Automations.Where(a => !a.Value.Done).ToList())
+        {
+            if (Rule(program, run.Kind) is { } rule)
+            {
+                await CompleteAsync(occasion.StartsWith("referrer:", StringComparison.Ordinal) ? rule with { Coupon = null } : rule, occasion, run);
+                fired++;
+            }
+        }
+
+        return fired;
+    }
+
+    /// <summary>Fires the occasion once: recorded (with its code) first, then coupon and message, then marked done.</summary>
+    private async Task<bool> FireAsync(AutomationRule rule, string occasion, Dictionary<string, string>? values)
+    {
+        var s = state.State;
+        if (s.Automations.ContainsKey(occasion))
+        {
+            return false;
+        }
+
+        var run = new AutomationRun
+        {
+            Kind = rule.Kind,
+            Code = rule.Coupon is null ? null : CouponCodes.Next(),
+            At = clock.UtcNow,
+            Values = values ?? [],
+        };
+        s.Automations[occasion] = run;
+        await PersistAsync();
+        await CompleteAsync(rule, occasion, run);
+        return true;
+    }
+
+    private async Task CompleteAsync(AutomationRule rule, string occasion, AutomationRun run)
+    {
+        var s = state.State;
+        if (run.Code is { } code && rule.Coupon is not null)
+        {
+            await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)).CreateAsync(Automations.PersonalCoupon(rule, MemberId, run.At));
+        }
+
+        // Messages need the member's consent and an address; the coupon is issued either way (Identify shows it).
+        var (channel, recipient) = s.Email is { } email ? ("email", email) : s.Phone is { } phone ? ("sms", phone) : (null, null);
+        if (s.MarketingConsent && channel is not null)
+        {
+            var values = new Dictionary<string, string>(run.Values)
+            {
+                ["name"] = s.Name ?? string.Empty,
+                ["code"] = run.Code ?? string.Empty,
+                ["days"] = rule.Days.ToString(CultureInfo.InvariantCulture),
+            };
+            await automationStore.AppendMessageAsync(new OutboxMessage(
+                ProgramId, MemberId, occasion, rule.Kind, channel, recipient!, Automations.Render(rule.Template, values), run.Code, run.At));
+        }
+
+        run.Done = true;
+        await PersistAsync();
+    }
+
+    private static AutomationRule? Rule(ProgramSettings program, AutomationKind kind) =>
+        program.Automations.IsDefault ? null : program.Automations.FirstOrDefault(a => a.Kind == kind);
+}
