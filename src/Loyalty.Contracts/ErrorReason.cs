@@ -36,6 +36,10 @@ public enum ErrorReason
     BudgetExhausted = 27,
     CampaignNotFound = 28,
     TooManyCouponGuesses = 29,
+    CouponNotForMember = 30,
+    CouponExhausted = 31,
+    CouponMemberLimitReached = 32,
+    CouponSeriesNotFound = 33,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -55,12 +59,13 @@ public static class ErrorReasons
         ErrorReason.InvalidArgument or ErrorReason.CurrencyMismatch or ErrorReason.CouponCodeMalformed => ErrorKind.InvalidArgument,
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
             or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound
-            or ErrorReason.CampaignNotFound => ErrorKind.NotFound,
+            or ErrorReason.CampaignNotFound or ErrorReason.CouponSeriesNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
         ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
-            or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid => ErrorKind.FailedPrecondition,
+            or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
+            or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached => ErrorKind.FailedPrecondition,
         _ => ErrorKind.FailedPrecondition,
     };
 

@@ -32,6 +32,10 @@ public sealed class MemberState
 
     [Id(7)]
     public DateOnly? BirthDate { get; set; }
+
+    /// <summary>Codes with a per-member limit → how many live (not voided) sales of this member used each.</summary>
+    [Id(30)]
+    public Dictionary<string, int> CouponUses { get; set; } = [];
 }
 
 /// <summary>
@@ -151,9 +155,11 @@ public sealed class MemberGrain(
         {
             if (coupons is not null)
             {
-                // Redeemed durably before the member's write. If that write then fails, the retry of
-                // this transaction id finds the coupon held by it and goes on; nothing is redeemed twice.
-                coupon = await coupons.RedeemAsync(command.TransactionId, MemberId, Pricing.Validate(command.Lines));
+                // Held durably before the member's write. If that write then fails, the retry of this
+                // transaction id finds the coupon held by it and goes on; nothing is redeemed twice. If the
+                // sale never completes, the coupon asks HasSaleAsync after its hold timeout and releases it.
+                var context = new CouponContext(MemberId, command.StoreId, tier?.Name, s.Spend.Purchases, s.CouponUses.GetValueOrDefault(command.CouponCode!));
+                coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, Pricing.Validate(command.Lines), context));
             }
 
             sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, campaign);
@@ -176,12 +182,23 @@ public sealed class MemberGrain(
         }
 
         s.Sales[command.TransactionId] = sale;
+        if (coupon is { PerMemberLimit: > 0 })
+        {
+            s.CouponUses[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
+        }
+
         ForgetOldSales(program, now);
         await PersistAsync();
         if (budget is not null)
         {
             // The hold becomes final. If this message is lost, the campaign asks HasSaleAsync later.
             _ = budget.ConfirmAsync(command.TransactionId);
+        }
+
+        if (coupons is not null)
+        {
+            // Likewise for the coupon's hold.
+            _ = coupons.ConfirmAsync(command.TransactionId);
         }
 
         return sale.Result;
@@ -208,6 +225,18 @@ public sealed class MemberGrain(
         }
 
         var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow, state.State.Spend);
+        if (sale.Result.CouponCode is { } used && state.State.CouponUses.TryGetValue(used, out var uses))
+        {
+            if (uses > 1)
+            {
+                state.State.CouponUses[used] = uses - 1;
+            }
+            else
+            {
+                state.State.CouponUses.Remove(used);
+            }
+        }
+
         await PersistAsync();
         if (sale.Result.CampaignId is { } campaignId)
         {
