@@ -36,10 +36,14 @@ public enum ErrorReason
     BudgetExhausted = 27,
     CampaignNotFound = 28,
     TooManyCouponGuesses = 29,
-    PhoneInUse = 30,
-    PhoneNotFound = 31,
-    SelfReferral = 32,
-    ReferrerNotFound = 33,
+    CouponNotForMember = 30,
+    CouponExhausted = 31,
+    CouponMemberLimitReached = 32,
+    CouponSeriesNotFound = 33,
+    PhoneInUse = 34,
+    PhoneNotFound = 35,
+    SelfReferral = 36,
+    ReferrerNotFound = 37,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -59,13 +63,14 @@ public static class ErrorReasons
         ErrorReason.InvalidArgument or ErrorReason.CurrencyMismatch or ErrorReason.CouponCodeMalformed => ErrorKind.InvalidArgument,
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
             or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound
-            or ErrorReason.CampaignNotFound or ErrorReason.PhoneNotFound
+            or ErrorReason.CampaignNotFound or ErrorReason.CouponSeriesNotFound or ErrorReason.PhoneNotFound
             or ErrorReason.ReferrerNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
         ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
-            or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid => ErrorKind.FailedPrecondition,
+            or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
+            or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached => ErrorKind.FailedPrecondition,
         _ => ErrorKind.FailedPrecondition,
     };
 

@@ -90,7 +90,11 @@ public interface ITerminalGuardGrain : IGrainWithStringKey
     Task RecordFailureAsync();
 }
 
-/// <summary>A single-use coupon code. Key: program/CODE.</summary>
+/// <summary>
+/// A coupon code: single-use (also every code of a bulk series), shared with a global cap, or personal.
+/// Redemption is a hold until the member confirms its sale is durable; a hold left by a sale that never
+/// completed is settled by asking the member (docs/flash-budget.md, "Coupon holds"). Key: program/CODE.
+/// </summary>
 [Alias("loyalty.ICouponGrain")]
 public interface ICouponGrain : IGrainWithStringKey
 {
@@ -101,13 +105,18 @@ public interface ICouponGrain : IGrainWithStringKey
     Task<CouponStatus> GetAsync();
 
     /// <summary>
-    /// Redeems the code for a transaction, exactly once. The same transaction asking again
-    /// gets the same answer (a retried commit); any other transaction gets COUPON_ALREADY_REDEEMED.
+    /// Holds the code for a transaction after checking its conditions. The same transaction asking again
+    /// gets the same answer (a retried commit); a single-use code held by another transaction is
+    /// COUPON_ALREADY_REDEEMED, a shared code at its cap COUPON_EXHAUSTED.
     /// </summary>
     [Alias("Redeem")]
-    Task<CouponDefinition> RedeemAsync(string transactionId, string memberId, long basketSubtotal);
+    Task<CouponDefinition> RedeemAsync(CouponRedemption redemption);
 
-    /// <summary>Releases the redemption held by this transaction (a void). Returns whether it was released.</summary>
+    /// <summary>The sale holding the code is durable: the hold becomes final (fire and forget).</summary>
+    [Alias("Confirm")]
+    Task ConfirmAsync(string transactionId);
+
+    /// <summary>Gives back the redemption of this transaction (a refused sale or a void). Returns whether one was given back.</summary>
     [Alias("Restore")]
     Task<bool> RestoreAsync(string transactionId);
 }

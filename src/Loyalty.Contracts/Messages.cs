@@ -49,7 +49,26 @@ public sealed record CouponDefinition(
     [property: Id(2)] long MinBasket,
     [property: Id(3)] long MaxDiscount,
     [property: Id(4)] DateTimeOffset? ValidFrom,
-    [property: Id(5)] DateTimeOffset? ValidUntil);
+    [property: Id(5)] DateTimeOffset? ValidUntil,
+    [property: Id(6)] CouponUse Use = CouponUse.SingleUse,
+    [property: Id(7)] long MaxRedemptions = 0,
+    [property: Id(8)] int PerMemberLimit = 0,
+    [property: Id(9)] string? MemberId = null,
+    [property: Id(10)] bool FirstPurchaseOnly = false,
+    [property: Id(11)] ImmutableArray<string> StoreIds = default,
+    [property: Id(12)] ImmutableArray<string> TierNames = default);
+
+/// <summary>
+/// Who may use a code and how often. <see cref="CouponDefinition.MaxRedemptions"/> (global cap) and
+/// <see cref="CouponDefinition.PerMemberLimit"/> (1 = once per member) apply to shared codes;
+/// a personal code is single-use and bound to <see cref="CouponDefinition.MemberId"/>.
+/// </summary>
+public enum CouponUse
+{
+    SingleUse = 0,
+    Shared = 1,
+    Personal = 2,
+}
 
 [GenerateSerializer, Immutable, Alias("loyalty.CouponStatus")]
 public sealed record CouponStatus(
@@ -57,7 +76,46 @@ public sealed record CouponStatus(
     [property: Id(1)] CouponDefinition Definition,
     [property: Id(2)] string? RedeemedByTransaction,
     [property: Id(3)] string? RedeemedByMember,
-    [property: Id(4)] DateTimeOffset? RedeemedAt);
+    [property: Id(4)] DateTimeOffset? RedeemedAt,
+    [property: Id(5)] long Redemptions = 0,
+    [property: Id(6)] int PendingHolds = 0,
+    [property: Id(7)] string? SeriesId = null);
+
+/// <summary>What a coupon's conditions are checked against: who uses it, where, and the member's history.</summary>
+/// <param name="MemberUses">How many live sales of this member already used this code (counted by the member grain).</param>
+[GenerateSerializer, Immutable, Alias("loyalty.CouponContext")]
+public sealed record CouponContext(
+    [property: Id(0)] string? MemberId,
+    [property: Id(1)] string? StoreId,
+    [property: Id(2)] string? TierName,
+    [property: Id(3)] int? Purchases,
+    [property: Id(4)] int? MemberUses);
+
+/// <summary>A request to hold a code for one transaction (the hold is confirmed once the sale is durable).</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.CouponRedemption")]
+public sealed record CouponRedemption(
+    [property: Id(0)] string TransactionId,
+    [property: Id(1)] string MemberId,
+    [property: Id(2)] long BasketSubtotal,
+    [property: Id(3)] CouponContext Context);
+
+/// <summary>A bulk series of single-use codes, generated in chunks into the coupon-code table.</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.CouponSeriesInfo")]
+public sealed record CouponSeriesInfo(
+    [property: Id(0)] string ProgramId,
+    [property: Id(1)] string SeriesId,
+    [property: Id(2)] int Count,
+    [property: Id(3)] int Generated,
+    [property: Id(4)] CouponDefinition Definition,
+    [property: Id(5)] DateTimeOffset CreatedAt,
+    [property: Id(6)] DateTimeOffset? CompletedAt,
+    [property: Id(7)] long Redeemed = 0)
+{
+    public bool Complete => Generated >= Count;
+}
+
+/// <summary>One code of a series as exported for marketing.</summary>
+public sealed record CouponSeriesCode(string Code, bool Redeemed, DateTimeOffset? RedeemedAt, string? MemberId, string? TransactionId);
 
 [GenerateSerializer, Immutable, Alias("loyalty.EnrollCommand")]
 public sealed record EnrollCommand(

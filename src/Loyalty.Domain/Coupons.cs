@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Loyalty.Contracts;
 
 namespace Loyalty.Domain;
@@ -5,6 +6,8 @@ namespace Loyalty.Domain;
 /// <summary>Coupon rules: definition checks, applicability and the discount a coupon gives.</summary>
 public static class Coupons
 {
+    public const int MaxConditionIds = 200;
+
     public static void ValidateDefinition(CouponDefinition definition)
     {
         switch (definition.Kind)
@@ -33,9 +36,94 @@ public static class Coupons
         {
             throw LoyaltyException.Invalid("valid_until", "valid_until must be after valid_from");
         }
+
+        ValidateUse(definition);
+        ValidateIds(definition.StoreIds, "store_ids");
+        ValidateIds(definition.TierNames, "tier_names");
     }
 
-    /// <summary>Throws the precise reason this coupon cannot be used on this basket now.</summary>
+    /// <summary>The definition of every code of a bulk series: single-use codes only.</summary>
+    public static void ValidateSeriesDefinition(CouponDefinition definition)
+    {
+        ValidateDefinition(definition);
+        if (definition.Use != CouponUse.SingleUse)
+        {
+            throw LoyaltyException.Invalid("use", "a series holds single-use codes; create shared or personal codes one by one");
+        }
+    }
+
+    /// <summary>Same terms: record equality, with the id lists compared by content (not by array identity).</summary>
+    public static bool SameTerms(CouponDefinition a, CouponDefinition b) =>
+        a with { StoreIds = default, TierNames = default } == b with { StoreIds = default, TierNames = default }
+        && Ids(a.StoreIds).SequenceEqual(Ids(b.StoreIds))
+        && Ids(a.TierNames).SequenceEqual(Ids(b.TierNames));
+
+    /// <summary>Whether the code can be taken by one more sale right now (a read: the grain decides for real).</summary>
+    public static void EnsureAvailable(CouponStatus status)
+    {
+        if (status.Definition.Use == CouponUse.Shared)
+        {
+            if (status.Definition.MaxRedemptions > 0 && status.Redemptions >= status.Definition.MaxRedemptions)
+            {
+                throw new LoyaltyException(ErrorReason.CouponExhausted, "the coupon has reached its maximum number of redemptions");
+            }
+        }
+        else if (status.RedeemedByTransaction is not null)
+        {
+            throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
+        }
+    }
+
+    /// <summary>
+    /// Throws the precise reason this coupon cannot be used on this basket, by this member, here, now.
+    /// Facts the context does not know (null) are not checked: a quote without a member, for instance.
+    /// </summary>
+    public static void EnsureApplicable(CouponDefinition definition, long subtotal, DateTimeOffset now, CouponContext context)
+    {
+        if (definition.Use == CouponUse.Personal && context.MemberId is not null && context.MemberId != definition.MemberId)
+        {
+            throw new LoyaltyException(ErrorReason.CouponNotForMember, "this coupon belongs to another member");
+        }
+
+        if (definition.Use == CouponUse.Personal && context.MemberId is null)
+        {
+            throw new LoyaltyException(ErrorReason.CouponNotForMember, "this personal coupon needs its member identified");
+        }
+
+        EnsureApplicable(definition, subtotal, now);
+
+        if (!definition.StoreIds.IsDefaultOrEmpty && context.StoreId is { } store && !definition.StoreIds.Contains(store))
+        {
+            throw new LoyaltyException(ErrorReason.CouponNotApplicable, "the coupon is not valid in this store");
+        }
+
+        if (!definition.TierNames.IsDefaultOrEmpty && !definition.TierNames.Contains(context.TierName ?? string.Empty))
+        {
+            throw new LoyaltyException(
+                ErrorReason.CouponNotApplicable, $"the coupon is for members of tier {string.Join(" or ", definition.TierNames)}");
+        }
+
+        if (definition.FirstPurchaseOnly && context.Purchases is > 0)
+        {
+            throw new LoyaltyException(ErrorReason.CouponNotApplicable, "the coupon is valid on a member's first purchase only");
+        }
+
+        if (definition.FirstPurchaseOnly && context.MemberId is null)
+        {
+            throw new LoyaltyException(ErrorReason.CouponNotApplicable, "the coupon is valid on a member's first purchase only; identify the member");
+        }
+
+        if (definition.PerMemberLimit > 0 && context.MemberUses is { } uses && uses >= definition.PerMemberLimit)
+        {
+            throw new LoyaltyException(
+                ErrorReason.CouponMemberLimitReached,
+                definition.PerMemberLimit == 1
+                    ? "the coupon can be used once per member and this member has used it"
+                    : $"the coupon can be used {definition.PerMemberLimit} times per member and this member has used it {uses} times");
+        }
+    }
+
+    /// <summary>Throws the precise reason this coupon cannot be used on this basket now (window and minimum basket).</summary>
     public static void EnsureApplicable(CouponDefinition definition, long subtotal, DateTimeOffset now)
     {
         if (definition.ValidFrom is { } from && now < from)
@@ -55,6 +143,77 @@ public static class Coupons
                 $"the coupon needs a basket of at least {definition.MinBasket}; spend {definition.MinBasket - subtotal} more");
         }
     }
+
+    private static void ValidateUse(CouponDefinition definition)
+    {
+        if (definition.MaxRedemptions < 0)
+        {
+            throw LoyaltyException.Invalid("max_redemptions", "max_redemptions must not be negative");
+        }
+
+        if (definition.PerMemberLimit < 0)
+        {
+            throw LoyaltyException.Invalid("per_member_limit", "per_member_limit must not be negative");
+        }
+
+        switch (definition.Use)
+        {
+            case CouponUse.Shared:
+                if (definition.MemberId is not null)
+                {
+                    throw LoyaltyException.Invalid("member_id", "a shared code is not bound to a member");
+                }
+
+                break;
+            case CouponUse.SingleUse or CouponUse.Personal:
+                if (definition.MaxRedemptions > 1)
+                {
+                    throw LoyaltyException.Invalid("max_redemptions", "a single-use or personal code is redeemed once; use a shared code for more");
+                }
+
+                if (definition.PerMemberLimit > 1)
+                {
+                    throw LoyaltyException.Invalid("per_member_limit", "a single-use or personal code is redeemed once; use a shared code for more");
+                }
+
+                if (definition.Use == CouponUse.Personal && Keys.Problem(definition.MemberId) is { } problem)
+                {
+                    throw LoyaltyException.Invalid("member_id", $"a personal code needs the member it belongs to: member_id {problem}");
+                }
+
+                if (definition.Use == CouponUse.SingleUse && definition.MemberId is not null)
+                {
+                    throw LoyaltyException.Invalid("member_id", "only a personal code is bound to a member");
+                }
+
+                break;
+            default:
+                throw LoyaltyException.Invalid("use", "use must be SINGLE_USE, SHARED or PERSONAL");
+        }
+    }
+
+    private static void ValidateIds(ImmutableArray<string> ids, string field)
+    {
+        if (ids.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        if (ids.Length > MaxConditionIds)
+        {
+            throw LoyaltyException.Invalid(field, $"at most {MaxConditionIds} entries");
+        }
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (Keys.Problem(ids[i]) is { } problem)
+            {
+                throw LoyaltyException.Invalid($"{field}[{i}]", $"{field}[{i}] {problem}");
+            }
+        }
+    }
+
+    private static IEnumerable<string> Ids(ImmutableArray<string> ids) => ids.IsDefault ? [] : ids;
 
     public static long Discount(CouponDefinition definition, long subtotal)
     {

@@ -61,10 +61,15 @@ public sealed partial class CampaignBudgetGrain(
         Return,
     }
 
-    private readonly record struct Op(OpKind Kind, string TransactionId, string? MemberId, long Discount, TaskCompletionSource<bool> Done);
+    private readonly record struct Op(OpKind Kind, string TransactionId, string? MemberId, long Discount);
 
-    private readonly List<Op> _queue = [];
-    private Task _flush = Task.CompletedTask;
+    private GroupCommit<Op>? _commits;
+
+    private GroupCommit<Op> Commits => _commits ??= new(DecideAsync, state.WriteStateAsync, (count, failure) =>
+    {
+        LogBatchFailed(logger, count, failure);
+        DeactivateOnIdle();
+    });
 
     private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
 
@@ -84,17 +89,17 @@ public sealed partial class CampaignBudgetGrain(
 
     public async Task ReserveAsync(string transactionId, string memberId, long discount)
     {
-        if (!await EnqueueAsync(new Op(OpKind.Reserve, transactionId, memberId, discount, NewDone())))
+        if (!await Commits.RunAsync<bool>(new Op(OpKind.Reserve, transactionId, memberId, discount)))
         {
             throw new LoyaltyException(ErrorReason.BudgetExhausted, "the campaign's budget is exhausted");
         }
     }
 
-    public Task ConfirmAsync(string transactionId) => EnqueueAsync(new Op(OpKind.Confirm, transactionId, null, 0, NewDone()));
+    public Task ConfirmAsync(string transactionId) => Commits.RunAsync<bool>(new Op(OpKind.Confirm, transactionId, null, 0));
 
-    public Task ReleaseAsync(string transactionId) => EnqueueAsync(new Op(OpKind.Release, transactionId, null, 0, NewDone()));
+    public Task ReleaseAsync(string transactionId) => Commits.RunAsync<bool>(new Op(OpKind.Release, transactionId, null, 0));
 
-    public Task ReturnAsync(string transactionId, long discount) => EnqueueAsync(new Op(OpKind.Return, transactionId, null, discount, NewDone()));
+    public Task ReturnAsync(string transactionId, long discount) => Commits.RunAsync<bool>(new Op(OpKind.Return, transactionId, null, discount));
 
     public async Task<CampaignBudgetStatus> GetStatusAsync()
     {
@@ -105,123 +110,71 @@ public sealed partial class CampaignBudgetGrain(
             s.Redemptions, s.DiscountGiven, s.Holds.Count, campaign is null || !Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, 1));
     }
 
-    private static TaskCompletionSource<bool> NewDone() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private Task<bool> EnqueueAsync(Op op)
+    /// <summary>Decides one batch in arrival order against the persisted remainder (one turn: nothing interleaves).</summary>
+    private async Task<GroupDecision> DecideAsync(IReadOnlyList<Op> batch)
     {
-        _queue.Add(op);
-        if (_flush.IsCompleted)
+        var campaign = await CampaignAsync();
+        var s = state.State;
+
+        // What the previous batches made durable (a failed batch was rolled back before this one).
+        BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
+        var before = (s.Redemptions, s.DiscountGiven, Holds: new Dictionary<string, BudgetHold>(s.Holds), Returned: new HashSet<string>(s.Returned));
+        var results = new object?[batch.Count];
+        var changed = false;
+        for (var i = 0; i < batch.Count; i++)
         {
-            _flush = FlushLoopAsync();
-        }
-
-        return op.Done.Task;
-    }
-
-    private async Task FlushLoopAsync()
-    {
-        while (_queue.Count > 0)
-        {
-            var batch = _queue.ToList();
-            _queue.Clear();
-            CampaignDefinition? campaign;
-            try
+            var op = batch[i];
+            switch (op.Kind)
             {
-                campaign = await CampaignAsync();
-            }
-            catch (Exception failure)
-            {
-                batch.ForEach(op => op.Done.TrySetException(failure));
-                continue;
-            }
-
-            var s = state.State;
-            var before = (s.Redemptions, s.DiscountGiven, Holds: new Dictionary<string, BudgetHold>(s.Holds), Returned: new HashSet<string>(s.Returned));
-            var results = new bool[batch.Count];
-            var changed = false;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var op = batch[i];
-                switch (op.Kind)
-                {
-                    case OpKind.Reserve when s.Holds.ContainsKey(op.TransactionId):
-                        results[i] = true; // a retry of a transaction that already holds budget
-                        break;
-                    case OpKind.Reserve when campaign is not null && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, op.Discount):
-                        s.Redemptions++;
-                        s.DiscountGiven += op.Discount;
-                        s.Holds[op.TransactionId] = new BudgetHold { MemberId = op.MemberId!, Discount = op.Discount, Since = clock.UtcNow };
-                        results[i] = changed = true;
-                        break;
-                    case OpKind.Reserve:
-                        results[i] = false;
-                        break;
-                    case OpKind.Confirm:
-                        changed |= s.Holds.Remove(op.TransactionId);
-                        results[i] = true;
-                        break;
-                    case OpKind.Release:
-                        if (s.Holds.Remove(op.TransactionId, out var hold))
-                        {
-                            s.Redemptions--;
-                            s.DiscountGiven -= hold.Discount;
-                            changed = true;
-                        }
-
-                        results[i] = true;
-                        break;
-                    case OpKind.Return when !s.Holds.ContainsKey(op.TransactionId) && s.Returned.Add(op.TransactionId):
+                case OpKind.Reserve when s.Holds.ContainsKey(op.TransactionId):
+                    results[i] = true; // a retry of a transaction that already holds budget
+                    break;
+                case OpKind.Reserve when campaign is not null && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, op.Discount):
+                    s.Redemptions++;
+                    s.DiscountGiven += op.Discount;
+                    s.Holds[op.TransactionId] = new BudgetHold { MemberId = op.MemberId!, Discount = op.Discount, Since = clock.UtcNow };
+                    results[i] = changed = true;
+                    break;
+                case OpKind.Reserve:
+                    results[i] = false;
+                    break;
+                case OpKind.Confirm:
+                    changed |= s.Holds.Remove(op.TransactionId);
+                    results[i] = true;
+                    break;
+                case OpKind.Release:
+                    if (s.Holds.Remove(op.TransactionId, out var hold))
+                    {
                         s.Redemptions--;
-                        s.DiscountGiven -= op.Discount;
-                        results[i] = changed = true;
-                        break;
-                    case OpKind.Return:
-                        results[i] = true;
-                        break;
-                }
-            }
+                        s.DiscountGiven -= hold.Discount;
+                        changed = true;
+                    }
 
-            if (changed)
-            {
-                try
-                {
-                    await state.WriteStateAsync();
-                }
-                catch (Exception failure)
-                {
-                    // Nothing of this batch is durable, so nothing of it is granted.
-                    (s.Redemptions, s.DiscountGiven, s.Holds, s.Returned) = before;
-                    LogBatchFailed(logger, batch.Count, failure);
-                    batch.ForEach(op => op.Done.TrySetException(failure));
-                    DeactivateOnIdle();
-                    continue;
-                }
-            }
-
-            BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].Done.TrySetResult(results[i]);
+                    results[i] = true;
+                    break;
+                case OpKind.Return when !s.Holds.ContainsKey(op.TransactionId) && s.Returned.Add(op.TransactionId):
+                    s.Redemptions--;
+                    s.DiscountGiven -= op.Discount;
+                    results[i] = changed = true;
+                    break;
+                case OpKind.Return:
+                    results[i] = true;
+                    break;
             }
         }
+
+        return new GroupDecision(results, changed, () => (s.Redemptions, s.DiscountGiven, s.Holds, s.Returned) = before);
     }
 
     /// <summary>Holds older than the timeout belong to sales that may have died with a silo: the member knows.</summary>
-    private async Task SettleStaleHoldsAsync(CancellationToken cancellationToken)
+    private Task SettleStaleHoldsAsync(CancellationToken cancellationToken)
     {
-        var stale = state.State.Holds.Where(h => clock.UtcNow - h.Value.Since > HoldTimeout).ToList();
-        foreach (var (transactionId, hold) in stale)
-        {
-            try
-            {
-                var member = GrainFactory.GetGrain<IMemberGrain>(Keys.Scoped(ProgramId, hold.MemberId));
-                await (await member.HasSaleAsync(transactionId) ? ConfirmAsync(transactionId) : ReleaseAsync(transactionId));
-            }
-            catch (Exception failure)
-            {
-                LogSettleFailed(logger, failure);
-            }
-        }
+        var now = clock.UtcNow;
+        var stale = state.State.Holds
+            .Where(h => StaleHolds.IsStale(h.Value.Since, now, HoldTimeout))
+            .Select(h => (h.Key, h.Value.MemberId))
+            .ToList();
+        return StaleHolds.SettleAsync(GrainFactory, ProgramId, stale, ConfirmAsync, ReleaseAsync, failure => LogSettleFailed(logger, failure));
     }
 
     private async Task<CampaignDefinition?> CampaignAsync()

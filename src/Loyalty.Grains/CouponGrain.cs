@@ -1,5 +1,8 @@
 using Loyalty.Contracts;
 using Loyalty.Domain;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 namespace Loyalty.Grains;
 
@@ -9,6 +12,7 @@ public sealed class CouponState
     [Id(0)]
     public CouponDefinition? Definition { get; set; }
 
+    /// <summary>Single-use and personal codes: the transaction holding the code (held or final).</summary>
     [Id(1)]
     public string? RedeemedByTransaction { get; set; }
 
@@ -17,79 +21,410 @@ public sealed class CouponState
 
     [Id(3)]
     public DateTimeOffset? RedeemedAt { get; set; }
+
+    /// <summary>Redemptions whose sale is not yet known to be durable: transaction id → hold.</summary>
+    [Id(4)]
+    public Dictionary<string, CouponHold> Holds { get; set; } = [];
+
+    /// <summary>Shared codes: live redemptions (held or final), the number the global cap limits.</summary>
+    [Id(5)]
+    public long Redemptions { get; set; }
+
+    /// <summary>Shared codes: voided transactions whose redemption came back (so a repeated void counts once).</summary>
+    [Id(6)]
+    public HashSet<string> Returned { get; set; } = [];
+
+    /// <summary>The bulk series this code belongs to, if any (its definition comes from the series table).</summary>
+    [Id(7)]
+    public string? SeriesId { get; set; }
+
+    /// <summary>Series codes: the version of the latest redemption record.</summary>
+    [Id(8)]
+    public long RecordVersion { get; set; }
+
+    /// <summary>Series codes: redemption records persisted here and not yet confirmed in the redemptions table.</summary>
+    [Id(9)]
+    public List<CouponRecord> Outbox { get; set; } = [];
+}
+
+[GenerateSerializer, Alias("loyalty.CouponHold")]
+public sealed class CouponHold
+{
+    [Id(0)]
+    public required string MemberId { get; init; }
+
+    [Id(1)]
+    public DateTimeOffset Since { get; init; }
+}
+
+[GenerateSerializer, Alias("loyalty.CouponRecord")]
+public sealed class CouponRecord
+{
+    [Id(0)]
+    public long Version { get; init; }
+
+    [Id(1)]
+    public bool Redeemed { get; init; }
+
+    [Id(2)]
+    public string? TransactionId { get; init; }
+
+    [Id(3)]
+    public string? MemberId { get; init; }
+
+    [Id(4)]
+    public DateTimeOffset? At { get; init; }
 }
 
 /// <summary>
-/// One single-use code. Not reentrant: a thousand terminals racing for the code are served one
-/// at a time, and the first redemption is durable before anyone else is answered.
+/// One coupon code: single-use (also each code of a bulk series), shared with a global cap, or personal.
+/// Exact under any concurrency and cheap when a shared code is one hot key: redemptions are queued and
+/// decided in arrival order, one batch per storage write (group commit, as the campaign budgets do).
+/// A redemption is a hold until the member confirms its sale is durable; a hold older than
+/// <see cref="CouponOptions.HoldTimeout"/> is settled by asking the member (lazily when the code is
+/// wanted by another sale, and by a timer while holds exist). Reentrant on purpose — state changes
+/// only in the group-commit loop, one turn at a time (docs/flash-budget.md, "Coupon holds").
 /// </summary>
-public sealed class CouponGrain(
+[Reentrant]
+public sealed partial class CouponGrain(
     [PersistentState("coupon", ProviderNames.GrainStorage)] IPersistentState<CouponState> state,
-    LoyaltyClock clock)
+    LoyaltyClock clock,
+    ICouponSeriesStore series,
+    CouponRedemptionOutbox records,
+    IOptions<CouponOptions> options,
+    ILogger<CouponGrain> logger)
     : Grain, ICouponGrain
 {
+    private static readonly TimeSpan LazySettleWait = TimeSpan.FromSeconds(2);
+
+    private enum OpKind
+    {
+        Create,
+        Redeem,
+        Confirm,
+        Release,
+        Restore,
+    }
+
+    private readonly record struct Op(OpKind Kind, string? TransactionId = null, CouponRedemption? Redemption = null, CouponDefinition? Definition = null);
+
+    private GroupCommit<Op>? _commits;
+    private IGrainTimer? _timer;
+    private Task _settle = Task.CompletedTask;
+    private Task _flush = Task.CompletedTask;
+    private long _durableVersion;
+    private long _recordedVersion;
+
+    private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
+
     private string Code => Keys.Split(this.GetPrimaryKeyString()).Id;
 
-    public async Task CreateAsync(CouponDefinition definition)
-    {
-        Coupons.ValidateDefinition(definition);
-        if (state.State.Definition is { } existing)
-        {
-            if (existing == definition)
-            {
-                return;
-            }
+    private TimeSpan HoldTimeout => options.Value.HoldTimeout;
 
-            throw new LoyaltyException(ErrorReason.CouponAlreadyExists, "a different coupon with this code already exists");
+    private GroupCommit<Op> Commits => _commits ??= new(DecideAsync, WriteAsync, (count, failure) =>
+    {
+        LogBatchFailed(logger, count, failure);
+        DeactivateOnIdle();
+    });
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Definition is null && await series.FindCodeAsync(ProgramId, Code, cancellationToken) is { } found)
+        {
+            // A code of a bulk series: its terms live in the series table until its first redemption.
+            state.State.Definition = found.Definition;
+            state.State.SeriesId = found.SeriesId;
         }
 
-        state.State.Definition = definition;
-        await state.WriteOrDeactivateAsync(this);
+        // Records persisted by an earlier activation that never reached the table (a crash): resume.
+        _durableVersion = state.State.RecordVersion;
+        _ = FlushRecordsAsync();
+        ArmTimer();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await _flush.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    public Task CreateAsync(CouponDefinition definition)
+    {
+        Coupons.ValidateDefinition(definition);
+        return Commits.RunAsync<bool>(new Op(OpKind.Create, Definition: definition));
     }
 
     public Task<CouponStatus> GetAsync()
     {
         var definition = Defined();
         var s = state.State;
-        return Task.FromResult(new CouponStatus(Code, definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt));
+        var redemptions = definition.Use == CouponUse.Shared ? s.Redemptions : s.RedeemedByTransaction is null ? 0 : 1;
+        return Task.FromResult(new CouponStatus(
+            Code, definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, redemptions, s.Holds.Count, s.SeriesId));
     }
 
-    public async Task<CouponDefinition> RedeemAsync(string transactionId, string memberId, long basketSubtotal)
+    public async Task<CouponDefinition> RedeemAsync(CouponRedemption redemption)
+    {
+        Defined();
+        if (IsFull() && !state.State.Holds.ContainsKey(redemption.TransactionId))
+        {
+            // The code is taken; a hold that outlived its timeout may belong to a sale that never completed.
+            // The wait is bounded: a member asked may itself be waiting on this grain (two members
+            // retrying each other's stale code); then the settlement finishes in the background.
+            await Task.WhenAny(SettleStaleHoldsAsync(exceptMember: redemption.MemberId), Task.Delay(LazySettleWait));
+        }
+
+        var definition = await Commits.RunAsync<CouponDefinition>(new Op(OpKind.Redeem, redemption.TransactionId, redemption));
+        ArmTimer();
+        await FlushRecordsAsync();
+        return definition;
+    }
+
+    public Task ConfirmAsync(string transactionId) => Commits.RunAsync<bool>(new Op(OpKind.Confirm, transactionId));
+
+    public async Task<bool> RestoreAsync(string transactionId)
+    {
+        var restored = await Commits.RunAsync<bool>(new Op(OpKind.Restore, transactionId));
+        await FlushRecordsAsync();
+        return restored;
+    }
+
+    private Task ReleaseAsync(string transactionId) => Commits.RunAsync<bool>(new Op(OpKind.Release, transactionId));
+
+    private CouponDefinition Defined() =>
+        state.State.Definition ?? throw new LoyaltyException(ErrorReason.CouponNotFound, "no such coupon");
+
+    private bool IsFull()
+    {
+        var s = state.State;
+        return s.Definition is { Use: CouponUse.Shared } shared
+            ? shared.MaxRedemptions > 0 && s.Redemptions >= shared.MaxRedemptions
+            : s.RedeemedByTransaction is not null;
+    }
+
+    private async Task WriteAsync()
+    {
+        var version = state.State.RecordVersion;
+        await state.WriteStateAsync();
+        _durableVersion = Math.Max(_durableVersion, version);
+    }
+
+    /// <summary>Decides one batch in arrival order (one turn: nothing interleaves); each refusal is that caller's answer.</summary>
+    private Task<GroupDecision> DecideAsync(IReadOnlyList<Op> batch)
+    {
+        var s = state.State;
+        var before = (s.Definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, Holds: new Dictionary<string, CouponHold>(s.Holds),
+            s.Redemptions, Returned: new HashSet<string>(s.Returned), s.RecordVersion, Outbox: s.Outbox.ToList());
+        var now = clock.UtcNow;
+        var outcomes = new object?[batch.Count];
+        var changed = false;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                outcomes[i] = Apply(batch[i], now, ref changed);
+            }
+            catch (LoyaltyException refusal)
+            {
+                outcomes[i] = refusal;
+            }
+        }
+
+        if (changed)
+        {
+            var recorded = _recordedVersion;
+            s.Outbox.RemoveAll(r => r.Version <= recorded);
+        }
+
+        return Task.FromResult(new GroupDecision(outcomes, changed, () =>
+            (s.Definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, s.Holds, s.Redemptions, s.Returned, s.RecordVersion, s.Outbox) = before));
+    }
+
+    private object Apply(Op op, DateTimeOffset now, ref bool changed)
+    {
+        var s = state.State;
+        var tx = op.TransactionId!;
+        switch (op.Kind)
+        {
+            case OpKind.Create when s.Definition is null:
+                s.Definition = op.Definition;
+                changed = true;
+                return true;
+            case OpKind.Create:
+                return Coupons.SameTerms(s.Definition!, op.Definition!)
+                    ? true
+                    : throw new LoyaltyException(ErrorReason.CouponAlreadyExists, "a different coupon with this code already exists");
+            case OpKind.Redeem:
+                return Redeem(op.Redemption!, now, ref changed);
+            case OpKind.Confirm:
+                changed |= s.Holds.Remove(tx);
+                return true;
+            case OpKind.Release when !s.Holds.ContainsKey(tx):
+                return false; // confirmed (or given back) meanwhile: nothing to release
+            case OpKind.Release or OpKind.Restore when Defined().Use == CouponUse.Shared:
+                if (s.Holds.Remove(tx) || (op.Kind == OpKind.Restore && s.Returned.Add(tx)))
+                {
+                    s.Redemptions--;
+                    changed = true;
+                    return true;
+                }
+
+                return false;
+            case OpKind.Release or OpKind.Restore:
+                s.Holds.Remove(tx);
+                if (s.RedeemedByTransaction != tx)
+                {
+                    return false;
+                }
+
+                s.RedeemedByTransaction = null;
+                s.RedeemedByMember = null;
+                s.RedeemedAt = null;
+                Record(redeemed: false, null, null, null);
+                changed = true;
+                return true;
+            default:
+                throw new InvalidOperationException($"unknown coupon operation {op.Kind}");
+        }
+    }
+
+    private CouponDefinition Redeem(CouponRedemption redemption, DateTimeOffset now, ref bool changed)
     {
         var definition = Defined();
         var s = state.State;
+        var tx = redemption.TransactionId;
+        var hold = new CouponHold { MemberId = redemption.MemberId, Since = now };
+        if (definition.Use == CouponUse.Shared)
+        {
+            if (s.Holds.ContainsKey(tx))
+            {
+                return definition; // a retry of a transaction that holds the code
+            }
+
+            Coupons.EnsureApplicable(definition, redemption.BasketSubtotal, now, redemption.Context);
+            if (definition.MaxRedemptions > 0 && s.Redemptions >= definition.MaxRedemptions)
+            {
+                throw new LoyaltyException(ErrorReason.CouponExhausted, $"the coupon has reached its maximum of {definition.MaxRedemptions} redemptions");
+            }
+
+            s.Redemptions++;
+            s.Holds[tx] = hold;
+            changed = true;
+            return definition;
+        }
+
         if (s.RedeemedByTransaction is { } holder)
         {
-            return holder == transactionId
+            return holder == tx
                 ? definition
                 : throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
         }
 
-        Coupons.EnsureApplicable(definition, basketSubtotal, clock.UtcNow);
-        s.RedeemedByTransaction = transactionId;
-        s.RedeemedByMember = memberId;
-        s.RedeemedAt = clock.UtcNow;
-        await state.WriteOrDeactivateAsync(this);
-
+        Coupons.EnsureApplicable(definition, redemption.BasketSubtotal, now, redemption.Context);
+        s.RedeemedByTransaction = tx;
+        s.RedeemedByMember = redemption.MemberId;
+        s.RedeemedAt = now;
+        s.Holds[tx] = hold;
+        Record(redeemed: true, tx, redemption.MemberId, now);
+        changed = true;
         return definition;
     }
 
-    public async Task<bool> RestoreAsync(string transactionId)
+    /// <summary>Series codes: the redemption state travels to the redemptions table through the outbox in this state.</summary>
+    private void Record(bool redeemed, string? transactionId, string? memberId, DateTimeOffset? at)
     {
         var s = state.State;
-        if (s.RedeemedByTransaction != transactionId)
+        if (s.SeriesId is null)
         {
-            return false;
+            return;
         }
 
-        s.RedeemedByTransaction = null;
-        s.RedeemedByMember = null;
-        s.RedeemedAt = null;
-        await state.WriteOrDeactivateAsync(this);
-
-        return true;
+        s.Outbox.Add(new CouponRecord { Version = ++s.RecordVersion, Redeemed = redeemed, TransactionId = transactionId, MemberId = memberId, At = at });
     }
 
-    private CouponDefinition Defined() =>
-        state.State.Definition ?? throw new LoyaltyException(ErrorReason.CouponNotFound, "no such coupon");
+    /// <summary>Sends the durable, unconfirmed records to the table; failures keep them for the next try. Never throws.</summary>
+    private Task FlushRecordsAsync()
+    {
+        _flush = FlushAfterAsync(_flush);
+        return _flush;
+    }
+
+    private async Task FlushAfterAsync(Task previous)
+    {
+        await previous;
+        var s = state.State;
+        var (from, to) = (_recordedVersion, _durableVersion);
+        var pending = s.Outbox.Where(r => r.Version > from && r.Version <= to).ToList();
+        if (pending.Count == 0 || s.SeriesId is not { } seriesId)
+        {
+            return;
+        }
+
+        try
+        {
+            await records.AppendAsync([.. pending.Select(r => new CouponRedemptionRow(ProgramId, Code, seriesId, r.Version, r.Redeemed, r.TransactionId, r.MemberId, r.At))]);
+            _recordedVersion = Math.Max(_recordedVersion, to);
+        }
+        catch (Exception failure)
+        {
+            LogRecordFailed(logger, failure);
+        }
+    }
+
+    /// <summary>A timer runs while holds exist (or records wait): stale holds are settled, records retried.</summary>
+    private void ArmTimer()
+    {
+        if (_timer is not null || (state.State.Holds.Count == 0 && state.State.Outbox.Count == 0))
+        {
+            return;
+        }
+
+        var period = HoldTimeout / 2;
+        _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(period, period) { Interleave = true });
+    }
+
+    private async Task OnTimerAsync(CancellationToken cancellationToken)
+    {
+        await SettleStaleHoldsAsync(exceptMember: null);
+        await FlushRecordsAsync();
+        if (state.State.Holds.Count == 0 && state.State.Outbox.All(r => r.Version <= _recordedVersion))
+        {
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
+    /// <summary>
+    /// Holds older than the timeout: ask each member whether the sale exists (<see cref="StaleHolds"/>).
+    /// The requesting member's own holds are skipped — it is busy with this very call (not reentrant),
+    /// so asking it would wait on ourselves; the timer settles those.
+    /// </summary>
+    private Task SettleStaleHoldsAsync(string? exceptMember)
+    {
+        if (!_settle.IsCompleted)
+        {
+            return _settle;
+        }
+
+        var now = clock.UtcNow;
+        var stale = state.State.Holds
+            .Where(h => h.Value.MemberId != exceptMember && StaleHolds.IsStale(h.Value.Since, now, HoldTimeout))
+            .Select(h => (h.Key, h.Value.MemberId))
+            .ToList();
+        if (stale.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        _settle = StaleHolds.SettleAsync(GrainFactory, ProgramId, stale, ConfirmAsync, ReleaseAsync, failure => LogSettleFailed(logger, failure));
+        return _settle;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A coupon batch of {Count} operations could not be persisted; none was granted")]
+    private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Settling a stale coupon hold failed; will retry")]
+    private static partial void LogSettleFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording coupon redemptions failed; kept in the coupon's outbox, will retry")]
+    private static partial void LogRecordFailed(ILogger logger, Exception exception);
 }

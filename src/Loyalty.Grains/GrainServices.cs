@@ -5,7 +5,10 @@ namespace Loyalty.Grains;
 
 public static class GrainServices
 {
-    /// <summary>What the grains need from the silo: the business clock, the ledger store and its batching outbox.</summary>
+    /// <summary>
+    /// What the grains need from the silo: the business clock, the ledger store and its batching outbox,
+    /// the coupon-series store and its redemption outbox, and the coupon options.
+    /// </summary>
     public static IServiceCollection AddLoyaltyGrains(this IServiceCollection services, TimeProvider? businessTime = null)
     {
         services.TryAddSingleton(new LoyaltyClock(businessTime ?? TimeProvider.System));
@@ -14,6 +17,10 @@ public static class GrainServices
         services.TryAddSingleton<IAutomationStore, MemoryAutomationStore>();
         services.AddSingleton<LedgerOutbox>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerOutbox>());
+        services.TryAddSingleton<ICouponSeriesStore, MemoryCouponSeriesStore>();
+        services.AddSingleton<CouponRedemptionOutbox>();
+        services.AddHostedService(sp => sp.GetRequiredService<CouponRedemptionOutbox>());
+        services.AddOptions<CouponOptions>();
         return services;
     }
 }

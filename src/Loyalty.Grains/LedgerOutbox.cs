@@ -59,32 +59,57 @@ public sealed class MemoryLedgerStore : ILedgerStore
 /// trip carries the entries of many commits, and none of it is on a commit's critical path
 /// (the entries are already durable in the member's state, in its outbox, before the reply).
 /// </summary>
-public sealed partial class LedgerOutbox(ILedgerStore store, ILogger<LedgerOutbox> logger) : BackgroundService
+public sealed partial class LedgerOutbox(ILedgerStore store, ILogger<LedgerOutbox> logger) : BatchingOutbox<LedgerRow>
 {
-    public const int MaxBatch = 2_000;
-
-    private readonly Channel<(IReadOnlyList<LedgerRow> Rows, TaskCompletionSource Done)> _queue =
-        Channel.CreateUnbounded<(IReadOnlyList<LedgerRow>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
-
     public Task<IReadOnlyList<LedgerEntry>> ListAsync(string programId, string memberId, long afterSeq, int limit) =>
         store.ListAsync(programId, memberId, afterSeq, limit, CancellationToken.None);
 
+    protected override Task WriteAsync(IReadOnlyList<LedgerRow> rows) => store.AppendAsync(rows, CancellationToken.None);
+
+    protected override void OnFailed(int count, Exception failure) => LogAppendFailed(logger, count, failure);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} ledger entries failed; the members keep them in their outbox and retry")]
+    private static partial void LogAppendFailed(ILogger logger, int count, Exception exception);
+}
+
+/// <summary>
+/// A silo-wide batcher for rows that grains already hold durably in an outbox of their own state:
+/// grains hand rows over, one loop writes whatever has accumulated in one call, and each grain
+/// learns whether its rows made it (if not, it keeps them and retries on its next write or activation).
+/// </summary>
+public abstract class BatchingOutbox<TRow> : BackgroundService
+{
+    public const int MaxBatch = 2_000;
+
+    private readonly Channel<(IReadOnlyList<TRow> Rows, TaskCompletionSource Done)> _queue =
+        Channel.CreateUnbounded<(IReadOnlyList<TRow>, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+
     /// <summary>Completes when the rows are in the store; faults when the store refused them (the caller keeps them to retry).</summary>
-    public Task AppendAsync(IReadOnlyList<LedgerRow> rows)
+    public Task AppendAsync(IReadOnlyList<TRow> rows)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_queue.Writer.TryWrite((rows, done)))
         {
-            done.SetException(new InvalidOperationException("the ledger outbox is stopped"));
+            done.SetException(new InvalidOperationException("the outbox is stopped"));
         }
 
         return done.Task;
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected abstract Task WriteAsync(IReadOnlyList<TRow> rows);
+
+    protected abstract void OnFailed(int count, Exception failure);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<(IReadOnlyList<LedgerRow> Rows, TaskCompletionSource Done)>();
-        var rows = new List<LedgerRow>();
+        var batch = new List<(IReadOnlyList<TRow> Rows, TaskCompletionSource Done)>();
+        var rows = new List<TRow>();
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
@@ -97,12 +122,12 @@ public sealed partial class LedgerOutbox(ILedgerStore store, ILogger<LedgerOutbo
 
             try
             {
-                await store.AppendAsync(rows, CancellationToken.None);
+                await WriteAsync(rows);
                 batch.ForEach(b => b.Done.TrySetResult());
             }
             catch (Exception failure)
             {
-                LogAppendFailed(logger, rows.Count, failure);
+                OnFailed(rows.Count, failure);
                 batch.ForEach(b => b.Done.TrySetException(failure));
             }
 
@@ -112,13 +137,4 @@ public sealed partial class LedgerOutbox(ILedgerStore store, ILogger<LedgerOutbo
             }
         }
     }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _queue.Writer.TryComplete();
-        await base.StopAsync(cancellationToken);
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} ledger entries failed; the members keep them in their outbox and retry")]
-    private static partial void LogAppendFailed(ILogger logger, int count, Exception exception);
 }

@@ -71,6 +71,10 @@ public sealed class MemberState
     /// <summary>Friends whose first purchase already earned this member the referral points.</summary>
     [Id(18)]
     public HashSet<string> ReferralsRewarded { get; set; } = [];
+
+    /// <summary>Codes with a per-member limit → how many live (not voided) sales of this member used each.</summary>
+    [Id(30)]
+    public Dictionary<string, int> CouponUses { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("loyalty.AutomationRun")]
@@ -269,9 +273,11 @@ public sealed partial class MemberGrain(
         {
             if (coupons is not null)
             {
-                // Redeemed durably before the member's write. If that write then fails, the retry of
-                // this transaction id finds the coupon held by it and goes on; nothing is redeemed twice.
-                coupon = await coupons.RedeemAsync(command.TransactionId, MemberId, Pricing.Validate(command.Lines));
+                // Held durably before the member's write. If that write then fails, the retry of this
+                // transaction id finds the coupon held by it and goes on; nothing is redeemed twice. If the
+                // sale never completes, the coupon asks HasSaleAsync after its hold timeout and releases it.
+                var context = new CouponContext(MemberId, command.StoreId, tier?.Name, s.Spend.Purchases, s.CouponUses.GetValueOrDefault(command.CouponCode!));
+                coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, Pricing.Validate(command.Lines), context));
             }
 
             sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, campaign);
@@ -295,6 +301,11 @@ public sealed partial class MemberGrain(
 
         s.Sales[command.TransactionId] = sale;
         s.LastPurchaseAt = s.LastPurchaseAt > sale.Result.OccurredAt ? s.LastPurchaseAt : sale.Result.OccurredAt;
+        if (coupon is { PerMemberLimit: > 0 })
+        {
+            s.CouponUses[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
+        }
+
         ForgetOldSales(program, now);
         await PersistAsync();
         if (budget is not null)
@@ -303,7 +314,14 @@ public sealed partial class MemberGrain(
             _ = budget.ConfirmAsync(command.TransactionId);
         }
 
+        if (coupons is not null)
+        {
+            // Likewise for the coupon's hold.
+            _ = coupons.ConfirmAsync(command.TransactionId);
+        }
+
         await AfterPurchaseAsync(program);
+
         return sale.Result;
     }
 
@@ -328,6 +346,18 @@ public sealed partial class MemberGrain(
         }
 
         var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow, state.State.Spend);
+        if (sale.Result.CouponCode is { } used && state.State.CouponUses.TryGetValue(used, out var uses))
+        {
+            if (uses > 1)
+            {
+                state.State.CouponUses[used] = uses - 1;
+            }
+            else
+            {
+                state.State.CouponUses.Remove(used);
+            }
+        }
+
         await PersistAsync();
         if (sale.Result.CampaignId is { } campaignId)
         {

@@ -21,6 +21,9 @@ public sealed class GrainTests(ClusterFixture fixture)
         return (program, member, memberId);
     }
 
+    private static CouponRedemption Redemption(string transactionId, string memberId, long subtotal) =>
+        new(transactionId, memberId, subtotal, new CouponContext(memberId, "s1", null, 0, 0));
+
     private static CommitCommand Sale(string transactionId, string? coupon = null) => new(transactionId, "s1", "t1", Basket, coupon);
 
     [Fact]
@@ -70,11 +73,11 @@ public sealed class GrainTests(ClusterFixture fixture)
         var sale = await member.CommitAsync(Sale("with-coupon", code));
         Assert.Equal(500, sale.Discount);
         Assert.Equal(45, sale.PointsEarned);
-        var second = await Assert.ThrowsAsync<LoyaltyException>(() => coupon.RedeemAsync("another", memberId, 10_000));
+        var second = await Assert.ThrowsAsync<LoyaltyException>(() => coupon.RedeemAsync(Redemption("another", memberId, 10_000)));
         Assert.Equal(ErrorReason.CouponAlreadyRedeemed, second.Reason);
 
         // The same transaction asking again (a retried commit) is answered, not refused.
-        Assert.Equal(CouponKind.PercentOff, (await coupon.RedeemAsync("with-coupon", memberId, 5_000)).Kind);
+        Assert.Equal(CouponKind.PercentOff, (await coupon.RedeemAsync(Redemption("with-coupon", memberId, 5_000))).Kind);
 
         var voided = await member.VoidAsync("with-coupon");
         Assert.True(voided.CouponRestored);

@@ -44,10 +44,17 @@ public static partial class LoyaltyHost
         if (connectionString is not null)
         {
             builder.Services.AddSingleton<Loyalty.Grains.ILedgerStore, PostgresLedgerStore>();
+            builder.Services.AddSingleton<ICouponSeriesStore, PostgresCouponSeriesStore>();
         }
 
         builder.Services.AddSingleton(new PersonalData(options.PersonalDataPepper));
         builder.Services.AddLoyaltyGrains();
+        builder.Services.AddOptions<CouponOptions>()
+            .BindConfiguration(CouponOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<CouponSeriesJobs>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CouponSeriesJobs>());
         builder.Services.AddSingleton<LoyaltyMetrics>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("loyalty", serviceInstanceId: options.SiloName))

@@ -3,13 +3,17 @@ using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
 using Loyalty.Domain;
+using Loyalty.Grains;
 
 namespace Loyalty.Host.Services;
 
-/// <summary>Marketing's admin API: programs and single-use coupons.</summary>
-internal sealed class AdminService(IGrainFactory grains) : Api.V1.AdminService.AdminServiceBase
+/// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, ledgers.</summary>
+internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock)
+    : Api.V1.AdminService.AdminServiceBase
 {
     public const int MaxCouponsPerCall = 10_000;
+    public const int MaxSeriesCount = 10_000_000;
+    public const int ExportPageSize = 1_000;
 
     public override async Task<LoyaltyProgram> UpsertProgram(LoyaltyProgram request, ServerCallContext context)
     {
@@ -140,6 +144,75 @@ internal sealed class AdminService(IGrainFactory grains) : Api.V1.AdminService.A
             Redeemed = status.RedeemedByTransaction is not null,
             RedeemedByTransaction = status.RedeemedByTransaction ?? string.Empty,
             RedeemedAt = Mapping.Time(status.RedeemedAt),
+            Redemptions = status.Redemptions,
+            PendingHolds = status.PendingHolds,
+            SeriesId = status.SeriesId ?? string.Empty,
         };
+    }
+
+    public override async Task<CouponSeries> CreateCouponSeries(CreateCouponSeriesRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var seriesId = Mapping.Id(request.SeriesId, "series_id");
+        if (request.Count is <= 0 or > MaxSeriesCount)
+        {
+            throw LoyaltyException.Invalid("count", $"count must be between 1 and {MaxSeriesCount}");
+        }
+
+        var definition = Mapping.ToContract(request.Terms);
+        if (definition.Use != Contracts.CouponUse.SingleUse)
+        {
+            throw LoyaltyException.Invalid("terms.use", "a series holds single-use codes; create shared or personal codes with CreateCoupons");
+        }
+
+        Coupons.ValidateSeriesDefinition(definition);
+        await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        var info = await series.RegisterAsync(programId, seriesId, request.Count, definition, clock.UtcNow, context.CancellationToken);
+        if (!info.Complete)
+        {
+            jobs.Start(programId, seriesId);
+        }
+
+        return Mapping.ToProto(info);
+    }
+
+    public override async Task<CouponSeries> GetCouponSeries(GetCouponSeriesRequest request, ServerCallContext context)
+    {
+        var info = await SeriesAsync(request.ProgramId, request.SeriesId, context.CancellationToken);
+        if (!info.Complete)
+        {
+            // Resumes a generation cut short (crash, outage); a no-op while it runs here.
+            jobs.Start(info.ProgramId, info.SeriesId);
+        }
+
+        return Mapping.ToProto(info);
+    }
+
+    public override async Task ExportCouponSeries(ExportCouponSeriesRequest request, IServerStreamWriter<CouponSeriesPage> responseStream, ServerCallContext context)
+    {
+        var info = await SeriesAsync(request.ProgramId, request.SeriesId, context.CancellationToken);
+        var page = new CouponSeriesPage();
+        await foreach (var code in series.ExportAsync(info.ProgramId, info.SeriesId, context.CancellationToken))
+        {
+            page.Codes.Add(Mapping.ToProto(code));
+            if (page.Codes.Count == ExportPageSize)
+            {
+                await responseStream.WriteAsync(page, context.CancellationToken);
+                page = new CouponSeriesPage();
+            }
+        }
+
+        if (page.Codes.Count > 0)
+        {
+            await responseStream.WriteAsync(page, context.CancellationToken);
+        }
+    }
+
+    private async Task<CouponSeriesInfo> SeriesAsync(string program, string seriesId, CancellationToken cancellationToken)
+    {
+        var programId = Mapping.Id(program, "program_id");
+        var id = Mapping.Id(seriesId, "series_id");
+        return await series.GetAsync(programId, id, cancellationToken)
+            ?? throw new LoyaltyException(ErrorReason.CouponSeriesNotFound, "no such coupon series");
     }
 }

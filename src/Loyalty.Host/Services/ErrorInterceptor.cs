@@ -50,6 +50,27 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         }
     }
 
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request,
+        IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (LoyaltyException refusal)
+        {
+            throw ToRpc(refusal);
+        }
+        catch (Exception failure) when (failure is TimeoutException or OrleansException or System.Data.Common.DbException)
+        {
+            LogUnavailable(logger, context.Method, failure);
+            throw Unavailable("ENGINE_UNAVAILABLE", "the engine could not complete the call; retry");
+        }
+    }
+
     public static RpcException ToRpc(LoyaltyException refusal)
     {
         var reason = ErrorReasons.Code(refusal.Reason);

@@ -309,10 +309,65 @@ internal static class Mapping
             CouponTerms.EffectOneofCase.PercentOff => (CouponKind.PercentOff, (long)terms.PercentOff),
             _ => throw LoyaltyException.Invalid("terms.effect", "a coupon needs amount_off or percent_off"),
         };
-        var definition = new CouponDefinition(kind, value, terms.MinBasket, terms.MaxDiscount, terms.ValidFrom?.ToDateTimeOffset(), terms.ValidUntil?.ToDateTimeOffset());
-        Coupons.ValidateDefinition(definition);
+        var use = terms.Use switch
+        {
+            Api.V1.CouponUse.Unspecified or Api.V1.CouponUse.SingleUse => Contracts.CouponUse.SingleUse,
+            Api.V1.CouponUse.Shared => Contracts.CouponUse.Shared,
+            Api.V1.CouponUse.Personal => Contracts.CouponUse.Personal,
+            _ => throw LoyaltyException.Invalid("terms.use", "use must be SINGLE_USE, SHARED or PERSONAL"),
+        };
+        if (terms.OncePerMember && terms.PerMemberLimit > 1)
+        {
+            throw LoyaltyException.Invalid("terms.per_member_limit", "once_per_member contradicts a per_member_limit above 1");
+        }
+
+        var definition = new CouponDefinition(
+            kind,
+            value,
+            terms.MinBasket,
+            terms.MaxDiscount,
+            terms.ValidFrom?.ToDateTimeOffset(),
+            terms.ValidUntil?.ToDateTimeOffset(),
+            use,
+            terms.MaxRedemptions,
+            terms.OncePerMember ? 1 : terms.PerMemberLimit,
+            terms.MemberId.Length == 0 ? null : terms.MemberId,
+            terms.FirstPurchaseOnly,
+            [.. terms.StoreIds],
+            [.. terms.TierNames]);
+        try
+        {
+            Coupons.ValidateDefinition(definition);
+        }
+        catch (LoyaltyException refusal) when (refusal.Field is { } field)
+        {
+            throw LoyaltyException.Invalid("terms." + field, refusal.Message);
+        }
+
         return definition;
     }
+
+    public static CouponSeries ToProto(CouponSeriesInfo info) => new()
+    {
+        ProgramId = info.ProgramId,
+        SeriesId = info.SeriesId,
+        Count = info.Count,
+        Generated = info.Generated,
+        State = info.Complete ? CouponSeriesState.Complete : CouponSeriesState.Generating,
+        Redeemed = info.Redeemed,
+        Terms = ToProto(info.Definition),
+        CreatedAt = Time(info.CreatedAt),
+        CompletedAt = Time(info.CompletedAt),
+    };
+
+    public static Api.V1.CouponSeriesCode ToProto(Contracts.CouponSeriesCode code) => new()
+    {
+        Code = code.Code,
+        Redeemed = code.Redeemed,
+        RedeemedAt = Time(code.RedeemedAt),
+        MemberId = code.MemberId ?? string.Empty,
+        TransactionId = code.TransactionId ?? string.Empty,
+    };
 
     public static CouponTerms ToProto(CouponDefinition definition)
     {
@@ -322,7 +377,20 @@ internal static class Mapping
             MaxDiscount = definition.MaxDiscount,
             ValidFrom = Time(definition.ValidFrom),
             ValidUntil = Time(definition.ValidUntil),
+            Use = definition.Use switch
+            {
+                Contracts.CouponUse.Shared => Api.V1.CouponUse.Shared,
+                Contracts.CouponUse.Personal => Api.V1.CouponUse.Personal,
+                _ => Api.V1.CouponUse.SingleUse,
+            },
+            MaxRedemptions = definition.MaxRedemptions,
+            PerMemberLimit = definition.PerMemberLimit,
+            OncePerMember = definition.PerMemberLimit == 1,
+            MemberId = definition.MemberId ?? string.Empty,
+            FirstPurchaseOnly = definition.FirstPurchaseOnly,
         };
+        terms.StoreIds.AddRange(definition.StoreIds.IsDefault ? [] : definition.StoreIds);
+        terms.TierNames.AddRange(definition.TierNames.IsDefault ? [] : definition.TierNames);
         if (definition.Kind == CouponKind.PercentOff)
         {
             terms.PercentOff = (int)definition.Value;

@@ -102,12 +102,11 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             try
             {
                 var status = await grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
-                if (status.RedeemedByTransaction is not null)
-                {
-                    throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
-                }
+                Coupons.EnsureAvailable(status);
 
-                Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow);
+                // What a quote knows: the member, store and tier (purchase history is checked at commit).
+                var facts = new CouponContext(memberId, request.StoreId.Length == 0 ? null : request.StoreId, tier?.Name, null, null);
+                Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow, facts);
                 usable = status.Definition;
                 check.Valid = true;
             }
