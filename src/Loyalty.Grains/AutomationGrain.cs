@@ -61,20 +61,31 @@ public sealed partial class AutomationGrain(
         }
 
         var window = new AutomationWindow(state.State.LastPassAt ?? now.AddDays(-1), now);
-        var candidates = await store.CandidatesAsync(programId, program.Automations, window);
+        var candidates = await store.CandidatesAsync(program, window);
         int fired = 0, failed = 0;
-        await Parallel.ForEachAsync(candidates, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (memberId, _) =>
+
+        // In the grain's own context, 16 members at a time: a pass never floods the cluster.
+        foreach (var chunk in candidates.Chunk(16))
         {
-            try
+            var results = await Task.WhenAll(chunk.Select(async memberId =>
             {
-                Interlocked.Add(ref fired, await GrainFactory.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId)).RunAutomationsAsync());
-            }
-            catch (Exception failure) when (failure is not LoyaltyException { Reason: ErrorReason.MemberNotFound })
-            {
-                Interlocked.Increment(ref failed);
-                LogMemberFailed(logger, failure);
-            }
-        });
+                try
+                {
+                    return (Fired: await GrainFactory.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId)).RunAutomationsAsync(), Failed: false);
+                }
+                catch (LoyaltyException e) when (e.Reason == ErrorReason.MemberNotFound)
+                {
+                    return (Fired: 0, Failed: false);
+                }
+                catch (Exception failure)
+                {
+                    LogMemberFailed(logger, failure);
+                    return (Fired: 0, Failed: true);
+                }
+            }));
+            fired += results.Sum(r => r.Fired);
+            failed += results.Count(r => r.Failed);
+        }
 
         if (failed == 0)
         {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using Loyalty.Contracts;
 
 namespace Loyalty.Grains;
@@ -17,7 +16,7 @@ public interface IAutomationStore
     /// <summary>Records what the time-driven automations need to find the member (the birth date); idempotent.</summary>
     Task UpsertMemberAsync(string programId, string memberId, DateOnly? birthDate, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<string>> CandidatesAsync(string programId, ImmutableArray<AutomationRule> rules, AutomationWindow window, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<string>> CandidatesAsync(ProgramSettings program, AutomationWindow window, CancellationToken cancellationToken = default);
 
     /// <summary>Adds the message unless one with its (program, member, key) exists: a retried automation never sends twice.</summary>
     Task AppendMessageAsync(OutboxMessage message, CancellationToken cancellationToken = default);
@@ -37,8 +36,8 @@ public sealed class MemoryAutomationStore : IAutomationStore
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<string>> CandidatesAsync(string programId, ImmutableArray<AutomationRule> rules, AutomationWindow window, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<string>>([.. _members.Keys.Where(k => k.Program == programId).Select(k => k.Member).Order(StringComparer.Ordinal)]);
+    public Task<IReadOnlyList<string>> CandidatesAsync(ProgramSettings program, AutomationWindow window, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<string>>([.. _members.Keys.Where(k => k.Program == program.ProgramId).Select(k => k.Member).Order(StringComparer.Ordinal)]);
 
     public Task AppendMessageAsync(OutboxMessage message, CancellationToken cancellationToken = default)
     {

@@ -22,6 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(ISiloBuilder silo) => silo
             .AddMemoryGrainStorage(ProviderNames.GrainStorage)
+            .UseInMemoryReminderService()
             .ConfigureServices(services => services.AddLoyaltyGrains(Clock));
     }
 }

@@ -45,6 +45,7 @@ public static partial class LoyaltyHost
         {
             builder.Services.AddSingleton<Loyalty.Grains.ILedgerStore, PostgresLedgerStore>();
             builder.Services.AddSingleton<ICouponSeriesStore, PostgresCouponSeriesStore>();
+            builder.Services.AddSingleton<IAutomationStore, PostgresAutomationStore>();
         }
 
         builder.Services.AddSingleton(new PersonalData(options.PersonalDataPepper));

@@ -7,8 +7,8 @@ using Loyalty.Grains;
 
 namespace Loyalty.Host.Services;
 
-/// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, ledgers.</summary>
-internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock)
+/// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
+internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore)
     : Api.V1.AdminService.AdminServiceBase
 {
     public const int MaxCouponsPerCall = 10_000;
@@ -17,15 +17,42 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
 
     public override async Task<LoyaltyProgram> UpsertProgram(LoyaltyProgram request, ServerCallContext context)
     {
-        var settings = Mapping.ToContract(request);
+        var settings = Mapping.ToContract(request) with { Automations = AutomationMapping.ToContract(request.Automations) };
         Programs.Validate(settings);
-        return Mapping.ToProto(await grains.GetGrain<IProgramGrain>(settings.ProgramId).DefineAsync(settings));
+        return ToProto(await grains.GetGrain<IProgramGrain>(settings.ProgramId).DefineAsync(settings));
     }
 
     public override async Task<LoyaltyProgram> GetProgram(GetProgramRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
-        return Mapping.ToProto(await grains.GetGrain<IProgramGrain>(programId).GetAsync());
+        return ToProto(await grains.GetGrain<IProgramGrain>(programId).GetAsync());
+    }
+
+    public override async Task<Api.V1.AutomationReport> RunAutomations(RunAutomationsRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        return AutomationMapping.ToProto(await grains.GetGrain<IAutomationGrain>(programId).RunAsync());
+    }
+
+    public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.OptionalId(request.MemberId, "member_id");
+        if (request.Limit is < 0 or > 1_000)
+        {
+            throw LoyaltyException.Invalid("limit", "limit must be between 1 and 1000 (0 = 100)");
+        }
+
+        var messages = await automationStore.ListMessagesAsync(programId, memberId, request.Limit == 0 ? 100 : request.Limit, context.CancellationToken);
+        return new ListMessagesResponse { Messages = { messages.Select(AutomationMapping.ToProto) } };
+    }
+
+    private static LoyaltyProgram ToProto(ProgramSettings settings)
+    {
+        var proto = Mapping.ToProto(settings);
+        proto.Automations.AddRange(AutomationMapping.ToProto(settings.Automations));
+        return proto;
     }
 
     public override async Task<CreateCouponsResponse> CreateCoupons(CreateCouponsRequest request, ServerCallContext context)

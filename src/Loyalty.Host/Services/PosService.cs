@@ -36,7 +36,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
 
         var name = request.Name.Length == 0 ? null : request.Name;
         var profile = Mapping.Profile(request.Phone, request.Email, request.Attributes, request.MarketingConsent, request.Anniversary);
-        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Mapping.BirthDate(request.BirthDate), profile));
+        var referrer = Mapping.OptionalId(request.ReferrerMemberId, "referrer_member_id");
+        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Mapping.BirthDate(request.BirthDate), profile, referrer));
         return Mapping.ToProto(programId, view);
     }
 
