@@ -44,6 +44,7 @@ public enum ErrorReason
     PhoneNotFound = 35,
     SelfReferral = 36,
     ReferrerNotFound = 37,
+    CardBlocked = 38,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>

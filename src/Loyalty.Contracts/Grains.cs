@@ -31,6 +31,13 @@ public interface IMemberGrain : IGrainWithStringKey
     Task<MemberView> UpdateProfileAsync(ProfileUpdate update);
 
     /// <summary>Fires the time-driven automations that are due for this member (each at most once per occasion); returns how many fired.</summary>
+    /// <summary>
+    /// Binds <paramref name="newCard"/> to the member; when <paramref name="lostCard"/> is given (one of the
+    /// member's cards) it is blocked for good. The balance is the member's, so nothing is lost. Idempotent.
+    /// </summary>
+    [Alias("ReplaceCard")]
+    Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard);
+
     [Alias("RunAutomations")]
     Task<int> RunAutomationsAsync();
 
@@ -68,6 +75,10 @@ public interface ICardGrain : IGrainWithStringKey
     /// <summary>The owning member id; CARD_NOT_FOUND when unbound.</summary>
     [Alias("Lookup")]
     Task<string> LookupAsync();
+
+    /// <summary>Blocks the card for good if <paramref name="memberId"/> holds it (a lost card): lookups answer CARD_BLOCKED.</summary>
+    [Alias("Block")]
+    Task BlockAsync(string memberId);
 
     /// <summary>Unbinds the card (or phone) if <paramref name="memberId"/> holds it; otherwise does nothing.</summary>
     [Alias("Release")]

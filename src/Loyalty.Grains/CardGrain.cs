@@ -7,6 +7,10 @@ public sealed class CardState
 {
     [Id(0)]
     public string? MemberId { get; set; }
+
+    /// <summary>A lost card: it stays bound to its member (never reused) but identifies nobody.</summary>
+    [Id(1)]
+    public bool Blocked { get; set; }
 }
 
 public sealed class CardGrain(
@@ -34,8 +38,19 @@ public sealed class CardGrain(
         }
     }
 
-    public Task<string> LookupAsync() =>
-        state.State.MemberId is { } owner
-            ? Task.FromResult(owner)
-            : throw new LoyaltyException(ErrorReason.CardNotFound, "no member holds this card");
+    public async Task BlockAsync(string memberId)
+    {
+        if (state.State.MemberId == memberId && !state.State.Blocked)
+        {
+            state.State.Blocked = true;
+            await state.WriteOrDeactivateAsync(this);
+        }
+    }
+
+    public Task<string> LookupAsync() => state.State switch
+    {
+        { Blocked: true } => throw new LoyaltyException(ErrorReason.CardBlocked, "the card was reported lost and is blocked; use the member's new card"),
+        { MemberId: { } owner } => Task.FromResult(owner),
+        _ => throw new LoyaltyException(ErrorReason.CardNotFound, "no member holds this card"),
+    };
 }

@@ -12,8 +12,12 @@ public sealed class MemberState
     [Id(1)]
     public string? Name { get; set; }
 
+    /// <summary>The member's usable cards (a blocked card is moved to <see cref="BlockedCards"/>).</summary>
     [Id(2)]
     public List<string> Cards { get; set; } = [];
+
+    [Id(19)]
+    public List<string> BlockedCards { get; set; } = [];
 
     /// <summary>Points lots, ledger sequence and the outbox of entries not yet confirmed in the reporting table.</summary>
     [Id(3)]
@@ -196,6 +200,52 @@ public sealed partial class MemberGrain(
     {
         EnsureEnrolled();
         return View(await Program());
+    }
+
+    public async Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard)
+    {
+        EnsureEnrolled();
+        var s = state.State;
+        var program = await Program();
+        if (lostCard is not null && !s.Cards.Contains(lostCard) && !s.BlockedCards.Contains(lostCard))
+        {
+            throw new LoyaltyException(ErrorReason.CardNotFound, "the lost card is not one of this member's cards");
+        }
+
+        if (s.BlockedCards.Contains(newCard))
+        {
+            throw new LoyaltyException(ErrorReason.CardBlocked, "the new card is a blocked card");
+        }
+
+        var owner = await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, newCard)).ClaimAsync(MemberId);
+        if (owner != MemberId)
+        {
+            throw new LoyaltyException(ErrorReason.CardInUse, "the new card belongs to another member");
+        }
+
+        // Blocked before the member's write: if that write fails, a retry finds the card blocked and goes on.
+        if (lostCard is not null)
+        {
+            await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, lostCard)).BlockAsync(MemberId);
+        }
+
+        var changed = !s.Cards.Contains(newCard) || (lostCard is not null && s.Cards.Contains(lostCard));
+        if (!s.Cards.Contains(newCard))
+        {
+            s.Cards.Add(newCard);
+        }
+
+        if (lostCard is not null && s.Cards.Remove(lostCard))
+        {
+            s.BlockedCards.Add(lostCard);
+        }
+
+        if (changed)
+        {
+            await PersistAsync();
+        }
+
+        return View(program);
     }
 
     public async Task<MemberView> UpdateProfileAsync(ProfileUpdate update)

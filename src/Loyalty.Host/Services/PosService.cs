@@ -41,6 +41,20 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         return Mapping.ToProto(programId, view);
     }
 
+    public override async Task<MemberResponse> ReplaceCard(ReplaceCardRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var lost = Mapping.OptionalId(request.LostCardNumber, "lost_card_number");
+        var card = Mapping.Id(request.NewCardNumber, "new_card_number");
+        if (card == lost)
+        {
+            throw LoyaltyException.Invalid("new_card_number", "the new card must differ from the lost one");
+        }
+
+        return Mapping.ToProto(programId, await Member(programId, memberId).ReplaceCardAsync(lost, card));
+    }
+
     public override async Task<MemberResponse> UpdateProfile(UpdateProfileRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
