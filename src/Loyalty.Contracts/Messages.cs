@@ -225,7 +225,15 @@ public sealed record MemberView(
     [property: Id(7)] ImmutableArray<string> Attributes = default,
     [property: Id(8)] bool MarketingConsent = false,
     [property: Id(9)] bool ProfileComplete = false,
-    [property: Id(10)] DateOnly? Anniversary = null);
+    [property: Id(10)] DateOnly? Anniversary = null,
+    [property: Id(11)] ImmutableArray<PersonalCouponView> Coupons = default);
+
+/// <summary>A personal code issued to the member by an automation and still usable: shown at Identify.</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.PersonalCouponView")]
+public sealed record PersonalCouponView(
+    [property: Id(0)] string Code,
+    [property: Id(1)] AutomationKind Kind,
+    [property: Id(2)] CouponDefinition Definition);
 
 [GenerateSerializer, Immutable, Alias("loyalty.RefundLine")]
 public sealed record RefundLine(

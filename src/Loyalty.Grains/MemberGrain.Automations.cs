@@ -13,6 +13,9 @@ namespace Loyalty.Grains;
 /// </summary>
 public sealed partial class MemberGrain
 {
+    /// <summary>Personal codes older than this are not looked up at Identify (automation coupons are valid for at most this long in practice).</summary>
+    private static readonly TimeSpan MaxPersonalCouponAge = TimeSpan.FromDays(400);
+
     public async Task<int> RunAutomationsAsync()
     {
         EnsureEnrolled();
@@ -57,6 +60,26 @@ public sealed partial class MemberGrain
 
         // The referrer's thank-you carries the points, not a coupon.
         await FireAsync(rule with { Coupon = null }, "referrer:" + friendId, new() { ["points"] = rule.Points.ToString(CultureInfo.InvariantCulture) });
+    }
+
+    /// <summary>Personal codes issued by automations that are still valid and not used (asked of the coupons, newest first).</summary>
+    private async Task<System.Collections.Immutable.ImmutableArray<PersonalCouponView>> PersonalCouponsAsync()
+    {
+        var now = clock.UtcNow;
+        var issued = state.State.Automations.Values
+            .Where(r => r is { Done: true, Code: not null } && now - r.At < MaxPersonalCouponAge)
+            .OrderByDescending(r => r.At)
+            .Take(10)
+            .ToList();
+        if (issued.Count == 0)
+        {
+            return [];
+        }
+
+        var statuses = await Task.WhenAll(issued.Select(r => GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, r.Code!)).GetAsync()));
+        return [.. issued.Zip(statuses)
+            .Where(p => p.Second.RedeemedByTransaction is null && p.Second.PendingHolds == 0 && !(p.Second.Definition.ValidUntil <= now))
+            .Select(p => new PersonalCouponView(p.First.Code!, p.First.Kind, p.Second.Definition))];
     }
 
     private async Task CheckReferrerAsync(string? referrerId)

@@ -199,7 +199,8 @@ public sealed partial class MemberGrain(
     public async Task<MemberView> GetAsync()
     {
         EnsureEnrolled();
-        return View(await Program());
+        var program = await Program();
+        return View(program) with { Coupons = await PersonalCouponsAsync() };
     }
 
     public async Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard)

@@ -73,6 +73,11 @@ public sealed class AutomationTests(EngineFixture fixture)
         var winBack = messages.Single(m => m.Key.StartsWith("winback", StringComparison.Ordinal));
         Assert.Equal(("sms", "+420601555777", $"Ola, 2 days already? {winBack.CouponCode}"), (winBack.Channel, winBack.Recipient, winBack.Body));
 
+        // Identify shows Eva her usable personal codes, newest first.
+        var eva = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = "eva" });
+        Assert.Equal(2, eva.Coupons.Count);
+        Assert.Contains(eva.Coupons, c => c is { Occasion: "welcome", AmountOff: 500 } && c.Code == welcome.CouponCode);
+
         // The welcome code is Eva's own: Ola is refused, Eva gets 5.00 off.
         var stolen = Sales.Commit(program, "ola", "ola-2");
         stolen.CouponCode = welcome.CouponCode;
@@ -81,6 +86,7 @@ public sealed class AutomationTests(EngineFixture fixture)
         var own = Sales.Commit(program, "eva", "eva-1");
         own.CouponCode = welcome.CouponCode;
         Assert.Equal(500, (await Engine.Pos.CommitAsync(own)).Discount);
+        Assert.DoesNotContain((await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = "eva" })).Coupons, c => c.Code == welcome.CouponCode);
     }
 
     [Fact]

@@ -74,6 +74,15 @@ internal static class Mapping
         };
         response.CardNumbers.AddRange(view.Cards);
         response.Attributes.AddRange(view.Attributes.IsDefault ? [] : view.Attributes);
+        response.Coupons.AddRange(view.Coupons.IsDefault ? [] : view.Coupons.Select(c => new PersonalCoupon
+        {
+            Code = c.Code,
+            Occasion = PostgresAutomationStore.KindName(c.Kind),
+            AmountOff = c.Definition.Kind == CouponKind.AmountOff ? c.Definition.Value : 0,
+            PercentOff = c.Definition.Kind == CouponKind.PercentOff ? (int)c.Definition.Value : 0,
+            MinBasket = c.Definition.MinBasket,
+            ValidUntil = c.Definition.ValidUntil is { } until ? Time(until) : null,
+        }));
         return response;
     }
 
