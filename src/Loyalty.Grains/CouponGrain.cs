@@ -175,7 +175,17 @@ public sealed partial class CouponGrain(
 
         var definition = await Commits.RunAsync<CouponDefinition>(new Op(OpKind.Redeem, redemption.TransactionId, redemption));
         ArmTimer();
+
+        // A series code's redemption is in the redemptions table before the sale can be acknowledged,
+        // so the export never misses an acknowledged redemption. If the table is unreachable the call
+        // fails (retryable; the hold and its record are kept, a retry of the transaction goes on from them).
+        var target = _durableVersion;
         await FlushRecordsAsync();
+        if (_recordedVersion < target)
+        {
+            throw new TimeoutException("the coupon's redemption record could not be stored yet; retry with the same transaction id");
+        }
+
         return definition;
     }
 
@@ -184,6 +194,7 @@ public sealed partial class CouponGrain(
     public async Task<bool> RestoreAsync(string transactionId)
     {
         var restored = await Commits.RunAsync<bool>(new Op(OpKind.Restore, transactionId));
+        ArmTimer();
         await FlushRecordsAsync();
         return restored;
     }
@@ -356,6 +367,8 @@ public sealed partial class CouponGrain(
         var pending = s.Outbox.Where(r => r.Version > from && r.Version <= to).ToList();
         if (pending.Count == 0 || s.SeriesId is not { } seriesId)
         {
+            // Every durable record up to here is in the table (records leave the outbox only once recorded).
+            _recordedVersion = Math.Max(_recordedVersion, to);
             return;
         }
 

@@ -10,6 +10,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>Business time, shared with the in-process silo: tests set it to cross month boundaries.</summary>
     public static TestClock Clock { get; } = new();
 
+    /// <summary>The coupon hold timeout in the test silo (the default is two minutes).</summary>
+    public static TimeSpan CouponHoldTimeout { get; } = TimeSpan.FromSeconds(30);
+
     public TestCluster Cluster { get; } = new TestClusterBuilder(1).AddSiloBuilderConfigurator<SiloConfigurator>().Build();
 
     public IGrainFactory Grains => Cluster.GrainFactory;
@@ -23,7 +26,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder silo) => silo
             .AddMemoryGrainStorage(ProviderNames.GrainStorage)
             .UseInMemoryReminderService()
-            .ConfigureServices(services => services.AddLoyaltyGrains(Clock));
+            .ConfigureServices(services => services
+                .AddLoyaltyGrains(Clock)
+                .Configure<CouponOptions>(o => o.HoldTimeout = CouponHoldTimeout));
     }
 }
 

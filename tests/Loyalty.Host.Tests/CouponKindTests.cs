@@ -38,6 +38,8 @@ public sealed class CouponKindTests(EngineFixture fixture)
         Assert.Equal(900, outcomes.Count(o => o.Reason == "COUPON_EXHAUSTED"));
         var status = await Engine.Admin.GetCouponAsync(new GetCouponRequest { ProgramId = program, Code = coupon });
         Assert.Equal(100, status.Redemptions);
+        var quote = await Engine.Pos.QuoteAsync(new QuoteRequest { ProgramId = program, CouponCode = coupon, Lines = { Sales.Line("x", 1, 10_000) } });
+        Assert.Equal((false, "COUPON_EXHAUSTED"), (quote.Coupon.Valid, quote.Coupon.Reason));
 
         // A voided sale gives its redemption back: one more member gets in, then the cap holds again.
         var winner = Array.FindIndex(outcomes, o => o.Reply is not null);

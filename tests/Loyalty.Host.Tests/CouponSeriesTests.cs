@@ -104,6 +104,12 @@ public sealed class CouponSeriesTests(EngineFixture fixture, ITestOutputHelper o
 
         var missing = await Assert.ThrowsAsync<RpcException>(() => Engine.Admin.GetCouponSeriesAsync(new GetCouponSeriesRequest { ProgramId = program, SeriesId = "nope" }).ResponseAsync);
         Assert.Equal((StatusCode.NotFound, "COUPON_SERIES_NOT_FOUND"), (missing.StatusCode, missing.Reason()));
+        var export = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = Engine.Admin.ExportCouponSeries(new ExportCouponSeriesRequest { ProgramId = program, SeriesId = "nope" });
+            await call.ResponseStream.MoveNext();
+        });
+        Assert.Equal((StatusCode.NotFound, "COUPON_SERIES_NOT_FOUND"), (export.StatusCode, export.Reason()));
     }
 
     private async Task<CouponSeries> WaitCompleteAsync(string program, string seriesId, TimeSpan timeout)
