@@ -43,6 +43,10 @@ public interface IMemberGrain : IGrainWithStringKey
     /// <summary>Whether a sale with this id is durable here (and not voided): lets a campaign settle a hold after a crash.</summary>
     [Alias("HasSale")]
     Task<bool> HasSaleAsync(string transactionId);
+
+    /// <summary>What the promotion engine needs for a quote: attributes, purchases, stamps, per-campaign uses.</summary>
+    [Alias("GetPromotionFacts")]
+    Task<MemberFacts> GetPromotionFactsAsync();
 }
 
 /// <summary>Card number → member index. Key: program/card.</summary>

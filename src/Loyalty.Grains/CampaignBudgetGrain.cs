@@ -21,6 +21,10 @@ public sealed class CampaignBudgetState
     /// <summary>Voided transactions whose budget came back (so a repeated return counts once).</summary>
     [Id(3)]
     public HashSet<string> Returned { get; set; } = [];
+
+    /// <summary>Redemptions per store (for per-store limits), counted in the same group commit.</summary>
+    [Id(4)]
+    public Dictionary<string, long> StoreRedemptions { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("loyalty.BudgetHold")]
@@ -34,6 +38,9 @@ public sealed class BudgetHold
 
     [Id(2)]
     public DateTimeOffset Since { get; init; }
+
+    [Id(3)]
+    public string StoreId { get; init; } = string.Empty;
 }
 
 /// <summary>
@@ -61,7 +68,7 @@ public sealed partial class CampaignBudgetGrain(
         Return,
     }
 
-    private readonly record struct Op(OpKind Kind, string TransactionId, string? MemberId, long Discount, TaskCompletionSource<bool> Done);
+    private readonly record struct Op(OpKind Kind, string TransactionId, string? MemberId, long Discount, TaskCompletionSource<bool> Done, string StoreId = "");
 
     private readonly List<Op> _queue = [];
     private Task _flush = Task.CompletedTask;
@@ -76,9 +83,9 @@ public sealed partial class CampaignBudgetGrain(
         return Task.CompletedTask;
     }
 
-    public async Task ReserveAsync(string transactionId, string memberId, long discount)
+    public async Task ReserveAsync(string transactionId, string memberId, long discount, string storeId = "")
     {
-        if (!await EnqueueAsync(new Op(OpKind.Reserve, transactionId, memberId, discount, NewDone())))
+        if (!await EnqueueAsync(new Op(OpKind.Reserve, transactionId, memberId, discount, NewDone(), storeId)))
         {
             throw new LoyaltyException(ErrorReason.BudgetExhausted, "the campaign's budget is exhausted");
         }
@@ -88,7 +95,15 @@ public sealed partial class CampaignBudgetGrain(
 
     public Task ReleaseAsync(string transactionId) => EnqueueAsync(new Op(OpKind.Release, transactionId, null, 0, NewDone()));
 
-    public Task ReturnAsync(string transactionId, long discount) => EnqueueAsync(new Op(OpKind.Return, transactionId, null, discount, NewDone()));
+    public Task ReturnAsync(string transactionId, long discount, string storeId = "") =>
+        EnqueueAsync(new Op(OpKind.Return, transactionId, null, discount, NewDone(), storeId));
+
+    public async Task<bool> CanGrantAsync(string storeId, long discount)
+    {
+        var campaign = await CampaignAsync();
+        var s = state.State;
+        return campaign is not null && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, discount, s.StoreRedemptions.GetValueOrDefault(storeId));
+    }
 
     public async Task<CampaignBudgetStatus> GetStatusAsync()
     {
@@ -96,6 +111,14 @@ public sealed partial class CampaignBudgetGrain(
         var s = state.State;
         return new CampaignBudgetStatus(
             s.Redemptions, s.DiscountGiven, s.Holds.Count, campaign is null || !Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, 1));
+    }
+
+    private static void Uncount(CampaignBudgetState s, string storeId)
+    {
+        if (s.StoreRedemptions.TryGetValue(storeId, out var count))
+        {
+            s.StoreRedemptions[storeId] = Math.Max(0, count - 1);
+        }
     }
 
     private static TaskCompletionSource<bool> NewDone() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -129,7 +152,8 @@ public sealed partial class CampaignBudgetGrain(
             }
 
             var s = state.State;
-            var before = (s.Redemptions, s.DiscountGiven, Holds: new Dictionary<string, BudgetHold>(s.Holds), Returned: new HashSet<string>(s.Returned));
+            var before = (s.Redemptions, s.DiscountGiven, Holds: new Dictionary<string, BudgetHold>(s.Holds), Returned: new HashSet<string>(s.Returned),
+                Stores: new Dictionary<string, long>(s.StoreRedemptions));
             var results = new bool[batch.Count];
             var changed = false;
             for (var i = 0; i < batch.Count; i++)
@@ -140,10 +164,12 @@ public sealed partial class CampaignBudgetGrain(
                     case OpKind.Reserve when s.Holds.ContainsKey(op.TransactionId):
                         results[i] = true; // a retry of a transaction that already holds budget
                         break;
-                    case OpKind.Reserve when campaign is not null && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, op.Discount):
+                    case OpKind.Reserve when campaign is not null
+                        && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, op.Discount, s.StoreRedemptions.GetValueOrDefault(op.StoreId)):
                         s.Redemptions++;
                         s.DiscountGiven += op.Discount;
-                        s.Holds[op.TransactionId] = new BudgetHold { MemberId = op.MemberId!, Discount = op.Discount, Since = clock.UtcNow };
+                        s.StoreRedemptions[op.StoreId] = s.StoreRedemptions.GetValueOrDefault(op.StoreId) + 1;
+                        s.Holds[op.TransactionId] = new BudgetHold { MemberId = op.MemberId!, Discount = op.Discount, Since = clock.UtcNow, StoreId = op.StoreId };
                         results[i] = changed = true;
                         break;
                     case OpKind.Reserve:
@@ -158,6 +184,7 @@ public sealed partial class CampaignBudgetGrain(
                         {
                             s.Redemptions--;
                             s.DiscountGiven -= hold.Discount;
+                            Uncount(s, hold.StoreId);
                             changed = true;
                         }
 
@@ -166,6 +193,7 @@ public sealed partial class CampaignBudgetGrain(
                     case OpKind.Return when !s.Holds.ContainsKey(op.TransactionId) && s.Returned.Add(op.TransactionId):
                         s.Redemptions--;
                         s.DiscountGiven -= op.Discount;
+                        Uncount(s, op.StoreId);
                         results[i] = changed = true;
                         break;
                     case OpKind.Return:
@@ -183,7 +211,7 @@ public sealed partial class CampaignBudgetGrain(
                 catch (Exception failure)
                 {
                     // Nothing of this batch is durable, so nothing of it is granted.
-                    (s.Redemptions, s.DiscountGiven, s.Holds, s.Returned) = before;
+                    (s.Redemptions, s.DiscountGiven, s.Holds, s.Returned, s.StoreRedemptions) = before;
                     LogBatchFailed(logger, batch.Count, failure);
                     batch.ForEach(op => op.Done.TrySetException(failure));
                     DeactivateOnIdle();

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Loyalty.Contracts;
 using Loyalty.Domain;
 
@@ -32,6 +33,21 @@ public sealed class MemberState
 
     [Id(7)]
     public DateOnly? BirthDate { get; set; }
+
+    /// <summary>Member attributes for campaign conditions (e.g. pensioner, student).</summary>
+    [Id(20)]
+    public List<string> Attributes { get; set; } = [];
+
+    /// <summary>Stamp cards: campaign id → units stamped so far (cumulative; every (N+1)th is the free one).</summary>
+    [Id(21)]
+    public Dictionary<string, int> Stamps { get; set; } = [];
+
+    /// <summary>Campaign id → redemptions by this member, for per-member limits (exact: this grain is single-threaded).</summary>
+    [Id(22)]
+    public Dictionary<string, int> CampaignUses { get; set; } = [];
+
+    [Id(23)]
+    public DateTimeOffset? LastPurchaseAt { get; set; }
 }
 
 /// <summary>
@@ -133,19 +149,14 @@ public sealed class MemberGrain(
             throw new LoyaltyException(ErrorReason.InsufficientCredit, $"only {CreditWallet.Available(Account, now)} of store credit is available");
         }
 
-        // A live sale gets the best active campaign; its budget is reserved (exactly, group-committed)
-        // before anything else is taken. Offline replays earn only: they spend no campaign budget.
+        // A live sale gets the campaigns (docs/promotions.md), priced ONCE with the coupon; every applied campaign
+        // with a budget is reserved (exactly, group-committed) before the member's write. Offline replays earn only.
         var tier = Tiers.Evaluate(program.Tiers, s.Spend, occurredAt)?.Level;
-        var campaign = command.OccurredAt is null || occurredAt == now ? Campaigns.Best(program, command.Lines, tier, command.RewardIds, now) : null;
-        var budget = campaign is null ? null : GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaign.CampaignId));
-        if (budget is not null)
-        {
-            var discount = Pricing.Price(command.Lines, program, null, tier, command.RewardIds, campaign).CampaignDiscount;
-            await budget.ReserveAsync(command.TransactionId, MemberId, discount);
-        }
-
+        var live = command.OccurredAt is null || occurredAt == now;
+        var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, Facts()) : null;
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
+        var budgeted = new List<AppliedCampaign>();
         SaleRecord sale;
         try
         {
@@ -156,35 +167,54 @@ public sealed class MemberGrain(
                 coupon = await coupons.RedeemAsync(command.TransactionId, MemberId, Pricing.Validate(command.Lines));
             }
 
-            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, campaign);
+            var plan = Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context);
+            budgeted.AddRange(plan.Campaigns.Where(c => c.Budgeted));
+            await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReserveAsync(command.TransactionId, MemberId, c.Discount, command.StoreId)));
+            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, plan);
         }
         catch (LoyaltyException)
         {
-            // Refused after budget or coupon was taken (e.g. coupon used, points over the basket share): give them back.
+            // Refused after budget or coupon was taken (e.g. a budget used up, points over the basket share): give them back.
             await ReloadAsync();
             if (coupon is not null)
             {
                 await coupons!.RestoreAsync(command.TransactionId);
             }
 
-            if (budget is not null)
-            {
-                await budget.ReleaseAsync(command.TransactionId);
-            }
-
+            await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReleaseAsync(command.TransactionId)));
             throw;
         }
 
+        foreach (var applied in sale.Result.Campaigns)
+        {
+            if (applied.StampsAdded > 0)
+            {
+                s.Stamps[applied.CampaignId] = applied.StampsAfter;
+            }
+
+            if (applied.Redeemed)
+            {
+                s.CampaignUses[applied.CampaignId] = s.CampaignUses.GetValueOrDefault(applied.CampaignId) + 1;
+            }
+        }
+
+        s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
         s.Sales[command.TransactionId] = sale;
         ForgetOldSales(program, now);
         await PersistAsync();
-        if (budget is not null)
+        foreach (var applied in budgeted)
         {
             // The hold becomes final. If this message is lost, the campaign asks HasSaleAsync later.
-            _ = budget.ConfirmAsync(command.TransactionId);
+            _ = Budget(applied.CampaignId).ConfirmAsync(command.TransactionId);
         }
 
         return sale.Result;
+    }
+
+    public Task<MemberFacts> GetPromotionFactsAsync()
+    {
+        EnsureEnrolled();
+        return Task.FromResult(Facts());
     }
 
     public Task<bool> HasSaleAsync(string transactionId) =>
@@ -208,13 +238,28 @@ public sealed class MemberGrain(
         }
 
         var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow, state.State.Spend);
-        await PersistAsync();
-        if (sale.Result.CampaignId is { } campaignId)
+        var applied = sale.Result.Campaigns.IsDefault ? [] : sale.Result.Campaigns;
+        foreach (var campaign in applied)
         {
-            // Budget returned after the void is durable: at most once; lost on a crash in between (never over-granted).
-            await GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId)).ReturnAsync(transactionId, sale.Result.CampaignDiscount);
+            if (campaign.StampsAdded > 0 && state.State.Stamps.TryGetValue(campaign.CampaignId, out var stamps))
+            {
+                state.State.Stamps[campaign.CampaignId] = Math.Max(0, stamps - campaign.StampsAdded);
+            }
+
+            if (campaign.Redeemed && state.State.CampaignUses.TryGetValue(campaign.CampaignId, out var uses))
+            {
+                state.State.CampaignUses[campaign.CampaignId] = Math.Max(0, uses - 1);
+            }
         }
 
+        await PersistAsync();
+
+        // Budget returned after the void is durable: at most once; lost on a crash in between (never over-granted).
+        // A sale recorded before multi-campaign pricing names one campaign and always held its budget.
+        var returns = sale.Result.Campaigns.IsDefault
+            ? (sale.Result.CampaignId is { } old ? [(old, sale.Result.CampaignDiscount)] : [])
+            : applied.Where(c => c.Budgeted).Select(c => (c.CampaignId, c.Discount)).ToList();
+        await Task.WhenAll(returns.Select(r => Budget(r.Item1).ReturnAsync(transactionId, r.Item2, sale.Result.StoreId ?? string.Empty)));
         return result;
     }
 
@@ -265,6 +310,15 @@ public sealed class MemberGrain(
 
         var entries = await outbox.ListAsync(ProgramId, MemberId, afterSeq, limit);
         return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal, Account.CreditTotal);
+    }
+
+    private ICampaignBudgetGrain Budget(string campaignId) => GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId));
+
+    private MemberFacts Facts()
+    {
+        var s = state.State;
+        return new MemberFacts(
+            [.. s.Attributes], s.Spend.Purchases, s.LastPurchaseAt, s.BirthDate, s.Stamps.ToImmutableDictionary(), s.CampaignUses.ToImmutableDictionary(), s.EnrolledAt);
     }
 
     private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
