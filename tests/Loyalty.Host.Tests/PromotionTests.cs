@@ -98,6 +98,35 @@ public sealed class PromotionTests(EngineFixture fixture)
         Assert.Equal(1_234, (await Engine.Pos.CommitAsync(elsewhere)).CampaignDiscount);
     }
 
+    [Fact]
+    public async Task The_11th_pair_of_lenses_is_free_after_10_bought_over_several_visits_and_a_void_takes_the_stamps_back()
+    {
+        var program = await fixture.NewProgramAsync();
+        await Engine.Admin.DefineCampaignAsync(new Campaign
+        {
+            ProgramId = program, CampaignId = "lenses", Name = "11th pair free", StampCard = new StampCard { Stamps = 10 },
+            Targets = new CampaignTargets { Categories = { "lenses" } },
+        });
+        var member = await fixture.NewMemberAsync(program);
+        CommitRequest Pairs(string transactionId, int pairs) => new()
+        {
+            ProgramId = program, MemberId = member, TransactionId = transactionId, StoreId = "optic-1", Lines = { Sales.Line("acuvue", pairs, 3_000, "lenses") },
+        };
+
+        var first = await Engine.Pos.CommitAsync(Pairs("v1", 4));
+        var second = await Engine.Pos.CommitAsync(Pairs("v2", 6));
+        Assert.Equal((0L, 4, 0L, 10), (first.CampaignDiscount, first.Campaigns.Single().StampsAfter, second.CampaignDiscount, second.Campaigns.Single().StampsAfter));
+
+        var quote = await Engine.Pos.QuoteAsync(new QuoteRequest { ProgramId = program, MemberId = member, Lines = { Sales.Line("acuvue", 1, 3_000, "lenses") } });
+        var eleventh = await Engine.Pos.CommitAsync(Pairs("v3", 1));
+        Assert.Equal((3_000L, 11), (eleventh.CampaignDiscount, eleventh.Campaigns.Single().StampsAfter));
+        Assert.Equal(quote.Discounts, eleventh.Discounts);
+
+        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "v3" });
+        Assert.Equal(3_000, (await Engine.Pos.CommitAsync(Pairs("v4", 1))).CampaignDiscount);
+        Assert.Equal(0, (await Engine.Pos.CommitAsync(Pairs("v5", 1))).CampaignDiscount);
+    }
+
     public static TheoryData<string, Campaign, string> BadCampaigns => new()
     {
         { "no effect", new Campaign { CampaignId = "c" }, "effect" },
