@@ -320,7 +320,7 @@ public static class Promotions
                 var cycle = (long)campaign.BuyQuantity + 1;
                 var free = ((before + (long)bought) / cycle) - (before / cycle);
                 var after = (int)Math.Min(int.MaxValue, (long)before + bought);
-                if (free == 0)
+                if (free == 0 && bought > 0)
                 {
                     var missing = (int)(cycle - (after % cycle));
                     hints.Add(new PromotionHint(campaign.CampaignId, 0, missing, $"{missing} more for a free one with {Label(campaign)}"));

@@ -103,6 +103,14 @@ public sealed class PromotionTests
     }
 
     [Fact]
+    public void A_stamp_card_hints_the_next_free_one_only_when_its_products_are_bought()
+    {
+        var card = Campaign("c", CampaignKind.StampCard) with { BuyQuantity = 10, GetQuantity = 1, GetPercent = 100, Targets = Cat("lenses") };
+        Assert.Equal(2, Assert.Single(Price(Club(card), [Line("acuvue", 1, 3_000, "lenses")], new PromotionContext(Now, Member: Member(stamps: 8))).Hints).QuantityMissing);
+        Assert.Empty(Price(Club(card), [Line("soap", 1, 300)], new PromotionContext(Now, Member: Member(stamps: 8))).Hints);
+    }
+
+    [Fact]
     public void A_stamp_card_needs_a_member()
     {
         var card = Campaign("c", CampaignKind.StampCard) with { BuyQuantity = 1, GetQuantity = 1, GetPercent = 100, Targets = Cat("coffee") };
