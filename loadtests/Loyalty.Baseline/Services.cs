@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
@@ -94,17 +95,20 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
             }
         }
 
-        // The campaign this basket would get, passing over campaigns whose budget is used up (no side effect).
-        Campaign? campaign = null;
+        // The campaigns this basket would get, passing over campaigns whose budget is used up (no side effect).
+        var unavailable = ImmutableHashSet<string>.Empty;
         if (!program.Campaigns.IsDefaultOrEmpty)
         {
             var counters = await store.CampaignCountersAsync(programId, ct);
-            campaign = Campaigns.Best(program, lines, null, default, store.Now, id =>
-                counters.TryGetValue(id, out var used) && program.Campaigns.First(c => c.CampaignId == id) is var c
-                && !Campaigns.CanGrant(c, used.Redemptions, used.DiscountGiven, Pricing.Price(lines, program, null, null, default, c).CampaignDiscount));
+            var promotions = new PromotionContext(store.Now);
+            unavailable = [.. Pricing.Price(lines, program, null, null, default, promotions).Campaigns
+                .Where(a => counters.TryGetValue(a.CampaignId, out var used) && program.Campaigns.First(c => c.CampaignId == a.CampaignId) is var c
+                    && !Campaigns.CanGrant(c, used.Redemptions, used.DiscountGiven, a.Discount))
+                .Select(a => a.CampaignId)];
         }
 
-        var priced = Pricing.Price(lines, program, usable, null, default, campaign);
+        var priced = Pricing.Price(lines, program, usable, null, default, new PromotionContext(store.Now, Unavailable: unavailable));
+        var campaign = priced.Campaigns.FirstOrDefault();
         if (check is not null)
         {
             check.Discount = priced.Discount;

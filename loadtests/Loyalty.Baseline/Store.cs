@@ -243,11 +243,13 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
 
         var now = Now;
         var subtotal = Pricing.Validate(command.Lines);
-        var campaign = Campaigns.Best(program, command.Lines, null, default, now);
+        // The baseline keeps one campaign per sale (the first in the engine's walk order); its budget row is reserved.
+        var promotions = new PromotionContext(now);
+        var campaign = Pricing.Price(command.Lines, program, null, null, default, promotions).Campaigns.FirstOrDefault();
         if (campaign is not null)
         {
             // The budget row is the hot spot of a flash sale: every racing terminal waits for this row lock.
-            var discount = Pricing.Price(command.Lines, program, null, null, default, campaign).CampaignDiscount;
+            var discount = campaign.Discount;
             await using var reserve = new NpgsqlCommand(
                 """
                 UPDATE campaigns SET redemptions = redemptions + 1, discount_given = discount_given + $3
@@ -270,7 +272,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             coupon = await RedeemAsync(connection, transaction, programId, code, command.TransactionId, memberId, subtotal, now, ct);
         }
 
-        var priced = Pricing.Price(command.Lines, program, coupon, null, default, campaign);
+        var priced = Pricing.Price(command.Lines, program, coupon, null, default, promotions);
         var month = Months.Of(now);
         PointBuckets.Add(buckets, month, priced.PointsToEarn);
         var available = PointBuckets.Available(buckets, program.ExpiryMonths, now);

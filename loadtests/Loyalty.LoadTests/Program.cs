@@ -5,6 +5,7 @@ try
     return args.FirstOrDefault() switch
     {
         "tour" => await Tour.RunAsync(args.Skip(1).ToArray()),
+        "promo-tour" => await PromoTour.RunAsync(args.Skip(1).ToArray()),
         "run" when args.Length > 1 => await Commands.RunAsync(args[1], args.Skip(2).ToList()),
         "compare" when args.Length > 1 => await Commands.CompareAsync(args[1], args.Skip(2).ToList()),
         "bench" => await Commands.BenchAsync(args.Skip(1).ToList()),
@@ -26,6 +27,10 @@ static int Usage()
           tour [--address http://127.0.0.1:5080] [--program demo]
               Defines a demo program, enrolls a member with a card, commits a sale with a
               single-use coupon, retries it, reads the balance, voids it: the 60-second tour.
+
+          promo-tour [--address http://127.0.0.1:5080] [--program promo-demo]
+              Defines campaigns (3 for 2, 10.00 off from 60.00, an exclusive flash), quotes a basket
+              with its discount lines and hints, commits it: the marketing walkthrough.
 
           <scenario> [options]            run one scenario against one target (same as: run <scenario>)
           compare <scenario> [options]    the same scenario against the engine, then the baseline; prints the ratio

@@ -26,6 +26,10 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<MemberView> GetAsync();
 
+    /// <summary>The view a terminal shows when the member identifies: <see cref="GetAsync"/> plus the usable personal codes.</summary>
+    [Alias("Identify")]
+    Task<MemberView> IdentifyAsync();
+
     /// <summary>Changes the profile; completing it (name, phone, email, birth date) earns the program's profile bonus once.</summary>
     [Alias("UpdateProfile")]
     Task<MemberView> UpdateProfileAsync(ProfileUpdate update);
@@ -62,6 +66,10 @@ public interface IMemberGrain : IGrainWithStringKey
     /// <summary>Whether a sale with this id is durable here (and not voided): lets a campaign settle a hold after a crash.</summary>
     [Alias("HasSale")]
     Task<bool> HasSaleAsync(string transactionId);
+
+    /// <summary>What the promotion engine needs for a quote: attributes, purchases, stamps, per-campaign uses.</summary>
+    [Alias("GetPromotionFacts")]
+    Task<MemberFacts> GetPromotionFactsAsync();
 }
 
 /// <summary>Card number → member index, also used for phone lookup hashes ("tel:…"). Key: program/card.</summary>

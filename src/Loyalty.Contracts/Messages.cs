@@ -20,6 +20,8 @@ public sealed record ProgramSettings(
     [property: Id(13)] int CreditExpiryDays = 0,
     [property: Id(14)] ImmutableArray<Reward> Rewards = default,
     [property: Id(15)] ImmutableArray<CampaignDefinition> Campaigns = default,
+    [property: Id(16)] string? TimeZone = null,
+    [property: Id(17)] int MaxDiscountPercent = 0,
     [property: Id(25)] ImmutableArray<AutomationRule> Automations = default)
 {
     public const int DefaultOfflineWindowDays = 7;
@@ -154,7 +156,9 @@ public sealed record CommitCommand(
     [property: Id(5)] long PointsToSpend = 0,
     [property: Id(6)] DateTimeOffset? OccurredAt = null,
     [property: Id(7)] long CreditToSpend = 0,
-    [property: Id(8)] ImmutableArray<string> RewardIds = default);
+    [property: Id(8)] ImmutableArray<string> RewardIds = default,
+    [property: Id(9)] string? Channel = null,
+    [property: Id(10)] string? PaymentMethod = null);
 
 [GenerateSerializer, Immutable, Alias("loyalty.CommitResult")]
 public sealed record CommitResult(
@@ -180,7 +184,11 @@ public sealed record CommitResult(
     [property: Id(19)] long RewardDiscount = 0,
     [property: Id(20)] long RewardPoints = 0,
     [property: Id(21)] string? CampaignId = null,
-    [property: Id(22)] long CampaignDiscount = 0)
+    [property: Id(22)] long CampaignDiscount = 0,
+    [property: Id(23)] ImmutableArray<DiscountLine> DiscountLines = default,
+    [property: Id(24)] ImmutableArray<AppliedCampaign> Campaigns = default,
+    [property: Id(25)] ImmutableArray<PromotionHint> Hints = default,
+    [property: Id(26)] string? StoreId = null)
 {
     /// <summary>What the customer pays in money: total after discounts, less what points and store credit paid.</summary>
     public long AmountDue => Total - PointsValue - CreditSpent;

@@ -3,9 +3,13 @@ using Loyalty.Contracts;
 
 namespace Loyalty.Domain;
 
-/// <summary>Campaign rules: validation, which campaign a basket gets, its discount, and budget decisions.</summary>
+/// <summary>Campaign rules: definition checks and budget decisions. Which campaigns a basket gets is <see cref="Promotions"/>.</summary>
 public static class Campaigns
 {
+    public const int MaxListLength = 100;
+    public const int MaxGroup = 1_000;
+    public const long MaxBonusPoints = 10_000_000;
+
     public static void Validate(CampaignDefinition campaign)
     {
         if (Keys.Problem(campaign.CampaignId) is { } problem)
@@ -13,74 +17,243 @@ public static class Campaigns
             throw LoyaltyException.Invalid("campaign_id", $"campaign id {problem}");
         }
 
-        switch (campaign.Kind)
+        if (campaign.Name.Length > 200)
         {
-            case CampaignKind.PercentOffBasket when campaign.Value is <= 0 or > 100:
-                throw LoyaltyException.Invalid("percent_off", "percent off must be between 1 and 100");
-            case CampaignKind.AmountOffBasket when campaign.Value <= 0:
-                throw LoyaltyException.Invalid("amount_off", "amount off must be positive");
-            case CampaignKind.PercentOffBasket or CampaignKind.AmountOffBasket:
-                break;
-            default:
-                throw LoyaltyException.Invalid("effect", "a campaign needs percent_off or amount_off");
+            throw LoyaltyException.Invalid("name", "name must be at most 200 characters");
         }
 
-        if (campaign.MaxDiscount < 0 || campaign.MinBasket < 0 || campaign.MaxRedemptions < 0 || campaign.MaxDiscountMoney < 0)
+        var percentKind = campaign.Kind is CampaignKind.PercentOffBasket or CampaignKind.PercentOffItems;
+        var pointsKind = campaign.Kind is CampaignKind.BonusPoints or CampaignKind.PointsMultiplier;
+        switch (campaign.Kind)
         {
-            throw LoyaltyException.Invalid("budget", "limits must not be negative");
+            case CampaignKind.PercentOffBasket or CampaignKind.PercentOffItems when campaign.Value is <= 0 or > 100:
+                throw LoyaltyException.Invalid(campaign.Kind == CampaignKind.PercentOffBasket ? "percent_off" : "items_percent_off", "percent off must be between 1 and 100");
+            case CampaignKind.AmountOffBasket or CampaignKind.AmountOffItems when campaign.Value is <= 0 or > Pricing.MaxUnitPrice:
+                throw LoyaltyException.Invalid(campaign.Kind == CampaignKind.AmountOffBasket ? "amount_off" : "items_amount_off", "amount off must be positive");
+            case CampaignKind.BuyGet:
+                Group(campaign, "buy_get.buy", "buy_get.get", "buy_get.get_percent_off");
+                break;
+            case CampaignKind.StampCard:
+                Group(campaign, "stamp_card.stamps", null, "stamp_card.reward_percent_off");
+                break;
+            case CampaignKind.Bundle:
+                Group(campaign, "bundle.buy_quantity", "bundle.get_quantity", "bundle.get_percent_off");
+                if (campaign.Trigger is not { HasIncludes: true })
+                {
+                    throw LoyaltyException.Invalid("bundle.buy", "a bundle needs the products or categories to buy");
+                }
+
+                Targets(campaign.Trigger, "bundle.buy");
+                break;
+            case CampaignKind.VolumeScale:
+                Scale(campaign);
+                break;
+            case CampaignKind.BonusPoints when campaign.Value is <= 0 or > MaxBonusPoints:
+                throw LoyaltyException.Invalid("bonus_points", $"bonus points must be between 1 and {MaxBonusPoints}");
+            case CampaignKind.PointsMultiplier when campaign.Value is <= 100 or > 1_000:
+                throw LoyaltyException.Invalid("points_multiplier_percent", "a points multiplier must be between 101 and 1000 percent");
+            case CampaignKind.PercentOffBasket or CampaignKind.PercentOffItems or CampaignKind.AmountOffBasket or CampaignKind.AmountOffItems
+                or CampaignKind.BonusPoints or CampaignKind.PointsMultiplier:
+                break;
+            default:
+                throw LoyaltyException.Invalid("effect", "a campaign needs an effect");
+        }
+
+        if (campaign.Kind is CampaignKind.PercentOffItems or CampaignKind.AmountOffItems or CampaignKind.StampCard or CampaignKind.Bundle
+            && campaign.Targets is not { HasIncludes: true })
+        {
+            throw LoyaltyException.Invalid("targets", "this effect needs target skus or categories");
+        }
+
+        if (campaign.Kind != CampaignKind.Bundle && campaign.Trigger is not null)
+        {
+            throw LoyaltyException.Invalid("bundle.buy", "only a bundle has products to buy");
+        }
+
+        if (campaign.Kind != CampaignKind.VolumeScale && !campaign.Scale.IsDefaultOrEmpty)
+        {
+            throw LoyaltyException.Invalid("volume_scale.steps", "only a volume scale has steps");
+        }
+
+        if (campaign.Targets is { } targets)
+        {
+            Targets(targets, "targets");
+        }
+
+        if (campaign.MaxDiscount < 0 || (pointsKind && campaign.MaxDiscount > 0))
+        {
+            throw LoyaltyException.Invalid("max_discount", "max discount must not be negative, and points campaigns give no money");
+        }
+
+        if (campaign.MinBasket is < 0 or > Pricing.MaxUnitPrice)
+        {
+            throw LoyaltyException.Invalid("min_basket", "minimum basket must not be negative");
+        }
+
+        if (campaign.MaxRedemptions < 0 || campaign.MaxDiscountMoney < 0 || (pointsKind && campaign.MaxDiscountMoney > 0))
+        {
+            throw LoyaltyException.Invalid("max_discount_money", "limits must not be negative, and points campaigns give no money");
+        }
+
+        if (campaign.MaxPerMember < 0)
+        {
+            throw LoyaltyException.Invalid("max_per_member", "the per-member limit must not be negative");
+        }
+
+        if (campaign.MaxPerStore < 0)
+        {
+            throw LoyaltyException.Invalid("max_per_store", "the per-store limit must not be negative");
         }
 
         if (campaign.ValidFrom is { } from && campaign.ValidUntil is { } until && until <= from)
         {
             throw LoyaltyException.Invalid("valid_until", "valid_until must be after valid_from");
         }
+
+        if (!campaign.Melting.IsDefaultOrEmpty)
+        {
+            if (!percentKind || campaign.ValidUntil is null)
+            {
+                throw LoyaltyException.Invalid("melting", "melting steps need a percent effect and a valid_until");
+            }
+
+            if (campaign.Melting.Length > 20 || campaign.Melting.Select(s => s.HoursBeforeEnd).Distinct().Count() != campaign.Melting.Length)
+            {
+                throw LoyaltyException.Invalid("melting", "at most 20 melting steps, each with its own hours_before_end");
+            }
+
+            for (var i = 0; i < campaign.Melting.Length; i++)
+            {
+                if (campaign.Melting[i].HoursBeforeEnd is <= 0 or > 24 * 366 || campaign.Melting[i].Percent is <= 0 or > 100)
+                {
+                    throw LoyaltyException.Invalid($"melting[{i}]", "a melting step needs 1..8784 hours before the end and 1..100 percent");
+                }
+            }
+        }
+
+        if (campaign.Conditions is { } conditions)
+        {
+            Conditions(conditions);
+        }
     }
 
     public static bool IsActive(CampaignDefinition campaign, DateTimeOffset now) =>
         (campaign.ValidFrom is not { } from || now >= from) && (campaign.ValidUntil is not { } until || now < until);
 
-    public static long Discount(CampaignDefinition campaign, long basket)
-    {
-        if (basket < campaign.MinBasket || basket <= 0)
-        {
-            return 0;
-        }
-
-        var discount = campaign.Kind == CampaignKind.PercentOffBasket ? (long)((Int128)basket * campaign.Value / 100) : campaign.Value;
-        if (campaign.MaxDiscount > 0)
-        {
-            discount = Math.Min(discount, campaign.MaxDiscount);
-        }
-
-        return Math.Clamp(discount, 0, basket);
-    }
-
-    /// <summary>
-    /// The campaign a basket gets: among the active ones that give a discount, the highest priority,
-    /// then the largest discount, then the smallest id — deterministic whatever the order they were defined in.
-    /// </summary>
-    public static CampaignDefinition? Best(
-        ProgramSettings program, ImmutableArray<BasketLine> lines, TierLevel? tier, ImmutableArray<string> rewardIds, DateTimeOffset now, Func<string, bool>? exhausted = null)
-    {
-        if (program.Campaigns.IsDefaultOrEmpty)
-        {
-            return null;
-        }
-
-        var basket = Pricing.Price(lines, program, coupon: null, tier, rewardIds).Total;
-        return program.Campaigns
-            .Where(c => IsActive(c, now) && exhausted?.Invoke(c.CampaignId) != true)
-            .Select(c => (Campaign: c, Discount: Discount(c, basket)))
-            .Where(c => c.Discount > 0)
-            .OrderByDescending(c => c.Campaign.Priority)
-            .ThenByDescending(c => c.Discount)
-            .ThenBy(c => c.Campaign.CampaignId, StringComparer.Ordinal)
-            .Select(c => c.Campaign)
-            .FirstOrDefault();
-    }
-
-    /// <summary>Whether the budget can cover one more redemption of <paramref name="discount"/>.</summary>
-    public static bool CanGrant(CampaignDefinition campaign, long redemptions, long discountGiven, long discount) =>
+    /// <summary>Whether the budget can cover one more redemption of <paramref name="discount"/> (at a store that has <paramref name="storeRedemptions"/> already).</summary>
+    public static bool CanGrant(CampaignDefinition campaign, long redemptions, long discountGiven, long discount, long storeRedemptions = 0) =>
         (campaign.MaxRedemptions == 0 || redemptions + 1 <= campaign.MaxRedemptions)
-        && (campaign.MaxDiscountMoney == 0 || discountGiven + discount <= campaign.MaxDiscountMoney);
+        && (campaign.MaxDiscountMoney == 0 || discountGiven + discount <= campaign.MaxDiscountMoney)
+        && (campaign.MaxPerStore == 0 || storeRedemptions + 1 <= campaign.MaxPerStore);
+
+    private static void Group(CampaignDefinition campaign, string buyField, string? getField, string percentField)
+    {
+        if (campaign.BuyQuantity is <= 0 or > MaxGroup)
+        {
+            throw LoyaltyException.Invalid(buyField, $"must be between 1 and {MaxGroup}");
+        }
+
+        if (getField is not null && campaign.GetQuantity is <= 0 or > MaxGroup)
+        {
+            throw LoyaltyException.Invalid(getField, $"must be between 1 and {MaxGroup}");
+        }
+
+        if (campaign.GetPercent is <= 0 or > 100)
+        {
+            throw LoyaltyException.Invalid(percentField, "percent off must be between 1 and 100 (100 = free)");
+        }
+    }
+
+    private static void Scale(CampaignDefinition campaign)
+    {
+        if (campaign.ScaleBasis is not (ScaleBasis.Quantity or ScaleBasis.Amount))
+        {
+            throw LoyaltyException.Invalid("volume_scale.basis", "basis must be QUANTITY or AMOUNT");
+        }
+
+        if (campaign.Scale.IsDefaultOrEmpty || campaign.Scale.Length > 20)
+        {
+            throw LoyaltyException.Invalid("volume_scale.steps", "a volume scale needs 1..20 steps");
+        }
+
+        for (var i = 0; i < campaign.Scale.Length; i++)
+        {
+            var step = campaign.Scale[i];
+            if (step.Threshold is <= 0 or > Pricing.MaxUnitPrice || (i > 0 && step.Threshold <= campaign.Scale[i - 1].Threshold))
+            {
+                throw LoyaltyException.Invalid($"volume_scale.steps[{i}].threshold", "thresholds must be positive and increasing");
+            }
+
+            if (step.Percent is <= 0 or > 100)
+            {
+                throw LoyaltyException.Invalid($"volume_scale.steps[{i}].percent_off", "percent off must be between 1 and 100");
+            }
+        }
+    }
+
+    private static void Targets(CampaignTargets targets, string field)
+    {
+        foreach (var (list, name) in new[]
+        {
+            (targets.Skus, "skus"), (targets.Categories, "categories"), (targets.ExcludedSkus, "excluded_skus"), (targets.ExcludedCategories, "excluded_categories"),
+        })
+        {
+            Names(list, $"{field}.{name}");
+        }
+    }
+
+    private static void Names(ImmutableArray<string> list, string field)
+    {
+        if (list.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        if (list.Length > MaxListLength)
+        {
+            throw LoyaltyException.Invalid(field, $"at most {MaxListLength} entries");
+        }
+
+        for (var i = 0; i < list.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(list[i]) || list[i].Length > Keys.MaxIdLength)
+            {
+                throw LoyaltyException.Invalid($"{field}[{i}]", $"must be 1..{Keys.MaxIdLength} characters");
+            }
+        }
+    }
+
+    private static void Conditions(CampaignConditions c)
+    {
+        if ((c.FromMinute is null) != (c.UntilMinute is null) || c.FromMinute is < 0 or >= 1_440 || c.UntilMinute is < 0 or > 1_440 || (c.FromMinute is { } f && f == c.UntilMinute))
+        {
+            throw LoyaltyException.Invalid("conditions.hours_from", "give both hours_from and hours_until as HH:MM, and not the same time");
+        }
+
+        if (!c.DaysOfMonth.IsDefaultOrEmpty && c.DaysOfMonth.Any(d => d is < 1 or > 31))
+        {
+            throw LoyaltyException.Invalid("conditions.days_of_month", "days of the month are 1..31");
+        }
+
+        if (!c.DaysOfWeek.IsDefaultOrEmpty && c.DaysOfWeek.Any(d => !Enum.IsDefined(d)))
+        {
+            throw LoyaltyException.Invalid("conditions.days_of_week", "unknown day of the week");
+        }
+
+        if (c.BirthdayWindowDays is < 0 or > 31)
+        {
+            throw LoyaltyException.Invalid("conditions.birthday_window_days", "the birthday window is 0..31 days either side");
+        }
+
+        if (c.InactiveDays is < 0 or > 3_650)
+        {
+            throw LoyaltyException.Invalid("conditions.inactive_days", "inactivity is 0..3650 days");
+        }
+
+        Names(c.Tiers, "conditions.tiers");
+        Names(c.Attributes, "conditions.attributes");
+        Names(c.Stores, "conditions.stores");
+        Names(c.Channels, "conditions.channels");
+        Names(c.PaymentMethods, "conditions.payment_methods");
+    }
 }

@@ -26,7 +26,11 @@ public static class Earning
         return Clamp((Int128)paidAmount * program.EarnPoints / program.EarnPerAmount);
     }
 
-    public static long PointsFor(ImmutableArray<BasketLine> lines, ProgramSettings program, TierLevel? tier, long deductions)
+    /// <summary>
+    /// <paramref name="extraPercent"/>: per line, extra earn percent from points-multiplier campaigns
+    /// (a ×2 campaign adds 100); several multipliers add up, and they multiply the product and tier multipliers.
+    /// </summary>
+    public static long PointsFor(ImmutableArray<BasketLine> lines, ProgramSettings program, TierLevel? tier, long deductions, int[]? extraPercent = null)
     {
         var rules = program.Earn ?? EarnRules.None;
         var gross = lines.Select(l => (long)l.Quantity * l.UnitPrice).ToArray();
@@ -34,13 +38,13 @@ public static class Earning
         Int128 weighted = 0;
         for (var i = 0; i < lines.Length; i++)
         {
-            weighted += (Int128)paid[i] * MultiplierOf(rules, lines[i]);
+            weighted += (Int128)paid[i] * MultiplierOf(rules, lines[i]) * (Hundred + (extraPercent?[i] ?? 0));
         }
 
         var tierPercent = tier is { EarnMultiplierPercent: > 0 } t ? t.EarnMultiplierPercent : Hundred;
         var points = program.EarnPoints <= 0 || weighted <= 0
             ? 0
-            : weighted * tierPercent * program.EarnPoints / ((Int128)Hundred * Hundred * program.EarnPerAmount);
+            : weighted * tierPercent * program.EarnPoints / ((Int128)Hundred * Hundred * Hundred * program.EarnPerAmount);
         Int128 bonus = 0;
         foreach (var line in lines)
         {

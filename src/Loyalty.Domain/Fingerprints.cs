@@ -30,6 +30,14 @@ public static class Fingerprints
             Field(text, reward);
         }
 
+        // Only when given, so bodies without them keep the fingerprints already stored.
+        if (command.Channel is not null || command.PaymentMethod is not null)
+        {
+            text.Append("|cp");
+            Field(text, command.Channel ?? string.Empty);
+            Field(text, command.PaymentMethod ?? string.Empty);
+        }
+
 
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 0, 16);
     }

@@ -9,6 +9,20 @@ public sealed record PricedBasket(
     public long Discount => RewardDiscount + TierDiscount + CampaignDiscount + CouponDiscount;
 
     public long Total => Subtotal - Discount;
+
+    /// <summary>Every discount, per line, naming its source (rewards, tier, campaigns in walk order, coupon).</summary>
+    public ImmutableArray<DiscountLine> Lines { get; init; } = [];
+
+    /// <summary>The campaigns that applied, in walk order, with their discount after the program cap.</summary>
+    public ImmutableArray<AppliedCampaign> Campaigns { get; init; } = [];
+
+    public ImmutableArray<PromotionHint> Hints { get; init; } = [];
+
+    /// <summary>Bonus points from campaigns (on top of what the sale earns).</summary>
+    public long CampaignPoints { get; init; }
+
+    /// <summary>Extra earn percent per line from points-multiplier campaigns (100 = one more ×1).</summary>
+    public int[]? ExtraMultiplier { get; init; }
 }
 
 /// <summary>Basket validation and pricing. All amounts are integer minor units of the program currency.</summary>
@@ -62,9 +76,14 @@ public static class Pricing
     }
 
     /// <summary>
-    /// Prices the basket: first the member's tier discount (on the lines it applies to, rounded
-    /// down), then the coupon on what remains (percent coupons round down; no discount ever exceeds
-    /// the basket). Points are earned on what was paid.
+    /// Prices the basket, the one way Quote and Commit both use: rewards taken for points first,
+    /// then the member's tier discount (on the lines it applies to, rounded down once and spread
+    /// over those lines by largest remainder), then the campaigns (<see cref="Promotions"/>, only
+    /// when a <paramref name="promotions"/> context is given), then the coupon on what remains
+    /// (percent coupons round down). Finally the program cap (MaxDiscountPercent of the subtotal,
+    /// rounded down) trims tier + campaign + coupon discounts, lowest priority first: the coupon,
+    /// then campaigns from the last applied backwards, then the tier discount. No discount ever
+    /// exceeds the basket. Points are earned on what was paid.
     /// </summary>
     public static PricedBasket Price(
         ImmutableArray<BasketLine> lines,
@@ -72,16 +91,105 @@ public static class Pricing
         CouponDefinition? coupon,
         TierLevel? tier = null,
         ImmutableArray<string> rewardIds = default,
-        CampaignDefinition? campaign = null)
+        PromotionContext? promotions = null)
     {
         var subtotal = Validate(lines);
-        var (freeUnits, rewardPoints) = Rewards(lines, program, rewardIds);
-        var rewardDiscount = lines.Select((l, i) => freeUnits[i] * l.UnitPrice).Sum();
-        var tierDiscount = TierDiscount(lines, program, tier, freeUnits);
-        var campaignDiscount = campaign is null ? 0 : Campaigns.Discount(campaign, subtotal - rewardDiscount - tierDiscount);
-        var couponDiscount = coupon is null ? 0 : Coupons.Discount(coupon, subtotal - rewardDiscount - tierDiscount - campaignDiscount);
-        var points = Earning.PointsFor(lines, program, tier, rewardDiscount + tierDiscount + campaignDiscount + couponDiscount);
-        return new PricedBasket(subtotal, tierDiscount, couponDiscount, points, rewardDiscount, rewardPoints, campaignDiscount);
+        var (freeUnits, rewardPoints, rewardLines) = RewardsByLine(lines, program, rewardIds);
+        var remaining = lines.Select((l, i) => (l.Quantity - freeUnits[i]) * l.UnitPrice).ToArray();
+        var discountLines = new List<DiscountLine>(rewardLines);
+
+        var tierShares = TierShares(lines, program, tier, remaining);
+        var tierLines = Sourced(DiscountSource.Tier, tier?.Name ?? string.Empty, tierShares);
+        Subtract(remaining, tierShares);
+
+        var promo = promotions is null
+            ? new PromotionResult([], [], 0, new int[lines.Length], [])
+            : Promotions.Evaluate(program, lines, promotions, tier, remaining, freeUnits);
+        var campaignLines = promo.Lines.ToList();
+
+        var couponShares = new long[lines.Length];
+        if (coupon is not null)
+        {
+            var paid = Earning.Allocate(remaining, Coupons.Discount(coupon, remaining.Sum()));
+            couponShares = remaining.Select((r, i) => r - paid[i]).ToArray();
+        }
+
+        var couponLines = Sourced(DiscountSource.Coupon, string.Empty, couponShares);
+        var applied = promo.Applied;
+        if (program.MaxDiscountPercent > 0)
+        {
+            var cap = (long)((Int128)subtotal * program.MaxDiscountPercent / 100);
+            var excess = tierLines.Sum(l => l.Amount) + campaignLines.Sum(l => l.Amount) + couponLines.Sum(l => l.Amount) - cap;
+            excess -= TrimLines(couponLines, excess);
+            foreach (var campaign in applied.Reverse())
+            {
+                excess -= TrimLines(campaignLines, excess, campaign.CampaignId);
+            }
+
+            TrimLines(tierLines, excess);
+            applied = [.. applied.Select(a => a with { Discount = campaignLines.Where(l => l.SourceId == a.CampaignId).Sum(l => l.Amount) })];
+        }
+
+        discountLines.AddRange(tierLines.Where(l => l.Amount > 0));
+        discountLines.AddRange(campaignLines.Where(l => l.Amount > 0));
+        discountLines.AddRange(couponLines.Where(l => l.Amount > 0));
+        var rewardDiscount = rewardLines.Sum(l => l.Amount);
+        var tierDiscount = tierLines.Sum(l => l.Amount);
+        var campaignDiscount = campaignLines.Sum(l => l.Amount);
+        var couponDiscount = couponLines.Sum(l => l.Amount);
+        var points = Earning.PointsFor(lines, program, tier, rewardDiscount + tierDiscount + campaignDiscount + couponDiscount, promo.ExtraMultiplier);
+        return new PricedBasket(subtotal, tierDiscount, couponDiscount, points, rewardDiscount, rewardPoints, campaignDiscount)
+        {
+            Lines = [.. discountLines],
+            Campaigns = applied.IsDefault ? [] : applied,
+            Hints = promo.Hints,
+            CampaignPoints = promo.BonusPoints,
+            ExtraMultiplier = promo.ExtraMultiplier,
+        };
+    }
+
+    /// <summary>The tier discount per line: rounded down once on the eligible total, spread over the eligible lines by largest remainder.</summary>
+    private static long[] TierShares(ImmutableArray<BasketLine> lines, ProgramSettings program, TierLevel? tier, long[] remaining)
+    {
+        if (tier is not { DiscountPercent: > 0 })
+        {
+            return new long[lines.Length];
+        }
+
+        var excludeSale = program.Tiers?.DiscountExcludesSaleItems ?? false;
+        var eligible = lines.Select((l, i) => excludeSale && l.OnSale ? 0 : remaining[i]).ToArray();
+        var paid = Earning.Allocate(eligible, (long)((Int128)eligible.Sum() * tier.DiscountPercent / 100));
+        return eligible.Select((e, i) => e - paid[i]).ToArray();
+    }
+
+    private static List<DiscountLine> Sourced(DiscountSource source, string id, long[] shares) =>
+        shares.Select((a, i) => new DiscountLine(source, id, i, a)).Where(l => l.Amount > 0).ToList();
+
+    private static void Subtract(long[] remaining, long[] shares)
+    {
+        for (var i = 0; i < remaining.Length; i++)
+        {
+            remaining[i] -= shares[i];
+        }
+    }
+
+    /// <summary>Cuts up to <paramref name="excess"/> from the lines (of one source id when given), last line first; returns what was cut.</summary>
+    private static long TrimLines(List<DiscountLine> lines, long excess, string? sourceId = null)
+    {
+        long taken = 0;
+        for (var k = lines.Count - 1; k >= 0 && excess > taken; k--)
+        {
+            if (sourceId is not null && lines[k].SourceId != sourceId)
+            {
+                continue;
+            }
+
+            var cut = Math.Min(lines[k].Amount, excess - taken);
+            lines[k] = lines[k] with { Amount = lines[k].Amount - cut };
+            taken += cut;
+        }
+
+        return taken;
     }
 
     /// <summary>Tier discount on the lines it applies to, after any units taken free as rewards; rounded down.</summary>
@@ -100,11 +208,18 @@ public static class Pricing
     /// <summary>Rewards exchanged for points: each makes one unit of its product free. Returns free units per line and the points they cost.</summary>
     public static (int[] FreeUnits, long Points) Rewards(ImmutableArray<BasketLine> lines, ProgramSettings program, ImmutableArray<string> rewardIds)
     {
+        var (free, points, _) = RewardsByLine(lines, program, rewardIds);
+        return (free, points);
+    }
+
+    private static (int[] FreeUnits, long Points, List<DiscountLine> Lines) RewardsByLine(ImmutableArray<BasketLine> lines, ProgramSettings program, ImmutableArray<string> rewardIds)
+    {
         var free = new int[lines.Length];
+        var discountLines = new List<DiscountLine>();
         long points = 0;
         if (rewardIds.IsDefaultOrEmpty)
         {
-            return (free, 0);
+            return (free, 0, discountLines);
         }
 
         var catalog = program.Rewards.IsDefault ? [] : program.Rewards;
@@ -120,8 +235,9 @@ public static class Pricing
 
             free[line]++;
             points += reward.Points;
+            discountLines.Add(new DiscountLine(DiscountSource.Reward, id, line, lines[line].UnitPrice));
         }
 
-        return (free, points);
+        return (free, points, discountLines);
     }
 }

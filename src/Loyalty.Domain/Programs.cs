@@ -82,6 +82,16 @@ public static class Programs
             }
         }
 
+        if (settings.MaxDiscountPercent is < 0 or > 100)
+        {
+            throw LoyaltyException.Invalid("max_discount_percent", "max discount percent must be between 0 (no cap) and 100");
+        }
+
+        if (settings.TimeZone is { Length: > 0 } zone && !IsTimeZone(zone))
+        {
+            throw LoyaltyException.Invalid("time_zone", "time zone must be an IANA id such as Europe/Prague");
+        }
+
         if (settings.Tiers is { } tiers)
         {
             Tiers.Validate(tiers);
@@ -95,6 +105,18 @@ public static class Programs
         if (settings.ExpiryMonths is < 0 or > MaxExpiryMonths)
         {
             throw LoyaltyException.Invalid("expiry_months", $"expiry months must be between 0 (never) and {MaxExpiryMonths}");
+        }
+    }
+
+    private static bool IsTimeZone(string id)
+    {
+        try
+        {
+            return id.Length <= 64 && TimeZoneInfo.FindSystemTimeZoneById(id) is not null;
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return false;
         }
     }
 

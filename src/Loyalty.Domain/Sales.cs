@@ -86,13 +86,14 @@ public static class Sales
         DateTimeOffset now,
         SpendHistory? spend = null,
         DateOnly? birthDate = null,
-        CampaignDefinition? campaign = null)
+        PricedBasket? plan = null)
     {
         spend ??= new SpendHistory();
         var occurredAt = CheckTiming(program, command, now);
         ExpireDue(account, program, now);
         var tier = Tiers.Evaluate(program.Tiers, spend, occurredAt)?.Level;
-        var priced = Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, campaign);
+        // The grain prices once (campaigns included) and passes the plan; without one, no campaigns apply.
+        var priced = plan ?? Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds);
         var pointsValue = PointsValue(program, command.PointsToSpend, priced.Total);
         if (command.CreditToSpend > priced.Total - pointsValue)
         {
@@ -104,11 +105,11 @@ public static class Sales
         var creditSpentFrom = command.CreditToSpend > 0 ? CreditWallet.Spend(account, command.CreditToSpend, command.TransactionId, now) : [];
 
         // Points are earned on the money paid: what was paid with points or store credit earns nothing.
-        var earned = Earning.PointsFor(command.Lines, program, tier, priced.Discount + pointsValue + command.CreditToSpend);
+        var earned = Earning.PointsFor(command.Lines, program, tier, priced.Discount + pointsValue + command.CreditToSpend, priced.ExtraMultiplier);
         var month = Months.Of(occurredAt);
         var availableFrom = program.PendingDays > 0 ? occurredAt.AddDays(program.PendingDays) : occurredAt;
         Ledger.Credit(account, LedgerEntryType.Earn, earned, month, availableFrom, command.TransactionId, now);
-        var bonus = EventBonus(program.Earn, spend, birthDate, occurredAt);
+        var bonus = EventBonus(program.Earn, spend, birthDate, occurredAt) + priced.CampaignPoints;
         Ledger.Credit(account, LedgerEntryType.Bonus, bonus, month, availableFrom, command.TransactionId, now);
 
         var amountDue = priced.Total - pointsValue - command.CreditToSpend;
@@ -143,8 +144,12 @@ public static class Sales
             CreditWallet.Available(account, now),
             priced.RewardDiscount,
             priced.RewardPoints,
-            campaign?.CampaignId,
-            priced.CampaignDiscount);
+            priced.Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? priced.Campaigns.FirstOrDefault()?.CampaignId,
+            priced.CampaignDiscount,
+            priced.Lines,
+            priced.Campaigns,
+            priced.Hints,
+            command.StoreId);
         return new SaleRecord
         {
             Fingerprint = fingerprint,

@@ -21,6 +21,10 @@ public sealed class CampaignBudgetState
     /// <summary>Voided transactions whose budget came back (so a repeated return counts once).</summary>
     [Id(3)]
     public HashSet<string> Returned { get; set; } = [];
+
+    /// <summary>Redemptions per store (for per-store limits), counted in the same group commit.</summary>
+    [Id(4)]
+    public Dictionary<string, long> StoreRedemptions { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("loyalty.BudgetHold")]
@@ -34,6 +38,9 @@ public sealed class BudgetHold
 
     [Id(2)]
     public DateTimeOffset Since { get; init; }
+
+    [Id(3)]
+    public string StoreId { get; init; } = string.Empty;
 }
 
 /// <summary>
@@ -61,7 +68,7 @@ public sealed partial class CampaignBudgetGrain(
         Return,
     }
 
-    private readonly record struct Op(OpKind Kind, string TransactionId, string? MemberId, long Discount);
+    private readonly record struct Op(OpKind Kind, string TransactionId, string? MemberId, long Discount, string StoreId = "");
 
     private GroupCommit<Op>? _commits;
 
@@ -87,9 +94,9 @@ public sealed partial class CampaignBudgetGrain(
         return Task.CompletedTask;
     }
 
-    public async Task ReserveAsync(string transactionId, string memberId, long discount)
+    public async Task ReserveAsync(string transactionId, string memberId, long discount, string storeId = "")
     {
-        if (!await Commits.RunAsync<bool>(new Op(OpKind.Reserve, transactionId, memberId, discount)))
+        if (!await Commits.RunAsync<bool>(new Op(OpKind.Reserve, transactionId, memberId, discount, storeId)))
         {
             throw new LoyaltyException(ErrorReason.BudgetExhausted, "the campaign's budget is exhausted");
         }
@@ -99,7 +106,23 @@ public sealed partial class CampaignBudgetGrain(
 
     public Task ReleaseAsync(string transactionId) => Commits.RunAsync<bool>(new Op(OpKind.Release, transactionId, null, 0));
 
-    public Task ReturnAsync(string transactionId, long discount) => Commits.RunAsync<bool>(new Op(OpKind.Return, transactionId, null, discount));
+    public Task ReturnAsync(string transactionId, long discount, string storeId = "") =>
+        Commits.RunAsync<bool>(new Op(OpKind.Return, transactionId, null, discount, storeId));
+
+    public async Task<bool> CanGrantAsync(string storeId, long discount)
+    {
+        var campaign = await CampaignAsync();
+        var s = state.State;
+        return campaign is not null && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, discount, s.StoreRedemptions.GetValueOrDefault(storeId));
+    }
+
+    private static void Uncount(CampaignBudgetState s, string storeId)
+    {
+        if (s.StoreRedemptions.TryGetValue(storeId, out var count))
+        {
+            s.StoreRedemptions[storeId] = Math.Max(0, count - 1);
+        }
+    }
 
     public async Task<CampaignBudgetStatus> GetStatusAsync()
     {
@@ -118,7 +141,8 @@ public sealed partial class CampaignBudgetGrain(
 
         // What the previous batches made durable (a failed batch was rolled back before this one).
         BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
-        var before = (s.Redemptions, s.DiscountGiven, Holds: new Dictionary<string, BudgetHold>(s.Holds), Returned: new HashSet<string>(s.Returned));
+        var before = (s.Redemptions, s.DiscountGiven, Holds: new Dictionary<string, BudgetHold>(s.Holds), Returned: new HashSet<string>(s.Returned),
+            Stores: new Dictionary<string, long>(s.StoreRedemptions));
         var results = new object?[batch.Count];
         var changed = false;
         for (var i = 0; i < batch.Count; i++)
@@ -129,10 +153,12 @@ public sealed partial class CampaignBudgetGrain(
                 case OpKind.Reserve when s.Holds.ContainsKey(op.TransactionId):
                     results[i] = true; // a retry of a transaction that already holds budget
                     break;
-                case OpKind.Reserve when campaign is not null && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, op.Discount):
+                case OpKind.Reserve when campaign is not null
+                    && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, op.Discount, s.StoreRedemptions.GetValueOrDefault(op.StoreId)):
                     s.Redemptions++;
                     s.DiscountGiven += op.Discount;
-                    s.Holds[op.TransactionId] = new BudgetHold { MemberId = op.MemberId!, Discount = op.Discount, Since = clock.UtcNow };
+                    s.StoreRedemptions[op.StoreId] = s.StoreRedemptions.GetValueOrDefault(op.StoreId) + 1;
+                    s.Holds[op.TransactionId] = new BudgetHold { MemberId = op.MemberId!, Discount = op.Discount, Since = clock.UtcNow, StoreId = op.StoreId };
                     results[i] = changed = true;
                     break;
                 case OpKind.Reserve:
@@ -147,6 +173,7 @@ public sealed partial class CampaignBudgetGrain(
                     {
                         s.Redemptions--;
                         s.DiscountGiven -= hold.Discount;
+                        Uncount(s, hold.StoreId);
                         changed = true;
                     }
 
@@ -155,6 +182,7 @@ public sealed partial class CampaignBudgetGrain(
                 case OpKind.Return when !s.Holds.ContainsKey(op.TransactionId) && s.Returned.Add(op.TransactionId):
                     s.Redemptions--;
                     s.DiscountGiven -= op.Discount;
+                    Uncount(s, op.StoreId);
                     results[i] = changed = true;
                     break;
                 case OpKind.Return:
@@ -163,7 +191,7 @@ public sealed partial class CampaignBudgetGrain(
             }
         }
 
-        return new GroupDecision(results, changed, () => (s.Redemptions, s.DiscountGiven, s.Holds, s.Returned) = before);
+        return new GroupDecision(results, changed, () => (s.Redemptions, s.DiscountGiven, s.Holds, s.Returned, s.StoreRedemptions) = before);
     }
 
     /// <summary>Holds older than the timeout belong to sales that may have died with a silo: the member knows.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Loyalty.Contracts;
 using Loyalty.Domain;
 
@@ -75,6 +76,14 @@ public sealed class MemberState
     /// <summary>Friends whose first purchase already earned this member the referral points.</summary>
     [Id(18)]
     public HashSet<string> ReferralsRewarded { get; set; } = [];
+
+    /// <summary>Stamp cards: campaign id → units stamped so far (cumulative; every (N+1)th is the free one).</summary>
+    [Id(21)]
+    public Dictionary<string, int> Stamps { get; set; } = [];
+
+    /// <summary>Campaign id → redemptions by this member, for per-member limits (exact: this grain is single-threaded).</summary>
+    [Id(22)]
+    public Dictionary<string, int> CampaignUses { get; set; } = [];
 
     /// <summary>Codes with a per-member limit → how many live (not voided) sales of this member used each.</summary>
     [Id(30)]
@@ -199,6 +208,12 @@ public sealed partial class MemberGrain(
     public async Task<MemberView> GetAsync()
     {
         EnsureEnrolled();
+        return View(await Program());
+    }
+
+    public async Task<MemberView> IdentifyAsync()
+    {
+        EnsureEnrolled();
         var program = await Program();
         return View(program) with { Coupons = await PersonalCouponsAsync() };
     }
@@ -294,31 +309,26 @@ public sealed partial class MemberGrain(
 
         var program = await Program();
         var now = clock.UtcNow;
-        Pricing.Validate(command.Lines);
+        var subtotal = Pricing.Validate(command.Lines);
         var occurredAt = Domain.Sales.CheckTiming(program, command, now);
-        if (command.PointsToSpend > Ledger.Available(Account, now))
+        if (command.PointsToSpend > 0 && Ledger.Available(Account, now) is var points && command.PointsToSpend > points)
         {
-            throw new LoyaltyException(ErrorReason.InsufficientPoints, $"only {Ledger.Available(Account, now)} points are available");
+            throw new LoyaltyException(ErrorReason.InsufficientPoints, $"only {points} points are available");
         }
 
-        if (command.CreditToSpend > CreditWallet.Available(Account, now))
+        if (command.CreditToSpend > 0 && CreditWallet.Available(Account, now) is var credit && command.CreditToSpend > credit)
         {
-            throw new LoyaltyException(ErrorReason.InsufficientCredit, $"only {CreditWallet.Available(Account, now)} of store credit is available");
+            throw new LoyaltyException(ErrorReason.InsufficientCredit, $"only {credit} of store credit is available");
         }
 
-        // A live sale gets the best active campaign; its budget is reserved (exactly, group-committed)
-        // before anything else is taken. Offline replays earn only: they spend no campaign budget.
+        // A live sale gets the campaigns (docs/promotions.md), priced ONCE with the coupon; every applied campaign
+        // with a budget is reserved (exactly, group-committed) before the member's write. Offline replays earn only.
         var tier = Tiers.Evaluate(program.Tiers, s.Spend, occurredAt)?.Level;
-        var campaign = command.OccurredAt is null || occurredAt == now ? Campaigns.Best(program, command.Lines, tier, command.RewardIds, now) : null;
-        var budget = campaign is null ? null : GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaign.CampaignId));
-        if (budget is not null)
-        {
-            var discount = Pricing.Price(command.Lines, program, null, tier, command.RewardIds, campaign).CampaignDiscount;
-            await budget.ReserveAsync(command.TransactionId, MemberId, discount);
-        }
-
+        var live = command.OccurredAt is null || occurredAt == now;
+        var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, Facts()) : null;
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
+        var budgeted = new List<AppliedCampaign>();
         SaleRecord sale;
         try
         {
@@ -327,31 +337,43 @@ public sealed partial class MemberGrain(
                 // Held durably before the member's write. If that write then fails, the retry of this
                 // transaction id finds the coupon held by it and goes on; nothing is redeemed twice. If the
                 // sale never completes, the coupon asks HasSaleAsync after its hold timeout and releases it.
-                var context = new CouponContext(MemberId, command.StoreId, tier?.Name, s.Spend.Purchases, s.CouponUses.GetValueOrDefault(command.CouponCode!));
-                coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, Pricing.Validate(command.Lines), context));
+                var couponContext = new CouponContext(MemberId, command.StoreId, tier?.Name, s.Spend.Purchases, s.CouponUses.GetValueOrDefault(command.CouponCode!));
+                coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, subtotal, couponContext));
             }
 
-            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, campaign);
+            var plan = Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context);
+            budgeted.AddRange(plan.Campaigns.Where(c => c.Budgeted));
+            await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReserveAsync(command.TransactionId, MemberId, c.Discount, command.StoreId)));
+            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, plan);
         }
         catch (LoyaltyException)
         {
-            // Refused after budget or coupon was taken (e.g. coupon used, points over the basket share): give them back.
+            // Refused after budget or coupon was taken (e.g. a budget used up, points over the basket share): give them back.
             await ReloadAsync();
             if (coupon is not null)
             {
                 await coupons!.RestoreAsync(command.TransactionId);
             }
 
-            if (budget is not null)
-            {
-                await budget.ReleaseAsync(command.TransactionId);
-            }
-
+            await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReleaseAsync(command.TransactionId)));
             throw;
         }
 
+        foreach (var applied in sale.Result.Campaigns)
+        {
+            if (applied.StampsAdded > 0)
+            {
+                s.Stamps[applied.CampaignId] = applied.StampsAfter;
+            }
+
+            if (applied.Redeemed)
+            {
+                s.CampaignUses[applied.CampaignId] = s.CampaignUses.GetValueOrDefault(applied.CampaignId) + 1;
+            }
+        }
+
+        s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
         s.Sales[command.TransactionId] = sale;
-        s.LastPurchaseAt = s.LastPurchaseAt > sale.Result.OccurredAt ? s.LastPurchaseAt : sale.Result.OccurredAt;
         if (coupon is { PerMemberLimit: > 0 })
         {
             s.CouponUses[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
@@ -359,10 +381,10 @@ public sealed partial class MemberGrain(
 
         ForgetOldSales(program, now);
         await PersistAsync();
-        if (budget is not null)
+        foreach (var applied in budgeted)
         {
             // The hold becomes final. If this message is lost, the campaign asks HasSaleAsync later.
-            _ = budget.ConfirmAsync(command.TransactionId);
+            _ = Budget(applied.CampaignId).ConfirmAsync(command.TransactionId);
         }
 
         if (coupons is not null)
@@ -374,6 +396,12 @@ public sealed partial class MemberGrain(
         await AfterPurchaseAsync(program);
 
         return sale.Result;
+    }
+
+    public Task<MemberFacts> GetPromotionFactsAsync()
+    {
+        EnsureEnrolled();
+        return Task.FromResult(Facts());
     }
 
     public Task<bool> HasSaleAsync(string transactionId) =>
@@ -397,11 +425,11 @@ public sealed partial class MemberGrain(
         }
 
         var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow, state.State.Spend);
-        if (sale.Result.CouponCode is { } used && state.State.CouponUses.TryGetValue(used, out var uses))
+        if (sale.Result.CouponCode is { } used && state.State.CouponUses.TryGetValue(used, out var couponUses))
         {
-            if (uses > 1)
+            if (couponUses > 1)
             {
-                state.State.CouponUses[used] = uses - 1;
+                state.State.CouponUses[used] = couponUses - 1;
             }
             else
             {
@@ -409,13 +437,28 @@ public sealed partial class MemberGrain(
             }
         }
 
-        await PersistAsync();
-        if (sale.Result.CampaignId is { } campaignId)
+        var applied = sale.Result.Campaigns.IsDefault ? [] : sale.Result.Campaigns;
+        foreach (var campaign in applied)
         {
-            // Budget returned after the void is durable: at most once; lost on a crash in between (never over-granted).
-            await GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId)).ReturnAsync(transactionId, sale.Result.CampaignDiscount);
+            if (campaign.StampsAdded > 0 && state.State.Stamps.TryGetValue(campaign.CampaignId, out var stamps))
+            {
+                state.State.Stamps[campaign.CampaignId] = Math.Max(0, stamps - campaign.StampsAdded);
+            }
+
+            if (campaign.Redeemed && state.State.CampaignUses.TryGetValue(campaign.CampaignId, out var uses))
+            {
+                state.State.CampaignUses[campaign.CampaignId] = Math.Max(0, uses - 1);
+            }
         }
 
+        await PersistAsync();
+
+        // Budget returned after the void is durable: at most once; lost on a crash in between (never over-granted).
+        // A sale recorded before multi-campaign pricing names one campaign and always held its budget.
+        var returns = sale.Result.Campaigns.IsDefault
+            ? (sale.Result.CampaignId is { } old ? [(old, sale.Result.CampaignDiscount)] : [])
+            : applied.Where(c => c.Budgeted).Select(c => (c.CampaignId, c.Discount)).ToList();
+        await Task.WhenAll(returns.Select(r => Budget(r.Item1).ReturnAsync(transactionId, r.Item2, sale.Result.StoreId ?? string.Empty)));
         return result;
     }
 
@@ -466,6 +509,15 @@ public sealed partial class MemberGrain(
 
         var entries = await outbox.ListAsync(ProgramId, MemberId, afterSeq, limit);
         return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal, Account.CreditTotal);
+    }
+
+    private ICampaignBudgetGrain Budget(string campaignId) => GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId));
+
+    private MemberFacts Facts()
+    {
+        var s = state.State;
+        return new MemberFacts(
+            [.. s.Attributes], s.Spend.Purchases, s.LastPurchaseAt, s.BirthDate, s.Stamps.ToImmutableDictionary(), s.CampaignUses.ToImmutableDictionary(), s.EnrolledAt);
     }
 
     private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();

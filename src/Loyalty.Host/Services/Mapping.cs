@@ -143,31 +143,130 @@ internal static class Mapping
         RewardPoints = result.RewardPoints,
         CampaignId = result.CampaignId ?? string.Empty,
         CampaignDiscount = result.CampaignDiscount,
+        Discounts = { result.DiscountLines.IsDefault ? [] : result.DiscountLines.Select(l => ToProto(l, result.CouponCode)) },
+        Campaigns = { result.Campaigns.IsDefault ? [] : result.Campaigns.Select(ToProto) },
+        Hints = { result.Hints.IsDefault ? [] : result.Hints.Select(ToProto) },
     };
 
     public static CampaignDefinition ToContract(Campaign campaign)
     {
-        var (kind, value) = campaign.EffectCase switch
-        {
-            Campaign.EffectOneofCase.PercentOff => (CampaignKind.PercentOffBasket, (long)campaign.PercentOff),
-            Campaign.EffectOneofCase.AmountOff => (CampaignKind.AmountOffBasket, campaign.AmountOff),
-            _ => throw LoyaltyException.Invalid("effect", "a campaign needs percent_off or amount_off"),
-        };
         var definition = new CampaignDefinition(
             Id(campaign.CampaignId, "campaign_id"),
             campaign.Name,
-            kind,
-            value,
+            CampaignKind.PercentOffBasket,
+            0,
             campaign.MaxDiscount,
             campaign.MinBasket,
             campaign.ValidFrom?.ToDateTimeOffset(),
             campaign.ValidUntil?.ToDateTimeOffset(),
             campaign.Priority,
             campaign.MaxRedemptions,
-            campaign.MaxDiscountMoney);
+            campaign.MaxDiscountMoney,
+            campaign.Targets is { } targets ? ToContract(targets) : null,
+            campaign.Conditions is { } conditions ? ToContract(conditions) : null,
+            campaign.Exclusive,
+            MaxPerMember: campaign.MaxPerMember,
+            MaxPerStore: campaign.MaxPerStore,
+            Melting: [.. campaign.Melting.Select(m => new Contracts.MeltStep(m.HoursBeforeEnd, m.PercentOff))]);
+        definition = campaign.EffectCase switch
+        {
+            Campaign.EffectOneofCase.PercentOff => definition with { Kind = CampaignKind.PercentOffBasket, Value = campaign.PercentOff },
+            Campaign.EffectOneofCase.AmountOff => definition with { Kind = CampaignKind.AmountOffBasket, Value = campaign.AmountOff },
+            Campaign.EffectOneofCase.ItemsPercentOff => definition with { Kind = CampaignKind.PercentOffItems, Value = campaign.ItemsPercentOff },
+            Campaign.EffectOneofCase.ItemsAmountOff => definition with { Kind = CampaignKind.AmountOffItems, Value = campaign.ItemsAmountOff },
+            Campaign.EffectOneofCase.BuyGet => definition with
+            {
+                Kind = CampaignKind.BuyGet, BuyQuantity = campaign.BuyGet.Buy, GetQuantity = campaign.BuyGet.Get, GetPercent = Free(campaign.BuyGet.GetPercentOff),
+            },
+            Campaign.EffectOneofCase.StampCard => definition with
+            {
+                Kind = CampaignKind.StampCard, BuyQuantity = campaign.StampCard.Stamps, GetQuantity = 1, GetPercent = Free(campaign.StampCard.RewardPercentOff),
+            },
+            Campaign.EffectOneofCase.Bundle => definition with
+            {
+                Kind = CampaignKind.Bundle,
+                Trigger = campaign.Bundle.Buy is { } buy ? ToContract(buy) : null,
+                BuyQuantity = campaign.Bundle.BuyQuantity == 0 ? 1 : campaign.Bundle.BuyQuantity,
+                GetQuantity = campaign.Bundle.GetQuantity == 0 ? 1 : campaign.Bundle.GetQuantity,
+                GetPercent = campaign.Bundle.GetPercentOff,
+            },
+            Campaign.EffectOneofCase.VolumeScale => definition with
+            {
+                Kind = CampaignKind.VolumeScale,
+                ScaleBasis = campaign.VolumeScale.Basis switch
+                {
+                    Api.V1.ScaleBasis.Quantity => Contracts.ScaleBasis.Quantity,
+                    Api.V1.ScaleBasis.Amount => Contracts.ScaleBasis.Amount,
+                    _ => throw LoyaltyException.Invalid("volume_scale.basis", "basis must be SCALE_BASIS_QUANTITY or SCALE_BASIS_AMOUNT"),
+                },
+                Scale = [.. campaign.VolumeScale.Steps.Select(s => new Contracts.ScaleStep(s.Threshold, s.PercentOff))],
+            },
+            Campaign.EffectOneofCase.BonusPoints => definition with { Kind = CampaignKind.BonusPoints, Value = campaign.BonusPoints },
+            Campaign.EffectOneofCase.PointsMultiplierPercent => definition with { Kind = CampaignKind.PointsMultiplier, Value = campaign.PointsMultiplierPercent },
+            _ => throw LoyaltyException.Invalid("effect", "a campaign needs an effect (percent_off, amount_off, items_percent_off, ...)"),
+        };
         Campaigns.Validate(definition);
         return definition;
     }
+
+    private static int Free(int percent) => percent == 0 ? 100 : percent;
+
+    private static Contracts.CampaignTargets ToContract(Api.V1.CampaignTargets targets) => new(
+        [.. targets.Skus], [.. targets.Categories], [.. targets.ExcludedSkus], [.. targets.ExcludedCategories], targets.ExcludeOnSale);
+
+    private static Contracts.CampaignConditions ToContract(Api.V1.CampaignConditions c) => new(
+        c.Date.Length == 0
+            ? null
+            : DateOnly.TryParseExact(c.Date, "yyyy-MM-dd", out var date) ? date : throw LoyaltyException.Invalid("conditions.date", "date must be YYYY-MM-DD"),
+        [.. c.DaysOfWeek.Select((d, i) => d switch
+        {
+            >= Weekday.Monday and <= Weekday.Saturday => (DayOfWeek)(int)d,
+            Weekday.Sunday => DayOfWeek.Sunday,
+            _ => throw LoyaltyException.Invalid($"conditions.days_of_week[{i}]", "a day of the week must be WEEKDAY_MONDAY..WEEKDAY_SUNDAY"),
+        })],
+        Minute(c.HoursFrom, "conditions.hours_from"),
+        Minute(c.HoursUntil, "conditions.hours_until"),
+        [.. c.DaysOfMonth],
+        c.MembersOnly,
+        [.. c.Tiers],
+        [.. c.Attributes],
+        c.FirstPurchase,
+        c.HasBirthdayWindowDays ? c.BirthdayWindowDays : null,
+        c.InactiveDays,
+        [.. c.Stores],
+        [.. c.Channels],
+        [.. c.PaymentMethods]);
+
+    /// <summary>"HH:MM" → minutes after midnight; "24:00" is the end of the day.</summary>
+    private static int? Minute(string value, string field) =>
+        value.Length == 0
+            ? null
+            : value == "24:00"
+                ? 1_440
+                : TimeOnly.TryParseExact(value, "HH:mm", out var time) ? (time.Hour * 60) + time.Minute : throw LoyaltyException.Invalid(field, "a time of day must be HH:MM");
+
+    public static Api.V1.DiscountLine ToProto(Contracts.DiscountLine line, string? couponCode) => new()
+    {
+        Source = (Api.V1.DiscountSource)(int)line.Source,
+        SourceId = line.Source == Contracts.DiscountSource.Coupon ? couponCode ?? string.Empty : line.SourceId,
+        LineIndex = line.LineIndex,
+        Amount = line.Amount,
+    };
+
+    public static Api.V1.AppliedCampaign ToProto(Contracts.AppliedCampaign campaign) => new()
+    {
+        CampaignId = campaign.CampaignId,
+        Discount = campaign.Discount,
+        BonusPoints = campaign.BonusPoints,
+        MultiplierPercent = campaign.MultiplierPercent,
+        StampsAdded = campaign.StampsAdded,
+        StampsAfter = campaign.StampsAfter,
+    };
+
+    public static Api.V1.PromotionHint ToProto(Contracts.PromotionHint hint) => new()
+    {
+        SourceId = hint.CampaignId, AmountMissing = hint.AmountMissing, QuantityMissing = hint.QuantityMissing, Message = hint.Message,
+    };
 
     public static ImmutableArray<string> RewardIds(RepeatedField<string> ids)
     {
@@ -233,7 +332,9 @@ internal static class Mapping
         program.Tiers is { } tiers ? ToContract(tiers) : null,
         program.CashbackPercent,
         program.CreditExpiryDays,
-        [.. program.Rewards.Select(r => new Contracts.Reward(r.RewardId, r.Sku, r.Points))]);
+        [.. program.Rewards.Select(r => new Contracts.Reward(r.RewardId, r.Sku, r.Points))],
+        TimeZone: program.TimeZone.Length == 0 ? null : program.TimeZone,
+        MaxDiscountPercent: program.MaxDiscountPercent);
 
     private static Contracts.EarnRules ToContract(Api.V1.EarnRules earn) => new(
         [.. earn.CategoryMultipliers.Select(m => new Contracts.Multiplier(m.Key, m.Percent))],
@@ -303,6 +404,8 @@ internal static class Mapping
         CashbackPercent = settings.CashbackPercent,
         CreditExpiryDays = settings.CreditExpiryDays,
         Rewards = { settings.Rewards.IsDefault ? [] : settings.Rewards.Select(r => new Api.V1.Reward { RewardId = r.RewardId, Sku = r.Sku, Points = r.Points }) },
+        TimeZone = settings.TimeZone ?? string.Empty,
+        MaxDiscountPercent = settings.MaxDiscountPercent,
     };
 
     public static CouponDefinition ToContract(CouponTerms? terms)

@@ -85,7 +85,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             IdentifyRequest.KeyOneofCase.Phone => await OwnerOfPhone(programId, Profiles.NormalizePhone(request.Phone)),
             _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
         };
-        return Mapping.ToProto(programId, await Member(programId, memberId).GetAsync());
+        return Mapping.ToProto(programId, await Member(programId, memberId).IdentifyAsync());
     }
 
     public override async Task<BalanceResponse> GetBalance(GetBalanceRequest request, ServerCallContext context)
@@ -104,9 +104,13 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         Mapping.OptionalId(request.TerminalId, "terminal_id");
         var lines = Mapping.Lines(request.Lines);
         var code = await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode);
+        var channel = Mapping.OptionalId(request.Channel, "channel");
+        var paymentMethod = Mapping.OptionalId(request.PaymentMethod, "payment_method");
         var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
         Mapping.EnsureCurrency(request.Currency, program);
-        var tier = memberId is null ? null : (await Member(programId, memberId).GetAsync()).Tier?.Level;
+        var view = memberId is null ? null : await Member(programId, memberId).GetAsync();
+        var tier = view?.Tier?.Level;
+        var facts = memberId is null ? null : await Member(programId, memberId).GetPromotionFactsAsync();
 
         var subtotal = Pricing.Validate(lines);
         CouponCheck? check = null;
@@ -120,8 +124,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
                 Coupons.EnsureAvailable(status);
 
                 // What a quote knows: the member, store and tier (purchase history is checked at commit).
-                var facts = new CouponContext(memberId, request.StoreId.Length == 0 ? null : request.StoreId, tier?.Name, null, null);
-                Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow, facts);
+                var couponFacts = new CouponContext(memberId, request.StoreId.Length == 0 ? null : request.StoreId, tier?.Name, null, null);
+                Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow, couponFacts);
                 usable = status.Definition;
                 check.Valid = true;
             }
@@ -138,14 +142,14 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         }
 
         var rewards = Mapping.RewardIds(request.RewardIds);
-        var campaign = await AvailableCampaignAsync(programId, program, lines, tier, rewards);
-        var priced = Pricing.Price(lines, program, usable, tier, rewards, campaign);
+        var promotions = new PromotionContext(clock.UtcNow, request.StoreId, channel, paymentMethod, facts);
+        var priced = await PriceWithBudgetsAsync(programId, program, lines, usable, tier, rewards, promotions);
         if (check is not null)
         {
             check.Discount = priced.Discount;
         }
 
-        return new QuoteResponse
+        var response = new QuoteResponse
         {
             Currency = program.Currency,
             Subtotal = priced.Subtotal,
@@ -157,9 +161,22 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             Tier = tier?.Name ?? string.Empty,
             RewardDiscount = priced.RewardDiscount,
             RewardPoints = priced.RewardPoints,
-            CampaignId = campaign?.CampaignId ?? string.Empty,
+            CampaignId = priced.Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? priced.Campaigns.FirstOrDefault()?.CampaignId ?? string.Empty,
             CampaignDiscount = priced.CampaignDiscount,
+            CampaignPoints = priced.CampaignPoints,
+            Discounts = { priced.Lines.Select(l => Mapping.ToProto(l, code)) },
+            Campaigns = { priced.Campaigns.Select(Mapping.ToProto) },
+            Hints = { priced.Hints.Select(Mapping.ToProto) },
         };
+        if (view?.Tier is { Next: { } next, AmountToNext: > 0 } tierStatus)
+        {
+            response.Hints.Add(new Api.V1.PromotionHint
+            {
+                SourceId = "tier", AmountMissing = tierStatus.AmountToNext, Message = $"spend {tierStatus.AmountToNext} more to reach {next.Name}",
+            });
+        }
+
+        return response;
     }
 
     public override async Task<CommitResponse> Commit(CommitRequest request, ServerCallContext context)
@@ -176,7 +193,9 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             request.PointsToSpend >= 0 ? request.PointsToSpend : throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative"),
             request.OccurredAt?.ToDateTimeOffset(),
             request.CreditToSpend >= 0 ? request.CreditToSpend : throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative"),
-            Mapping.RewardIds(request.RewardIds));
+            Mapping.RewardIds(request.RewardIds),
+            Mapping.OptionalId(request.Channel, "channel"),
+            Mapping.OptionalId(request.PaymentMethod, "payment_method"));
         if (request.Currency.Length != 0)
         {
             Mapping.EnsureCurrency(request.Currency, await grains.GetGrain<IProgramGrain>(programId).GetAsync());
@@ -212,23 +231,34 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         return Mapping.ToProto(await Member(programId, memberId).RefundAsync(command));
     }
 
-    /// <summary>The best campaign for the basket whose budget is not exhausted (read only; Commit reserves).</summary>
-    private async Task<CampaignDefinition?> AvailableCampaignAsync(
-        string programId, ProgramSettings program, System.Collections.Immutable.ImmutableArray<Contracts.BasketLine> lines, Contracts.TierLevel? tier, System.Collections.Immutable.ImmutableArray<string> rewards)
+    /// <summary>
+    /// Prices the basket passing over campaigns whose budget (global, money or this store's) could not
+    /// grant what they would give now: read only; Commit reserves, and refuses with BUDGET_EXHAUSTED
+    /// if a budget ran out in between.
+    /// </summary>
+    private async Task<PricedBasket> PriceWithBudgetsAsync(
+        string programId,
+        ProgramSettings program,
+        System.Collections.Immutable.ImmutableArray<Contracts.BasketLine> lines,
+        CouponDefinition? coupon,
+        Contracts.TierLevel? tier,
+        System.Collections.Immutable.ImmutableArray<string> rewards,
+        PromotionContext context)
     {
-        var exhausted = new HashSet<string>();
-        while (Campaigns.Best(program, lines, tier, rewards, clock.UtcNow, exhausted.Contains) is { } campaign)
+        var unavailable = System.Collections.Immutable.ImmutableHashSet<string>.Empty;
+        while (true)
         {
-            var status = await grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, campaign.CampaignId)).GetStatusAsync();
-            if (!status.Exhausted)
+            var priced = Pricing.Price(lines, program, coupon, tier, rewards, context with { Unavailable = unavailable });
+            var checks = await Task.WhenAll(priced.Campaigns.Where(c => c.Budgeted).Select(async c =>
+                (c.CampaignId, Ok: await grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, c.CampaignId)).CanGrantAsync(context.StoreId ?? string.Empty, c.Discount))));
+            var refused = checks.Where(c => !c.Ok).Select(c => c.CampaignId).ToList();
+            if (refused.Count == 0)
             {
-                return campaign;
+                return priced;
             }
 
-            exhausted.Add(campaign.CampaignId);
+            unavailable = unavailable.Union(refused);
         }
-
-        return null;
     }
 
     /// <summary>A coupon code from a terminal that is not throttled; a malformed code counts as a failed guess.</summary>
