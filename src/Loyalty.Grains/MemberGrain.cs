@@ -156,14 +156,12 @@ public sealed partial class MemberGrain(
                 && (command.BirthDate is null || command.BirthDate == s.BirthDate)
                 && (command.CardNumber is null || s.Cards.Contains(command.CardNumber))
                 && (command.ReferrerId is null || command.ReferrerId == s.ReferrerId)
-                && (command.Profile is null || Profile(s) == Profile(s) with
-                {
-                    Phone = command.Profile.Phone ?? s.Phone,
-                    Email = command.Profile.Email ?? s.Email,
-                    Attributes = command.Profile.Attributes.IsDefault ? Profile(s).Attributes : command.Profile.Attributes,
-                    MarketingConsent = command.Profile.MarketingConsent ?? s.MarketingConsent,
-                    Anniversary = command.Profile.Anniversary ?? s.Anniversary,
-                });
+                && (command.Profile is not { } p
+                    || ((p.Phone is null || p.Phone == s.Phone)
+                        && (p.Email is null || p.Email == s.Email)
+                        && (p.Attributes.IsDefault || p.Attributes.SequenceEqual(s.Attributes))
+                        && (p.MarketingConsent is null || p.MarketingConsent == s.MarketingConsent)
+                        && (p.Anniversary is null || p.Anniversary == s.Anniversary)));
             if (!sameRequest)
             {
                 throw new LoyaltyException(ErrorReason.MemberAlreadyEnrolled, "the member is already enrolled");
@@ -598,7 +596,6 @@ public sealed partial class MemberGrain(
         s.Anniversary = profile.Anniversary ?? s.Anniversary;
     }
 
-    private static MemberProfile Profile(MemberState s) => new(s.Phone, s.Email, [.. s.Attributes], s.MarketingConsent, s.Anniversary);
 
     /// <summary>The first time the profile is complete, the program's profile bonus is credited (once per member, ever).</summary>
     private void GrantProfileBonus(ProgramSettings program, DateTimeOffset now)

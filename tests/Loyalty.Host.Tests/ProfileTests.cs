@@ -20,6 +20,17 @@ public sealed class ProfileTests(EngineFixture fixture)
             ProgramId = program, MemberId = "eva", Name = "Eva", Phone = phone, BirthDate = "1990-04-02", Attributes = { "Student", "student" },
         });
         Assert.False(enrolled.ProfileComplete);
+
+        // A retried enrollment (same body, or fewer fields) answers the same member; a different phone is refused.
+        var retried = await Engine.Pos.EnrollAsync(new EnrollRequest
+        {
+            ProgramId = program, MemberId = "eva", Name = "Eva", Phone = phone, BirthDate = "1990-04-02", Attributes = { "student" },
+        });
+        Assert.Equal(enrolled, retried);
+        Assert.Equal(enrolled, await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "eva" }));
+        var conflicting = await Assert.ThrowsAsync<RpcException>(() =>
+            Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "eva", Phone = RandomPhone() }).ResponseAsync);
+        Assert.Equal("MEMBER_ALREADY_ENROLLED", conflicting.Reason());
         Assert.Equal(["student"], enrolled.Attributes);
         Assert.Equal(0, enrolled.Balance.Available);
 

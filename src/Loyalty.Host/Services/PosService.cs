@@ -35,7 +35,9 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         }
 
         var name = request.Name.Length == 0 ? null : request.Name;
-        var profile = Mapping.Profile(request.Phone, request.Email, request.Attributes, request.MarketingConsent, request.Anniversary);
+        // Unset in proto3 reads as empty/false: at enrollment, "no attributes" and "no consent" mean "not given".
+        var profile = Mapping.Profile(
+            request.Phone, request.Email, request.Attributes.Count == 0 ? null : request.Attributes, request.MarketingConsent ? true : null, request.Anniversary);
         var referrer = Mapping.OptionalId(request.ReferrerMemberId, "referrer_member_id");
         var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Mapping.BirthDate(request.BirthDate), profile, referrer));
         return Mapping.ToProto(programId, view);
