@@ -9,8 +9,8 @@ internal static class PromoTour
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var address = Option(args, "--address") ?? "http://127.0.0.1:5080";
-        var programId = Option(args, "--program") ?? "promo-demo";
+        var address = Tour.Option(args, "--address") ?? "http://127.0.0.1:5080";
+        var programId = Tour.Option(args, "--program") ?? "promo-demo";
         using var pos = PosClient.Connect(address, programId);
         try
         {
@@ -45,10 +45,10 @@ internal static class PromoTour
             {
                 MemberId = member.MemberId, StoreId = "store-7", Channel = "store", PaymentMethod = "card", Lines = { sale.Lines },
             });
-            Console.WriteLine($"quote     subtotal {Money(quote.Subtotal)}, discount {Money(quote.Discount)}, total {Money(quote.Total)}");
+            Console.WriteLine($"quote     subtotal {Tour.Money(quote.Subtotal)}, discount {Tour.Money(quote.Discount)}, total {Tour.Money(quote.Total)}");
             foreach (var line in quote.Discounts)
             {
-                Console.WriteLine($"          line {line.LineIndex} ({sale.Lines[line.LineIndex].Sku}): -{Money(line.Amount)} by {line.Source} {line.SourceId}");
+                Console.WriteLine($"          line {line.LineIndex} ({sale.Lines[line.LineIndex].Sku}): -{Tour.Money(line.Amount)} by {line.Source} {line.SourceId}");
             }
 
             foreach (var hint in quote.Hints)
@@ -57,7 +57,7 @@ internal static class PromoTour
             }
 
             var committed = await pos.CommitAsync(sale);
-            Console.WriteLine($"commit    paid {Money(committed.Total)} with {string.Join(" + ", committed.Campaigns.Select(c => $"{c.CampaignId} -{Money(c.Discount)}"))}; same as the quote: {committed.Discount == quote.Discount}");
+            Console.WriteLine($"commit    paid {Tour.Money(committed.Total)} with {string.Join(" + ", committed.Campaigns.Select(c => $"{c.CampaignId} -{Tour.Money(c.Discount)}"))}; same as the quote: {committed.Discount == quote.Discount}");
             return 0;
         }
         catch (RpcException failure)
@@ -65,13 +65,5 @@ internal static class PromoTour
             Console.Error.WriteLine($"failed: {failure.StatusCode} {failure.Reason()} {failure.Status.Detail}");
             return 1;
         }
-    }
-
-    private static string Money(long minor) => $"{minor / 100}.{minor % 100:D2}";
-
-    private static string? Option(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 }

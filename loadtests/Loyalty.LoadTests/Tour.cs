@@ -75,9 +75,9 @@ internal static class Tour
         }
     }
 
-    private static string Money(long minor) => $"{minor / 100}.{minor % 100:D2}";
+    internal static string Money(long minor) => $"{minor / 100}.{minor % 100:D2}";
 
-    private static string? Option(string[] args, string name)
+    internal static string? Option(string[] args, string name)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
