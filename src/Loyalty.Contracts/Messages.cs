@@ -42,6 +42,12 @@ public enum CouponKind
 {
     AmountOff = 1,
     PercentOff = 2,
+
+    /// <summary>One unit of <see cref="CouponDefinition.FreeSku"/> free (at what is left of its price after the tier and campaigns).</summary>
+    FreeItem = 3,
+
+    /// <summary>No money off: <see cref="CouponDefinition.Value"/> bonus points on the sale.</summary>
+    BonusPoints = 4,
 }
 
 [GenerateSerializer, Immutable, Alias("loyalty.CouponDefinition")]
@@ -58,7 +64,9 @@ public sealed record CouponDefinition(
     [property: Id(9)] string? MemberId = null,
     [property: Id(10)] bool FirstPurchaseOnly = false,
     [property: Id(11)] ImmutableArray<string> StoreIds = default,
-    [property: Id(12)] ImmutableArray<string> TierNames = default);
+    [property: Id(12)] ImmutableArray<string> TierNames = default,
+    [property: Id(20)] CampaignTargets? Targets = null,
+    [property: Id(21)] string? FreeSku = null);
 
 /// <summary>
 /// Who may use a code and how often. <see cref="CouponDefinition.MaxRedemptions"/> (global cap) and

@@ -16,10 +16,19 @@ public static class Coupons
                 throw LoyaltyException.Invalid("amount_off", "amount off must be positive");
             case CouponKind.PercentOff when definition.Value is <= 0 or > 100:
                 throw LoyaltyException.Invalid("percent_off", "percent off must be between 1 and 100");
-            case CouponKind.AmountOff or CouponKind.PercentOff:
+            case CouponKind.FreeItem when Keys.Problem(definition.FreeSku) is { } problem:
+                throw LoyaltyException.Invalid("free_sku", $"free sku {problem}");
+            case CouponKind.BonusPoints when definition.Value is <= 0 or > 1_000_000_000:
+                throw LoyaltyException.Invalid("bonus_points", "bonus points must be between 1 and 1,000,000,000");
+            case CouponKind.AmountOff or CouponKind.PercentOff or CouponKind.FreeItem or CouponKind.BonusPoints:
                 break;
             default:
-                throw LoyaltyException.Invalid("kind", "a coupon needs amount_off or percent_off");
+                throw LoyaltyException.Invalid("kind", "a coupon needs amount_off, percent_off, free_sku or bonus_points");
+        }
+
+        if (definition.FreeSku is not null && definition.Kind != CouponKind.FreeItem)
+        {
+            throw LoyaltyException.Invalid("free_sku", "free_sku is the effect of a free-item coupon only");
         }
 
         if (definition.MinBasket < 0)
@@ -214,6 +223,39 @@ public static class Coupons
     }
 
     private static IEnumerable<string> Ids(ImmutableArray<string> ids) => ids.IsDefault ? [] : ids;
+
+    /// <summary>
+    /// The coupon's money discount on the lines it applies to (<paramref name="eligible"/>: what is left of
+    /// each line after rewards, tier and campaigns, zero where its targets exclude the line), spread over
+    /// those lines. A free-item coupon takes one unit of its sku (its share of the line, rounded down);
+    /// without that sku in the eligible lines it is COUPON_NOT_APPLICABLE. Bonus-point coupons give no money.
+    /// </summary>
+    public static long[] Shares(CouponDefinition definition, ImmutableArray<BasketLine> lines, long[] eligible, int[] freeUnits)
+    {
+        var shares = new long[lines.Length];
+        if (definition.Kind == CouponKind.FreeItem)
+        {
+            var line = Enumerable.Range(0, lines.Length).FirstOrDefault(i => lines[i].Sku == definition.FreeSku && eligible[i] > 0, -1);
+            if (line < 0)
+            {
+                throw new LoyaltyException(ErrorReason.CouponNotApplicable, $"the coupon needs a {definition.FreeSku} in the basket");
+            }
+
+            shares[line] = eligible[line] / Math.Max(1, lines[line].Quantity - freeUnits[line]);
+            return shares;
+        }
+
+        var paid = Earning.Allocate(eligible, Discount(definition, eligible.Sum()));
+        for (var i = 0; i < shares.Length; i++)
+        {
+            shares[i] = eligible[i] - paid[i];
+        }
+
+        return shares;
+    }
+
+    /// <summary>Bonus points the coupon itself gives (bonus-point coupons).</summary>
+    public static long BonusPoints(CouponDefinition? definition) => definition is { Kind: CouponKind.BonusPoints } ? definition.Value : 0;
 
     public static long Discount(CouponDefinition definition, long subtotal)
     {

@@ -110,8 +110,9 @@ public static class Pricing
         var couponShares = new long[lines.Length];
         if (coupon is not null)
         {
-            var paid = Earning.Allocate(remaining, Coupons.Discount(coupon, remaining.Sum()));
-            couponShares = remaining.Select((r, i) => r - paid[i]).ToArray();
+            // On the lines the coupon's targets allow (all lines when it has none), after campaigns.
+            var eligible = remaining.Select((r, i) => Promotions.Matches(coupon.Targets, lines[i]) ? r : 0).ToArray();
+            couponShares = Coupons.Shares(coupon, lines, eligible, freeUnits);
         }
 
         var couponLines = Sourced(DiscountSource.Coupon, string.Empty, couponShares);
@@ -143,7 +144,7 @@ public static class Pricing
             Lines = [.. discountLines],
             Campaigns = applied.IsDefault ? [] : applied,
             Hints = promo.Hints,
-            CampaignPoints = promo.BonusPoints,
+            CampaignPoints = promo.BonusPoints + Coupons.BonusPoints(coupon),
             ExtraMultiplier = promo.ExtraMultiplier,
         };
     }

@@ -419,7 +419,9 @@ internal static class Mapping
         {
             CouponTerms.EffectOneofCase.AmountOff => (CouponKind.AmountOff, terms.AmountOff),
             CouponTerms.EffectOneofCase.PercentOff => (CouponKind.PercentOff, (long)terms.PercentOff),
-            _ => throw LoyaltyException.Invalid("terms.effect", "a coupon needs amount_off or percent_off"),
+            CouponTerms.EffectOneofCase.FreeSku => (CouponKind.FreeItem, 0L),
+            CouponTerms.EffectOneofCase.BonusPoints => (CouponKind.BonusPoints, terms.BonusPoints),
+            _ => throw LoyaltyException.Invalid("terms.effect", "a coupon needs amount_off, percent_off, free_sku or bonus_points"),
         };
         var use = terms.Use switch
         {
@@ -446,7 +448,9 @@ internal static class Mapping
             terms.MemberId.Length == 0 ? null : terms.MemberId,
             terms.FirstPurchaseOnly,
             [.. terms.StoreIds],
-            [.. terms.TierNames]);
+            [.. terms.TierNames],
+            terms.Targets is null ? null : ToContract(terms.Targets),
+            terms.EffectCase == CouponTerms.EffectOneofCase.FreeSku ? terms.FreeSku : null);
         try
         {
             Coupons.ValidateDefinition(definition);
@@ -503,13 +507,29 @@ internal static class Mapping
         };
         terms.StoreIds.AddRange(definition.StoreIds.IsDefault ? [] : definition.StoreIds);
         terms.TierNames.AddRange(definition.TierNames.IsDefault ? [] : definition.TierNames);
-        if (definition.Kind == CouponKind.PercentOff)
+        switch (definition.Kind)
         {
-            terms.PercentOff = (int)definition.Value;
+            case CouponKind.PercentOff:
+                terms.PercentOff = (int)definition.Value;
+                break;
+            case CouponKind.FreeItem:
+                terms.FreeSku = definition.FreeSku ?? string.Empty;
+                break;
+            case CouponKind.BonusPoints:
+                terms.BonusPoints = definition.Value;
+                break;
+            default:
+                terms.AmountOff = definition.Value;
+                break;
         }
-        else
+
+        if (definition.Targets is { } targets)
         {
-            terms.AmountOff = definition.Value;
+            terms.Targets = new Api.V1.CampaignTargets { ExcludeOnSale = targets.ExcludeOnSale };
+            terms.Targets.Skus.AddRange(targets.Skus.IsDefault ? [] : targets.Skus);
+            terms.Targets.Categories.AddRange(targets.Categories.IsDefault ? [] : targets.Categories);
+            terms.Targets.ExcludedSkus.AddRange(targets.ExcludedSkus.IsDefault ? [] : targets.ExcludedSkus);
+            terms.Targets.ExcludedCategories.AddRange(targets.ExcludedCategories.IsDefault ? [] : targets.ExcludedCategories);
         }
 
         return terms;
