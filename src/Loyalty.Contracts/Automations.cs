@@ -21,6 +21,9 @@ public enum AutomationKind
 
     /// <summary>Within <see cref="AutomationRule.Days"/> days of a month end at which points expire: a notice with the amount.</summary>
     PointsExpiring = 5,
+
+    /// <summary>Not a program automation: the personal coupon an issue-coupon campaign gave on a sale (occasion "campaign:&lt;id&gt;:&lt;transaction&gt;").</summary>
+    CampaignCoupon = 6,
 }
 
 /// <summary>

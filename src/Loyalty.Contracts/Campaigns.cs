@@ -33,6 +33,9 @@ public enum CampaignKind
 
     /// <summary>Earn multiplier in percent (<c>Value</c>, 200 = double points) on the targeted lines.</summary>
     PointsMultiplier = 10,
+
+    /// <summary>Issues the member a personal coupon (<c>Coupon</c>, valid <c>CouponValidDays</c>) for a next visit; its code is on the receipt.</summary>
+    IssueCoupon = 11,
 }
 
 public enum ScaleBasis
@@ -114,7 +117,9 @@ public sealed record CampaignDefinition(
     [property: Id(19)] ImmutableArray<ScaleStep> Scale = default,
     [property: Id(20)] ImmutableArray<MeltStep> Melting = default,
     [property: Id(21)] long MaxPerMember = 0,
-    [property: Id(22)] long MaxPerStore = 0)
+    [property: Id(22)] long MaxPerStore = 0,
+    [property: Id(23)] CouponDefinition? Coupon = null,
+    [property: Id(24)] int CouponValidDays = 30)
 {
     /// <summary>Whether the budget grain counts this campaign (a global, money or per-store limit).</summary>
     public bool HasBudget => MaxRedemptions > 0 || MaxDiscountMoney > 0 || MaxPerStore > 0;
@@ -149,10 +154,12 @@ public sealed record AppliedCampaign(
     [property: Id(3)] int MultiplierPercent = 0,
     [property: Id(4)] int StampsAdded = 0,
     [property: Id(5)] int StampsAfter = 0,
-    [property: Id(6)] bool Budgeted = false)
+    [property: Id(6)] bool Budgeted = false,
+    [property: Id(7)] bool IssuesCoupon = false,
+    [property: Id(8)] string? IssuedCoupon = null)
 {
-    /// <summary>A redemption (counted against budgets and per-member limits): it gave money or points.</summary>
-    public bool Redeemed => Discount > 0 || BonusPoints > 0 || MultiplierPercent > 0;
+    /// <summary>A redemption (counted against budgets and per-member limits): it gave money, points or a coupon.</summary>
+    public bool Redeemed => Discount > 0 || BonusPoints > 0 || MultiplierPercent > 0 || IssuesCoupon;
 }
 
 /// <summary>"Spend X more (or add N more units) to unlock Y."</summary>

@@ -26,7 +26,7 @@ public static class Automations
         {
             var rule = rules[i];
             var field = $"automations[{i}]";
-            if (!Enum.IsDefined(rule.Kind))
+            if (!Enum.IsDefined(rule.Kind) || rule.Kind == AutomationKind.CampaignCoupon)
             {
                 throw LoyaltyException.Invalid($"{field}.kind", "kind must be WELCOME, BIRTHDAY, WIN_BACK, REFERRAL or POINTS_EXPIRING");
             }

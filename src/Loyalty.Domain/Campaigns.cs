@@ -52,6 +52,21 @@ public static class Campaigns
                 throw LoyaltyException.Invalid("bonus_points", $"bonus points must be between 1 and {MaxBonusPoints}");
             case CampaignKind.PointsMultiplier when campaign.Value is <= 100 or > 1_000:
                 throw LoyaltyException.Invalid("points_multiplier_percent", "a points multiplier must be between 101 and 1000 percent");
+            case CampaignKind.IssueCoupon when campaign.Coupon is null:
+                throw LoyaltyException.Invalid("issue_coupon", "an issue-coupon campaign needs the coupon's terms");
+            case CampaignKind.IssueCoupon when campaign.CouponValidDays is < 1 or > 3_650:
+                throw LoyaltyException.Invalid("coupon_valid_days", "coupon validity must be 1..3650 days");
+            case CampaignKind.IssueCoupon:
+                try
+                {
+                    Coupons.ValidateDefinition(campaign.Coupon!);
+                }
+                catch (LoyaltyException refusal) when (refusal.Field is { } field)
+                {
+                    throw LoyaltyException.Invalid("issue_coupon." + field, refusal.Message);
+                }
+
+                break;
             case CampaignKind.PercentOffBasket or CampaignKind.PercentOffItems or CampaignKind.AmountOffBasket or CampaignKind.AmountOffItems
                 or CampaignKind.BonusPoints or CampaignKind.PointsMultiplier:
                 break;

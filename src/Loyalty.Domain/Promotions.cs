@@ -84,7 +84,7 @@ public static class Promotions
             var eligible = lines.Select(l => Matches(campaign.Targets, l)).ToArray();
             var effect = new Effect(lines, eligible, remaining, unitBase, units, (int[])claimed.Clone());
             var outcome = Apply(campaign, context, effect, hints);
-            if (outcome.Discount.All(d => d == 0) && outcome.Bonus == 0 && outcome.Multiplier == 0 && outcome.StampsAdded == 0)
+            if (outcome.Discount.All(d => d == 0) && outcome.Bonus == 0 && outcome.Multiplier == 0 && outcome.StampsAdded == 0 && !outcome.Issues)
             {
                 continue;
             }
@@ -105,7 +105,8 @@ public static class Promotions
 
             claimed = effect.Claimed;
             bonus += outcome.Bonus;
-            var entry = new AppliedCampaign(campaign.CampaignId, outcome.Discount.Sum(), outcome.Bonus, outcome.Multiplier, outcome.StampsAdded, outcome.StampsAfter);
+            var entry = new AppliedCampaign(
+                campaign.CampaignId, outcome.Discount.Sum(), outcome.Bonus, outcome.Multiplier, outcome.StampsAdded, outcome.StampsAfter, IssuesCoupon: outcome.Issues);
             applied.Add(entry with { Budgeted = campaign.HasBudget && entry.Redeemed });
             if (campaign.Exclusive)
             {
@@ -221,7 +222,7 @@ public static class Promotions
 
     private static string Label(CampaignDefinition campaign) => campaign.Name.Length > 0 ? campaign.Name : campaign.CampaignId;
 
-    private sealed record Outcome(long[] Discount, long Bonus = 0, int Multiplier = 0, int StampsAdded = 0, int StampsAfter = 0);
+    private sealed record Outcome(long[] Discount, long Bonus = 0, int Multiplier = 0, int StampsAdded = 0, int StampsAfter = 0, bool Issues = false);
 
     /// <summary>The basket as a campaign sees it: what is left of each line, and units not yet taken by a unit effect.</summary>
     private sealed class Effect(ImmutableArray<BasketLine> lines, bool[] eligible, long[] remaining, long[] unitBase, int[] units, int[] claimed)
@@ -366,6 +367,8 @@ public static class Promotions
                 return new Outcome(none, Bonus: basket.Eligible.Any(e => e) ? campaign.Value : 0);
             case CampaignKind.PointsMultiplier:
                 return new Outcome(none, Multiplier: basket.Eligible.Any(e => e) ? (int)campaign.Value : 0);
+            case CampaignKind.IssueCoupon:
+                return new Outcome(none, Issues: basket.Eligible.Any(e => e));
             default:
                 return new Outcome(none);
         }

@@ -157,12 +157,62 @@ public sealed partial class MemberGrain
         });
     }
 
+    /// <summary>Issue-coupon campaigns that applied get their personal code now, so it is on the receipt.</summary>
+    private static PricedBasket IssueCodes(PricedBasket plan) =>
+        plan.Campaigns.Any(c => c.IssuesCoupon)
+            ? plan with { Campaigns = [.. plan.Campaigns.Select(c => c.IssuesCoupon ? c with { IssuedCoupon = CouponCodes.Next() } : c)] }
+            : plan;
+
+    /// <summary>Recorded with the sale (same durable write) as pending occasions; created right after.</summary>
+    private void RecordIssuedCoupons(CommitResult result, DateTimeOffset now)
+    {
+        foreach (var issued in result.Campaigns.IsDefault ? [] : result.Campaigns.Where(c => c.IssuedCoupon is not null))
+        {
+            state.State.Automations[CampaignOccasion(issued.CampaignId, result.TransactionId)] =
+                new AutomationRun { Kind = AutomationKind.CampaignCoupon, Code = issued.IssuedCoupon, At = now };
+        }
+    }
+
+    /// <summary>
+    /// Creates the coupons the sale issued. Never fails the acknowledged commit: a code that could not be
+    /// created now is created by the member's next call or automation pass (it is a pending occasion).
+    /// </summary>
+    private async Task CreateIssuedCouponsAsync(ProgramSettings program, CommitResult result)
+    {
+        foreach (var issued in result.Campaigns.IsDefault ? [] : result.Campaigns.Where(c => c.IssuedCoupon is not null))
+        {
+            var occasion = CampaignOccasion(issued.CampaignId, result.TransactionId);
+            if (state.State.Automations.TryGetValue(occasion, out var run) && !run.Done && CampaignRule(program, occasion) is { } rule)
+            {
+                try
+                {
+                    await CompleteAsync(rule, occasion, run);
+                }
+                catch (Exception)
+                {
+                    // Left pending; finished later.
+                }
+            }
+        }
+    }
+
+    private static string CampaignOccasion(string campaignId, string transactionId) => $"campaign:{campaignId}:{transactionId}";
+
+    /// <summary>The issue-coupon campaign named in a "campaign:id:transaction" occasion, as an automation rule without a message.</summary>
+    private static AutomationRule? CampaignRule(ProgramSettings program, string occasion)
+    {
+        var campaignId = occasion.Split(':')[1];
+        var campaign = program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == campaignId && c.Coupon is not null);
+        return campaign is null ? null : new AutomationRule(AutomationKind.CampaignCoupon, string.Empty, campaign.Coupon, campaign.CouponValidDays);
+    }
+
     private async Task<int> FinishPendingAsync(ProgramSettings program)
     {
         var fired = 0;
         foreach (var (occasion, run) in state.State.Automations.Where(a => !a.Value.Done).ToList())
         {
-            if (Rule(program, run.Kind) is { } rule)
+            var found = run.Kind == AutomationKind.CampaignCoupon ? CampaignRule(program, occasion) : Rule(program, run.Kind);
+            if (found is { } rule)
             {
                 await CompleteAsync(occasion.StartsWith("referrer:", StringComparison.Ordinal) ? rule with { Coupon = null } : rule, occasion, run);
                 fired++;
@@ -204,7 +254,7 @@ public sealed partial class MemberGrain
 
         // Messages need the member's consent and an address; the coupon is issued either way (Identify shows it).
         var (channel, recipient) = s.Email is { } email ? ("email", email) : s.Phone is { } phone ? ("sms", phone) : (null, null);
-        if (s.MarketingConsent && channel is not null)
+        if (s.MarketingConsent && channel is not null && rule.Template.Length > 0)
         {
             var values = new Dictionary<string, string>(run.Values)
             {

@@ -339,7 +339,7 @@ public sealed partial class MemberGrain(
                 coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, subtotal, couponContext));
             }
 
-            var plan = Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context);
+            var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context));
             budgeted.AddRange(plan.Campaigns.Where(c => c.Budgeted));
             await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReserveAsync(command.TransactionId, MemberId, c.Discount, command.StoreId)));
             sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, plan);
@@ -371,6 +371,7 @@ public sealed partial class MemberGrain(
         }
 
         s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
+        RecordIssuedCoupons(sale.Result, now);
         s.Sales[command.TransactionId] = sale;
         if (coupon is { PerMemberLimit: > 0 })
         {
@@ -391,6 +392,7 @@ public sealed partial class MemberGrain(
             _ = coupons.ConfirmAsync(command.TransactionId);
         }
 
+        await CreateIssuedCouponsAsync(program, sale.Result);
         await AfterPurchaseAsync(program);
 
         return sale.Result;

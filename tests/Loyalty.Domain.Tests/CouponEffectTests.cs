@@ -64,6 +64,26 @@ public sealed class CouponEffectTests
     }
 
     [Theory]
+    [InlineData(12_001, false)]
+    [InlineData(12_000, true)]
+    public void An_issue_coupon_campaign_applies_from_its_minimum_basket_and_gives_no_money(long minBasket, bool issues)
+    {
+        var campaign = new CampaignDefinition("next", "Next visit", CampaignKind.IssueCoupon, 0, 0, minBasket, null, null, 0, 0, 0, Coupon: Coupon(CouponKind.AmountOff, 500));
+        var program = Club with { Campaigns = [campaign] };
+        var priced = Pricing.Price(Basket, program, null, promotions: new PromotionContext(DateTimeOffset.UnixEpoch));
+        Assert.Equal(issues, priced.Campaigns.Any(c => c is { CampaignId: "next", IssuesCoupon: true, Discount: 0 }));
+        Assert.Equal(0, priced.Discount);
+    }
+
+    [Fact]
+    public void An_issue_coupon_campaign_needs_valid_coupon_terms()
+    {
+        var campaign = new CampaignDefinition("next", "Next visit", CampaignKind.IssueCoupon, 0, 0, 0, null, null, 0, 0, 0, Coupon: Coupon(CouponKind.PercentOff, 0));
+        Assert.Equal("issue_coupon.percent_off", Assert.Throws<LoyaltyException>(() => Campaigns.Validate(campaign)).Field);
+        Assert.Equal("issue_coupon", Assert.Throws<LoyaltyException>(() => Campaigns.Validate(campaign with { Coupon = null })).Field);
+    }
+
+    [Theory]
     [InlineData(CouponKind.FreeItem, 0, null, "free_sku")]
     [InlineData(CouponKind.BonusPoints, 0, null, "bonus_points")]
     [InlineData(CouponKind.AmountOff, 100, "serum", "free_sku")]

@@ -34,3 +34,44 @@ public sealed class CouponEffectTests(EngineFixture fixture)
         Assert.True(voided.CouponRestored);
     }
 }
+
+[Collection(EngineCollection.Name)]
+public sealed class IssueCouponCampaignTests(EngineFixture fixture)
+{
+    private TestEngine Engine => fixture.Engine;
+
+    [Fact]
+    public async Task A_campaign_issues_a_personal_coupon_printed_on_the_receipt_and_usable_next_visit_only_by_that_member()
+    {
+        var program = await fixture.NewProgramAsync();
+        var (ana, bo) = (await fixture.NewMemberAsync(program), await fixture.NewMemberAsync(program));
+        await Engine.Admin.DefineCampaignAsync(new Campaign
+        {
+            ProgramId = program, CampaignId = "next-visit", Name = "Spend 100, get 5 off next time", MinBasket = 10_000,
+            IssueCoupon = new CouponTerms { AmountOff = 500 }, CouponValidDays = 14,
+        });
+
+        var small = await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "small", null) is var s1 && s1.Lines.Count > 1 ? Trim(s1) : s1);
+        Assert.DoesNotContain(small.Campaigns, c => c.IssuedCoupon.Length > 0);
+
+        var sale = Sales.Commit(program, ana, "big");
+        var receipt = await Engine.Pos.CommitAsync(sale);
+        var code = Assert.Single(receipt.Campaigns, c => c.CampaignId == "next-visit").IssuedCoupon;
+        Assert.NotEmpty(code);
+        Assert.Equal(code, Assert.Single((await Engine.Pos.CommitAsync(sale.Clone())).Campaigns).IssuedCoupon); // a retry: the same code
+
+        var identified = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = ana });
+        Assert.Contains(identified.Coupons, c => c.Code == code && c.Occasion == "campaign_coupon" && c.AmountOff == 500);
+
+        var stolen = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => Engine.Pos.CommitAsync(Sales.Commit(program, bo, "bo-1", code)).ResponseAsync);
+        Assert.Equal("COUPON_NOT_FOR_MEMBER", Loyalty.Client.LoyaltyErrors.Reason(stolen));
+        var next = await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "next", code));
+        Assert.True(next.Discount >= 500);
+    }
+
+    private static CommitRequest Trim(CommitRequest request)
+    {
+        request.Lines.RemoveAt(1); // 4,345 only: under the 10,000 minimum
+        return request;
+    }
+}

@@ -64,6 +64,7 @@ internal static class AutomationMapping
         Contracts.AutomationKind.Birthday => Api.V1.AutomationKind.Birthday,
         Contracts.AutomationKind.WinBack => Api.V1.AutomationKind.WinBack,
         Contracts.AutomationKind.Referral => Api.V1.AutomationKind.Referral,
+        Contracts.AutomationKind.CampaignCoupon => Api.V1.AutomationKind.CampaignCoupon,
         _ => Api.V1.AutomationKind.PointsExpiring,
     };
 }

@@ -203,6 +203,10 @@ internal static class Mapping
             },
             Campaign.EffectOneofCase.BonusPoints => definition with { Kind = CampaignKind.BonusPoints, Value = campaign.BonusPoints },
             Campaign.EffectOneofCase.PointsMultiplierPercent => definition with { Kind = CampaignKind.PointsMultiplier, Value = campaign.PointsMultiplierPercent },
+            Campaign.EffectOneofCase.IssueCoupon => definition with
+            {
+                Kind = CampaignKind.IssueCoupon, Coupon = IssuedTerms(campaign.IssueCoupon), CouponValidDays = campaign.CouponValidDays == 0 ? 30 : campaign.CouponValidDays,
+            },
             _ => throw LoyaltyException.Invalid("effect", "a campaign needs an effect (percent_off, amount_off, items_percent_off, ...)"),
         };
         Campaigns.Validate(definition);
@@ -210,6 +214,19 @@ internal static class Mapping
     }
 
     private static int Free(int percent) => percent == 0 ? 100 : percent;
+
+    /// <summary>The terms of the coupons an issue-coupon campaign gives: personal codes, so use and member are set at issue.</summary>
+    private static CouponDefinition IssuedTerms(CouponTerms terms)
+    {
+        try
+        {
+            return ToContract(terms);
+        }
+        catch (LoyaltyException refusal) when (refusal.Field is { } field)
+        {
+            throw LoyaltyException.Invalid("issue_coupon." + field[(field.IndexOf('.') + 1)..], refusal.Message);
+        }
+    }
 
     private static Contracts.CampaignTargets ToContract(Api.V1.CampaignTargets targets) => new(
         [.. targets.Skus], [.. targets.Categories], [.. targets.ExcludedSkus], [.. targets.ExcludedCategories], targets.ExcludeOnSale);
@@ -261,6 +278,7 @@ internal static class Mapping
         MultiplierPercent = campaign.MultiplierPercent,
         StampsAdded = campaign.StampsAdded,
         StampsAfter = campaign.StampsAfter,
+        IssuedCoupon = campaign.IssuedCoupon ?? string.Empty,
     };
 
     public static Api.V1.PromotionHint ToProto(Contracts.PromotionHint hint) => new()

@@ -132,6 +132,7 @@ internal sealed class PostgresAutomationStore(NpgsqlDataSource dataSource) : IAu
         AutomationKind.WinBack => "win_back",
         AutomationKind.Referral => "referral",
         AutomationKind.PointsExpiring => "points_expiring",
+        AutomationKind.CampaignCoupon => "campaign_coupon",
         _ => kind.ToString().ToLowerInvariant(),
     };
 
