@@ -87,7 +87,8 @@ public sealed record CampaignConditions(
     [property: Id(10)] int InactiveDays = 0,
     [property: Id(11)] ImmutableArray<string> Stores = default,
     [property: Id(12)] ImmutableArray<string> Channels = default,
-    [property: Id(13)] ImmutableArray<string> PaymentMethods = default);
+    [property: Id(13)] ImmutableArray<string> PaymentMethods = default,
+    [property: Id(14)] ImmutableArray<string> Segments = default);
 
 /// <summary>
 /// A promotion: an effect on the basket, conditions, a priority and a budget. Budgets are counted
@@ -179,7 +180,9 @@ public sealed record MemberFacts(
     [property: Id(4)] DateOnly? BirthDate,
     [property: Id(5)] ImmutableDictionary<string, int> Stamps,
     [property: Id(6)] ImmutableDictionary<string, int> Uses,
-    [property: Id(7)] DateTimeOffset EnrolledAt)
+    [property: Id(7)] DateTimeOffset EnrolledAt,
+    [property: Id(8)] long LifetimeSpend = 0,
+    [property: Id(9)] ImmutableDictionary<int, long>? SpendByMonth = null)
 {
     public static MemberFacts Anonymous(DateTimeOffset now) => new([], 0, null, null, ImmutableDictionary<string, int>.Empty, ImmutableDictionary<string, int>.Empty, now);
 }

@@ -22,7 +22,8 @@ public sealed record ProgramSettings(
     [property: Id(15)] ImmutableArray<CampaignDefinition> Campaigns = default,
     [property: Id(16)] string? TimeZone = null,
     [property: Id(17)] int MaxDiscountPercent = 0,
-    [property: Id(25)] ImmutableArray<AutomationRule> Automations = default)
+    [property: Id(25)] ImmutableArray<AutomationRule> Automations = default,
+    [property: Id(26)] ImmutableArray<SegmentDefinition> Segments = default)
 {
     public const int DefaultOfflineWindowDays = 7;
 
@@ -66,7 +67,8 @@ public sealed record CouponDefinition(
     [property: Id(11)] ImmutableArray<string> StoreIds = default,
     [property: Id(12)] ImmutableArray<string> TierNames = default,
     [property: Id(20)] CampaignTargets? Targets = null,
-    [property: Id(21)] string? FreeSku = null);
+    [property: Id(21)] string? FreeSku = null,
+    [property: Id(22)] ImmutableArray<string> Segments = default);
 
 /// <summary>
 /// Who may use a code and how often. <see cref="CouponDefinition.MaxRedemptions"/> (global cap) and

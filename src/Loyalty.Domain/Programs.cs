@@ -54,6 +54,7 @@ public static class Programs
         }
 
         Automations.Validate(settings.Automations);
+        Segments.Validate(settings.Segments);
 
         if (settings.PendingDays is < 0 or > 365)
         {

@@ -62,7 +62,7 @@ public static class Promotions
         foreach (var campaign in Ordered(program.Campaigns))
         {
             if (!Campaigns.IsActive(campaign, context.Now)
-                || !ConditionsHold(campaign, context, tier, local)
+                || !ConditionsHold(campaign, context, tier, local, program)
                 || context.Unavailable?.Contains(campaign.CampaignId) == true
                 || (campaign.MaxPerMember > 0 && context.Member is { } member && member.Uses.GetValueOrDefault(campaign.CampaignId) >= campaign.MaxPerMember))
             {
@@ -146,7 +146,7 @@ public static class Promotions
             && !(targets.ExcludeOnSale && line.OnSale);
     }
 
-    public static bool ConditionsHold(CampaignDefinition campaign, PromotionContext context, TierLevel? tier, DateTimeOffset local)
+    public static bool ConditionsHold(CampaignDefinition campaign, PromotionContext context, TierLevel? tier, DateTimeOffset local, ProgramSettings? program = null)
     {
         var member = context.Member;
         if (campaign.Kind == CampaignKind.StampCard && member is null)
@@ -174,7 +174,10 @@ public static class Promotions
             && (c.InactiveDays <= 0 || (member is not null && context.Now - (member.LastPurchaseAt ?? member.EnrolledAt) >= TimeSpan.FromDays(c.InactiveDays)))
             && In(c.Stores, context.StoreId)
             && In(c.Channels, context.Channel)
-            && In(c.PaymentMethods, context.PaymentMethod);
+            && In(c.PaymentMethods, context.PaymentMethod)
+            && (c.Segments.IsDefaultOrEmpty
+                || (program is { Segments.IsDefaultOrEmpty: false }
+                    && program.Segments.Any(s => c.Segments.Contains(s.SegmentId) && Segments.Contains(s, member, tier, context.Now))));
     }
 
     /// <summary>Days between <paramref name="today"/> and the nearest anniversary of the birth date (29 Feb → 28 Feb in common years).</summary>

@@ -337,6 +337,7 @@ public sealed partial class MemberGrain(
                 // sale never completes, the coupon asks HasSaleAsync after its hold timeout and releases it.
                 var couponContext = new CouponContext(MemberId, command.StoreId, tier?.Name, s.Spend.Purchases, s.CouponUses.GetValueOrDefault(command.CouponCode!));
                 coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, subtotal, couponContext));
+                Segments.EnsureCouponAllowed(coupon, program, Facts(), tier, now);
             }
 
             var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context));
@@ -517,7 +518,8 @@ public sealed partial class MemberGrain(
     {
         var s = state.State;
         return new MemberFacts(
-            [.. s.Attributes], s.Spend.Purchases, s.LastPurchaseAt, s.BirthDate, s.Stamps.ToImmutableDictionary(), s.CampaignUses.ToImmutableDictionary(), s.EnrolledAt);
+            [.. s.Attributes], s.Spend.Purchases, s.LastPurchaseAt, s.BirthDate, s.Stamps.ToImmutableDictionary(), s.CampaignUses.ToImmutableDictionary(), s.EnrolledAt,
+            s.Spend.Lifetime, s.Spend.ByMonth.ToImmutableDictionary());
     }
 
     private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();

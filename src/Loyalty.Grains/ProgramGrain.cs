@@ -34,6 +34,7 @@ public sealed class ProgramGrain(
     {
         Campaigns.Validate(campaign);
         var settings = await GetAsync();
+        Segments.EnsureDefined(settings, campaign);
         var campaigns = settings.Campaigns.IsDefault ? [] : settings.Campaigns;
         state.State.Settings = settings with
         {

@@ -17,7 +17,16 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
 
     public override async Task<LoyaltyProgram> UpsertProgram(LoyaltyProgram request, ServerCallContext context)
     {
-        var settings = Mapping.ToContract(request) with { Automations = AutomationMapping.ToContract(request.Automations) };
+        var settings = Mapping.ToContract(request) with
+        {
+            Automations = AutomationMapping.ToContract(request.Automations),
+            Segments = [.. request.Segments.Select(s => new SegmentDefinition(
+                s.SegmentId, s.MinPurchases, s.MinLifetimeSpend, s.MinSpendInMonths, s.SpendMonths,
+                s.HasMaxDaysSinceLastPurchase ? s.MaxDaysSinceLastPurchase : null,
+                s.HasMinDaysSinceLastPurchase ? s.MinDaysSinceLastPurchase : null,
+                [.. s.Tiers],
+                [.. s.Attributes]))],
+        };
         Programs.Validate(settings);
         return ToProto(await grains.GetGrain<IProgramGrain>(settings.ProgramId).DefineAsync(settings));
     }
@@ -52,6 +61,26 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
     {
         var proto = Mapping.ToProto(settings);
         proto.Automations.AddRange(AutomationMapping.ToProto(settings.Automations));
+        proto.Segments.AddRange(settings.Segments.IsDefault ? [] : settings.Segments.Select(s =>
+        {
+            var segment = new Segment
+            {
+                SegmentId = s.SegmentId, MinPurchases = s.MinPurchases, MinLifetimeSpend = s.MinLifetimeSpend, MinSpendInMonths = s.MinSpendInMonths, SpendMonths = s.SpendMonths,
+            };
+            if (s.MaxDaysSinceLastPurchase is { } max)
+            {
+                segment.MaxDaysSinceLastPurchase = max;
+            }
+
+            if (s.MinDaysSinceLastPurchase is { } min)
+            {
+                segment.MinDaysSinceLastPurchase = min;
+            }
+
+            segment.Tiers.AddRange(s.Tiers.IsDefault ? [] : s.Tiers);
+            segment.Attributes.AddRange(s.Attributes.IsDefault ? [] : s.Attributes);
+            return segment;
+        }));
         return proto;
     }
 

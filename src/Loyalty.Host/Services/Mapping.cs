@@ -252,7 +252,8 @@ internal static class Mapping
         c.InactiveDays,
         [.. c.Stores],
         [.. c.Channels],
-        [.. c.PaymentMethods]);
+        [.. c.PaymentMethods],
+        [.. c.Segments]);
 
     /// <summary>"HH:MM" → minutes after midnight; "24:00" is the end of the day.</summary>
     private static int? Minute(string value, string field) =>
@@ -468,7 +469,8 @@ internal static class Mapping
             [.. terms.StoreIds],
             [.. terms.TierNames],
             terms.Targets is null ? null : ToContract(terms.Targets),
-            terms.EffectCase == CouponTerms.EffectOneofCase.FreeSku ? terms.FreeSku : null);
+            terms.EffectCase == CouponTerms.EffectOneofCase.FreeSku ? terms.FreeSku : null,
+            [.. terms.Segments]);
         try
         {
             Coupons.ValidateDefinition(definition);
@@ -525,6 +527,7 @@ internal static class Mapping
         };
         terms.StoreIds.AddRange(definition.StoreIds.IsDefault ? [] : definition.StoreIds);
         terms.TierNames.AddRange(definition.TierNames.IsDefault ? [] : definition.TierNames);
+        terms.Segments.AddRange(definition.Segments.IsDefault ? [] : definition.Segments);
         switch (definition.Kind)
         {
             case CouponKind.PercentOff:

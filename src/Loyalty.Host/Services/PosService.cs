@@ -128,6 +128,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
                 // What a quote knows: the member, store and tier (purchase history is checked at commit).
                 var couponFacts = new CouponContext(memberId, request.StoreId.Length == 0 ? null : request.StoreId, tier?.Name, null, null);
                 Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow, couponFacts);
+                Segments.EnsureCouponAllowed(status.Definition, program, facts, tier, clock.UtcNow);
                 usable = status.Definition;
                 check.Valid = true;
             }

@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using Loyalty.Contracts;
+
+namespace Loyalty.Domain;
+
+/// <summary>Segment rules: validation and membership, from the member's own facts (no query runs).</summary>
+public static class Segments
+{
+    public const int MaxSegments = 100;
+
+    public static void Validate(ImmutableArray<SegmentDefinition> segments)
+    {
+        if (segments.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        if (segments.Length > MaxSegments)
+        {
+            throw LoyaltyException.Invalid("segments", $"a program has at most {MaxSegments} segments");
+        }
+
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            var field = $"segments[{i}]";
+            if (Keys.Problem(segment.SegmentId) is { } problem)
+            {
+                throw LoyaltyException.Invalid($"{field}.segment_id", $"segment id {problem}");
+            }
+
+            if (segments.Take(i).Any(s => s.SegmentId == segment.SegmentId))
+            {
+                throw LoyaltyException.Invalid($"{field}.segment_id", $"segment '{segment.SegmentId}' is defined twice");
+            }
+
+            if (segment.MinPurchases < 0 || segment.MinLifetimeSpend < 0 || segment.MinSpendInMonths < 0)
+            {
+                throw LoyaltyException.Invalid(field, "minimums must not be negative");
+            }
+
+            if (segment.SpendMonths is < 0 or > 36 || (segment.MinSpendInMonths > 0 && segment.SpendMonths == 0))
+            {
+                throw LoyaltyException.Invalid($"{field}.spend_months", "spend in a period needs 1..36 months (this month included)");
+            }
+
+            if (segment.MaxDaysSinceLastPurchase < 0 || segment.MinDaysSinceLastPurchase < 0
+                || segment.MinDaysSinceLastPurchase > segment.MaxDaysSinceLastPurchase)
+            {
+                throw LoyaltyException.Invalid($"{field}.recency", "days since the last purchase: 0 or more, and min not above max");
+            }
+        }
+    }
+
+    /// <summary>A campaign may only name segments its program defines.</summary>
+    public static void EnsureDefined(ProgramSettings program, CampaignDefinition campaign)
+    {
+        var named = campaign.Conditions?.Segments ?? [];
+        var missing = named.IsDefault ? null : named.FirstOrDefault(id => program.Segments.IsDefault || !program.Segments.Any(s => s.SegmentId == id));
+        if (missing is not null)
+        {
+            throw LoyaltyException.Invalid("conditions.segments", $"the program has no segment '{missing}'");
+        }
+    }
+
+    /// <summary>A coupon limited to segments needs a member in any of them: COUPON_NOT_APPLICABLE otherwise.</summary>
+    public static void EnsureCouponAllowed(CouponDefinition coupon, ProgramSettings program, MemberFacts? member, TierLevel? tier, DateTimeOffset now)
+    {
+        if (coupon.Segments.IsDefaultOrEmpty)
+        {
+            return;
+        }
+
+        var mine = Of(program, member, tier, now);
+        if (!coupon.Segments.Any(mine.Contains))
+        {
+            throw new LoyaltyException(ErrorReason.CouponNotApplicable, $"the coupon is for members of {string.Join(", ", coupon.Segments)}");
+        }
+    }
+
+    /// <summary>Whether the member belongs to the segment now. An anonymous basket (no member) belongs to none.</summary>
+    public static bool Contains(SegmentDefinition segment, MemberFacts? member, TierLevel? tier, DateTimeOffset now)
+    {
+        if (member is null)
+        {
+            return false;
+        }
+
+        var days = member.LastPurchaseAt is { } last ? (now - last).TotalDays : (double?)null;
+        var month = Months.Of(now);
+        var spendInMonths = segment.SpendMonths <= 0 || member.SpendByMonth is null
+            ? 0
+            : Enumerable.Range(0, segment.SpendMonths).Sum(back => member.SpendByMonth.GetValueOrDefault(Months.Add(month, -back)));
+        return member.Purchases >= segment.MinPurchases
+            && member.LifetimeSpend >= segment.MinLifetimeSpend
+            && spendInMonths >= segment.MinSpendInMonths
+            && (segment.MaxDaysSinceLastPurchase is not { } max || (days is { } d && d <= max))
+            && (segment.MinDaysSinceLastPurchase is not { } min || days is null || days >= min)
+            && (segment.Tiers.IsDefaultOrEmpty || (tier is not null && segment.Tiers.Contains(tier.Name, StringComparer.OrdinalIgnoreCase)))
+            && (segment.Attributes.IsDefaultOrEmpty
+                || (!member.Attributes.IsDefault && segment.Attributes.All(a => member.Attributes.Contains(a, StringComparer.OrdinalIgnoreCase))));
+    }
+
+    /// <summary>The ids of the program's segments the member belongs to.</summary>
+    public static ImmutableArray<string> Of(ProgramSettings program, MemberFacts? member, TierLevel? tier, DateTimeOffset now) =>
+        program.Segments.IsDefaultOrEmpty
+            ? []
+            : [.. program.Segments.Where(s => Contains(s, member, tier, now)).Select(s => s.SegmentId)];
+}
