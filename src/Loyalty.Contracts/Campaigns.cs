@@ -219,6 +219,13 @@ public interface ICampaignBudgetGrain : IGrainWithStringKey
     [Alias("Release")]
     Task ReleaseAsync(string transactionId);
 
+    /// <summary>
+    /// Statistics for a campaign without limits: a durable sale used it. Sent after the member's write,
+    /// not awaited (no budget to protect): a crash in between under-counts by one, never over-counts.
+    /// </summary>
+    [Alias("Count")]
+    Task CountAsync(string transactionId, long discount, string storeId = "");
+
     /// <summary>A confirmed sale was voided: its redemption and discount go back to the budget (once per transaction).</summary>
     [Alias("Return")]
     Task ReturnAsync(string transactionId, long discount, string storeId = "");

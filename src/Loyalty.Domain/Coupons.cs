@@ -63,9 +63,21 @@ public static class Coupons
 
     /// <summary>Same terms: record equality, with the id lists compared by content (not by array identity).</summary>
     public static bool SameTerms(CouponDefinition a, CouponDefinition b) =>
-        a with { StoreIds = default, TierNames = default } == b with { StoreIds = default, TierNames = default }
+        a with { StoreIds = default, TierNames = default, Segments = default, Targets = null }
+            == b with { StoreIds = default, TierNames = default, Segments = default, Targets = null }
         && Ids(a.StoreIds).SequenceEqual(Ids(b.StoreIds))
-        && Ids(a.TierNames).SequenceEqual(Ids(b.TierNames));
+        && Ids(a.TierNames).SequenceEqual(Ids(b.TierNames))
+        && Ids(a.Segments).SequenceEqual(Ids(b.Segments))
+        && SameTargets(a.Targets, b.Targets);
+
+    private static bool SameTargets(CampaignTargets? a, CampaignTargets? b) =>
+        (a is null && b is null)
+        || (a is not null && b is not null
+            && a.ExcludeOnSale == b.ExcludeOnSale
+            && Ids(a.Skus).SequenceEqual(Ids(b.Skus))
+            && Ids(a.Categories).SequenceEqual(Ids(b.Categories))
+            && Ids(a.ExcludedSkus).SequenceEqual(Ids(b.ExcludedSkus))
+            && Ids(a.ExcludedCategories).SequenceEqual(Ids(b.ExcludedCategories)));
 
     /// <summary>Whether the code can be taken by one more sale right now (a read: the grain decides for real).</summary>
     public static void EnsureAvailable(CouponStatus status)

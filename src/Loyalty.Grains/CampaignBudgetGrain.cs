@@ -66,6 +66,7 @@ public sealed partial class CampaignBudgetGrain(
         Confirm,
         Release,
         Return,
+        Count,
     }
 
     private readonly record struct Op(OpKind Kind, string TransactionId, string? MemberId, long Discount, string StoreId = "");
@@ -108,6 +109,9 @@ public sealed partial class CampaignBudgetGrain(
 
     public Task ReturnAsync(string transactionId, long discount, string storeId = "") =>
         Commits.RunAsync<bool>(new Op(OpKind.Return, transactionId, null, discount, storeId));
+
+    public Task CountAsync(string transactionId, long discount, string storeId = "") =>
+        Commits.RunAsync<bool>(new Op(OpKind.Count, transactionId, null, discount, storeId));
 
     public async Task<bool> CanGrantAsync(string storeId, long discount)
     {
@@ -180,13 +184,19 @@ public sealed partial class CampaignBudgetGrain(
                     results[i] = true;
                     break;
                 case OpKind.Return when !s.Holds.ContainsKey(op.TransactionId) && s.Returned.Add(op.TransactionId):
-                    s.Redemptions--;
-                    s.DiscountGiven -= op.Discount;
+                    s.Redemptions = Math.Max(0, s.Redemptions - 1);
+                    s.DiscountGiven = Math.Max(0, s.DiscountGiven - op.Discount);
                     Uncount(s, op.StoreId);
                     results[i] = changed = true;
                     break;
                 case OpKind.Return:
                     results[i] = true;
+                    break;
+                case OpKind.Count:
+                    s.Redemptions++;
+                    s.DiscountGiven += op.Discount;
+                    s.StoreRedemptions[op.StoreId] = s.StoreRedemptions.GetValueOrDefault(op.StoreId) + 1;
+                    results[i] = changed = true;
                     break;
             }
         }

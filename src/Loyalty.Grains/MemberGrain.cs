@@ -381,6 +381,12 @@ public sealed partial class MemberGrain(
 
         ForgetOldSales(program, now);
         await PersistAsync();
+        foreach (var counted in sale.Result.Campaigns.Where(c => c.Redeemed && !c.Budgeted))
+        {
+            // Statistics of campaigns without limits (GetCampaignStatus): after the write, not awaited.
+            _ = Budget(counted.CampaignId).CountAsync(command.TransactionId, counted.Discount, command.StoreId);
+        }
+
         foreach (var applied in budgeted)
         {
             // The hold becomes final. If this message is lost, the campaign asks HasSaleAsync later.
@@ -458,7 +464,7 @@ public sealed partial class MemberGrain(
         // A sale recorded before multi-campaign pricing names one campaign and always held its budget.
         var returns = sale.Result.Campaigns.IsDefault
             ? (sale.Result.CampaignId is { } old ? [(old, sale.Result.CampaignDiscount)] : [])
-            : applied.Where(c => c.Budgeted).Select(c => (c.CampaignId, c.Discount)).ToList();
+            : applied.Where(c => c.Redeemed).Select(c => (c.CampaignId, c.Discount)).ToList();
         await Task.WhenAll(returns.Select(r => Budget(r.Item1).ReturnAsync(transactionId, r.Item2, sale.Result.StoreId ?? string.Empty)));
         return result;
     }

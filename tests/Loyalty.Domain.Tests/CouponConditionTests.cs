@@ -102,6 +102,15 @@ public sealed class CouponConditionTests
         Assert.True(Coupons.SameTerms(Base, Base with { StoreIds = [] }));
         Assert.False(Coupons.SameTerms(a, b with { StoreIds = ["s1"] }));
         Assert.False(Coupons.SameTerms(a, b with { Value = 501 }));
+
+        // Segments and targets too: a definition read back from storage has new arrays.
+        var c = a with { Segments = ["regulars"], Targets = new CampaignTargets(Categories: ["skin"], ExcludeOnSale: true) };
+        var d = b with { Segments = ["regulars"], Targets = new CampaignTargets(Categories: ["skin"], ExcludeOnSale: true) };
+        Assert.True(Coupons.SameTerms(c, d));
+        Assert.True(Coupons.SameTerms(Base, Base with { Segments = [] }));
+        Assert.False(Coupons.SameTerms(c, d with { Segments = ["vip"] }));
+        Assert.False(Coupons.SameTerms(c, d with { Targets = new CampaignTargets(Categories: ["hair"], ExcludeOnSale: true) }));
+        Assert.False(Coupons.SameTerms(c, d with { Targets = null }));
     }
 
     [Fact]

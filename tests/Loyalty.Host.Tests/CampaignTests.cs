@@ -68,4 +68,29 @@ public sealed class CampaignTests(EngineFixture fixture)
         var status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = "one" });
         Assert.Equal(1, status.Redemptions);
     }
+
+    [Fact]
+    public async Task A_campaign_without_limits_still_counts_its_redemptions_for_marketing()
+    {
+        var program = await fixture.NewProgramAsync();
+        await Engine.Admin.DefineCampaignAsync(new Campaign { ProgramId = program, CampaignId = "always", Name = "5% always", PercentOff = 5 });
+        var member = await fixture.NewMemberAsync(program);
+        var receipts = new List<CommitResponse>();
+        for (var i = 0; i < 3; i++)
+        {
+            receipts.Add(await Engine.Pos.CommitAsync(Sales.Commit(program, member, $"always-{i}")));
+        }
+
+        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "always-0" });
+        var expected = (2L, receipts.Skip(1).Sum(r => r.CampaignDiscount));
+        var status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = "always" });
+        for (var attempt = 0; attempt < 50 && (status.Redemptions, status.DiscountGiven) != expected; attempt++)
+        {
+            await Task.Delay(100); // counted after each sale's write, not awaited by the terminal
+            status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = "always" });
+        }
+
+        Assert.Equal(expected, (status.Redemptions, status.DiscountGiven));
+        Assert.False(status.Exhausted);
+    }
 }
