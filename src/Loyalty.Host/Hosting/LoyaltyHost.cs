@@ -69,6 +69,10 @@ public static partial class LoyaltyHost
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.MaxReceiveMessageSize = 1024 * 1024;
             grpc.EnableDetailedErrors = false;
+        }).AddJsonTranscoding(json =>
+        {
+            // The admin API as JSON on the admin port; refusals carry their ErrorInfo / BadRequest details.
+            json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.BadRequest.Descriptor);
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton<ReadinessCheck>();

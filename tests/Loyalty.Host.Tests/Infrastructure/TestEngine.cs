@@ -18,10 +18,11 @@ public sealed class TestEngine : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TestEngine(WebApplication app, int grpcPort)
+    private TestEngine(WebApplication app, int grpcPort, int adminPort)
     {
         _app = app;
         Address = $"http://127.0.0.1:{grpcPort}";
+        AdminAddress = $"http://127.0.0.1:{adminPort}";
         Channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
@@ -31,6 +32,9 @@ public sealed class TestEngine : IAsyncDisposable
     }
 
     public string Address { get; }
+
+    /// <summary>The admin port (HTTP/1.1): health, metrics, dashboard and the admin API as JSON.</summary>
+    public string AdminAddress { get; }
 
     public GrpcChannel Channel { get; }
 
@@ -43,11 +47,12 @@ public sealed class TestEngine : IAsyncDisposable
     public static async Task<TestEngine> StartAsync(string? connectionString, string serviceId, string clusterId = "test", ClusteringMode clustering = ClusteringMode.Localhost)
     {
         var grpcPort = FreePort();
+        var adminPort = FreePort();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = connectionString ?? string.Empty,
             ["Loyalty:GrpcPort"] = grpcPort.ToString(),
-            ["Loyalty:HealthPort"] = FreePort().ToString(),
+            ["Loyalty:HealthPort"] = adminPort.ToString(),
             ["Loyalty:ListenAddress"] = "127.0.0.1",
             ["Loyalty:SiloPort"] = FreePort().ToString(),
             ["Loyalty:GatewayPort"] = FreePort().ToString(),
@@ -61,7 +66,7 @@ public sealed class TestEngine : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
         });
         await app.StartAsync();
-        return new TestEngine(app, grpcPort);
+        return new TestEngine(app, grpcPort, adminPort);
     }
 
     public async Task StopAsync()
