@@ -171,6 +171,12 @@ public sealed record PromotionHint(
     [property: Id(2)] int QuantityMissing,
     [property: Id(3)] string Message);
 
+/// <summary>A member as a quote sees it: the view (tier, balance) and the promotion facts, read together.</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.MemberQuoteView")]
+public sealed record MemberQuoteView(
+    [property: Id(0)] MemberView View,
+    [property: Id(1)] MemberFacts Facts);
+
 /// <summary>What the promotion engine needs to know about the member (for quotes read from the member grain).</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.MemberFacts")]
 public sealed record MemberFacts(

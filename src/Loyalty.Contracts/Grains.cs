@@ -67,9 +67,9 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("HasSale")]
     Task<bool> HasSaleAsync(string transactionId);
 
-    /// <summary>What the promotion engine needs for a quote: attributes, purchases, stamps, per-campaign uses.</summary>
-    [Alias("GetPromotionFacts")]
-    Task<MemberFacts> GetPromotionFactsAsync();
+    /// <summary>What a quote needs in one call: the member's view (tier) and the promotion engine's facts.</summary>
+    [Alias("GetForQuote")]
+    Task<MemberQuoteView> GetForQuoteAsync();
 }
 
 /// <summary>Card number → member index, also used for phone lookup hashes ("tel:…"). Key: program/card.</summary>

@@ -175,9 +175,7 @@ public static class Promotions
             && In(c.Stores, context.StoreId)
             && In(c.Channels, context.Channel)
             && In(c.PaymentMethods, context.PaymentMethod)
-            && (c.Segments.IsDefaultOrEmpty
-                || (program is { Segments.IsDefaultOrEmpty: false }
-                    && program.Segments.Any(s => c.Segments.Contains(s.SegmentId) && Segments.Contains(s, member, tier, context.Now))));
+            && (c.Segments.IsDefaultOrEmpty || Segments.InAny(program, c.Segments, member, tier, context.Now));
     }
 
     /// <summary>Days between <paramref name="today"/> and the nearest anniversary of the birth date (29 Feb → 28 Feb in common years).</summary>

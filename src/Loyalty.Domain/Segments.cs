@@ -66,13 +66,7 @@ public static class Segments
     /// <summary>A coupon limited to segments needs a member in any of them: COUPON_NOT_APPLICABLE otherwise.</summary>
     public static void EnsureCouponAllowed(CouponDefinition coupon, ProgramSettings program, MemberFacts? member, TierLevel? tier, DateTimeOffset now)
     {
-        if (coupon.Segments.IsDefaultOrEmpty)
-        {
-            return;
-        }
-
-        var mine = Of(program, member, tier, now);
-        if (!coupon.Segments.Any(mine.Contains))
+        if (!coupon.Segments.IsDefaultOrEmpty && !InAny(program, coupon.Segments, member, tier, now))
         {
             throw new LoyaltyException(ErrorReason.CouponNotApplicable, $"the coupon is for members of {string.Join(", ", coupon.Segments)}");
         }
@@ -101,9 +95,8 @@ public static class Segments
                 || (!member.Attributes.IsDefault && segment.Attributes.All(a => member.Attributes.Contains(a, StringComparer.OrdinalIgnoreCase))));
     }
 
-    /// <summary>The ids of the program's segments the member belongs to.</summary>
-    public static ImmutableArray<string> Of(ProgramSettings program, MemberFacts? member, TierLevel? tier, DateTimeOffset now) =>
-        program.Segments.IsDefaultOrEmpty
-            ? []
-            : [.. program.Segments.Where(s => Contains(s, member, tier, now)).Select(s => s.SegmentId)];
+    /// <summary>Whether the member is in any of the program's segments named by <paramref name="segmentIds"/>.</summary>
+    public static bool InAny(ProgramSettings? program, ImmutableArray<string> segmentIds, MemberFacts? member, TierLevel? tier, DateTimeOffset now) =>
+        program is { Segments.IsDefaultOrEmpty: false }
+        && program.Segments.Any(s => segmentIds.Contains(s.SegmentId) && Contains(s, member, tier, now));
 }

@@ -323,7 +323,8 @@ public sealed partial class MemberGrain(
         // with a budget is reserved (exactly, group-committed) before the member's write. Offline replays earn only.
         var tier = Tiers.Evaluate(program.Tiers, s.Spend, occurredAt)?.Level;
         var live = command.OccurredAt is null || occurredAt == now;
-        var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, Facts()) : null;
+        var facts = Facts();
+        var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, facts) : null;
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
         var budgeted = new List<AppliedCampaign>();
@@ -337,7 +338,7 @@ public sealed partial class MemberGrain(
                 // sale never completes, the coupon asks HasSaleAsync after its hold timeout and releases it.
                 var couponContext = new CouponContext(MemberId, command.StoreId, tier?.Name, s.Spend.Purchases, s.CouponUses.GetValueOrDefault(command.CouponCode!));
                 coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, subtotal, couponContext));
-                Segments.EnsureCouponAllowed(coupon, program, Facts(), tier, now);
+                Segments.EnsureCouponAllowed(coupon, program, facts, tier, now);
             }
 
             var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context));
@@ -405,10 +406,10 @@ public sealed partial class MemberGrain(
         return sale.Result;
     }
 
-    public Task<MemberFacts> GetPromotionFactsAsync()
+    public async Task<MemberQuoteView> GetForQuoteAsync()
     {
         EnsureEnrolled();
-        return Task.FromResult(Facts());
+        return new MemberQuoteView(View(await Program()), Facts());
     }
 
     public Task<bool> HasSaleAsync(string transactionId) =>

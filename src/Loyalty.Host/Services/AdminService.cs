@@ -40,8 +40,7 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
     public override async Task<Api.V1.AutomationReport> RunAutomations(RunAutomationsRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
-        await grains.GetGrain<IProgramGrain>(programId).GetAsync();
-        return AutomationMapping.ToProto(await grains.GetGrain<IAutomationGrain>(programId).RunAsync());
+        return AutomationMapping.ToProto(await grains.GetGrain<IAutomationGrain>(programId).RunAsync()); // PROGRAM_NOT_FOUND from the pass itself
     }
 
     public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)

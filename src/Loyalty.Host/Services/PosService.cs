@@ -110,9 +110,10 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         var paymentMethod = Mapping.OptionalId(request.PaymentMethod, "payment_method");
         var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
         Mapping.EnsureCurrency(request.Currency, program);
-        var view = memberId is null ? null : await Member(programId, memberId).GetAsync();
+        var member = memberId is null ? null : await Member(programId, memberId).GetForQuoteAsync();
+        var view = member?.View;
         var tier = view?.Tier?.Level;
-        var facts = memberId is null ? null : await Member(programId, memberId).GetPromotionFactsAsync();
+        var facts = member?.Facts;
 
         var subtotal = Pricing.Validate(lines);
         CouponCheck? check = null;
