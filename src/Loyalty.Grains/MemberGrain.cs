@@ -323,7 +323,8 @@ public sealed partial class MemberGrain(
         // with a budget is reserved (exactly, group-committed) before the member's write. Offline replays earn only.
         var tier = Tiers.Evaluate(program.Tiers, s.Spend, occurredAt)?.Level;
         var live = command.OccurredAt is null || occurredAt == now;
-        var facts = Facts();
+        // Built once, and only when campaigns or a coupon will look at it (an offline replay earns only).
+        var facts = live || command.CouponCode is not null ? Facts() : null;
         var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, facts) : null;
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
