@@ -104,7 +104,15 @@ public sealed class ZombieSiloTests(ITestOutputHelper output)
 
         Assert.Empty(report.Violations);
         Assert.True(movedWrites > 0, "the hot member took commits on another silo while the zombie was frozen");
-        Assert.True(zombieRefusals + conflictsInLog > 0, "the zombie tried to write its stale state and the version check refused it");
+
+        // On waking, the zombie races two things: serving the requests waiting in its sockets (each
+        // stale write is refused by the version check) and reading the membership table, which makes
+        // it stop itself. Which comes first is up to the scheduler, and its last log lines may be lost
+        // to the fail-fast stop, so the test accepts either as long as the zombie is fenced: no stale
+        // write landed (no violations above) and it did not go on serving as if alive. The version
+        // check on its own is tested deterministically in Loyalty.Host.Tests' DurabilityTests.
+        Assert.True(zombieRefusals + conflictsInLog > 0 || zombieExited,
+            "the zombie neither had a stale write refused nor stopped itself: it is still serving with a stale copy");
     }
 
     private static async Task<DateTime> WaitUntilDeclaredDeadAsync(TestCluster cluster, SiloProcess silo, TimeSpan timeout)
