@@ -45,6 +45,7 @@ public enum ErrorReason
     SelfReferral = 36,
     ReferrerNotFound = 37,
     CardBlocked = 38,
+    CouponWithdrawn = 39,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -71,7 +72,7 @@ public static class ErrorReasons
         ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
-            or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached => ErrorKind.FailedPrecondition,
+            or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn => ErrorKind.FailedPrecondition,
         _ => ErrorKind.FailedPrecondition,
     };
 

@@ -138,4 +138,12 @@ public interface ICouponGrain : IGrainWithStringKey
     /// <summary>Gives back the redemption of this transaction (a refused sale or a void). Returns whether one was given back.</summary>
     [Alias("Restore")]
     Task<bool> RestoreAsync(string transactionId);
+
+    /// <summary>
+    /// Takes the code out of use for good because the sale that issued it was voided (idempotent; also
+    /// before the code exists, which then is created already withdrawn). Returns whether a sale had
+    /// already redeemed or held it: that discount stays given (the void reports the code).
+    /// </summary>
+    [Alias("Withdraw")]
+    Task<bool> WithdrawAsync(string voidedTransactionId);
 }

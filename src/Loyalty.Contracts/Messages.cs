@@ -91,7 +91,8 @@ public sealed record CouponStatus(
     [property: Id(4)] DateTimeOffset? RedeemedAt,
     [property: Id(5)] long Redemptions = 0,
     [property: Id(6)] int PendingHolds = 0,
-    [property: Id(7)] string? SeriesId = null);
+    [property: Id(7)] string? SeriesId = null,
+    [property: Id(8)] DateTimeOffset? WithdrawnAt = null);
 
 /// <summary>What a coupon's conditions are checked against: who uses it, where, and the member's history.</summary>
 /// <param name="MemberUses">How many live sales of this member already used this code (counted by the member grain).</param>
@@ -215,7 +216,9 @@ public sealed record VoidResult(
     [property: Id(6)] long PointsReturned = 0,
     [property: Id(7)] long PointsNotRecovered = 0,
     [property: Id(8)] long CreditTakenBack = 0,
-    [property: Id(9)] long CreditReturned = 0);
+    [property: Id(9)] long CreditReturned = 0,
+    [property: Id(10)] ImmutableArray<string> CouponsWithdrawn = default,
+    [property: Id(11)] ImmutableArray<string> IssuedCouponsAlreadyUsed = default);
 
 [GenerateSerializer, Immutable, Alias("loyalty.BucketView")]
 public sealed record BucketView(

@@ -82,6 +82,7 @@ public static class Coupons
     /// <summary>Whether the code can be taken by one more sale right now (a read: the grain decides for real).</summary>
     public static void EnsureAvailable(CouponStatus status)
     {
+        EnsureNotWithdrawn(status.WithdrawnAt);
         if (status.Definition.Use == CouponUse.Shared)
         {
             if (status.Definition.MaxRedemptions > 0 && status.Redemptions >= status.Definition.MaxRedemptions)
@@ -92,6 +93,15 @@ public static class Coupons
         else if (status.RedeemedByTransaction is not null)
         {
             throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
+        }
+    }
+
+    /// <summary>A code issued by a sale that was later voided is out of use for good (docs/promotions.md, "Voids").</summary>
+    public static void EnsureNotWithdrawn(DateTimeOffset? withdrawnAt)
+    {
+        if (withdrawnAt is { } at)
+        {
+            throw new LoyaltyException(ErrorReason.CouponWithdrawn, $"the coupon was withdrawn on {at:yyyy-MM-dd}: the sale that issued it was voided");
         }
     }
 

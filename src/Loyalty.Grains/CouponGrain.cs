@@ -45,6 +45,14 @@ public sealed class CouponState
     /// <summary>Series codes: redemption records persisted here and not yet confirmed in the redemptions table.</summary>
     [Id(9)]
     public List<CouponRecord> Outbox { get; set; } = [];
+
+    /// <summary>Set when the sale that issued this code was voided: no new redemption is accepted after it.</summary>
+    [Id(10)]
+    public DateTimeOffset? WithdrawnAt { get; set; }
+
+    /// <summary>The voided sale that issued the code.</summary>
+    [Id(11)]
+    public string? WithdrawnFor { get; set; }
 }
 
 [GenerateSerializer, Alias("loyalty.CouponHold")]
@@ -104,6 +112,7 @@ public sealed partial class CouponGrain(
         Confirm,
         Release,
         Restore,
+        Withdraw,
     }
 
     private readonly record struct Op(OpKind Kind, string? TransactionId = null, CouponRedemption? Redemption = null, CouponDefinition? Definition = null);
@@ -159,7 +168,7 @@ public sealed partial class CouponGrain(
         var s = state.State;
         var redemptions = definition.Use == CouponUse.Shared ? s.Redemptions : s.RedeemedByTransaction is null ? 0 : 1;
         return Task.FromResult(new CouponStatus(
-            Code, definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, redemptions, s.Holds.Count, s.SeriesId));
+            Code, definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, redemptions, s.Holds.Count, s.SeriesId, s.WithdrawnAt));
     }
 
     public async Task<CouponDefinition> RedeemAsync(CouponRedemption redemption)
@@ -199,6 +208,8 @@ public sealed partial class CouponGrain(
         return restored;
     }
 
+    public Task<bool> WithdrawAsync(string voidedTransactionId) => Commits.RunAsync<bool>(new Op(OpKind.Withdraw, voidedTransactionId));
+
     private Task ReleaseAsync(string transactionId) => Commits.RunAsync<bool>(new Op(OpKind.Release, transactionId));
 
     private CouponDefinition Defined() =>
@@ -224,7 +235,7 @@ public sealed partial class CouponGrain(
     {
         var s = state.State;
         var before = (s.Definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, Holds: new Dictionary<string, CouponHold>(s.Holds),
-            s.Redemptions, Returned: new HashSet<string>(s.Returned), s.RecordVersion, Outbox: s.Outbox.ToList());
+            s.Redemptions, Returned: new HashSet<string>(s.Returned), s.RecordVersion, Outbox: s.Outbox.ToList(), s.WithdrawnAt, s.WithdrawnFor);
         var now = clock.UtcNow;
         var outcomes = new object?[batch.Count];
         var changed = false;
@@ -247,7 +258,7 @@ public sealed partial class CouponGrain(
         }
 
         return Task.FromResult(new GroupDecision(outcomes, changed, () =>
-            (s.Definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, s.Holds, s.Redemptions, s.Returned, s.RecordVersion, s.Outbox) = before));
+            (s.Definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, s.Holds, s.Redemptions, s.Returned, s.RecordVersion, s.Outbox, s.WithdrawnAt, s.WithdrawnFor) = before));
     }
 
     private object Apply(Op op, DateTimeOffset now, ref bool changed)
@@ -266,6 +277,14 @@ public sealed partial class CouponGrain(
                     : throw new LoyaltyException(ErrorReason.CouponAlreadyExists, "a different coupon with this code already exists");
             case OpKind.Redeem:
                 return Redeem(op.Redemption!, now, ref changed);
+            case OpKind.Withdraw:
+                if (s.WithdrawnAt is null)
+                {
+                    (s.WithdrawnAt, s.WithdrawnFor) = (now, tx);
+                    changed = true;
+                }
+
+                return s.RedeemedByTransaction is not null || s.Redemptions > 0;
             case OpKind.Confirm:
                 changed |= s.Holds.Remove(tx);
                 return true;
@@ -311,6 +330,7 @@ public sealed partial class CouponGrain(
                 return definition; // a retry of a transaction that holds the code
             }
 
+            Coupons.EnsureNotWithdrawn(s.WithdrawnAt);
             Coupons.EnsureApplicable(definition, redemption.BasketSubtotal, now, redemption.Context);
             if (definition.MaxRedemptions > 0 && s.Redemptions >= definition.MaxRedemptions)
             {
@@ -330,6 +350,7 @@ public sealed partial class CouponGrain(
                 : throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
         }
 
+        Coupons.EnsureNotWithdrawn(s.WithdrawnAt);
         Coupons.EnsureApplicable(definition, redemption.BasketSubtotal, now, redemption.Context);
         s.RedeemedByTransaction = tx;
         s.RedeemedByMember = redemption.MemberId;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Loyalty.Contracts;
 using Loyalty.Domain;
@@ -63,11 +64,11 @@ public sealed partial class MemberGrain
     }
 
     /// <summary>Personal codes issued by automations that are still valid and not used (asked of the coupons, newest first).</summary>
-    private async Task<System.Collections.Immutable.ImmutableArray<PersonalCouponView>> PersonalCouponsAsync()
+    private async Task<ImmutableArray<PersonalCouponView>> PersonalCouponsAsync()
     {
         var now = clock.UtcNow;
         var issued = state.State.Automations.Values
-            .Where(r => r is { Done: true, Code: not null } && now - r.At < MaxPersonalCouponAge)
+            .Where(r => r is { Done: true, Withdrawn: false, Code: not null } && now - r.At < MaxPersonalCouponAge)
             .OrderByDescending(r => r.At)
             .Take(10)
             .ToList();
@@ -78,7 +79,7 @@ public sealed partial class MemberGrain
 
         var statuses = await Task.WhenAll(issued.Select(r => GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, r.Code!)).GetAsync()));
         return [.. issued.Zip(statuses)
-            .Where(p => p.Second.RedeemedByTransaction is null && p.Second.PendingHolds == 0 && !(p.Second.Definition.ValidUntil <= now))
+            .Where(p => p.Second is { RedeemedByTransaction: null, PendingHolds: 0, WithdrawnAt: null } && !(p.Second.Definition.ValidUntil <= now))
             .Select(p => new PersonalCouponView(p.First.Code!, p.First.Kind, p.Second.Definition))];
     }
 
@@ -194,6 +195,33 @@ public sealed partial class MemberGrain
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A voided sale's issued coupons: each code is withdrawn (a code not created yet is never created, nor
+    /// announced). A code another sale already redeemed keeps that discount; it is reported, not reversed.
+    /// </summary>
+    private async Task<(ImmutableArray<string> Withdrawn, ImmutableArray<string> AlreadyUsed)> WithdrawIssuedCouponsAsync(CommitResult result)
+    {
+        var issued = result.Campaigns.IsDefault ? [] : result.Campaigns.Where(c => c.IssuedCoupon is not null).ToList();
+        if (issued.Count == 0)
+        {
+            return ([], []);
+        }
+
+        var used = await Task.WhenAll(issued.Select(c =>
+            GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, c.IssuedCoupon!)).WithdrawAsync(result.TransactionId)));
+        foreach (var campaign in issued)
+        {
+            if (state.State.Automations.TryGetValue(CampaignOccasion(campaign.CampaignId, result.TransactionId), out var run))
+            {
+                run.Withdrawn = true;
+                run.Done = true;
+            }
+        }
+
+        var codes = issued.Zip(used).ToList();
+        return ([.. codes.Where(p => !p.Second).Select(p => p.First.IssuedCoupon!)], [.. codes.Where(p => p.Second).Select(p => p.First.IssuedCoupon!)]);
     }
 
     private static string CampaignOccasion(string campaignId, string transactionId) => $"campaign:{campaignId}:{transactionId}";

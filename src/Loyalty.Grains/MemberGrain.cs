@@ -109,6 +109,10 @@ public sealed class AutomationRun
     /// <summary>Values rendered into the message ({points}, {expires_on}), fixed when the occasion was recorded.</summary>
     [Id(4)]
     public Dictionary<string, string> Values { get; set; } = [];
+
+    /// <summary>The sale that issued this code was voided: the code is out of use (and, if not created yet, never created).</summary>
+    [Id(5)]
+    public bool Withdrawn { get; set; }
 }
 
 /// <summary>
@@ -433,7 +437,15 @@ public sealed partial class MemberGrain(
             await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)).RestoreAsync(transactionId);
         }
 
+        // Coupons this sale issued are withdrawn before the void is recorded, for the same reason.
+        var (withdrawn, alreadyUsed) = await WithdrawIssuedCouponsAsync(sale.Result);
         var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow, state.State.Spend);
+        if (withdrawn.Length + alreadyUsed.Length > 0)
+        {
+            result = result with { CouponsWithdrawn = withdrawn, IssuedCouponsAlreadyUsed = alreadyUsed };
+            sale.Void = result;
+        }
+
         if (sale.Result.CouponCode is { } used && state.State.CouponUses.TryGetValue(used, out var couponUses))
         {
             if (couponUses > 1)

@@ -93,6 +93,31 @@ public sealed class CouponHoldTests(ClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_code_withdrawn_before_it_exists_is_created_withdrawn_and_a_held_sale_keeps_its_answer()
+    {
+        var (program, members) = await NewProgramAsync(2);
+
+        // The issuing sale was voided before its code was created (the creation was still pending).
+        var code = CouponCodes.Next();
+        var early = Grains.GetGrain<ICouponGrain>(Keys.Scoped(program, code));
+        Assert.False(await early.WithdrawAsync("issuing-sale"));
+        await early.CreateAsync(new CouponDefinition(CouponKind.AmountOff, 400, 0, 0, null, null));
+        var refused = await Assert.ThrowsAsync<LoyaltyException>(() => members[0].Grain.CommitAsync(Sale("after", code)));
+        Assert.Equal(ErrorReason.CouponWithdrawn, refused.Reason);
+        Assert.NotNull((await early.GetAsync()).WithdrawnAt);
+
+        // A sale holding a code when it is withdrawn: a retry of that sale gets the same answer, nobody else gets it.
+        var (held, coupon) = await NewCouponAsync(program, new CouponDefinition(CouponKind.AmountOff, 400, 0, 0, null, null));
+        await coupon.RedeemAsync(Redemption("holder", members[0].Id));
+        Assert.True(await coupon.WithdrawAsync("issuing-sale"));
+        Assert.True(await coupon.WithdrawAsync("issuing-sale"));
+        Assert.Equal(400, (await coupon.RedeemAsync(Redemption("holder", members[0].Id))).Value);
+        Assert.True(await coupon.RestoreAsync("holder"));
+        var afterRestore = await Assert.ThrowsAsync<LoyaltyException>(() => members[1].Grain.CommitAsync(Sale("other", held)));
+        Assert.Equal(ErrorReason.CouponWithdrawn, afterRestore.Reason);
+    }
+
     private static CouponRedemption Redemption(string transactionId, string memberId) =>
         new(transactionId, memberId, 5_000, new CouponContext(memberId, "s1", null, 0, 0));
 

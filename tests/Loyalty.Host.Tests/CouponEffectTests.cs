@@ -69,6 +69,50 @@ public sealed class IssueCouponCampaignTests(EngineFixture fixture)
         Assert.True(next.Discount >= 500);
     }
 
+    [Fact]
+    public async Task Voiding_the_sale_that_issued_a_coupon_withdraws_the_coupon_and_reports_one_already_used()
+    {
+        var program = await fixture.NewProgramAsync();
+        var ana = await fixture.NewMemberAsync(program);
+        await Engine.Admin.DefineCampaignAsync(new Campaign
+        {
+            ProgramId = program, CampaignId = "next-visit", Name = "Spend 100, get 5 off next time", MinBasket = 10_000,
+            IssueCoupon = new CouponTerms { AmountOff = 500 }, CouponValidDays = 14,
+        });
+        async Task<string?> Reason(Func<Task> call) =>
+            Loyalty.Client.LoyaltyErrors.Reason(await Assert.ThrowsAsync<Grpc.Core.RpcException>(call));
+
+        // Issued, then the issuing sale is voided before the code was used: the code is gone.
+        var first = Assert.Single((await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "buy-1"))).Campaigns).IssuedCoupon;
+        var voided = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = ana, TransactionId = "buy-1" });
+        Assert.Equal([first], voided.CouponsWithdrawn);
+        Assert.Empty(voided.IssuedCouponsAlreadyUsed);
+        var again = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = ana, TransactionId = "buy-1" });
+        Assert.True(again.AlreadyVoided);
+        Assert.Equal([first], again.CouponsWithdrawn);
+
+        Assert.DoesNotContain((await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = ana })).Coupons, c => c.Code == first);
+        var quote = await Engine.Pos.QuoteAsync(new QuoteRequest { ProgramId = program, MemberId = ana, CouponCode = first, Lines = { Sales.Commit(program, ana, "q").Lines } });
+        Assert.Equal((false, "COUPON_WITHDRAWN"), (quote.Coupon.Valid, quote.Coupon.Reason));
+        Assert.Equal("COUPON_WITHDRAWN", await Reason(() => Engine.Pos.CommitAsync(Sales.Commit(program, ana, "use-withdrawn", first)).ResponseAsync));
+        var balance = (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = ana })).Balance.Available;
+
+        // Issued and already used by the next sale when the issuing sale is voided: that discount stays
+        // given, the void says so, and the code cannot come back even if the sale that used it is voided.
+        var second = Assert.Single((await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "buy-2"))).Campaigns).IssuedCoupon;
+        var used = await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "use-2", second));
+        Assert.True(used.Discount >= 500);
+        var late = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = ana, TransactionId = "buy-2" });
+        Assert.Empty(late.CouponsWithdrawn);
+        Assert.Equal([second], late.IssuedCouponsAlreadyUsed);
+        var undone = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = ana, TransactionId = "use-2" });
+        Assert.True(undone.CouponRestored);
+        Assert.Equal("COUPON_WITHDRAWN", await Reason(() => Engine.Pos.CommitAsync(Sales.Commit(program, ana, "use-2-again", second)).ResponseAsync));
+
+        // The refused commits changed nothing: the balance is what the two voids left.
+        Assert.Equal(balance, (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = ana })).Balance.Available);
+    }
+
     private static CommitRequest Trim(CommitRequest request)
     {
         request.Lines.RemoveAt(1); // 4,345 only: under the 10,000 minimum

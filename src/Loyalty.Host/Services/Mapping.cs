@@ -309,6 +309,8 @@ internal static class Mapping
         PointsNotRecovered = result.PointsNotRecovered,
         CreditTakenBack = result.CreditTakenBack,
         CreditReturned = result.CreditReturned,
+        CouponsWithdrawn = { result.CouponsWithdrawn.IsDefault ? [] : result.CouponsWithdrawn },
+        IssuedCouponsAlreadyUsed = { result.IssuedCouponsAlreadyUsed.IsDefault ? [] : result.IssuedCouponsAlreadyUsed },
     };
 
     public static RefundResponse ToProto(RefundResult result) => new()
