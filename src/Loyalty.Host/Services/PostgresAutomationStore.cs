@@ -20,15 +20,20 @@ internal sealed class PostgresAutomationStore(NpgsqlDataSource dataSource) : IAu
         """;
 
     // Birthdays in the lead window; members whose last purchase crossed the win-back age since the
-    // previous pass; members holding points of the month that expires at the end of this one.
+    // previous pass (a purchase in the lapse window and none after it: a range of the time index plus
+    // one probe of the member's own entries each, not a scan of the program's whole ledger); members
+    // holding points of the month that expires at the end of this one.
     private const string CandidatesSql = """
         SELECT member_id FROM member_directory
         WHERE @birthday AND program_id = @program AND birth_month * 100 + birth_day = ANY(@days)
         UNION
-        SELECT member_id FROM ledger_entries
-        WHERE @winback AND program_id = @program AND entry_type = 'earn'
-        GROUP BY member_id
-        HAVING max(occurred_at) > @lapse_from AND max(occurred_at) <= @lapse_to
+        SELECT e.member_id FROM ledger_entries e
+        WHERE @winback AND e.program_id = @program AND e.entry_type = 'earn'
+          AND e.occurred_at > @lapse_from AND e.occurred_at <= @lapse_to
+          AND NOT EXISTS (
+              SELECT 1 FROM ledger_entries later
+              WHERE later.program_id = e.program_id AND later.member_id = e.member_id
+                AND later.entry_type = 'earn' AND later.occurred_at > @lapse_to)
         UNION
         SELECT DISTINCT member_id FROM ledger_entries
         WHERE @expiring AND program_id = @program AND asset = 'points' AND bucket_month = @expiring_month
