@@ -188,7 +188,8 @@ public sealed record MemberFacts(
     [property: Id(6)] ImmutableDictionary<string, int> Uses,
     [property: Id(7)] DateTimeOffset EnrolledAt,
     [property: Id(8)] long LifetimeSpend = 0,
-    [property: Id(9)] ImmutableDictionary<int, long>? SpendByMonth = null)
+    [property: Id(9)] ImmutableDictionary<int, long>? SpendByMonth = null,
+    [property: Id(10)] ImmutableDictionary<string, int>? CategoryLastMonth = null)
 {
     public static MemberFacts Anonymous(DateTimeOffset now) => new([], 0, null, null, ImmutableDictionary<string, int>.Empty, ImmutableDictionary<string, int>.Empty, now);
 }

@@ -84,4 +84,11 @@ public sealed class SpendHistory
     /// <summary>Years (yyyy) in which the birthday-month bonus was already granted.</summary>
     [Id(3)]
     public List<int> BirthdayBonusYears { get; set; } = [];
+
+    /// <summary>
+    /// Category → the latest month (yyyymm) the member bought from it, for "categories bought" segments.
+    /// Null until the first purchase; at most <c>Sales.MaxCategoriesKept</c> entries (the most recent).
+    /// </summary>
+    [Id(4)]
+    public Dictionary<string, int>? CategoryLastMonth { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Loyalty.Contracts;
 
 namespace Loyalty.Domain;
@@ -13,6 +14,9 @@ public static class Sales
 
     /// <summary>Tills' clocks drift; a sale stamped this far in the future is refused.</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>Categories a member's history keeps for segments; past it, those bought longest ago are dropped.</summary>
+    public const int MaxCategoriesKept = 100;
 
     /// <summary>
     /// Checks what can be refused before anything is redeemed: the sale's time (offline window,
@@ -118,6 +122,7 @@ public static class Sales
         spend.ByMonth[month] = spend.ByMonth.GetValueOrDefault(month) + amountDue;
         spend.Lifetime += amountDue;
         spend.Purchases++;
+        RecordCategories(spend, command.Lines, month);
         Tiers.Forget(spend, now);
 
         // An offline sale may arrive after its month's points already expired: they land and expire at once.
@@ -186,6 +191,30 @@ public static class Sales
         }
 
         return bonus;
+    }
+
+    /// <summary>
+    /// The latest month each category was bought in (an offline replay never moves it back). A void or
+    /// refund does not un-buy (as it does not un-count the purchase): segments read "has bought".
+    /// </summary>
+    public static void RecordCategories(SpendHistory spend, ImmutableArray<BasketLine> lines, int month)
+    {
+        var bought = spend.CategoryLastMonth ??= new(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            if (line.Category.Length > 0 && (!bought.TryGetValue(line.Category, out var last) || last < month))
+            {
+                bought[line.Category] = month;
+            }
+        }
+
+        if (bought.Count > MaxCategoriesKept)
+        {
+            foreach (var stale in bought.OrderBy(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(bought.Count - MaxCategoriesKept).ToList())
+            {
+                bought.Remove(stale.Key);
+            }
+        }
     }
 
     private static void Unspend(SpendHistory? spend, SaleRecord sale, long amount)

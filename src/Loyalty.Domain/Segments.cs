@@ -44,6 +44,16 @@ public static class Segments
                 throw LoyaltyException.Invalid($"{field}.spend_months", "spend in a period needs 1..36 months (this month included)");
             }
 
+            if (segment.CategoryMonths is < 0 or > 36 || (segment.CategoryMonths > 0 && segment.CategoriesBought.IsDefaultOrEmpty))
+            {
+                throw LoyaltyException.Invalid($"{field}.category_months", "categories bought within a period needs 1..36 months (0 = ever) and at least one category");
+            }
+
+            if (!segment.CategoriesBought.IsDefault && segment.CategoriesBought.Any(c => c.Length is 0 or > Keys.MaxIdLength))
+            {
+                throw LoyaltyException.Invalid($"{field}.categories_bought", $"a category is 1..{Keys.MaxIdLength} characters, as on basket lines");
+            }
+
             if (segment.MaxDaysSinceLastPurchase < 0 || segment.MinDaysSinceLastPurchase < 0
                 || segment.MinDaysSinceLastPurchase > segment.MaxDaysSinceLastPurchase)
             {
@@ -92,7 +102,21 @@ public static class Segments
             && (segment.MinDaysSinceLastPurchase is not { } min || days is null || days >= min)
             && (segment.Tiers.IsDefaultOrEmpty || (tier is not null && segment.Tiers.Contains(tier.Name, StringComparer.OrdinalIgnoreCase)))
             && (segment.Attributes.IsDefaultOrEmpty
-                || (!member.Attributes.IsDefault && segment.Attributes.All(a => member.Attributes.Contains(a, StringComparer.OrdinalIgnoreCase))));
+                || (!member.Attributes.IsDefault && segment.Attributes.All(a => member.Attributes.Contains(a, StringComparer.OrdinalIgnoreCase))))
+            && BoughtAll(segment, member, month);
+    }
+
+    /// <summary>Every category of the rule was bought, in the rule's months (this one included) or ever.</summary>
+    private static bool BoughtAll(SegmentDefinition segment, MemberFacts member, int month)
+    {
+        if (segment.CategoriesBought.IsDefaultOrEmpty)
+        {
+            return true;
+        }
+
+        var since = segment.CategoryMonths > 0 ? Months.Add(month, -(segment.CategoryMonths - 1)) : int.MinValue;
+        return member.CategoryLastMonth is { } bought
+            && segment.CategoriesBought.All(c => bought.TryGetValue(c, out var last) && last >= since);
     }
 
     /// <summary>Whether the member is in any of the program's segments named by <paramref name="segmentIds"/>.</summary>

@@ -539,7 +539,7 @@ public sealed partial class MemberGrain(
         var s = state.State;
         return new MemberFacts(
             [.. s.Attributes], s.Spend.Purchases, s.LastPurchaseAt, s.BirthDate, s.Stamps.ToImmutableDictionary(), s.CampaignUses.ToImmutableDictionary(), s.EnrolledAt,
-            s.Spend.Lifetime, s.Spend.ByMonth.ToImmutableDictionary());
+            s.Spend.Lifetime, s.Spend.ByMonth.ToImmutableDictionary(), s.Spend.CategoryLastMonth?.ToImmutableDictionary());
     }
 
     private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();

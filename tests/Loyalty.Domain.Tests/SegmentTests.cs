@@ -7,10 +7,12 @@ public sealed class SegmentTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
 
-    // 12 purchases, 80,000 in all: 30,000 this month, 20,000 last month, 30,000 in August; last bought 10 days ago.
+    // 12 purchases, 80,000 in all: 30,000 this month, 20,000 last month, 30,000 in August; last bought 10 days ago:
+    // skin care this month, shoes in October, lenses in August.
     private static readonly MemberFacts Regular = new(
         ["pensioner", "owners-taste"], 12, Now.AddDays(-10), null, ImmutableDictionary<string, int>.Empty, ImmutableDictionary<string, int>.Empty, Now.AddYears(-2),
-        80_000, ImmutableDictionary<int, long>.Empty.Add(202611, 30_000).Add(202610, 20_000).Add(202608, 30_000));
+        80_000, ImmutableDictionary<int, long>.Empty.Add(202611, 30_000).Add(202610, 20_000).Add(202608, 30_000),
+        ImmutableDictionary<string, int>.Empty.Add("skin", 202611).Add("shoes", 202610).Add("lenses", 202608));
 
     private static readonly TierLevel Gold = new("gold", 0, 10, 100, []);
 
@@ -30,6 +32,14 @@ public sealed class SegmentTests
         { "silver tier", new("silver", Tiers: ["silver"]), false },
         { "pensioner with the owner's taste tag", new("tagged", Attributes: ["pensioner", "owners-taste"]), true },
         { "pensioner student", new("both", Attributes: ["pensioner", "student"]), false },
+        { "bought lenses, ever", new("lenses", CategoriesBought: ["lenses"]), true },
+        { "bought lenses in the last 3 months (Sep-Nov)", new("lenses-3", CategoriesBought: ["lenses"], CategoryMonths: 3), false },
+        { "bought lenses in the last 4 months (Aug-Nov)", new("lenses-4", CategoriesBought: ["lenses"], CategoryMonths: 4), true },
+        { "bought skin care and shoes in the last 2 months", new("skin-shoes", CategoriesBought: ["skin", "shoes"], CategoryMonths: 2), true },
+        { "bought skin care this month", new("skin-now", CategoriesBought: ["skin"], CategoryMonths: 1), true },
+        { "bought shoes this month", new("shoes-now", CategoriesBought: ["shoes"], CategoryMonths: 1), false },
+        { "bought skin care and baby goods", new("skin-baby", CategoriesBought: ["skin", "baby"]), false },
+        { "categories are ids: case matters", new("Skin", CategoriesBought: ["Skin"]), false },
     };
 
     [Theory]
@@ -42,6 +52,7 @@ public sealed class SegmentTests
     {
         var newcomer = Regular with { Purchases = 0, LastPurchaseAt = null, LifetimeSpend = 0 };
         Assert.True(Segments.Contains(new("lapsed", MinDaysSinceLastPurchase: 30), newcomer, null, Now));
+        Assert.False(Segments.Contains(new("lenses", CategoriesBought: ["lenses"]), newcomer with { CategoryLastMonth = null }, null, Now));
         Assert.False(Segments.Contains(new("active", MaxDaysSinceLastPurchase: 30), newcomer, null, Now));
         Assert.False(Segments.Contains(new("all"), null, null, Now));
     }
@@ -65,6 +76,31 @@ public sealed class SegmentTests
     public void Bad_segments_are_refused_with_the_field_named(string id, long minSpend, int months, string field) =>
         Assert.Equal(field, Assert.Throws<LoyaltyException>(() =>
             Segments.Validate([new SegmentDefinition(id, MinSpendInMonths: minSpend, SpendMonths: months)])).Field);
+
+    [Theory]
+    [InlineData(new[] { "shoes" }, 37, "segments[0].category_months")]
+    [InlineData(new[] { "shoes" }, -1, "segments[0].category_months")]
+    [InlineData(new string[0], 3, "segments[0].category_months")]
+    [InlineData(new[] { "" }, 0, "segments[0].categories_bought")]
+    public void Bad_category_rules_are_refused_with_the_field_named(string[] categories, int months, string field) =>
+        Assert.Equal(field, Assert.Throws<LoyaltyException>(() =>
+            Segments.Validate([new SegmentDefinition("s", CategoriesBought: [.. categories], CategoryMonths: months)])).Field);
+
+    [Fact]
+    public void Categories_bought_keep_their_latest_month_and_only_the_most_recent_hundred()
+    {
+        var spend = new SpendHistory();
+        Sales.RecordCategories(spend, [new("a", "lenses", 1, 100, false), new("b", "care", 1, 100, false)], 202611);
+        Sales.RecordCategories(spend, [new("c", "lenses", 1, 100, false)], 202608); // an offline replay of August
+        Assert.Equal(new Dictionary<string, int> { ["lenses"] = 202611, ["care"] = 202611 }, spend.CategoryLastMonth);
+
+        var old = Enumerable.Range(0, Sales.MaxCategoriesKept).Select(i => new BasketLine("x", $"old-{i:D3}", 1, 100, false)).ToImmutableArray();
+        Sales.RecordCategories(spend, old, 202501);
+        Assert.Equal(Sales.MaxCategoriesKept, spend.CategoryLastMonth!.Count);
+        Assert.Equal((202611, 202611), (spend.CategoryLastMonth["lenses"], spend.CategoryLastMonth["care"]));
+        Assert.False(spend.CategoryLastMonth.ContainsKey("old-000"));
+        Assert.True(spend.CategoryLastMonth.ContainsKey("old-099"));
+    }
 
     [Fact]
     public void A_campaign_naming_an_undefined_segment_is_refused()

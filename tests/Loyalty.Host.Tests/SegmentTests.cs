@@ -53,4 +53,51 @@ public sealed class SegmentTests(EngineFixture fixture)
         var withCoupon = await Engine.Pos.CommitAsync(Sales.Commit(program, member, "s4", coupon));
         Assert.Equal(1_234L + 300, withCoupon.Discount);
     }
+
+    [Fact]
+    public async Task A_categories_bought_segment_counts_the_members_purchases_in_those_categories_and_months()
+    {
+        var program = "seg-" + Guid.NewGuid().ToString("N")[..8];
+        await Engine.Admin.UpsertProgramAsync(new LoyaltyProgram
+        {
+            ProgramId = program, Name = "Optics", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 12,
+            Segments = { new Segment { SegmentId = "lens-wearers", CategoriesBought = { "lenses", "care" }, CategoryMonths = 3 } },
+        });
+        var bad = await Assert.ThrowsAsync<RpcException>(() => Engine.Admin.UpsertProgramAsync(new LoyaltyProgram
+        {
+            ProgramId = program, Name = "Optics", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 12,
+            Segments = { new Segment { SegmentId = "lens-wearers", CategoryMonths = 3 } },
+        }).ResponseAsync);
+        Assert.Equal((StatusCode.InvalidArgument, "segments[0].category_months"), (bad.StatusCode, bad.Field()));
+        var stored = await Engine.Admin.GetProgramAsync(new GetProgramRequest { ProgramId = program });
+        Assert.Equal(["lenses", "care"], stored.Segments.Single().CategoriesBought);
+        Assert.Equal(3, stored.Segments.Single().CategoryMonths);
+        await Engine.Admin.DefineCampaignAsync(new Campaign
+        {
+            ProgramId = program, CampaignId = "wearers-10", Name = "10% for lens wearers", PercentOff = 10,
+            Conditions = new CampaignConditions { Segments = { "lens-wearers" } },
+        });
+        var member = await fixture.NewMemberAsync(program);
+        CommitRequest Sale(string id, params string[] categories)
+        {
+            var sale = Sales.Commit(program, member, id);
+            sale.Lines.Clear();
+            sale.Lines.AddRange(categories.Select(c => Sales.Line(c + "-item", 1, 10_000, c)));
+            return sale;
+        }
+
+        // Lenses alone, then care products: only with both is the member in the segment.
+        Assert.Equal(0, (await Engine.Pos.CommitAsync(Sale("s1", "lenses"))).CampaignDiscount);
+        Assert.Equal(0, (await Engine.Pos.CommitAsync(Sale("s2", "frames"))).CampaignDiscount);
+        Assert.Equal(0, (await Engine.Pos.CommitAsync(Sale("s3", "care"))).CampaignDiscount);
+        var quote = await Engine.Pos.QuoteAsync(new QuoteRequest { ProgramId = program, MemberId = member, Lines = { Sale("q", "frames").Lines } });
+        Assert.Equal(1_000, quote.Discount);
+        var fourth = await Engine.Pos.CommitAsync(Sale("s4", "frames"));
+        Assert.Equal(("wearers-10", 1_000L), (fourth.CampaignId, fourth.CampaignDiscount));
+
+        // Another member who only bought frames is not in it.
+        var other = await fixture.NewMemberAsync(program);
+        await Engine.Pos.CommitAsync(Sales.Commit(program, other, "o1"));
+        Assert.Equal(0, (await Engine.Pos.QuoteAsync(new QuoteRequest { ProgramId = program, MemberId = other, Lines = { Sale("q", "frames").Lines } })).Discount);
+    }
 }

@@ -25,7 +25,9 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
                 s.HasMaxDaysSinceLastPurchase ? s.MaxDaysSinceLastPurchase : null,
                 s.HasMinDaysSinceLastPurchase ? s.MinDaysSinceLastPurchase : null,
                 [.. s.Tiers],
-                [.. s.Attributes]))],
+                [.. s.Attributes],
+                [.. s.CategoriesBought],
+                s.CategoryMonths))],
         };
         Programs.Validate(settings);
         return ToProto(await grains.GetGrain<IProgramGrain>(settings.ProgramId).DefineAsync(settings));
@@ -65,6 +67,7 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
             var segment = new Segment
             {
                 SegmentId = s.SegmentId, MinPurchases = s.MinPurchases, MinLifetimeSpend = s.MinLifetimeSpend, MinSpendInMonths = s.MinSpendInMonths, SpendMonths = s.SpendMonths,
+                CategoryMonths = s.CategoryMonths,
             };
             if (s.MaxDaysSinceLastPurchase is { } max)
             {
@@ -78,6 +81,7 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
 
             segment.Tiers.AddRange(s.Tiers.IsDefault ? [] : s.Tiers);
             segment.Attributes.AddRange(s.Attributes.IsDefault ? [] : s.Attributes);
+            segment.CategoriesBought.AddRange(s.CategoriesBought.IsDefault ? [] : s.CategoriesBought);
             return segment;
         }));
         return proto;
