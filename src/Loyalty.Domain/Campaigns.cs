@@ -10,6 +10,27 @@ public static class Campaigns
     public const int MaxGroup = 1_000;
     public const long MaxBonusPoints = 10_000_000;
 
+    /// <summary>
+    /// A stamp card's count after voiding a sale that added <paramref name="added"/> stamps (its count
+    /// right after it: <paramref name="afterSale"/>; cycle = buy quantity + 1). The count implies how many
+    /// free units were given (one per full cycle), so simply subtracting an older sale's stamps could
+    /// leave a free unit given by a later sale unaccounted for and grant it twice. The count never
+    /// drops below the cycles whose free units other sales took; a void of the latest sale restores
+    /// the count exactly. Without a known cycle (the campaign is gone), the stamps are subtracted.
+    /// </summary>
+    public static int StampsAfterVoid(int current, int added, int afterSale, int? cycle)
+    {
+        var subtracted = Math.Max(0, current - added);
+        if (cycle is not { } c || c <= 0)
+        {
+            return subtracted;
+        }
+
+        var freeInSale = (afterSale / c) - (Math.Max(0, afterSale - added) / c);
+        var freeTakenElsewhere = Math.Max(0, (current / c) - freeInSale);
+        return Math.Max(subtracted, freeTakenElsewhere * c);
+    }
+
     public static void Validate(CampaignDefinition campaign)
     {
         if (Keys.Problem(campaign.CampaignId) is { } problem)

@@ -463,7 +463,8 @@ public sealed partial class MemberGrain(
         {
             if (campaign.StampsAdded > 0 && state.State.Stamps.TryGetValue(campaign.CampaignId, out var stamps))
             {
-                state.State.Stamps[campaign.CampaignId] = Math.Max(0, stamps - campaign.StampsAdded);
+                var card = program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == campaign.CampaignId && c.Kind == CampaignKind.StampCard);
+                state.State.Stamps[campaign.CampaignId] = Campaigns.StampsAfterVoid(stamps, campaign.StampsAdded, campaign.StampsAfter, card is null ? null : card.BuyQuantity + 1);
             }
 
             if (campaign.Redeemed && state.State.CampaignUses.TryGetValue(campaign.CampaignId, out var uses))

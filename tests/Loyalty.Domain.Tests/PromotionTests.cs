@@ -102,6 +102,17 @@ public sealed class PromotionTests
         Assert.Equal((bought, after), (applied.StampsAdded, applied.StampsAfter));
     }
 
+    [Theory]
+    // current count, stamps the voided sale added, count right after it, cycle (11th free) → count after the void
+    [InlineData(11, 6, 11, 11, 5)]   // the latest sale (which took the free one): restored exactly
+    [InlineData(11, 5, 5, 11, 11)]   // an older sale; a later one took the free unit: the full card stays used
+    [InlineData(16, 11, 11, 11, 5)]  // an older sale that took the free unit itself: its whole card goes
+    [InlineData(25, 15, 15, 11, 11)] // one free each; the later sale's free unit stays counted
+    [InlineData(6, 3, 3, 11, 3)]     // no free unit anywhere: plain subtraction
+    [InlineData(11, 5, 5, null, 6)]  // the campaign is gone: plain subtraction
+    public void A_void_takes_a_sales_stamps_back_without_granting_a_free_unit_twice(int current, int added, int afterSale, int? cycle, int expected) =>
+        Assert.Equal(expected, Campaigns.StampsAfterVoid(current, added, afterSale, cycle));
+
     [Fact]
     public void A_stamp_card_hints_the_next_free_one_only_when_its_products_are_bought()
     {
