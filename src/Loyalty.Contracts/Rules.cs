@@ -68,12 +68,20 @@ public sealed record TierStatus(
     [property: Id(2)] TierLevel? Next,
     [property: Id(3)] long AmountToNext);
 
-/// <summary>What a member has bought, for tiers and purchase bonuses: money paid per calendar month.</summary>
+/// <summary>
+/// What a member has bought, for tiers and purchase bonuses: money paid per calendar month. The
+/// collections are created on the first write: read through the views, write through <c>…ForWrite()</c>.
+/// </summary>
 [GenerateSerializer, Alias("loyalty.SpendHistory")]
 public sealed class SpendHistory
 {
     [Id(0)]
-    public Dictionary<int, long> ByMonth { get; set; } = [];
+    private Dictionary<int, long>? _byMonth;
+
+    [Id(3)]
+    private List<int>? _birthdayBonusYears;
+
+    public IReadOnlyDictionary<int, long> ByMonth => ReadOnlyViews.Of(_byMonth);
 
     [Id(1)]
     public long Lifetime { get; set; }
@@ -82,6 +90,9 @@ public sealed class SpendHistory
     public int Purchases { get; set; }
 
     /// <summary>Years (yyyy) in which the birthday-month bonus was already granted.</summary>
-    [Id(3)]
-    public List<int> BirthdayBonusYears { get; set; } = [];
+    public IReadOnlyList<int> BirthdayBonusYears => ReadOnlyViews.Of(_birthdayBonusYears);
+
+    public Dictionary<int, long> ByMonthForWrite() => _byMonth ??= [];
+
+    public List<int> BirthdayBonusYearsForWrite() => _birthdayBonusYears ??= [];
 }

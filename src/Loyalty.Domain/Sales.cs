@@ -115,7 +115,7 @@ public static class Sales
         var amountDue = priced.Total - pointsValue - command.CreditToSpend;
         var cashback = CreditWallet.CashbackFor(amountDue, program.CashbackPercent);
         CreditWallet.Earn(account, LedgerEntryType.Earn, cashback, month, CreditWallet.ExpiryFor(program, occurredAt), command.TransactionId, now);
-        spend.ByMonth[month] = spend.ByMonth.GetValueOrDefault(month) + amountDue;
+        spend.ByMonthForWrite()[month] = spend.ByMonth.GetValueOrDefault(month) + amountDue;
         spend.Lifetime += amountDue;
         spend.Purchases++;
         Tiers.Forget(spend, now);
@@ -182,7 +182,7 @@ public static class Sales
         if (rules.BirthdayMonthBonus > 0 && birthDate?.Month == occurredAt.UtcDateTime.Month && !spend.BirthdayBonusYears.Contains(year))
         {
             bonus += rules.BirthdayMonthBonus;
-            spend.BirthdayBonusYears.Add(year);
+            spend.BirthdayBonusYearsForWrite().Add(year);
         }
 
         return bonus;
@@ -199,7 +199,7 @@ public static class Sales
         var month = Months.Of(sale.Result.OccurredAt);
         if (spend.ByMonth.TryGetValue(month, out var monthSpend))
         {
-            spend.ByMonth[month] = Math.Max(0, monthSpend - amount);
+            spend.ByMonthForWrite()[month] = Math.Max(0, monthSpend - amount);
         }
 
         spend.Lifetime = Math.Max(0, spend.Lifetime - amount);
@@ -321,7 +321,7 @@ public static class Sales
 
             var give = Math.Min(burned, remaining);
             Ledger.Credit(account, type, give, month, DateTimeOffset.MinValue, sale.Result.TransactionId, now);
-            sale.BurnedByMonth[month] = burned - give;
+            sale.BurnedByMonthForWrite()[month] = burned - give;
             remaining -= give;
         }
 

@@ -4,9 +4,42 @@ using Loyalty.Domain;
 
 namespace Loyalty.Grains;
 
+/// <summary>
+/// A member's persisted state. Its collections are created on the first write, so a member who never
+/// used a card, a coupon, a referral or an automation holds none of them (docs/performance.md): read
+/// them through the read-only views, write through the <c>…ForWrite()</c> methods. States written with
+/// empty collections (before this was so) load unchanged.
+/// </summary>
 [GenerateSerializer, Alias("loyalty.MemberState")]
 public sealed class MemberState
 {
+    [Id(2)]
+    private List<string>? _cards;
+
+    [Id(19)]
+    private List<string>? _blockedCards;
+
+    [Id(4)]
+    private Dictionary<string, SaleRecord>? _sales;
+
+    [Id(10)]
+    private List<string>? _attributes;
+
+    [Id(15)]
+    private Dictionary<string, AutomationRun>? _automations;
+
+    [Id(18)]
+    private HashSet<string>? _referralsRewarded;
+
+    [Id(21)]
+    private Dictionary<string, int>? _stamps;
+
+    [Id(22)]
+    private Dictionary<string, int>? _campaignUses;
+
+    [Id(30)]
+    private Dictionary<string, int>? _couponUses;
+
     [Id(0)]
     public bool Enrolled { get; set; }
 
@@ -14,19 +47,16 @@ public sealed class MemberState
     public string? Name { get; set; }
 
     /// <summary>The member's usable cards (a blocked card is moved to <see cref="BlockedCards"/>).</summary>
-    [Id(2)]
-    public List<string> Cards { get; set; } = [];
+    public IReadOnlyList<string> Cards => ReadOnlyViews.Of(_cards);
 
-    [Id(19)]
-    public List<string> BlockedCards { get; set; } = [];
+    public IReadOnlyList<string> BlockedCards => ReadOnlyViews.Of(_blockedCards);
 
     /// <summary>Points lots, ledger sequence and the outbox of entries not yet confirmed in the reporting table.</summary>
     [Id(3)]
     public PointsAccount Account { get; set; } = new();
 
     /// <summary>Idempotency records: transaction id → body fingerprint, stored result, what reverses it.</summary>
-    [Id(4)]
-    public Dictionary<string, SaleRecord> Sales { get; set; } = [];
+    public IReadOnlyDictionary<string, SaleRecord> Sales => ReadOnlyViews.Of(_sales);
 
     [Id(5)]
     public DateTimeOffset EnrolledAt { get; set; }
@@ -45,8 +75,7 @@ public sealed class MemberState
     [Id(9)]
     public string? Email { get; set; }
 
-    [Id(10)]
-    public List<string> Attributes { get; set; } = [];
+    public IReadOnlyList<string> Attributes => ReadOnlyViews.Of(_attributes);
 
     [Id(11)]
     public bool MarketingConsent { get; set; }
@@ -63,8 +92,7 @@ public sealed class MemberState
     public DateTimeOffset? LastPurchaseAt { get; set; }
 
     /// <summary>Automation occasions ("welcome", "birthday:2026", ...) → what was issued; each fires once.</summary>
-    [Id(15)]
-    public Dictionary<string, AutomationRun> Automations { get; set; } = [];
+    public IReadOnlyDictionary<string, AutomationRun> Automations => ReadOnlyViews.Of(_automations);
 
     /// <summary>The member who referred this one; the referral reward is paid after this member's first purchase.</summary>
     [Id(16)]
@@ -74,20 +102,34 @@ public sealed class MemberState
     public bool ReferralRewarded { get; set; }
 
     /// <summary>Friends whose first purchase already earned this member the referral points.</summary>
-    [Id(18)]
-    public HashSet<string> ReferralsRewarded { get; set; } = [];
+    public IReadOnlySet<string> ReferralsRewarded => ReadOnlyViews.Of(_referralsRewarded);
 
     /// <summary>Stamp cards: campaign id → units stamped so far (cumulative; every (N+1)th is the free one).</summary>
-    [Id(21)]
-    public Dictionary<string, int> Stamps { get; set; } = [];
+    public IReadOnlyDictionary<string, int> Stamps => ReadOnlyViews.Of(_stamps);
 
     /// <summary>Campaign id → redemptions by this member, for per-member limits (exact: this grain is single-threaded).</summary>
-    [Id(22)]
-    public Dictionary<string, int> CampaignUses { get; set; } = [];
+    public IReadOnlyDictionary<string, int> CampaignUses => ReadOnlyViews.Of(_campaignUses);
 
     /// <summary>Codes with a per-member limit → how many live (not voided) sales of this member used each.</summary>
-    [Id(30)]
-    public Dictionary<string, int> CouponUses { get; set; } = [];
+    public IReadOnlyDictionary<string, int> CouponUses => ReadOnlyViews.Of(_couponUses);
+
+    public List<string> CardsForWrite() => _cards ??= [];
+
+    public List<string> BlockedCardsForWrite() => _blockedCards ??= [];
+
+    public Dictionary<string, SaleRecord> SalesForWrite() => _sales ??= [];
+
+    public List<string> AttributesForWrite() => _attributes ??= [];
+
+    public Dictionary<string, AutomationRun> AutomationsForWrite() => _automations ??= [];
+
+    public HashSet<string> ReferralsRewardedForWrite() => _referralsRewarded ??= [];
+
+    public Dictionary<string, int> StampsForWrite() => _stamps ??= [];
+
+    public Dictionary<string, int> CampaignUsesForWrite() => _campaignUses ??= [];
+
+    public Dictionary<string, int> CouponUsesForWrite() => _couponUses ??= [];
 }
 
 [GenerateSerializer, Alias("loyalty.AutomationRun")]
@@ -182,7 +224,7 @@ public sealed partial class MemberGrain(
                 throw new LoyaltyException(ErrorReason.CardInUse, "the card belongs to another member");
             }
 
-            s.Cards.Add(card);
+            s.CardsForWrite().Add(card);
         }
 
         if (command.Profile?.Phone is { } phone)
@@ -246,12 +288,12 @@ public sealed partial class MemberGrain(
         var changed = !s.Cards.Contains(newCard) || (lostCard is not null && s.Cards.Contains(lostCard));
         if (!s.Cards.Contains(newCard))
         {
-            s.Cards.Add(newCard);
+            s.CardsForWrite().Add(newCard);
         }
 
-        if (lostCard is not null && s.Cards.Remove(lostCard))
+        if (lostCard is not null && s.CardsForWrite().Remove(lostCard))
         {
-            s.BlockedCards.Add(lostCard);
+            s.BlockedCardsForWrite().Add(lostCard);
         }
 
         if (changed)
@@ -364,21 +406,21 @@ public sealed partial class MemberGrain(
         {
             if (applied.StampsAdded > 0)
             {
-                s.Stamps[applied.CampaignId] = applied.StampsAfter;
+                s.StampsForWrite()[applied.CampaignId] = applied.StampsAfter;
             }
 
             if (applied.Redeemed)
             {
-                s.CampaignUses[applied.CampaignId] = s.CampaignUses.GetValueOrDefault(applied.CampaignId) + 1;
+                s.CampaignUsesForWrite()[applied.CampaignId] = s.CampaignUses.GetValueOrDefault(applied.CampaignId) + 1;
             }
         }
 
         s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
         RecordIssuedCoupons(sale.Result, now);
-        s.Sales[command.TransactionId] = sale;
+        s.SalesForWrite()[command.TransactionId] = sale;
         if (coupon is { PerMemberLimit: > 0 })
         {
-            s.CouponUses[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
+            s.CouponUsesForWrite()[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
         }
 
         ForgetOldSales(program, now);
@@ -438,11 +480,11 @@ public sealed partial class MemberGrain(
         {
             if (couponUses > 1)
             {
-                state.State.CouponUses[used] = couponUses - 1;
+                state.State.CouponUsesForWrite()[used] = couponUses - 1;
             }
             else
             {
-                state.State.CouponUses.Remove(used);
+                state.State.CouponUsesForWrite().Remove(used);
             }
         }
 
@@ -451,12 +493,12 @@ public sealed partial class MemberGrain(
         {
             if (campaign.StampsAdded > 0 && state.State.Stamps.TryGetValue(campaign.CampaignId, out var stamps))
             {
-                state.State.Stamps[campaign.CampaignId] = Math.Max(0, stamps - campaign.StampsAdded);
+                state.State.StampsForWrite()[campaign.CampaignId] = Math.Max(0, stamps - campaign.StampsAdded);
             }
 
             if (campaign.Redeemed && state.State.CampaignUses.TryGetValue(campaign.CampaignId, out var uses))
             {
-                state.State.CampaignUses[campaign.CampaignId] = Math.Max(0, uses - 1);
+                state.State.CampaignUsesForWrite()[campaign.CampaignId] = Math.Max(0, uses - 1);
             }
         }
 
@@ -485,7 +527,7 @@ public sealed partial class MemberGrain(
 
         var program = await Program();
         var result = Domain.Sales.Refund(Account, program, sale, command, clock.UtcNow, state.State.Spend);
-        sale.Refunds[command.RefundId] = new RefundRecord { Fingerprint = fingerprint, Result = result };
+        sale.RefundsForWrite()[command.RefundId] = new RefundRecord { Fingerprint = fingerprint, Result = result };
         await PersistAsync();
         return result;
     }
@@ -543,7 +585,7 @@ public sealed partial class MemberGrain(
         var horizon = now - program.IdempotencyRetention;
         foreach (var (id, sale) in state.State.Sales.Where(s => s.Value.Result.OccurredAt < horizon).ToList())
         {
-            state.State.Sales.Remove(id);
+            state.State.SalesForWrite().Remove(id);
         }
     }
 
@@ -551,7 +593,7 @@ public sealed partial class MemberGrain(
     private async Task PersistAsync()
     {
         var confirmed = _confirmedSeq;
-        Account.Outbox.RemoveAll(e => e.Seq <= confirmed);
+        Account.OutboxForWrite().RemoveAll(e => e.Seq <= confirmed);
         await state.WriteOrDeactivateAsync(this);
         StartFlush();
     }
@@ -603,7 +645,13 @@ public sealed partial class MemberGrain(
 
         s.Phone = profile.Phone ?? s.Phone;
         s.Email = profile.Email ?? s.Email;
-        s.Attributes = profile.Attributes.IsDefault ? s.Attributes : [.. profile.Attributes];
+        if (!profile.Attributes.IsDefault)
+        {
+            var attributes = s.AttributesForWrite();
+            attributes.Clear();
+            attributes.AddRange(profile.Attributes);
+        }
+
         s.MarketingConsent = profile.MarketingConsent ?? s.MarketingConsent;
         s.Anniversary = profile.Anniversary ?? s.Anniversary;
     }
