@@ -114,6 +114,16 @@ public sealed class PointsAccount
     public List<LedgerEntry> OutboxForWrite() => _outbox ??= [];
 
     public List<CreditLot> CreditForWrite() => _credit ??= [];
+
+    /// <summary>Drops the entries the reporting table confirmed; an emptied outbox gives its backing array back.</summary>
+    public void RemoveConfirmed(long confirmedSeq)
+    {
+        _outbox?.RemoveAll(e => e.Seq <= confirmedSeq);
+        if (_outbox is { Count: 0 })
+        {
+            _outbox = null;
+        }
+    }
 }
 
 /// <summary>The idempotency record of one committed sale, with what is needed to reverse it.</summary>

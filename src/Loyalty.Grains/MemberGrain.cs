@@ -592,8 +592,7 @@ public sealed partial class MemberGrain(
     /// <summary>One durable write of everything; entries confirmed in the table are dropped from the outbox first.</summary>
     private async Task PersistAsync()
     {
-        var confirmed = _confirmedSeq;
-        Account.OutboxForWrite().RemoveAll(e => e.Seq <= confirmed);
+        Account.RemoveConfirmed(_confirmedSeq);
         await state.WriteOrDeactivateAsync(this);
         StartFlush();
     }
@@ -624,6 +623,12 @@ public sealed partial class MemberGrain(
         catch (Exception)
         {
             // Kept in the outbox (durable in state); the next write or activation tries again.
+        }
+        finally
+        {
+            // A finished flush is not kept: its task would stay reachable from every resident member.
+            // Only this flush can be running here (StartFlush starts one when the last has completed).
+            _flush = Task.CompletedTask;
         }
     }
 
