@@ -115,6 +115,14 @@ public sealed class PointsAccount
 
     public List<CreditLot> CreditForWrite() => _credit ??= [];
 
+    /// <summary>Lets go of empty lists (a state written before they were created on first write holds them); readers see no change.</summary>
+    public void ReleaseEmptyCollections()
+    {
+        _lots = _lots is { Count: 0 } ? null : _lots;
+        _outbox = _outbox is { Count: 0 } ? null : _outbox;
+        _credit = _credit is { Count: 0 } ? null : _credit;
+    }
+
     /// <summary>Drops the entries the reporting table confirmed; an emptied outbox gives its backing array back.</summary>
     public void RemoveConfirmed(long confirmedSeq)
     {
@@ -195,6 +203,14 @@ public sealed class SaleRecord
     public Dictionary<int, long> BurnedByMonthForWrite() => _burnedByMonth ??= [];
 
     public Dictionary<string, RefundRecord> RefundsForWrite() => _refunds ??= [];
+
+    /// <summary>Lets go of empty collections (see <see cref="PointsAccount.ReleaseEmptyCollections"/>).</summary>
+    public void ReleaseEmptyCollections()
+    {
+        _burnedByMonth = _burnedByMonth is { Count: 0 } ? null : _burnedByMonth;
+        _refunds = _refunds is { Count: 0 } ? null : _refunds;
+        _creditSpentFrom = _creditSpentFrom is { Count: 0 } ? null : _creditSpentFrom;
+    }
 }
 
 [GenerateSerializer, Alias("loyalty.RefundRecord")]

@@ -95,4 +95,11 @@ public sealed class SpendHistory
     public Dictionary<int, long> ByMonthForWrite() => _byMonth ??= [];
 
     public List<int> BirthdayBonusYearsForWrite() => _birthdayBonusYears ??= [];
+
+    /// <summary>Lets go of empty collections (see <see cref="PointsAccount.ReleaseEmptyCollections"/>).</summary>
+    public void ReleaseEmptyCollections()
+    {
+        _byMonth = _byMonth is { Count: 0 } ? null : _byMonth;
+        _birthdayBonusYears = _birthdayBonusYears is { Count: 0 } ? null : _birthdayBonusYears;
+    }
 }

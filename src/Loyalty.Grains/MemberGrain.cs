@@ -130,6 +130,29 @@ public sealed class MemberState
     public Dictionary<string, int> CampaignUsesForWrite() => _campaignUses ??= [];
 
     public Dictionary<string, int> CouponUsesForWrite() => _couponUses ??= [];
+
+    /// <summary>
+    /// Lets go of every empty collection, so a state written before they were created on first write
+    /// (which holds them all) costs no more once loaded than one written now; readers see no change.
+    /// </summary>
+    public void ReleaseEmptyCollections()
+    {
+        _cards = _cards is { Count: 0 } ? null : _cards;
+        _blockedCards = _blockedCards is { Count: 0 } ? null : _blockedCards;
+        _sales = _sales is { Count: 0 } ? null : _sales;
+        _attributes = _attributes is { Count: 0 } ? null : _attributes;
+        _automations = _automations is { Count: 0 } ? null : _automations;
+        _referralsRewarded = _referralsRewarded is { Count: 0 } ? null : _referralsRewarded;
+        _stamps = _stamps is { Count: 0 } ? null : _stamps;
+        _campaignUses = _campaignUses is { Count: 0 } ? null : _campaignUses;
+        _couponUses = _couponUses is { Count: 0 } ? null : _couponUses;
+        Account.ReleaseEmptyCollections();
+        Spend.ReleaseEmptyCollections();
+        foreach (var sale in Sales.Values)
+        {
+            sale.ReleaseEmptyCollections();
+        }
+    }
 }
 
 [GenerateSerializer, Alias("loyalty.AutomationRun")]
@@ -178,6 +201,8 @@ public sealed partial class MemberGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        state.State.ReleaseEmptyCollections();
+
         // Entries persisted by an earlier activation that never reached the table (a crash): resume.
         StartFlush();
         return Task.CompletedTask;
@@ -597,7 +622,11 @@ public sealed partial class MemberGrain(
         StartFlush();
     }
 
-    private async Task ReloadAsync() => await state.ReadStateAsync();
+    private async Task ReloadAsync()
+    {
+        await state.ReadStateAsync();
+        state.State.ReleaseEmptyCollections();
+    }
 
     /// <summary>Sends the persisted outbox to the reporting table, off the critical path.</summary>
     private void StartFlush()

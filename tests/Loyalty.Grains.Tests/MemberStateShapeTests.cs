@@ -88,6 +88,19 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public void A_state_written_before_lets_go_of_its_empty_collections_and_keeps_the_used_ones()
+    {
+        var enrolled = Serializer.Deserialize<MemberState>(Convert.FromBase64String(EnrolledBefore))!;
+        enrolled.ReleaseEmptyCollections();
+        Assert.Equal(Serializer.SerializeToArray(new MemberState { Enrolled = true, Name = "Eva", EnrolledAt = At }), Serializer.SerializeToArray(enrolled));
+
+        var used = Serializer.Deserialize<MemberState>(Convert.FromBase64String(UsedBefore))!;
+        var bytes = Serializer.SerializeToArray(used);
+        used.ReleaseEmptyCollections();
+        Assert.Equal(bytes, Serializer.SerializeToArray(used));
+    }
+
+    [Fact]
     public void A_state_written_before_with_every_collection_in_use_loads_its_contents()
     {
         var s = Serializer.Deserialize<MemberState>(Convert.FromBase64String(UsedBefore))!;
