@@ -69,7 +69,7 @@ public static class MemoryBench
 
         var probe = StateFootprint.Measure();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"State probe (no Orleans): MemberState as enrolled {probe.EnrolledStateBytes:F0} B; with its {probe.EmptyCollectionsPerState} empty collections null {probe.LazyCollectionsStateBytes:F0} B; empty List {probe.EmptyListBytes:F0} B, Dictionary {probe.EmptyDictionaryBytes:F0} B, HashSet {probe.EmptyHashSetBytes:F0} B"));
+            $"State probe (no Orleans): MemberState as enrolled (collections created on first write) {probe.EnrolledStateBytes:F0} B; with its {probe.CollectionsPerState} collections created empty (the shape before) {probe.EagerCollectionsStateBytes:F0} B; empty List {probe.EmptyListBytes:F0} B, Dictionary {probe.EmptyDictionaryBytes:F0} B, HashSet {probe.EmptyHashSetBytes:F0} B"));
 
         // Not stopped at the end: deactivating a million grains one by one takes longer than the bench,
         // and there is nothing to save; Program exits the process once the figures are written.

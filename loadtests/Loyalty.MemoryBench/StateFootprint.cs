@@ -5,50 +5,54 @@ namespace Loyalty.MemoryBench;
 
 /// <summary>
 /// Managed bytes of one member's state object graph, measured outside Orleans by allocating many
-/// copies and dividing the heap growth: as <see cref="MemberState"/> is built today (every collection
-/// allocated up front, empty), and with the collections left null until first used (simulated here by
-/// setting them to null; the engine's state is not changed by the bench).
+/// copies and dividing the heap growth: as <see cref="MemberState"/> is left by enrollment (its
+/// collections are created on the first write, so none exist yet), and with every collection
+/// created empty, as states held them before they were created on demand (and as states written
+/// then still load).
 /// </summary>
 public static class StateFootprint
 {
     public sealed record Result(
         double EnrolledStateBytes,
-        double LazyCollectionsStateBytes,
+        double EagerCollectionsStateBytes,
         double NameStringBytes,
         double EmptyListBytes,
         double EmptyDictionaryBytes,
         double EmptyHashSetBytes,
-        int EmptyCollectionsPerState);
+        int CollectionsPerState);
 
     public static Result Measure(int copies = 100_000)
     {
         var now = DateTimeOffset.UtcNow;
         return new Result(
             PerCopy(copies, i => Enrolled(i, now)),
-            PerCopy(copies, i => Lazy(Enrolled(i, now))),
+            PerCopy(copies, i => Eager(Enrolled(i, now))),
             PerCopy(copies, i => "Member " + i),
             PerCopy(copies, _ => new List<string>()),
             PerCopy(copies, _ => new Dictionary<string, int>()),
             PerCopy(copies, _ => new HashSet<string>()),
-            EmptyCollectionsPerState: 11);
+            CollectionsPerState: 14);
     }
 
     private static MemberState Enrolled(int i, DateTimeOffset now) => new() { Enrolled = true, Name = "Member " + i, EnrolledAt = now };
 
-    /// <summary>The 11 collections of an enrolled member that stay empty until a sale, a card, a referral or an automation.</summary>
-    private static MemberState Lazy(MemberState s)
+    /// <summary>The 14 collections a member state has, each created (empty) by its first-write accessor.</summary>
+    private static MemberState Eager(MemberState s)
     {
-        s.Cards = null!;
-        s.Sales = null!;
-        s.Attributes = null!;
-        s.Automations = null!;
-        s.ReferralsRewarded = null!;
-        s.CouponUses = null!;
-        s.Account.Lots = null!;
-        s.Account.Outbox = null!;
-        s.Account.Credit = null!;
-        s.Spend.ByMonth = null!;
-        s.Spend.BirthdayBonusYears = null!;
+        s.CardsForWrite();
+        s.BlockedCardsForWrite();
+        s.SalesForWrite();
+        s.AttributesForWrite();
+        s.AutomationsForWrite();
+        s.ReferralsRewardedForWrite();
+        s.StampsForWrite();
+        s.CampaignUsesForWrite();
+        s.CouponUsesForWrite();
+        s.Account.LotsForWrite();
+        s.Account.OutboxForWrite();
+        s.Account.CreditForWrite();
+        s.Spend.ByMonthForWrite();
+        s.Spend.BirthdayBonusYearsForWrite();
         return s;
     }
 

@@ -78,34 +78,76 @@ public sealed class PointsLot
 /// <summary>
 /// A member's points: the live lots, the ledger sequence, and the outbox of entries not yet
 /// confirmed in the reporting table. Invariant: Σ Lots.Points == LedgerTotal == Σ all entries.
+/// The lists are created on the first write (most resident members hold none): read through the
+/// read-only views, write through the <c>…ForWrite()</c> methods (docs/performance.md).
 /// </summary>
 [GenerateSerializer, Alias("loyalty.PointsAccount")]
 public sealed class PointsAccount
 {
     [Id(0)]
-    public List<PointsLot> Lots { get; set; } = [];
+    private List<PointsLot>? _lots;
+
+    [Id(2)]
+    private List<LedgerEntry>? _outbox;
+
+    [Id(4)]
+    private List<CreditLot>? _credit;
+
+    public IReadOnlyList<PointsLot> Lots => ReadOnlyViews.Of(_lots);
 
     [Id(1)]
     public long NextSeq { get; set; } = 1;
 
-    [Id(2)]
-    public List<LedgerEntry> Outbox { get; set; } = [];
+    public IReadOnlyList<LedgerEntry> Outbox => ReadOnlyViews.Of(_outbox);
 
     [Id(3)]
     public long LedgerTotal { get; set; }
 
-    [Id(4)]
-    public List<CreditLot> Credit { get; set; } = [];
+    public IReadOnlyList<CreditLot> Credit => ReadOnlyViews.Of(_credit);
 
     /// <summary>Σ of every credit entry ever written: always equals Σ Credit.Amount.</summary>
     [Id(5)]
     public long CreditTotal { get; set; }
+
+    public List<PointsLot> LotsForWrite() => _lots ??= [];
+
+    public List<LedgerEntry> OutboxForWrite() => _outbox ??= [];
+
+    public List<CreditLot> CreditForWrite() => _credit ??= [];
+
+    /// <summary>Lets go of empty lists (a state written before they were created on first write holds them); readers see no change.</summary>
+    public void ReleaseEmptyCollections()
+    {
+        _lots = _lots is { Count: 0 } ? null : _lots;
+        _outbox = _outbox is { Count: 0 } ? null : _outbox;
+        _credit = _credit is { Count: 0 } ? null : _credit;
+    }
+
+    /// <summary>Drops the entries the reporting table confirmed; an emptied outbox gives its backing array back.</summary>
+    public void RemoveConfirmed(long confirmedSeq)
+    {
+        _outbox?.RemoveAll(e => e.Seq <= confirmedSeq);
+        if (_outbox is { Count: 0 })
+        {
+            _outbox = null;
+        }
+    }
 }
 
 /// <summary>The idempotency record of one committed sale, with what is needed to reverse it.</summary>
 [GenerateSerializer, Alias("loyalty.SaleRecord")]
 public sealed class SaleRecord
 {
+    // Most sales burn no points, spend no credit and are never refunded: these stay null until written.
+    [Id(4)]
+    private Dictionary<int, long>? _burnedByMonth;
+
+    [Id(8)]
+    private Dictionary<string, RefundRecord>? _refunds;
+
+    [Id(11)]
+    private List<CreditLot>? _creditSpentFrom;
+
     [Id(0)]
     public required string Fingerprint { get; init; }
 
@@ -119,8 +161,11 @@ public sealed class SaleRecord
     public ImmutableArray<BasketLine> Lines { get; init; } = [];
 
     /// <summary>Points spent on this sale, by the month bucket they were taken from.</summary>
-    [Id(4)]
-    public Dictionary<int, long> BurnedByMonth { get; init; } = [];
+    public IReadOnlyDictionary<int, long> BurnedByMonth
+    {
+        get => ReadOnlyViews.Of(_burnedByMonth);
+        init => _burnedByMonth = value.Count == 0 ? null : new Dictionary<int, long>(value);
+    }
 
     /// <summary>Earned points taken back so far by refunds.</summary>
     [Id(5)]
@@ -133,8 +178,7 @@ public sealed class SaleRecord
     [Id(7)]
     public int[] RefundedQuantities { get; set; } = [];
 
-    [Id(8)]
-    public Dictionary<string, RefundRecord> Refunds { get; init; } = [];
+    public IReadOnlyDictionary<string, RefundRecord> Refunds => ReadOnlyViews.Of(_refunds);
 
     /// <summary>Money this sale added to the member's spend (tiers), and how much of it refunds and voids took back.</summary>
     [Id(9)]
@@ -144,14 +188,29 @@ public sealed class SaleRecord
     public long SpendReversed { get; set; }
 
     /// <summary>Store credit spent on this sale, by the lot it came from (month, expiry), to give back on a void.</summary>
-    [Id(11)]
-    public List<CreditLot> CreditSpentFrom { get; init; } = [];
+    public IReadOnlyList<CreditLot> CreditSpentFrom
+    {
+        get => ReadOnlyViews.Of(_creditSpentFrom);
+        init => _creditSpentFrom = value.Count == 0 ? null : [.. value];
+    }
 
     [Id(12)]
     public long CreditTakenBack { get; set; }
 
     [Id(13)]
     public long CreditReturned { get; set; }
+
+    public Dictionary<int, long> BurnedByMonthForWrite() => _burnedByMonth ??= [];
+
+    public Dictionary<string, RefundRecord> RefundsForWrite() => _refunds ??= [];
+
+    /// <summary>Lets go of empty collections (see <see cref="PointsAccount.ReleaseEmptyCollections"/>).</summary>
+    public void ReleaseEmptyCollections()
+    {
+        _burnedByMonth = _burnedByMonth is { Count: 0 } ? null : _burnedByMonth;
+        _refunds = _refunds is { Count: 0 } ? null : _refunds;
+        _creditSpentFrom = _creditSpentFrom is { Count: 0 } ? null : _creditSpentFrom;
+    }
 }
 
 [GenerateSerializer, Alias("loyalty.RefundRecord")]

@@ -68,12 +68,23 @@ public sealed record TierStatus(
     [property: Id(2)] TierLevel? Next,
     [property: Id(3)] long AmountToNext);
 
-/// <summary>What a member has bought, for tiers and purchase bonuses: money paid per calendar month.</summary>
+/// <summary>
+/// What a member has bought, for tiers and purchase bonuses: money paid per calendar month. The
+/// collections are created on the first write: read through the views, write through <c>…ForWrite()</c>.
+/// </summary>
 [GenerateSerializer, Alias("loyalty.SpendHistory")]
 public sealed class SpendHistory
 {
     [Id(0)]
-    public Dictionary<int, long> ByMonth { get; set; } = [];
+    private Dictionary<int, long>? _byMonth;
+
+    [Id(3)]
+    private List<int>? _birthdayBonusYears;
+
+    [Id(4)]
+    private Dictionary<string, int>? _categoryLastMonth;
+
+    public IReadOnlyDictionary<int, long> ByMonth => ReadOnlyViews.Of(_byMonth);
 
     [Id(1)]
     public long Lifetime { get; set; }
@@ -82,13 +93,25 @@ public sealed class SpendHistory
     public int Purchases { get; set; }
 
     /// <summary>Years (yyyy) in which the birthday-month bonus was already granted.</summary>
-    [Id(3)]
-    public List<int> BirthdayBonusYears { get; set; } = [];
+    public IReadOnlyList<int> BirthdayBonusYears => ReadOnlyViews.Of(_birthdayBonusYears);
 
     /// <summary>
     /// Category → the latest month (yyyymm) the member bought from it, for "categories bought" segments.
-    /// Null until the first purchase; at most <c>Sales.MaxCategoriesKept</c> entries (the most recent).
+    /// At most <c>Sales.MaxCategoriesKept</c> entries (the most recent).
     /// </summary>
-    [Id(4)]
-    public Dictionary<string, int>? CategoryLastMonth { get; set; }
+    public IReadOnlyDictionary<string, int> CategoryLastMonth => ReadOnlyViews.Of(_categoryLastMonth);
+
+    public Dictionary<int, long> ByMonthForWrite() => _byMonth ??= [];
+
+    public List<int> BirthdayBonusYearsForWrite() => _birthdayBonusYears ??= [];
+
+    public Dictionary<string, int> CategoryLastMonthForWrite() => _categoryLastMonth ??= [];
+
+    /// <summary>Lets go of empty collections (see <see cref="PointsAccount.ReleaseEmptyCollections"/>).</summary>
+    public void ReleaseEmptyCollections()
+    {
+        _byMonth = _byMonth is { Count: 0 } ? null : _byMonth;
+        _birthdayBonusYears = _birthdayBonusYears is { Count: 0 } ? null : _birthdayBonusYears;
+        _categoryLastMonth = _categoryLastMonth is { Count: 0 } ? null : _categoryLastMonth;
+    }
 }

@@ -22,7 +22,7 @@ public static class CreditWallet
             if (lot.ExpiresAt is { } expiry && expiry <= now)
             {
                 Ledger.Append(account, LedgerEntryType.Expire, -lot.Amount, lot.Month, null, expiry, LedgerAsset.Credit);
-                account.Credit.Remove(lot);
+                account.CreditForWrite().Remove(lot);
             }
         }
     }
@@ -37,7 +37,7 @@ public static class CreditWallet
         var lot = account.Credit.FirstOrDefault(l => l.Month == month && l.ExpiresAt == expiresAt);
         if (lot is null)
         {
-            account.Credit.Add(lot = new CreditLot { Month = month, ExpiresAt = expiresAt });
+            account.CreditForWrite().Add(lot = new CreditLot { Month = month, ExpiresAt = expiresAt });
         }
 
         lot.Amount += amount;
@@ -110,7 +110,7 @@ public static class CreditWallet
             lot.Amount -= take;
             if (lot.Amount == 0)
             {
-                account.Credit.Remove(lot);
+                account.CreditForWrite().Remove(lot);
             }
 
             Ledger.Append(account, type, -take, lot.Month, transactionId, now, LedgerAsset.Credit);

@@ -15,7 +15,7 @@ public static class Ledger
         PointsAccount account, LedgerEntryType type, long points, int month, string? transactionId, DateTimeOffset at, LedgerAsset asset = LedgerAsset.Points)
     {
         var entry = new LedgerEntry(account.NextSeq++, type, points, month, transactionId, at, asset);
-        account.Outbox.Add(entry);
+        account.OutboxForWrite().Add(entry);
         if (asset == LedgerAsset.Credit)
         {
             account.CreditTotal = checked(account.CreditTotal + points);
@@ -38,7 +38,7 @@ public static class Ledger
             if (Months.ExpiresAt(lot.Month, expiryMonths) is { } expiry && expiry <= now)
             {
                 Append(account, LedgerEntryType.Expire, -lot.Points, lot.Month, null, expiry);
-                account.Lots.Remove(lot);
+                account.LotsForWrite().Remove(lot);
             }
         }
     }
@@ -54,7 +54,7 @@ public static class Ledger
         var lot = account.Lots.FirstOrDefault(l => l.Month == month && l.AvailableFrom == availableFrom);
         if (lot is null)
         {
-            account.Lots.Add(lot = new PointsLot { Month = month, AvailableFrom = availableFrom });
+            account.LotsForWrite().Add(lot = new PointsLot { Month = month, AvailableFrom = availableFrom });
         }
 
         lot.Points += points;
@@ -166,7 +166,7 @@ public static class Ledger
         lot.Points -= points;
         if (lot.Points == 0)
         {
-            account.Lots.Remove(lot);
+            account.LotsForWrite().Remove(lot);
         }
 
         Append(account, type, -points, lot.Month, transactionId, now);

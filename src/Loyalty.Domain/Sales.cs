@@ -119,7 +119,7 @@ public static class Sales
         var amountDue = priced.Total - pointsValue - command.CreditToSpend;
         var cashback = CreditWallet.CashbackFor(amountDue, program.CashbackPercent);
         CreditWallet.Earn(account, LedgerEntryType.Earn, cashback, month, CreditWallet.ExpiryFor(program, occurredAt), command.TransactionId, now);
-        spend.ByMonth[month] = spend.ByMonth.GetValueOrDefault(month) + amountDue;
+        spend.ByMonthForWrite()[month] = spend.ByMonth.GetValueOrDefault(month) + amountDue;
         spend.Lifetime += amountDue;
         spend.Purchases++;
         RecordCategories(spend, command.Lines, month);
@@ -187,7 +187,7 @@ public static class Sales
         if (rules.BirthdayMonthBonus > 0 && birthDate?.Month == occurredAt.UtcDateTime.Month && !spend.BirthdayBonusYears.Contains(year))
         {
             bonus += rules.BirthdayMonthBonus;
-            spend.BirthdayBonusYears.Add(year);
+            spend.BirthdayBonusYearsForWrite().Add(year);
         }
 
         return bonus;
@@ -199,7 +199,7 @@ public static class Sales
     /// </summary>
     public static void RecordCategories(SpendHistory spend, ImmutableArray<BasketLine> lines, int month)
     {
-        var bought = spend.CategoryLastMonth ??= new(StringComparer.Ordinal);
+        var bought = spend.CategoryLastMonthForWrite();
         foreach (var line in lines)
         {
             if (line.Category.Length > 0 && (!bought.TryGetValue(line.Category, out var last) || last < month))
@@ -228,7 +228,7 @@ public static class Sales
         var month = Months.Of(sale.Result.OccurredAt);
         if (spend.ByMonth.TryGetValue(month, out var monthSpend))
         {
-            spend.ByMonth[month] = Math.Max(0, monthSpend - amount);
+            spend.ByMonthForWrite()[month] = Math.Max(0, monthSpend - amount);
         }
 
         spend.Lifetime = Math.Max(0, spend.Lifetime - amount);
@@ -350,7 +350,7 @@ public static class Sales
 
             var give = Math.Min(burned, remaining);
             Ledger.Credit(account, type, give, month, DateTimeOffset.MinValue, sale.Result.TransactionId, now);
-            sale.BurnedByMonth[month] = burned - give;
+            sale.BurnedByMonthForWrite()[month] = burned - give;
             remaining -= give;
         }
 

@@ -80,7 +80,7 @@ public static class Tiers
         var oldest = Months.Add(Months.Of(now), -12);
         foreach (var month in spend.ByMonth.Keys.Where(m => m < oldest).ToList())
         {
-            spend.ByMonth.Remove(month);
+            spend.ByMonthForWrite().Remove(month);
         }
     }
 

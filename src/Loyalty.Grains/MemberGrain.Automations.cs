@@ -55,7 +55,7 @@ public sealed partial class MemberGrain
         }
 
         var now = clock.UtcNow;
-        s.ReferralsRewarded.Add(friendId);
+        s.ReferralsRewardedForWrite().Add(friendId);
         Ledger.Credit(Account, LedgerEntryType.Bonus, rule.Points, Months.Of(now), now, null, now);
         await PersistAsync();
 
@@ -169,7 +169,7 @@ public sealed partial class MemberGrain
     {
         foreach (var issued in result.Campaigns.IsDefault ? [] : result.Campaigns.Where(c => c.IssuedCoupon is not null))
         {
-            state.State.Automations[CampaignOccasion(issued.CampaignId, result.TransactionId)] =
+            state.State.AutomationsForWrite()[CampaignOccasion(issued.CampaignId, result.TransactionId)] =
                 new AutomationRun { Kind = AutomationKind.CampaignCoupon, Code = issued.IssuedCoupon, At = now };
         }
     }
@@ -266,7 +266,7 @@ public sealed partial class MemberGrain
             At = clock.UtcNow,
             Values = values ?? [],
         };
-        s.Automations[occasion] = run;
+        s.AutomationsForWrite()[occasion] = run;
         await PersistAsync();
         await CompleteAsync(rule, occasion, run);
         return true;

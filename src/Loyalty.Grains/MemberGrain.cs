@@ -4,9 +4,42 @@ using Loyalty.Domain;
 
 namespace Loyalty.Grains;
 
+/// <summary>
+/// A member's persisted state. Its collections are created on the first write, so a member who never
+/// used a card, a coupon, a referral or an automation holds none of them (docs/performance.md): read
+/// them through the read-only views, write through the <c>…ForWrite()</c> methods. States written with
+/// empty collections (before this was so) load unchanged.
+/// </summary>
 [GenerateSerializer, Alias("loyalty.MemberState")]
 public sealed class MemberState
 {
+    [Id(2)]
+    private List<string>? _cards;
+
+    [Id(19)]
+    private List<string>? _blockedCards;
+
+    [Id(4)]
+    private Dictionary<string, SaleRecord>? _sales;
+
+    [Id(10)]
+    private List<string>? _attributes;
+
+    [Id(15)]
+    private Dictionary<string, AutomationRun>? _automations;
+
+    [Id(18)]
+    private HashSet<string>? _referralsRewarded;
+
+    [Id(21)]
+    private Dictionary<string, int>? _stamps;
+
+    [Id(22)]
+    private Dictionary<string, int>? _campaignUses;
+
+    [Id(30)]
+    private Dictionary<string, int>? _couponUses;
+
     [Id(0)]
     public bool Enrolled { get; set; }
 
@@ -14,19 +47,16 @@ public sealed class MemberState
     public string? Name { get; set; }
 
     /// <summary>The member's usable cards (a blocked card is moved to <see cref="BlockedCards"/>).</summary>
-    [Id(2)]
-    public List<string> Cards { get; set; } = [];
+    public IReadOnlyList<string> Cards => ReadOnlyViews.Of(_cards);
 
-    [Id(19)]
-    public List<string> BlockedCards { get; set; } = [];
+    public IReadOnlyList<string> BlockedCards => ReadOnlyViews.Of(_blockedCards);
 
     /// <summary>Points lots, ledger sequence and the outbox of entries not yet confirmed in the reporting table.</summary>
     [Id(3)]
     public PointsAccount Account { get; set; } = new();
 
     /// <summary>Idempotency records: transaction id → body fingerprint, stored result, what reverses it.</summary>
-    [Id(4)]
-    public Dictionary<string, SaleRecord> Sales { get; set; } = [];
+    public IReadOnlyDictionary<string, SaleRecord> Sales => ReadOnlyViews.Of(_sales);
 
     [Id(5)]
     public DateTimeOffset EnrolledAt { get; set; }
@@ -45,8 +75,7 @@ public sealed class MemberState
     [Id(9)]
     public string? Email { get; set; }
 
-    [Id(10)]
-    public List<string> Attributes { get; set; } = [];
+    public IReadOnlyList<string> Attributes => ReadOnlyViews.Of(_attributes);
 
     [Id(11)]
     public bool MarketingConsent { get; set; }
@@ -63,8 +92,7 @@ public sealed class MemberState
     public DateTimeOffset? LastPurchaseAt { get; set; }
 
     /// <summary>Automation occasions ("welcome", "birthday:2026", ...) → what was issued; each fires once.</summary>
-    [Id(15)]
-    public Dictionary<string, AutomationRun> Automations { get; set; } = [];
+    public IReadOnlyDictionary<string, AutomationRun> Automations => ReadOnlyViews.Of(_automations);
 
     /// <summary>The member who referred this one; the referral reward is paid after this member's first purchase.</summary>
     [Id(16)]
@@ -74,20 +102,57 @@ public sealed class MemberState
     public bool ReferralRewarded { get; set; }
 
     /// <summary>Friends whose first purchase already earned this member the referral points.</summary>
-    [Id(18)]
-    public HashSet<string> ReferralsRewarded { get; set; } = [];
+    public IReadOnlySet<string> ReferralsRewarded => ReadOnlyViews.Of(_referralsRewarded);
 
     /// <summary>Stamp cards: campaign id → units stamped so far (cumulative; every (N+1)th is the free one).</summary>
-    [Id(21)]
-    public Dictionary<string, int> Stamps { get; set; } = [];
+    public IReadOnlyDictionary<string, int> Stamps => ReadOnlyViews.Of(_stamps);
 
     /// <summary>Campaign id → redemptions by this member, for per-member limits (exact: this grain is single-threaded).</summary>
-    [Id(22)]
-    public Dictionary<string, int> CampaignUses { get; set; } = [];
+    public IReadOnlyDictionary<string, int> CampaignUses => ReadOnlyViews.Of(_campaignUses);
 
     /// <summary>Codes with a per-member limit → how many live (not voided) sales of this member used each.</summary>
-    [Id(30)]
-    public Dictionary<string, int> CouponUses { get; set; } = [];
+    public IReadOnlyDictionary<string, int> CouponUses => ReadOnlyViews.Of(_couponUses);
+
+    public List<string> CardsForWrite() => _cards ??= [];
+
+    public List<string> BlockedCardsForWrite() => _blockedCards ??= [];
+
+    public Dictionary<string, SaleRecord> SalesForWrite() => _sales ??= [];
+
+    public List<string> AttributesForWrite() => _attributes ??= [];
+
+    public Dictionary<string, AutomationRun> AutomationsForWrite() => _automations ??= [];
+
+    public HashSet<string> ReferralsRewardedForWrite() => _referralsRewarded ??= [];
+
+    public Dictionary<string, int> StampsForWrite() => _stamps ??= [];
+
+    public Dictionary<string, int> CampaignUsesForWrite() => _campaignUses ??= [];
+
+    public Dictionary<string, int> CouponUsesForWrite() => _couponUses ??= [];
+
+    /// <summary>
+    /// Lets go of every empty collection, so a state written before they were created on first write
+    /// (which holds them all) costs no more once loaded than one written now; readers see no change.
+    /// </summary>
+    public void ReleaseEmptyCollections()
+    {
+        _cards = _cards is { Count: 0 } ? null : _cards;
+        _blockedCards = _blockedCards is { Count: 0 } ? null : _blockedCards;
+        _sales = _sales is { Count: 0 } ? null : _sales;
+        _attributes = _attributes is { Count: 0 } ? null : _attributes;
+        _automations = _automations is { Count: 0 } ? null : _automations;
+        _referralsRewarded = _referralsRewarded is { Count: 0 } ? null : _referralsRewarded;
+        _stamps = _stamps is { Count: 0 } ? null : _stamps;
+        _campaignUses = _campaignUses is { Count: 0 } ? null : _campaignUses;
+        _couponUses = _couponUses is { Count: 0 } ? null : _couponUses;
+        Account.ReleaseEmptyCollections();
+        Spend.ReleaseEmptyCollections();
+        foreach (var sale in Sales.Values)
+        {
+            sale.ReleaseEmptyCollections();
+        }
+    }
 }
 
 [GenerateSerializer, Alias("loyalty.AutomationRun")]
@@ -140,6 +205,8 @@ public sealed partial class MemberGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        state.State.ReleaseEmptyCollections();
+
         // Entries persisted by an earlier activation that never reached the table (a crash): resume.
         StartFlush();
         return Task.CompletedTask;
@@ -186,7 +253,7 @@ public sealed partial class MemberGrain(
                 throw new LoyaltyException(ErrorReason.CardInUse, "the card belongs to another member");
             }
 
-            s.Cards.Add(card);
+            s.CardsForWrite().Add(card);
         }
 
         if (command.Profile?.Phone is { } phone)
@@ -250,12 +317,12 @@ public sealed partial class MemberGrain(
         var changed = !s.Cards.Contains(newCard) || (lostCard is not null && s.Cards.Contains(lostCard));
         if (!s.Cards.Contains(newCard))
         {
-            s.Cards.Add(newCard);
+            s.CardsForWrite().Add(newCard);
         }
 
-        if (lostCard is not null && s.Cards.Remove(lostCard))
+        if (lostCard is not null && s.CardsForWrite().Remove(lostCard))
         {
-            s.BlockedCards.Add(lostCard);
+            s.BlockedCardsForWrite().Add(lostCard);
         }
 
         if (changed)
@@ -368,21 +435,21 @@ public sealed partial class MemberGrain(
         {
             if (applied.StampsAdded > 0)
             {
-                s.Stamps[applied.CampaignId] = applied.StampsAfter;
+                s.StampsForWrite()[applied.CampaignId] = applied.StampsAfter;
             }
 
             if (applied.Redeemed)
             {
-                s.CampaignUses[applied.CampaignId] = s.CampaignUses.GetValueOrDefault(applied.CampaignId) + 1;
+                s.CampaignUsesForWrite()[applied.CampaignId] = s.CampaignUses.GetValueOrDefault(applied.CampaignId) + 1;
             }
         }
 
         s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
         RecordIssuedCoupons(sale.Result, now);
-        s.Sales[command.TransactionId] = sale;
+        s.SalesForWrite()[command.TransactionId] = sale;
         if (coupon is { PerMemberLimit: > 0 })
         {
-            s.CouponUses[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
+            s.CouponUsesForWrite()[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
         }
 
         ForgetOldSales(program, now);
@@ -450,11 +517,11 @@ public sealed partial class MemberGrain(
         {
             if (couponUses > 1)
             {
-                state.State.CouponUses[used] = couponUses - 1;
+                state.State.CouponUsesForWrite()[used] = couponUses - 1;
             }
             else
             {
-                state.State.CouponUses.Remove(used);
+                state.State.CouponUsesForWrite().Remove(used);
             }
         }
 
@@ -464,12 +531,12 @@ public sealed partial class MemberGrain(
             if (campaign.StampsAdded > 0 && state.State.Stamps.TryGetValue(campaign.CampaignId, out var stamps))
             {
                 var card = program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == campaign.CampaignId && c.Kind == CampaignKind.StampCard);
-                state.State.Stamps[campaign.CampaignId] = Campaigns.StampsAfterVoid(stamps, campaign.StampsAdded, campaign.StampsAfter, card is null ? null : card.BuyQuantity + 1);
+                state.State.StampsForWrite()[campaign.CampaignId] = Campaigns.StampsAfterVoid(stamps, campaign.StampsAdded, campaign.StampsAfter, card is null ? null : card.BuyQuantity + 1);
             }
 
             if (campaign.Redeemed && state.State.CampaignUses.TryGetValue(campaign.CampaignId, out var uses))
             {
-                state.State.CampaignUses[campaign.CampaignId] = Math.Max(0, uses - 1);
+                state.State.CampaignUsesForWrite()[campaign.CampaignId] = Math.Max(0, uses - 1);
             }
         }
 
@@ -498,7 +565,7 @@ public sealed partial class MemberGrain(
 
         var program = await Program();
         var result = Domain.Sales.Refund(Account, program, sale, command, clock.UtcNow, state.State.Spend);
-        sale.Refunds[command.RefundId] = new RefundRecord { Fingerprint = fingerprint, Result = result };
+        sale.RefundsForWrite()[command.RefundId] = new RefundRecord { Fingerprint = fingerprint, Result = result };
         await PersistAsync();
         return result;
     }
@@ -540,7 +607,7 @@ public sealed partial class MemberGrain(
         var s = state.State;
         return new MemberFacts(
             [.. s.Attributes], s.Spend.Purchases, s.LastPurchaseAt, s.BirthDate, s.Stamps.ToImmutableDictionary(), s.CampaignUses.ToImmutableDictionary(), s.EnrolledAt,
-            s.Spend.Lifetime, s.Spend.ByMonth.ToImmutableDictionary(), s.Spend.CategoryLastMonth?.ToImmutableDictionary());
+            s.Spend.Lifetime, s.Spend.ByMonth.ToImmutableDictionary(), s.Spend.CategoryLastMonth.ToImmutableDictionary());
     }
 
     private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
@@ -556,20 +623,23 @@ public sealed partial class MemberGrain(
         var horizon = now - program.IdempotencyRetention;
         foreach (var (id, sale) in state.State.Sales.Where(s => s.Value.Result.OccurredAt < horizon).ToList())
         {
-            state.State.Sales.Remove(id);
+            state.State.SalesForWrite().Remove(id);
         }
     }
 
     /// <summary>One durable write of everything; entries confirmed in the table are dropped from the outbox first.</summary>
     private async Task PersistAsync()
     {
-        var confirmed = _confirmedSeq;
-        Account.Outbox.RemoveAll(e => e.Seq <= confirmed);
+        Account.RemoveConfirmed(_confirmedSeq);
         await state.WriteOrDeactivateAsync(this);
         StartFlush();
     }
 
-    private async Task ReloadAsync() => await state.ReadStateAsync();
+    private async Task ReloadAsync()
+    {
+        await state.ReadStateAsync();
+        state.State.ReleaseEmptyCollections();
+    }
 
     /// <summary>Sends the persisted outbox to the reporting table, off the critical path.</summary>
     private void StartFlush()
@@ -596,6 +666,12 @@ public sealed partial class MemberGrain(
         {
             // Kept in the outbox (durable in state); the next write or activation tries again.
         }
+        finally
+        {
+            // A finished flush is not kept: its task would stay reachable from every resident member.
+            // Only this flush can be running here (StartFlush starts one when the last has completed).
+            _flush = Task.CompletedTask;
+        }
     }
 
     private async Task ClaimPhoneAsync(string phone)
@@ -616,7 +692,13 @@ public sealed partial class MemberGrain(
 
         s.Phone = profile.Phone ?? s.Phone;
         s.Email = profile.Email ?? s.Email;
-        s.Attributes = profile.Attributes.IsDefault ? s.Attributes : [.. profile.Attributes];
+        if (!profile.Attributes.IsDefault)
+        {
+            var attributes = s.AttributesForWrite();
+            attributes.Clear();
+            attributes.AddRange(profile.Attributes);
+        }
+
         s.MarketingConsent = profile.MarketingConsent ?? s.MarketingConsent;
         s.Anniversary = profile.Anniversary ?? s.Anniversary;
     }

@@ -24,7 +24,7 @@ public sealed class TierAndEarnRuleTests
         var spend = new SpendHistory();
         foreach (var (month, amount) in months)
         {
-            spend.ByMonth[month] = amount;
+            spend.ByMonthForWrite()[month] = amount;
             spend.Lifetime += amount;
         }
 

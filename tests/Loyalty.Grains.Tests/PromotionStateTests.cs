@@ -28,7 +28,10 @@ public sealed class PromotionStateTests(ClusterFixture fixture)
         var facts = new MemberFacts(["student"], 2, DateTimeOffset.UnixEpoch, new DateOnly(1990, 1, 1), ImmutableDictionary<string, int>.Empty.Add("c", 7), ImmutableDictionary<string, int>.Empty, DateTimeOffset.UnixEpoch);
         Assert.Equal(7, Serializer.Deserialize<MemberFacts>(Serializer.SerializeToArray(facts))!.Stamps["c"]);
 
-        var state = new MemberState { Attributes = ["student"], Stamps = { ["c"] = 3 }, CampaignUses = { ["c"] = 1 }, LastPurchaseAt = DateTimeOffset.UnixEpoch };
+        var state = new MemberState { LastPurchaseAt = DateTimeOffset.UnixEpoch };
+        state.AttributesForWrite().Add("student");
+        state.StampsForWrite()["c"] = 3;
+        state.CampaignUsesForWrite()["c"] = 1;
         var stateCopy = Serializer.Deserialize<MemberState>(Serializer.SerializeToArray(state))!;
         Assert.Equal((3, 1, DateTimeOffset.UnixEpoch), (stateCopy.Stamps["c"], stateCopy.CampaignUses["c"], stateCopy.LastPurchaseAt));
 
