@@ -30,6 +30,10 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("Identify")]
     Task<MemberView> IdentifyAsync();
 
+    /// <summary><see cref="IdentifyAsync"/> at a terminal that says where it is: the offers then also check store and channel.</summary>
+    [Alias("IdentifyAt")]
+    Task<MemberView> IdentifyAtAsync(string? storeId, string? channel);
+
     /// <summary>Changes the profile; completing it (name, phone, email, birth date) earns the program's profile bonus once.</summary>
     [Alias("UpdateProfile")]
     Task<MemberView> UpdateProfileAsync(ProfileUpdate update);

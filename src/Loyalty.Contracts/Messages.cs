@@ -247,7 +247,28 @@ public sealed record MemberView(
     [property: Id(8)] bool MarketingConsent = false,
     [property: Id(9)] bool ProfileComplete = false,
     [property: Id(10)] DateOnly? Anniversary = null,
-    [property: Id(11)] ImmutableArray<PersonalCouponView> Coupons = default);
+    [property: Id(11)] ImmutableArray<PersonalCouponView> Coupons = default,
+    [property: Id(12)] ImmutableArray<MemberOffer> Offers = default);
+
+/// <summary>
+/// A campaign the member can get now, shown at Identify: active, its conditions about the member and
+/// the time hold, and the per-member limit is not used up. Basket conditions (minimum, targets) and the
+/// budget are checked by Quote; conditions on what Identify was not told (store, channel, payment) too.
+/// </summary>
+/// <param name="Personal">The offer depends on who the member is (tier, segment, birthday, first purchase, inactivity, stamps, members only).</param>
+/// <param name="StampsOnCard">Stamp cards: units on the current card; the unit after <paramref name="StampsPerCard"/> is the discounted one.</param>
+/// <param name="UsesLeft">Redemptions left under the per-member limit; null without one.</param>
+[GenerateSerializer, Immutable, Alias("loyalty.MemberOffer")]
+public sealed record MemberOffer(
+    [property: Id(0)] string CampaignId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] CampaignKind Kind,
+    [property: Id(3)] long MinBasket,
+    [property: Id(4)] DateTimeOffset? ValidUntil,
+    [property: Id(5)] bool Personal,
+    [property: Id(6)] int StampsOnCard = 0,
+    [property: Id(7)] int StampsPerCard = 0,
+    [property: Id(8)] long? UsesLeft = null);
 
 /// <summary>A personal code issued to the member by an automation and still usable: shown at Identify.</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.PersonalCouponView")]

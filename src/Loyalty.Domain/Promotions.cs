@@ -122,6 +122,56 @@ public static class Promotions
         return new PromotionResult(applied.ToImmutable(), discountLines.ToImmutable(), bonus, extra, [.. nearest]);
     }
 
+    /// <summary>
+    /// What the member can get now (Identify's offers), in walk order: active campaigns whose
+    /// conditions hold for this member at this time and whose per-member limit is not used up.
+    /// Conditions on what the context does not know (store, channel, payment method) are left to Quote.
+    /// </summary>
+    public static ImmutableArray<MemberOffer> Offers(ProgramSettings program, PromotionContext context, TierLevel? tier)
+    {
+        if (program.Campaigns.IsDefaultOrEmpty || context.Member is not { } member)
+        {
+            return [];
+        }
+
+        var local = LocalTime(program, context.Now);
+        var offers = ImmutableArray.CreateBuilder<MemberOffer>();
+        foreach (var campaign in Ordered(program.Campaigns))
+        {
+            var uses = member.Uses.GetValueOrDefault(campaign.CampaignId);
+            if (!Campaigns.IsActive(campaign, context.Now)
+                || (campaign.MaxPerMember > 0 && uses >= campaign.MaxPerMember)
+                || !ConditionsHold(WithoutUnknowns(campaign, context), context, tier, local, program))
+            {
+                continue;
+            }
+
+            var c = campaign.Conditions;
+            var personal = campaign.Kind == CampaignKind.StampCard || (c is not null && (c.MembersOnly || !c.Tiers.IsDefaultOrEmpty
+                || !c.Attributes.IsDefaultOrEmpty || c.FirstPurchase || c.BirthdayWindowDays is not null || c.InactiveDays > 0 || !c.Segments.IsDefaultOrEmpty));
+            var perCard = campaign.Kind == CampaignKind.StampCard ? campaign.BuyQuantity : 0;
+            var onCard = perCard > 0 ? member.Stamps.GetValueOrDefault(campaign.CampaignId) % (perCard + 1) : 0;
+            offers.Add(new MemberOffer(
+                campaign.CampaignId, Label(campaign), campaign.Kind, campaign.MinBasket, campaign.ValidUntil, personal, onCard, perCard,
+                campaign.MaxPerMember > 0 ? campaign.MaxPerMember - uses : null));
+        }
+
+        return offers.ToImmutable();
+    }
+
+    private static CampaignDefinition WithoutUnknowns(CampaignDefinition campaign, PromotionContext context) =>
+        campaign.Conditions is not { } c || (context.StoreId is not null && context.Channel is not null && context.PaymentMethod is not null)
+            ? campaign
+            : campaign with
+            {
+                Conditions = c with
+                {
+                    Stores = context.StoreId is null ? default : c.Stores,
+                    Channels = context.Channel is null ? default : c.Channels,
+                    PaymentMethods = context.PaymentMethod is null ? default : c.PaymentMethods,
+                },
+            };
+
     /// <summary>The walk order: priority descending, then id (ordinal). Ids are unique in a program.</summary>
     public static IEnumerable<CampaignDefinition> Ordered(IEnumerable<CampaignDefinition> campaigns) =>
         campaigns.OrderByDescending(c => c.Priority).ThenBy(c => c.CampaignId, StringComparer.Ordinal);

@@ -280,11 +280,17 @@ public sealed partial class MemberGrain(
         return View(await Program());
     }
 
-    public async Task<MemberView> IdentifyAsync()
+    public Task<MemberView> IdentifyAsync() => IdentifyAtAsync(null, null);
+
+    public async Task<MemberView> IdentifyAtAsync(string? storeId, string? channel)
     {
         EnsureEnrolled();
         var program = await Program();
-        return View(program) with { Coupons = await PersonalCouponsAsync() };
+        var view = View(program);
+        var offers = program.Campaigns.IsDefaultOrEmpty
+            ? []
+            : Promotions.Offers(program, new PromotionContext(clock.UtcNow, storeId, channel, null, Facts()), view.Tier?.Level);
+        return view with { Coupons = await PersonalCouponsAsync(), Offers = offers };
     }
 
     public async Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard)

@@ -135,6 +135,40 @@ public sealed class PromotionTests(EngineFixture fixture)
         Assert.Equal(3_000, (await Engine.Pos.CommitAsync(Pairs("v7", 1))).CampaignDiscount);
     }
 
+    [Fact]
+    public async Task Identify_lists_the_members_offers_with_stamp_progress_and_checks_the_store_it_is_told()
+    {
+        var program = await fixture.NewProgramAsync();
+        await Engine.Admin.DefineCampaignAsync(new Campaign
+        {
+            ProgramId = program, CampaignId = "lenses", Name = "11th pair free", StampCard = new StampCard { Stamps = 10 },
+            Targets = new CampaignTargets { Categories = { "lenses" } },
+        });
+        await Engine.Admin.DefineCampaignAsync(new Campaign
+        {
+            ProgramId = program, CampaignId = "downtown", Name = "Downtown 5%", PercentOff = 5, MinBasket = 2_000, MaxPerMember = 3,
+            Conditions = new CampaignConditions { Stores = { "downtown" } },
+        });
+        var member = await fixture.NewMemberAsync(program);
+        await Engine.Pos.CommitAsync(new CommitRequest
+        {
+            ProgramId = program, MemberId = member, TransactionId = "t1", StoreId = "mall", Lines = { Sales.Line("acuvue", 4, 3_000, "lenses") },
+        });
+
+        var anywhere = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member });
+        Assert.Equal(["downtown", "lenses"], anywhere.Offers.Select(o => o.CampaignId));
+        var card = anywhere.Offers.Single(o => o.CampaignId == "lenses");
+        Assert.Equal(("stamp_card", true, 4, 10), (card.Kind, card.Personal, card.StampsOnCard, card.StampsPerCard));
+        var downtown = anywhere.Offers.Single(o => o.CampaignId == "downtown");
+        Assert.Equal(("percent_off_basket", false, 2_000L, 3L), (downtown.Kind, downtown.Personal, downtown.MinBasket, downtown.UsesLeft));
+        Assert.False(card.HasUsesLeft);
+
+        var atMall = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member, StoreId = "mall" });
+        Assert.Equal(["lenses"], atMall.Offers.Select(o => o.CampaignId));
+        var bad = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member, StoreId = "no store" }).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, bad.StatusCode);
+    }
+
     public static TheoryData<string, Campaign, string> BadCampaigns => new()
     {
         { "no effect", new Campaign { CampaignId = "c" }, "effect" },

@@ -83,7 +83,29 @@ internal static class Mapping
             MinBasket = c.Definition.MinBasket,
             ValidUntil = c.Definition.ValidUntil is { } until ? Time(until) : null,
         }));
+        response.Offers.AddRange(view.Offers.IsDefault ? [] : view.Offers.Select(ToProto));
         return response;
+    }
+
+    public static Offer ToProto(MemberOffer offer)
+    {
+        var proto = new Offer
+        {
+            CampaignId = offer.CampaignId,
+            Name = offer.Name,
+            Kind = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(offer.Kind.ToString()),
+            MinBasket = offer.MinBasket,
+            ValidUntil = Time(offer.ValidUntil),
+            Personal = offer.Personal,
+            StampsOnCard = offer.StampsOnCard,
+            StampsPerCard = offer.StampsPerCard,
+        };
+        if (offer.UsesLeft is { } left)
+        {
+            proto.UsesLeft = left;
+        }
+
+        return proto;
     }
 
     public static Api.V1.TierStatus ToProto(Contracts.TierStatus status)

@@ -79,6 +79,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
     public override async Task<MemberResponse> Identify(IdentifyRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
+        var storeId = Mapping.OptionalId(request.StoreId, "store_id");
+        var channel = Mapping.OptionalId(request.Channel, "channel");
         var memberId = request.KeyCase switch
         {
             IdentifyRequest.KeyOneofCase.MemberId => Mapping.Id(request.MemberId, "member_id"),
@@ -87,7 +89,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             IdentifyRequest.KeyOneofCase.Phone => await OwnerOfPhone(programId, Profiles.NormalizePhone(request.Phone)),
             _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
         };
-        return Mapping.ToProto(programId, await Member(programId, memberId).IdentifyAsync());
+        return Mapping.ToProto(programId, await Member(programId, memberId).IdentifyAtAsync(storeId, channel));
     }
 
     public override async Task<BalanceResponse> GetBalance(GetBalanceRequest request, ServerCallContext context)
