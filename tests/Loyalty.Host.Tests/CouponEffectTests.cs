@@ -95,6 +95,7 @@ public sealed class IssueCouponCampaignTests(EngineFixture fixture)
         var quote = await Engine.Pos.QuoteAsync(new QuoteRequest { ProgramId = program, MemberId = ana, CouponCode = first, Lines = { Sales.Commit(program, ana, "q").Lines } });
         Assert.Equal((false, "COUPON_WITHDRAWN"), (quote.Coupon.Valid, quote.Coupon.Reason));
         Assert.Equal("COUPON_WITHDRAWN", await Reason(() => Engine.Pos.CommitAsync(Sales.Commit(program, ana, "use-withdrawn", first)).ResponseAsync));
+        Assert.NotNull((await Engine.Admin.GetCouponAsync(new GetCouponRequest { ProgramId = program, Code = first })).WithdrawnAt);
         var balance = (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = ana })).Balance.Available;
 
         // Issued and already used by the next sale when the issuing sale is voided: that discount stays

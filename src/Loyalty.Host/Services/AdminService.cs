@@ -206,6 +206,7 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
             Redemptions = status.Redemptions,
             PendingHolds = status.PendingHolds,
             SeriesId = status.SeriesId ?? string.Empty,
+            WithdrawnAt = Mapping.Time(status.WithdrawnAt),
         };
     }
 
