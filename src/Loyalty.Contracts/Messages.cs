@@ -299,7 +299,9 @@ public sealed record RefundResult(
     [property: Id(6)] long AvailableAfter,
     [property: Id(7)] DateTimeOffset RefundedAt,
     [property: Id(8)] long CreditTakenBack = 0,
-    [property: Id(9)] long CreditReturned = 0);
+    [property: Id(9)] long CreditReturned = 0,
+    [property: Id(10)] ImmutableArray<string> CouponsWithdrawn = default,
+    [property: Id(11)] ImmutableArray<string> IssuedCouponsAlreadyUsed = default);
 
 [GenerateSerializer, Immutable, Alias("loyalty.LedgerPage")]
 public sealed record LedgerPage(

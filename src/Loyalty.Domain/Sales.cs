@@ -273,40 +273,8 @@ public static class Sales
     /// </summary>
     public static RefundResult Refund(PointsAccount account, ProgramSettings program, SaleRecord sale, RefundCommand command, DateTimeOffset now, SpendHistory? spend = null)
     {
-        if (sale.Void is not null)
-        {
-            throw new LoyaltyException(ErrorReason.TransactionVoided, "the sale was voided");
-        }
-
-        if (command.Lines.IsDefaultOrEmpty)
-        {
-            throw LoyaltyException.Invalid("lines", "a refund needs at least one line");
-        }
-
-        var quantities = (int[])sale.RefundedQuantities.Clone();
-        long refundedNow = 0;
-        for (var i = 0; i < command.Lines.Length; i++)
-        {
-            var line = command.Lines[i];
-            if (line.LineIndex < 0 || line.LineIndex >= sale.Lines.Length)
-            {
-                throw LoyaltyException.Invalid($"lines[{i}].line_index", $"the sale has lines 0..{sale.Lines.Length - 1}");
-            }
-
-            if (line.Quantity <= 0)
-            {
-                throw LoyaltyException.Invalid($"lines[{i}].quantity", "quantity must be positive");
-            }
-
-            quantities[line.LineIndex] += line.Quantity;
-            if (quantities[line.LineIndex] > sale.Lines[line.LineIndex].Quantity)
-            {
-                throw new LoyaltyException(ErrorReason.RefundExceedsSale, $"line {line.LineIndex} would be refunded more than was sold");
-            }
-
-            refundedNow += line.Quantity * sale.Lines[line.LineIndex].UnitPrice;
-        }
-
+        var quantities = RefundedQuantitiesAfter(sale, command);
+        var refundedNow = command.Lines.Sum(l => l.Quantity * sale.Lines[l.LineIndex].UnitPrice);
         ExpireDue(account, program, now);
         var committed = sale.Result;
         var refundedGross = sale.Lines.Select((l, i) => quantities[i] * l.UnitPrice).Sum();
@@ -334,6 +302,47 @@ public static class Sales
         return new RefundResult(
             command.RefundId, committed.TransactionId, refundedNow, taken, returned, notRecovered, Ledger.Available(account, now), now, creditTaken, creditReturned);
     }
+
+    /// <summary>The sale's refunded quantities per line after this refund; throws the precise reason it cannot be made.</summary>
+    public static int[] RefundedQuantitiesAfter(SaleRecord sale, RefundCommand command)
+    {
+        if (sale.Void is not null)
+        {
+            throw new LoyaltyException(ErrorReason.TransactionVoided, "the sale was voided");
+        }
+
+        if (command.Lines.IsDefaultOrEmpty)
+        {
+            throw LoyaltyException.Invalid("lines", "a refund needs at least one line");
+        }
+
+        var quantities = (int[])sale.RefundedQuantities.Clone();
+        for (var i = 0; i < command.Lines.Length; i++)
+        {
+            var line = command.Lines[i];
+            if (line.LineIndex < 0 || line.LineIndex >= sale.Lines.Length)
+            {
+                throw LoyaltyException.Invalid($"lines[{i}].line_index", $"the sale has lines 0..{sale.Lines.Length - 1}");
+            }
+
+            if (line.Quantity <= 0)
+            {
+                throw LoyaltyException.Invalid($"lines[{i}].quantity", "quantity must be positive");
+            }
+
+            quantities[line.LineIndex] += line.Quantity;
+            if (quantities[line.LineIndex] > sale.Lines[line.LineIndex].Quantity)
+            {
+                throw new LoyaltyException(ErrorReason.RefundExceedsSale, $"line {line.LineIndex} would be refunded more than was sold");
+            }
+        }
+
+        return quantities;
+    }
+
+    /// <summary>Whether this refund (valid, or it throws why not) returns the last of the sale's units: a full return.</summary>
+    public static bool CompletesReturn(SaleRecord sale, RefundCommand command) =>
+        RefundedQuantitiesAfter(sale, command).Select((q, i) => q == sale.Lines[i].Quantity).All(done => done);
 
     private static long Share(long points, long part, long whole) => whole <= 0 ? points : (long)((Int128)points * part / whole);
 

@@ -570,7 +570,15 @@ public sealed partial class MemberGrain(
         }
 
         var program = await Program();
+
+        // A return of everything that is left withdraws the coupons the sale issued, as a void does (first).
+        var (withdrawn, alreadyUsed) = Domain.Sales.CompletesReturn(sale, command) ? await WithdrawIssuedCouponsAsync(sale.Result) : ([], []);
         var result = Domain.Sales.Refund(Account, program, sale, command, clock.UtcNow, state.State.Spend);
+        if (withdrawn.Length + alreadyUsed.Length > 0)
+        {
+            result = result with { CouponsWithdrawn = withdrawn, IssuedCouponsAlreadyUsed = alreadyUsed };
+        }
+
         sale.RefundsForWrite()[command.RefundId] = new RefundRecord { Fingerprint = fingerprint, Result = result };
         await PersistAsync();
         return result;

@@ -112,6 +112,21 @@ public sealed class IssueCouponCampaignTests(EngineFixture fixture)
 
         // The refused commits changed nothing: the balance is what the two voids left.
         Assert.Equal(balance, (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = ana })).Balance.Available);
+
+        // A return days later, in two refunds: the code stays while goods are kept, and goes with the last of them.
+        var third = Assert.Single((await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "buy-3"))).Campaigns).IssuedCoupon;
+        RefundRequest Return(string id, int line, int quantity) => new()
+        {
+            ProgramId = program, MemberId = ana, TransactionId = "buy-3", RefundId = id, Lines = { new RefundLineRef { LineIndex = line, Quantity = quantity } },
+        };
+        Assert.Empty((await Engine.Pos.RefundAsync(Return("r1", 1, 2))).CouponsWithdrawn);
+        Assert.Contains((await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = ana })).Coupons, c => c.Code == third);
+        Assert.Equal("REFUND_EXCEEDS_SALE", await Reason(() => Engine.Pos.RefundAsync(Return("r-bad", 0, 2)).ResponseAsync));
+        Assert.Null((await Engine.Admin.GetCouponAsync(new GetCouponRequest { ProgramId = program, Code = third })).WithdrawnAt);
+        var last = await Engine.Pos.RefundAsync(Return("r2", 0, 1));
+        Assert.Equal([third], last.CouponsWithdrawn);
+        Assert.Equal([third], (await Engine.Pos.RefundAsync(Return("r2", 0, 1))).CouponsWithdrawn); // a retried refund: the same answer
+        Assert.Equal("COUPON_WITHDRAWN", await Reason(() => Engine.Pos.CommitAsync(Sales.Commit(program, ana, "use-3", third)).ResponseAsync));
     }
 
     private static CommitRequest Trim(CommitRequest request)

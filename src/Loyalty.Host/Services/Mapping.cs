@@ -347,6 +347,8 @@ internal static class Mapping
         RefundedAt = Time(result.RefundedAt),
         CreditTakenBack = result.CreditTakenBack,
         CreditReturned = result.CreditReturned,
+        CouponsWithdrawn = { result.CouponsWithdrawn.IsDefault ? [] : result.CouponsWithdrawn },
+        IssuedCouponsAlreadyUsed = { result.IssuedCouponsAlreadyUsed.IsDefault ? [] : result.IssuedCouponsAlreadyUsed },
     };
 
     public static LedgerEntryView ToProto(LedgerEntry entry) => new()
