@@ -26,7 +26,11 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<MemberView> GetAsync();
 
-    /// <summary>The view a terminal shows when the member identifies: <see cref="GetAsync"/> plus the usable personal codes.</summary>
+    /// <summary>
+    /// The view a terminal shows when the member identifies: <see cref="GetAsync"/> plus the usable personal
+    /// codes and offers. The front door now calls <see cref="IdentifyAtAsync"/>; this one stays for front doors
+    /// of the previous release during a rolling upgrade (docs/operations.md, rule 4).
+    /// </summary>
     [Alias("Identify")]
     Task<MemberView> IdentifyAsync();
 
@@ -144,7 +148,7 @@ public interface ICouponGrain : IGrainWithStringKey
     Task<bool> RestoreAsync(string transactionId);
 
     /// <summary>
-    /// Takes the code out of use for good because the sale that issued it was voided (idempotent; also
+    /// Takes the code out of use for good because the sale that issued it was voided or fully returned (idempotent; also
     /// before the code exists, which then is created already withdrawn). Returns whether a sale had
     /// already redeemed or held it: that discount stays given (the void reports the code).
     /// </summary>

@@ -96,12 +96,12 @@ public static class Coupons
         }
     }
 
-    /// <summary>A code issued by a sale that was later voided is out of use for good (docs/promotions.md, "Voids").</summary>
+    /// <summary>A code issued by a sale that was later voided or fully returned is out of use for good (docs/promotions.md, "Voids").</summary>
     public static void EnsureNotWithdrawn(DateTimeOffset? withdrawnAt)
     {
         if (withdrawnAt is { } at)
         {
-            throw new LoyaltyException(ErrorReason.CouponWithdrawn, $"the coupon was withdrawn on {at:yyyy-MM-dd}: the sale that issued it was voided");
+            throw new LoyaltyException(ErrorReason.CouponWithdrawn, $"the coupon was withdrawn on {at:yyyy-MM-dd}: the sale that issued it was voided or returned");
         }
     }
 

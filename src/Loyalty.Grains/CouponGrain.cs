@@ -46,7 +46,7 @@ public sealed class CouponState
     [Id(9)]
     public List<CouponRecord> Outbox { get; set; } = [];
 
-    /// <summary>Set when the sale that issued this code was voided: no new redemption is accepted after it.</summary>
+    /// <summary>Set when the sale that issued this code was voided or fully returned: no new redemption is accepted after it.</summary>
     [Id(10)]
     public DateTimeOffset? WithdrawnAt { get; set; }
 

@@ -198,7 +198,7 @@ public sealed partial class MemberGrain
     }
 
     /// <summary>
-    /// A voided sale's issued coupons: each code is withdrawn (a code not created yet is never created, nor
+    /// A voided or fully returned sale's issued coupons: each code is withdrawn (a code not created yet is never created, nor
     /// announced). A code another sale already redeemed keeps that discount; it is reported, not reversed.
     /// </summary>
     private async Task<(ImmutableArray<string> Withdrawn, ImmutableArray<string> AlreadyUsed)> WithdrawIssuedCouponsAsync(CommitResult result)

@@ -175,7 +175,7 @@ public sealed class AutomationRun
     [Id(4)]
     public Dictionary<string, string> Values { get; set; } = [];
 
-    /// <summary>The sale that issued this code was voided: the code is out of use (and, if not created yet, never created).</summary>
+    /// <summary>The sale that issued this code was voided or fully returned: the code is out of use (and, if not created yet, never created).</summary>
     [Id(5)]
     public bool Withdrawn { get; set; }
 }

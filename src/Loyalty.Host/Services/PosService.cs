@@ -104,7 +104,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
         var memberId = Mapping.OptionalId(request.MemberId, "member_id");
-        Mapping.OptionalId(request.StoreId, "store_id");
+        var storeId = Mapping.OptionalId(request.StoreId, "store_id");
         Mapping.OptionalId(request.TerminalId, "terminal_id");
         var lines = Mapping.Lines(request.Lines);
         var code = await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode);
@@ -129,7 +129,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
                 Coupons.EnsureAvailable(status);
 
                 // What a quote knows: the member, store and tier (purchase history is checked at commit).
-                var couponFacts = new CouponContext(memberId, request.StoreId.Length == 0 ? null : request.StoreId, tier?.Name, null, null);
+                var couponFacts = new CouponContext(memberId, storeId, tier?.Name, null, null);
                 Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow, couponFacts);
                 Segments.EnsureCouponAllowed(status.Definition, program, facts, tier, clock.UtcNow);
                 usable = status.Definition;
