@@ -135,6 +135,27 @@ public enum DiscountSource
     Coupon = 4,
 }
 
+/// <summary>
+/// A campaign or coupon that the quote could have given but the commit did not apply, and why: a campaign
+/// whose budget ran out in between (<c>BUDGET_EXHAUSTED</c>), a coupon the discount cap left nothing for
+/// (<c>COUPON_NO_DISCOUNT</c>). The sale commits without it (docs/promotions.md, "Sold out between quote and commit").
+/// </summary>
+[GenerateSerializer, Immutable, Alias("loyalty.DroppedPromotion")]
+public sealed record DroppedPromotion(
+    [property: Id(0)] DiscountSource Source,
+    [property: Id(1)] string SourceId,
+    [property: Id(2)] ErrorReason Reason,
+    [property: Id(3)] string Message);
+
+/// <summary>Where a committed sale stands now: a retried commit says so beside the original receipt.</summary>
+public enum SaleStatus
+{
+    Committed = 0,
+    PartiallyRefunded = 1,
+    Refunded = 2,
+    Voided = 3,
+}
+
 /// <summary>One discount on one basket line, naming its source (reward id, tier name, campaign id, coupon code).</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.DiscountLine")]
 public sealed record DiscountLine(

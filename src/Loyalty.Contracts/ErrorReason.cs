@@ -46,6 +46,12 @@ public enum ErrorReason
     ReferrerNotFound = 37,
     CardBlocked = 38,
     CouponWithdrawn = 39,
+
+    /// <summary>A strict-pricing commit whose total differs from the one the terminal showed (expected_total).</summary>
+    TotalChanged = 40,
+
+    /// <summary>The program's discount cap leaves nothing for the coupon: it is not redeemed.</summary>
+    CouponNoDiscount = 41,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -72,7 +78,8 @@ public static class ErrorReasons
         ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
-            or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn => ErrorKind.FailedPrecondition,
+            or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn
+            or ErrorReason.CouponNoDiscount or ErrorReason.TotalChanged => ErrorKind.FailedPrecondition,
         _ => ErrorKind.FailedPrecondition,
     };
 

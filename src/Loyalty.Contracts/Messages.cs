@@ -169,7 +169,8 @@ public sealed record CommitCommand(
     [property: Id(7)] long CreditToSpend = 0,
     [property: Id(8)] ImmutableArray<string> RewardIds = default,
     [property: Id(9)] string? Channel = null,
-    [property: Id(10)] string? PaymentMethod = null);
+    [property: Id(10)] string? PaymentMethod = null,
+    [property: Id(11)] long? ExpectedTotal = null);
 
 [GenerateSerializer, Immutable, Alias("loyalty.CommitResult")]
 public sealed record CommitResult(
@@ -199,7 +200,9 @@ public sealed record CommitResult(
     [property: Id(23)] ImmutableArray<DiscountLine> DiscountLines = default,
     [property: Id(24)] ImmutableArray<AppliedCampaign> Campaigns = default,
     [property: Id(25)] ImmutableArray<PromotionHint> Hints = default,
-    [property: Id(26)] string? StoreId = null)
+    [property: Id(26)] string? StoreId = null,
+    [property: Id(27)] ImmutableArray<DroppedPromotion> Dropped = default,
+    [property: Id(28)] SaleStatus Status = SaleStatus.Committed)
 {
     /// <summary>What the customer pays in money: total after discounts, less what points and store credit paid.</summary>
     public long AmountDue => Total - PointsValue - CreditSpent;

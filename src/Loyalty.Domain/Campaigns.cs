@@ -18,17 +18,39 @@ public static class Campaigns
     /// drops below the cycles whose free units other sales took; a void of the latest sale restores
     /// the count exactly. Without a known cycle (the campaign is gone), the stamps are subtracted.
     /// </summary>
-    public static int StampsAfterVoid(int current, int added, int afterSale, int? cycle)
+    public static int StampsAfterVoid(int current, int added, int afterSale, int? cycle) =>
+        StampsAfterReturn(current, added, afterSale, 0, added, cycle);
+
+    /// <summary>
+    /// A stamp card's count after units of a sale are returned: the sale added <paramref name="added"/>
+    /// stamps (count right after it: <paramref name="afterSale"/>), of which <paramref name="returnedBefore"/>
+    /// were returned earlier and <paramref name="returnedAfter"/> are returned with this return (cumulative).
+    /// Each returned unit takes its stamp back. The sale's free units count as returned last: a return takes
+    /// paid units first, so a free unit is returned only with the last of the sale's stamped units. A free
+    /// unit the customer keeps keeps its card full, and so do free units other sales took: the count never
+    /// drops below those full cards, so no free unit comes round twice. Returning everything (or a void)
+    /// of the latest sale restores the count exactly. Without a known cycle (the campaign is gone), the
+    /// returned stamps are subtracted.
+    /// </summary>
+    public static int StampsAfterReturn(int current, int added, int afterSale, int returnedBefore, int returnedAfter, int? cycle)
     {
-        var subtracted = Math.Max(0, current - added);
         if (cycle is not { } c || c <= 0)
         {
-            return subtracted;
+            return Math.Max(0, current - Math.Max(0, returnedAfter - returnedBefore));
         }
 
-        var freeInSale = (afterSale / c) - (Math.Max(0, afterSale - added) / c);
-        var freeTakenElsewhere = Math.Max(0, (current / c) - freeInSale);
-        return Math.Max(subtracted, freeTakenElsewhere * c);
+        // What the sale accounts for in the count once R of its units are back: its units still kept, but
+        // at least enough to keep the cards of the free units the customer still has full.
+        var before = afterSale - added;
+        var freeInSale = (afterSale / c) - (Math.Max(0, before) / c);
+        var paidInSale = added - freeInSale;
+        int FreeKept(int returned) => Math.Max(0, freeInSale - Math.Max(0, returned - paidInSale));
+        int Share(int returned) =>
+            Math.Max(added - returned, FreeKept(returned) > 0 ? (((Math.Max(0, before) / c) + FreeKept(returned)) * c) - before : 0);
+
+        var count = Math.Max(0, current - Share(returnedBefore) + Share(returnedAfter));
+        var freeTakenElsewhere = Math.Max(0, (current / c) - FreeKept(returnedBefore));
+        return Math.Max(count, (freeTakenElsewhere + FreeKept(returnedAfter)) * c);
     }
 
     public static void Validate(CampaignDefinition campaign)

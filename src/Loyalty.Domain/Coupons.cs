@@ -277,6 +277,10 @@ public static class Coupons
     }
 
     /// <summary>Bonus points the coupon itself gives (bonus-point coupons).</summary>
+    /// <summary>Why a coupon the discount cap trimmed to nothing is not redeemed (quote and commit say the same).</summary>
+    public static string CappedAwayMessage(ProgramSettings program) =>
+        $"the program's maximum discount of {program.MaxDiscountPercent}% of a basket is already reached without this coupon; it is not redeemed";
+
     public static long BonusPoints(CouponDefinition? definition) => definition is { Kind: CouponKind.BonusPoints } ? definition.Value : 0;
 
     public static long Discount(CouponDefinition definition, long subtotal)

@@ -38,6 +38,10 @@ public static class Fingerprints
             Field(text, command.PaymentMethod ?? string.Empty);
         }
 
+        if (command.ExpectedTotal is { } expected)
+        {
+            text.Append("|t").Append(expected);
+        }
 
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 0, 16);
     }

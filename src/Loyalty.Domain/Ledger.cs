@@ -97,15 +97,18 @@ public static class Ledger
     /// <summary>
     /// Takes back up to <paramref name="points"/> earned in <paramref name="month"/> (a void or refund).
     /// Clawback is capped: first from that month's bucket (pending or not), then — if the member
-    /// already spent them — from other available points, oldest first. What cannot be recovered is
-    /// written off and returned, never charged as a negative balance.
+    /// already spent them and the month has not expired — from other available points, oldest first.
+    /// Once the month has expired (<paramref name="expiryMonths"/>), what is left of it is all there is
+    /// to take: its other points already expired, and taking them from other months would take them
+    /// twice. What cannot be recovered is written off and returned, never charged as a negative balance.
     /// </summary>
     public static (long Taken, long NotRecovered) TakeBack(
-        PointsAccount account, int month, long points, LedgerEntryType type, string transactionId, DateTimeOffset now)
+        PointsAccount account, int month, int expiryMonths, long points, LedgerEntryType type, string transactionId, DateTimeOffset now)
     {
         var remaining = points;
+        var expired = Months.ExpiresAt(month, expiryMonths) is { } expiry && expiry <= now;
         var sources = Ordered(account).Where(l => l.Month == month)
-            .Concat(Ordered(account).Where(l => l.Month != month && l.AvailableFrom <= now))
+            .Concat(expired ? [] : Ordered(account).Where(l => l.Month != month && l.AvailableFrom <= now))
             .ToList();
         foreach (var lot in sources)
         {

@@ -23,6 +23,12 @@ public sealed record PricedBasket(
 
     /// <summary>Extra earn percent per line from points-multiplier campaigns (100 = one more ×1).</summary>
     public int[]? ExtraMultiplier { get; init; }
+
+    /// <summary>
+    /// The coupon would have given money but the program's discount cap trimmed it to nothing: it is not
+    /// redeemed (a quote says so, a commit leaves it unused). Pricing without it gives the same basket.
+    /// </summary>
+    public bool CouponCappedAway { get; init; }
 }
 
 /// <summary>Basket validation and pricing. All amounts are integer minor units of the program currency.</summary>
@@ -73,6 +79,18 @@ public static class Pricing
         }
 
         return subtotal;
+    }
+
+    /// <summary>The basket as rung up: every line's quantity × unit price, before any discount (lines already validated).</summary>
+    public static long Gross(ImmutableArray<BasketLine> lines)
+    {
+        long gross = 0;
+        foreach (var line in lines)
+        {
+            gross = checked(gross + (line.UnitPrice * line.Quantity));
+        }
+
+        return gross;
     }
 
     /// <summary>
@@ -138,6 +156,7 @@ public static class Pricing
         var tierDiscount = tierLines.Sum(l => l.Amount);
         var campaignDiscount = campaignLines.Sum(l => l.Amount);
         var couponDiscount = couponLines.Sum(l => l.Amount);
+        var cappedAway = coupon is not null && coupon.Kind != CouponKind.BonusPoints && couponShares.Sum() > 0 && couponDiscount == 0;
         var points = Earning.PointsFor(lines, program, tier, rewardDiscount + tierDiscount + campaignDiscount + couponDiscount, promo.ExtraMultiplier);
         return new PricedBasket(subtotal, tierDiscount, couponDiscount, points, rewardDiscount, rewardPoints, campaignDiscount)
         {
@@ -146,6 +165,7 @@ public static class Pricing
             Hints = promo.Hints,
             CampaignPoints = promo.BonusPoints + Coupons.BonusPoints(coupon),
             ExtraMultiplier = promo.ExtraMultiplier,
+            CouponCappedAway = cappedAway,
         };
     }
 

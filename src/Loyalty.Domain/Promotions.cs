@@ -56,7 +56,9 @@ public static class Promotions
 
         var units = lines.Select((l, i) => l.Quantity - freeUnits[i]).ToArray();
         var unitBase = (long[])remaining.Clone();
-        var basketBase = unitBase.Sum();
+        // The minimum basket is measured on the lines as rung up (before rewards, tier and other
+        // discounts), the same base as a coupon's minimum (docs/promotions.md, "Minimum basket").
+        var basketBase = Pricing.Gross(lines);
         var claimed = new int[lines.Length];
         var local = LocalTime(program, context.Now);
         foreach (var campaign in Ordered(program.Campaigns))

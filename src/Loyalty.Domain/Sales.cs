@@ -9,7 +9,10 @@ namespace Loyalty.Domain;
 /// </summary>
 public static class Sales
 {
-    /// <summary>A sale stamped more than this before it reaches the engine is an offline replay.</summary>
+    /// <summary>
+    /// The live tolerance: a sale stamped at most this long before it reaches the engine is live (priced
+    /// like its quote, with campaigns, coupons and spending); one stamped earlier is an offline replay.
+    /// </summary>
     public static readonly TimeSpan OfflineThreshold = TimeSpan.FromMinutes(5);
 
     /// <summary>Tills' clocks drift; a sale stamped this far in the future is refused.</summary>
@@ -30,7 +33,7 @@ public static class Sales
             throw LoyaltyException.Invalid("occurred_at", "occurred_at is in the future");
         }
 
-        if (now - occurredAt > OfflineThreshold)
+        if (!IsLive(occurredAt, now))
         {
             if (now - occurredAt > TimeSpan.FromDays(program.OfflineWindowDays))
             {
@@ -61,6 +64,9 @@ public static class Sales
         return occurredAt;
     }
 
+    /// <summary>Whether a sale that happened at <paramref name="occurredAt"/> is live now (within the live tolerance), not an offline replay.</summary>
+    public static bool IsLive(DateTimeOffset occurredAt, DateTimeOffset now) => now - occurredAt <= OfflineThreshold;
+
     /// <summary>The money value of spent points, refused when over the program's share of the basket.</summary>
     public static long PointsValue(ProgramSettings program, long pointsToSpend, long totalAfterDiscounts)
     {
@@ -90,7 +96,8 @@ public static class Sales
         DateTimeOffset now,
         SpendHistory? spend = null,
         DateOnly? birthDate = null,
-        PricedBasket? plan = null)
+        PricedBasket? plan = null,
+        ImmutableArray<DroppedPromotion> dropped = default)
     {
         spend ??= new SpendHistory();
         var occurredAt = CheckTiming(program, command, now);
@@ -98,6 +105,7 @@ public static class Sales
         var tier = Tiers.Evaluate(program.Tiers, spend, occurredAt)?.Level;
         // The grain prices once (campaigns included) and passes the plan; without one, no campaigns apply.
         var priced = plan ?? Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds);
+        EnsureExpectedTotal(command, priced.Total);
         var pointsValue = PointsValue(program, command.PointsToSpend, priced.Total);
         if (command.CreditToSpend > priced.Total - pointsValue)
         {
@@ -154,7 +162,8 @@ public static class Sales
             priced.Lines,
             priced.Campaigns,
             priced.Hints,
-            command.StoreId);
+            command.StoreId,
+            dropped.IsDefault ? [] : dropped);
         return new SaleRecord
         {
             Fingerprint = fingerprint,
@@ -241,7 +250,7 @@ public static class Sales
         ExpireDue(account, program, now);
         var committed = sale.Result;
         var (taken, notRecovered) = Ledger.TakeBack(
-            account, committed.EarnMonth, committed.PointsEarned + committed.BonusPoints - sale.PointsTakenBack, LedgerEntryType.Void, committed.TransactionId, now);
+            account, committed.EarnMonth, program.ExpiryMonths, committed.PointsEarned + committed.BonusPoints - sale.PointsTakenBack, LedgerEntryType.Void, committed.TransactionId, now);
         Unspend(spend, sale, sale.SpendCounted);
         var returned = Return(account, sale, committed.PointsSpent - sale.PointsReturned, LedgerEntryType.Void, now);
         var (creditTaken, creditLost) = CreditWallet.TakeBack(
@@ -278,9 +287,10 @@ public static class Sales
         ExpireDue(account, program, now);
         var committed = sale.Result;
         var refundedGross = sale.Lines.Select((l, i) => quantities[i] * l.UnitPrice).Sum();
-        var clawTarget = Share(committed.PointsEarned, refundedGross, committed.Subtotal) - sale.PointsTakenBack;
+        // Every point the returned lines brought, bonuses (event and campaign) included, in proportion.
+        var clawTarget = Share(committed.PointsEarned + committed.BonusPoints, refundedGross, committed.Subtotal) - sale.PointsTakenBack;
         var returnTarget = Share(committed.PointsSpent, refundedGross, committed.Subtotal) - sale.PointsReturned;
-        var (taken, notRecovered) = Ledger.TakeBack(account, committed.EarnMonth, clawTarget, LedgerEntryType.Refund, committed.TransactionId, now);
+        var (taken, notRecovered) = Ledger.TakeBack(account, committed.EarnMonth, program.ExpiryMonths, clawTarget, LedgerEntryType.Refund, committed.TransactionId, now);
         var returned = Return(account, sale, returnTarget, LedgerEntryType.Refund, now);
         var (creditTaken, creditLost) = CreditWallet.TakeBack(
             account,
@@ -338,6 +348,52 @@ public static class Sales
         }
 
         return quantities;
+    }
+
+    /// <summary>
+    /// The stamp cards a return of units changes, with their new counts (<see cref="Campaigns.StampsAfterReturn"/>):
+    /// for each stamp card the sale filled, the stamped units returned before and after this return are the
+    /// returned quantities of the lines the card counts (all lines when the campaign is gone), at most the
+    /// stamps the sale added. A void returns everything: pass the sale's quantities as <paramref name="returnedAfter"/>.
+    /// </summary>
+    public static IEnumerable<(string CampaignId, int Stamps)> StampsAfterReturn(
+        ProgramSettings program, SaleRecord sale, IReadOnlyDictionary<string, int> stamps, int[] returnedBefore, int[] returnedAfter)
+    {
+        foreach (var applied in sale.Result.Campaigns.IsDefault ? [] : sale.Result.Campaigns)
+        {
+            if (applied.StampsAdded <= 0 || !stamps.TryGetValue(applied.CampaignId, out var current))
+            {
+                continue;
+            }
+
+            var card = program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == applied.CampaignId && c.Kind == CampaignKind.StampCard);
+            int Stamped(int[] returned) =>
+                (int)Math.Min(applied.StampsAdded, sale.Lines.Select((l, i) => card is null || Promotions.Matches(card.Targets, l) ? (long)returned.ElementAtOrDefault(i) : 0).Sum());
+            var (before, after) = (Stamped(returnedBefore), Stamped(returnedAfter));
+            if (after != before)
+            {
+                yield return (applied.CampaignId, Campaigns.StampsAfterReturn(current, applied.StampsAdded, applied.StampsAfter, before, after, card is null ? null : card.BuyQuantity + 1));
+            }
+        }
+    }
+
+    /// <summary>Where a committed sale stands now (a retried commit reports it with the original receipt).</summary>
+    public static SaleStatus StatusOf(SaleRecord sale) =>
+        sale.Void is not null ? SaleStatus.Voided
+        : sale.RefundedQuantities.Length == 0 || sale.RefundedQuantities.All(q => q == 0) ? SaleStatus.Committed
+        : sale.RefundedQuantities.Select((q, i) => q >= sale.Lines[i].Quantity).All(done => done) ? SaleStatus.Refunded
+        : SaleStatus.PartiallyRefunded;
+
+    /// <summary>
+    /// Strict pricing: a terminal that sent the total it showed the customer gets a precise refusal when the
+    /// total the sale would commit at differs (a campaign sold out, a coupon capped away in between).
+    /// </summary>
+    public static void EnsureExpectedTotal(CommitCommand command, long total)
+    {
+        if (command.ExpectedTotal is { } expected && expected != total)
+        {
+            throw new LoyaltyException(ErrorReason.TotalChanged, $"the sale would commit at a total of {total}, not the {expected} the terminal showed; quote again");
+        }
     }
 
     /// <summary>Whether this refund (valid, or it throws why not) returns the last of the sale's units: a full return.</summary>

@@ -28,8 +28,11 @@ public static class Tiers
         // previous-month model; in the others the window already includes today.
         var progress = rules.Model == TierModel.PreviousMonth ? spend.ByMonth.GetValueOrDefault(month) : qualifying;
         var level = levels.Last(l => l.MinSpend <= qualifying || l == levels[0]);
-        var next = levels.FirstOrDefault(l => l.MinSpend > progress);
-        return new TierStatus(level, progress, next, next is null ? 0 : next.MinSpend - progress);
+
+        // The next tier is the one above the member's current tier; what is missing is measured on the
+        // spend that earns it (this month's, for next month, in the previous-month model).
+        var next = levels.FirstOrDefault(l => l.MinSpend > level.MinSpend);
+        return new TierStatus(level, progress, next, next is null ? 0 : Math.Max(0, next.MinSpend - progress));
     }
 
     public static void Validate(TierRules rules)

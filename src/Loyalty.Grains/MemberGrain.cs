@@ -378,7 +378,7 @@ public sealed partial class MemberGrain(
         if (s.Sales.TryGetValue(command.TransactionId, out var known))
         {
             return known.Fingerprint == fingerprint
-                ? known.Result
+                ? known.Result with { Status = Domain.Sales.StatusOf(known) }
                 : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
         }
 
@@ -399,13 +399,14 @@ public sealed partial class MemberGrain(
         // A live sale gets the campaigns (docs/promotions.md), priced ONCE with the coupon; every applied campaign
         // with a budget is reserved (exactly, group-committed) before the member's write. Offline replays earn only.
         var tier = Tiers.Evaluate(program.Tiers, s.Spend, occurredAt)?.Level;
-        var live = command.OccurredAt is null || occurredAt == now;
+        var live = Domain.Sales.IsLive(occurredAt, now);
         // Built once, and only when campaigns or a coupon will look at it (an offline replay earns only).
         var facts = live || command.CouponCode is not null ? Facts() : null;
         var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, facts) : null;
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
         var budgeted = new List<AppliedCampaign>();
+        var dropped = ImmutableArray.CreateBuilder<DroppedPromotion>();
         SaleRecord sale;
         try
         {
@@ -419,14 +420,21 @@ public sealed partial class MemberGrain(
                 Segments.EnsureCouponAllowed(coupon, program, facts, tier, now);
             }
 
-            var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context));
-            budgeted.AddRange(plan.Campaigns.Where(c => c.Budgeted));
-            await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReserveAsync(command.TransactionId, MemberId, c.Discount, command.StoreId)));
-            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, plan);
+            var plan = await ReserveBudgetsAsync(command, program, coupon, tier, context, budgeted, dropped);
+            if (plan.CouponCappedAway)
+            {
+                // The discount cap left nothing for the coupon: it stays unused (pricing without it is the same).
+                await coupons!.RestoreAsync(command.TransactionId);
+                dropped.Add(new DroppedPromotion(DiscountSource.Coupon, command.CouponCode!, ErrorReason.CouponNoDiscount, Coupons.CappedAwayMessage(program)));
+                coupon = null;
+                command = command with { CouponCode = null };
+            }
+
+            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, plan, dropped.ToImmutable());
         }
         catch (LoyaltyException)
         {
-            // Refused after budget or coupon was taken (e.g. a budget used up, points over the basket share): give them back.
+            // Refused after budget or coupon was taken (e.g. points over the basket share, a changed total): give them back.
             await ReloadAsync();
             if (coupon is not null)
             {
@@ -512,6 +520,7 @@ public sealed partial class MemberGrain(
 
         // Coupons this sale issued are withdrawn before the void is recorded, for the same reason.
         var (withdrawn, alreadyUsed) = await WithdrawIssuedCouponsAsync(sale.Result);
+        var returnedBefore = sale.RefundedQuantities;
         var result = Domain.Sales.Void(Account, program, sale, clock.UtcNow, state.State.Spend);
         if (withdrawn.Length + alreadyUsed.Length > 0)
         {
@@ -531,15 +540,10 @@ public sealed partial class MemberGrain(
             }
         }
 
+        ReturnStamps(program, sale, returnedBefore, [.. sale.Lines.Select(l => l.Quantity)]);
         var applied = sale.Result.Campaigns.IsDefault ? [] : sale.Result.Campaigns;
         foreach (var campaign in applied)
         {
-            if (campaign.StampsAdded > 0 && state.State.Stamps.TryGetValue(campaign.CampaignId, out var stamps))
-            {
-                var card = program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == campaign.CampaignId && c.Kind == CampaignKind.StampCard);
-                state.State.StampsForWrite()[campaign.CampaignId] = Campaigns.StampsAfterVoid(stamps, campaign.StampsAdded, campaign.StampsAfter, card is null ? null : card.BuyQuantity + 1);
-            }
-
             if (campaign.Redeemed && state.State.CampaignUses.TryGetValue(campaign.CampaignId, out var uses))
             {
                 state.State.CampaignUsesForWrite()[campaign.CampaignId] = Math.Max(0, uses - 1);
@@ -573,7 +577,9 @@ public sealed partial class MemberGrain(
 
         // A return of everything that is left withdraws the coupons the sale issued, as a void does (first).
         var (withdrawn, alreadyUsed) = Domain.Sales.CompletesReturn(sale, command) ? await WithdrawIssuedCouponsAsync(sale.Result) : ([], []);
+        var returnedBefore = sale.RefundedQuantities;
         var result = Domain.Sales.Refund(Account, program, sale, command, clock.UtcNow, state.State.Spend);
+        ReturnStamps(program, sale, returnedBefore, sale.RefundedQuantities);
         if (withdrawn.Length + alreadyUsed.Length > 0)
         {
             result = result with { CouponsWithdrawn = withdrawn, IssuedCouponsAlreadyUsed = alreadyUsed };
@@ -612,6 +618,55 @@ public sealed partial class MemberGrain(
 
         var entries = await outbox.ListAsync(ProgramId, MemberId, afterSeq, limit);
         return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal, Account.CreditTotal);
+    }
+
+    /// <summary>
+    /// Prices the sale and reserves every budgeted campaign it applies (exactly, group-committed). A campaign
+    /// whose budget ran out since the quote drops out: what was reserved is released, the basket is priced
+    /// again without it, and the reply names it with the reason (docs/promotions.md, "Sold out between quote
+    /// and commit"). Ends when every applied budget is held; each round drops at least one campaign.
+    /// </summary>
+    private async Task<PricedBasket> ReserveBudgetsAsync(
+        CommitCommand command, ProgramSettings program, CouponDefinition? coupon, TierLevel? tier, PromotionContext? context,
+        List<AppliedCampaign> budgeted, ImmutableArray<DroppedPromotion>.Builder dropped)
+    {
+        while (true)
+        {
+            var unavailable = dropped.Where(d => d.Source == DiscountSource.Campaign).Select(d => d.SourceId).ToImmutableHashSet();
+            var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context is null ? null : context with { Unavailable = unavailable }));
+            var wanted = plan.Campaigns.Where(c => c.Budgeted).ToList();
+            var refusals = await Task.WhenAll(wanted.Select(async c =>
+            {
+                try
+                {
+                    await Budget(c.CampaignId).ReserveAsync(command.TransactionId, MemberId, c.Discount, command.StoreId);
+                    return null;
+                }
+                catch (LoyaltyException refusal) when (refusal.Reason == ErrorReason.BudgetExhausted)
+                {
+                    return new DroppedPromotion(DiscountSource.Campaign, c.CampaignId, refusal.Reason, refusal.Message);
+                }
+            }));
+            budgeted.AddRange(wanted.Where((_, i) => refusals[i] is null));
+            if (refusals.All(r => r is null))
+            {
+                return plan;
+            }
+
+            // Re-priced without the sold-out campaigns, the others may give other amounts: hold them again.
+            dropped.AddRange(refusals.OfType<DroppedPromotion>());
+            await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReleaseAsync(command.TransactionId)));
+            budgeted.Clear();
+        }
+    }
+
+    /// <summary>Returned units take their stamps back (Sales.StampsAfterReturn).</summary>
+    private void ReturnStamps(ProgramSettings program, SaleRecord sale, int[] returnedBefore, int[] returnedAfter)
+    {
+        foreach (var (campaignId, stamps) in Domain.Sales.StampsAfterReturn(program, sale, state.State.Stamps, returnedBefore, returnedAfter).ToList())
+        {
+            state.State.StampsForWrite()[campaignId] = stamps;
+        }
     }
 
     private ICampaignBudgetGrain Budget(string campaignId) => GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId));

@@ -207,7 +207,9 @@ public sealed class LedgerModelTests
         private long TakeBack(Receipt receipt, long points, DateTimeOffset now)
         {
             var sameMonth = _coins.Where(c => c.Month == receipt.Month).OrderBy(c => c.From);
-            var others = Spendable(now).Where(c => c.Month != receipt.Month);
+            // Once the receipt's month has expired, nothing of it is left to take, and other months are not touched.
+            var expired = Months.ExpiresAt(receipt.Month, Program.ExpiryMonths) <= now;
+            var others = expired ? [] : Spendable(now).Where(c => c.Month != receipt.Month);
             var victims = sameMonth.Concat(others).Take((int)points).ToList();
             victims.ForEach(c => _coins.Remove(c));
             receipt.TakenBack += points; // what could not be taken is written off

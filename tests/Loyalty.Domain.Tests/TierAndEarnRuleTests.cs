@@ -49,10 +49,26 @@ public sealed class TierAndEarnRuleTests
         var december = Tiers.Evaluate(Cosmetics, spend, Utc(2026, 12, 1))!;
         var january = Tiers.Evaluate(Cosmetics, spend, Utc(2027, 1, 1))!;
 
-        Assert.Equal(("gold", 30_000L, "silver", 70_000L), (november.Level.Name, november.SpendInWindow, november.Next!.Name, november.AmountToNext));
+        // The next tier is the one above gold, measured on November's spend (which decides December's tier).
+        Assert.Equal(("gold", 30_000L, "top", 970_000L), (november.Level.Name, november.SpendInWindow, november.Next!.Name, november.AmountToNext));
         Assert.Equal("base", december.Level.Name);   // November's 300.00 qualifies for nothing more
         Assert.Equal("base", january.Level.Name);
     }
+
+    [Theory]
+    [InlineData(120_000, 0, "silver", "gold", 150_000)]        // silver, nothing spent yet this month: gold is 150,000 away
+    [InlineData(120_000, 20_000, "silver", "gold", 130_000)]
+    [InlineData(120_000, 200_000, "silver", "gold", 0)]        // this month already earns gold for next month
+    [InlineData(0, 30_000, "base", "silver", 70_000)]
+    public void The_next_tier_is_the_one_above_the_current_tier_measured_on_this_months_spend(long lastMonth, long thisMonth, string tier, string next, long missing)
+    {
+        var status = Tiers.Evaluate(Cosmetics, Spent((202610, lastMonth), (202611, thisMonth)), Utc(2026, 11, 20))!;
+        Assert.Equal((tier, next, missing), (status.Level.Name, status.Next!.Name, status.AmountToNext));
+    }
+
+    [Fact]
+    public void The_top_tier_has_no_next_tier() =>
+        Assert.Null(Tiers.Evaluate(Cosmetics, Spent((202610, 1_000_000)), Utc(2026, 11, 20))!.Next);
 
     [Fact]
     public void Rolling_and_lifetime_models_count_their_windows()

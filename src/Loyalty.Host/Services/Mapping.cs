@@ -168,6 +168,22 @@ internal static class Mapping
         Discounts = { result.DiscountLines.IsDefault ? [] : result.DiscountLines.Select(l => ToProto(l, result.CouponCode)) },
         Campaigns = { result.Campaigns.IsDefault ? [] : result.Campaigns.Select(ToProto) },
         Hints = { result.Hints.IsDefault ? [] : result.Hints.Select(ToProto) },
+        Dropped = { result.Dropped.IsDefault ? [] : result.Dropped.Select(ToProto) },
+        Status = result.Status switch
+        {
+            Contracts.SaleStatus.Voided => Api.V1.SaleStatus.Voided,
+            Contracts.SaleStatus.Refunded => Api.V1.SaleStatus.Refunded,
+            Contracts.SaleStatus.PartiallyRefunded => Api.V1.SaleStatus.PartiallyRefunded,
+            _ => Api.V1.SaleStatus.Committed,
+        },
+    };
+
+    public static Api.V1.DroppedPromotion ToProto(Contracts.DroppedPromotion dropped) => new()
+    {
+        Source = (Api.V1.DiscountSource)(int)dropped.Source,
+        SourceId = dropped.SourceId,
+        Reason = ErrorReasons.Code(dropped.Reason),
+        Message = dropped.Message,
     };
 
     public static CampaignDefinition ToContract(Campaign campaign)

@@ -152,7 +152,14 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         var priced = await PriceWithBudgetsAsync(programId, program, lines, usable, tier, rewards, promotions);
         if (check is not null)
         {
-            check.Discount = priced.Discount;
+            // The coupon's own discount (what a till prints beside it), not the basket's.
+            check.Discount = priced.CouponDiscount;
+            if (priced.CouponCappedAway)
+            {
+                check.Valid = false;
+                check.Reason = ErrorReasons.Code(ErrorReason.CouponNoDiscount);
+                check.Message = Coupons.CappedAwayMessage(program);
+            }
         }
 
         var response = new QuoteResponse
@@ -201,7 +208,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             request.CreditToSpend >= 0 ? request.CreditToSpend : throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative"),
             Mapping.RewardIds(request.RewardIds),
             Mapping.OptionalId(request.Channel, "channel"),
-            Mapping.OptionalId(request.PaymentMethod, "payment_method"));
+            Mapping.OptionalId(request.PaymentMethod, "payment_method"),
+            request.HasExpectedTotal ? request.ExpectedTotal : null);
         if (request.Currency.Length != 0)
         {
             Mapping.EnsureCurrency(request.Currency, await grains.GetGrain<IProgramGrain>(programId).GetAsync());
@@ -239,8 +247,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
 
     /// <summary>
     /// Prices the basket passing over campaigns whose budget (global, money or this store's) could not
-    /// grant what they would give now: read only; Commit reserves, and refuses with BUDGET_EXHAUSTED
-    /// if a budget ran out in between.
+    /// grant what they would give now: read only; Commit reserves, and a campaign whose budget ran out in
+    /// between drops out of the sale, which still commits and names it in <c>dropped</c>.
     /// </summary>
     private async Task<PricedBasket> PriceWithBudgetsAsync(
         string programId,
