@@ -138,7 +138,8 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
             Edge.OptionalId(request.StoreId, "store_id") ?? string.Empty,
             Edge.OptionalId(request.TerminalId, "terminal_id") ?? string.Empty,
             Edge.Lines(request.Lines),
-            Edge.CouponCode(request.CouponCode));
+            Edge.CouponCode(request.CouponCode),
+            ExpectedTotal: request.HasExpectedTotal ? request.ExpectedTotal : null);
         if (request.Currency.Length != 0)
         {
             Edge.EnsureCurrency(request.Currency, await store.ProgramAsync(programId, ct));

@@ -262,7 +262,10 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             reserve.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(campaign.CampaignId), P(discount) });
             if (await reserve.ExecuteNonQueryAsync(ct) == 0)
             {
-                throw new LoyaltyException(ErrorReason.BudgetExhausted, "the campaign's budget is used up");
+                // Sold out since the quote: the sale goes on without it (as the engine does), unless the
+                // terminal asked for strict pricing, which the total check below then refuses.
+                promotions = promotions with { Unavailable = [campaign.CampaignId] };
+                campaign = null;
             }
         }
 
@@ -273,6 +276,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
         }
 
         var priced = Pricing.Price(command.Lines, program, coupon, null, default, promotions);
+        Sales.EnsureExpectedTotal(command, priced.Total);
         var month = Months.Of(now);
         PointBuckets.Add(buckets, month, priced.PointsToEarn);
         var available = PointBuckets.Available(buckets, program.ExpiryMonths, now);

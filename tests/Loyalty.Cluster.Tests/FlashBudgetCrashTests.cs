@@ -59,14 +59,14 @@ public sealed class FlashBudgetCrashTests(ITestOutputHelper output)
         })).ToList();
         await Task.WhenAll(terminals);
         Assert.True(killed.Task.IsCompleted);
-        output.WriteLine($"first pass: {sales.Count(s => s.Ack?.CampaignId == "flash")} discounted, {sales.Count(s => s.Refusal == "BUDGET_EXHAUSTED")} refused, {sales.Count(s => s.Unresolved)} unanswered, {failures.Count} failed attempts");
+        output.WriteLine($"first pass: {sales.Count(s => s.Ack?.CampaignId == "flash")} discounted, {sales.Count(s => s.Refusal == "TOTAL_CHANGED")} refused, {sales.Count(s => s.Unresolved)} unanswered, {failures.Count} failed attempts");
 
         // Terminals that never got an answer retry the same transaction id later.
         var patient = cluster.Client(programId, new PosClientOptions { MaxAttempts = 30, AttemptTimeout = TimeSpan.FromSeconds(10) });
         await Checks.ReconcileAsync(patient, sales);
         Assert.DoesNotContain(sales, s => s.Unresolved);
-        Assert.All(sales.Where(s => s.Refusal is not null), s => Assert.Equal("BUDGET_EXHAUSTED", s.Refusal));
-        Assert.All(failures, f => Assert.True(PosClient.IsRetryable(f.Status, f.Reason) || f.Reason == "BUDGET_EXHAUSTED", $"a terminal saw {f}"));
+        Assert.All(sales.Where(s => s.Refusal is not null), s => Assert.Equal("TOTAL_CHANGED", s.Refusal));
+        Assert.All(failures, f => Assert.True(PosClient.IsRetryable(f.Status, f.Reason) || f.Reason == "TOTAL_CHANGED", $"a terminal saw {f}"));
 
         // Holds of sales that died with the silo are settled within the hold timeout; then the
         // budget counts exactly the durable discounted sales.
@@ -77,7 +77,7 @@ public sealed class FlashBudgetCrashTests(ITestOutputHelper output)
         var status = await WaitForSettledAsync(admin, programId);
         Assert.Equal((long)discounted.Count, status.Redemptions);
 
-        // Nothing stranded: later shoppers get exactly what is left, then BUDGET_EXHAUSTED.
+        // Nothing stranded: later shoppers get exactly what is left, then a strict terminal's TOTAL_CHANGED.
         var refused = sales.Where(s => s.Refusal is not null).Select(s => Sale(s.MemberId, "again-" + s.MemberId)).ToList();
         foreach (var sale in refused)
         {
@@ -87,7 +87,7 @@ public sealed class FlashBudgetCrashTests(ITestOutputHelper output)
         var late = refused.Count(s => s.Ack?.CampaignId == "flash");
         output.WriteLine($"after settling: {discounted.Count} discounted, {late} more granted to later shoppers");
         Assert.Equal(Math.Min(Budget, Shoppers), discounted.Count + late);
-        Assert.All(refused.Where(s => s.Ack is null), s => Assert.Equal("BUDGET_EXHAUSTED", s.Refusal));
+        Assert.All(refused.Where(s => s.Ack is null), s => Assert.Equal("TOTAL_CHANGED", s.Refusal));
 
         // Every discounted sale is durable exactly once: its retry answers the same receipt.
         foreach (var sale in discounted.Concat(refused.Where(s => s.Ack is not null)))
@@ -109,6 +109,9 @@ public sealed class FlashBudgetCrashTests(ITestOutputHelper output)
             StoreId = "store-1",
             TerminalId = "pos-1",
             Lines = { new BasketLine { Sku = "lipstick", Category = "cosmetics", Quantity = 1, UnitPrice = 2_000 } },
+
+            // The shoppers only want the deal: strict pricing, so a sale after the budget is gone is refused, not sold at full price.
+            ExpectedTotal = 1_400,
         },
         Terminal = 0,
         StartedAt = DateTime.UtcNow,

@@ -10,7 +10,9 @@ namespace Loyalty.LoadTests.Scenarios;
 /// <list type="bullet">
 /// <item><c>--flash-mode campaign</c> (default): one campaign (30% off) with a budget of B
 /// redemptions; every attempt is a plain sale that qualifies for it, so all terminals hit the same
-/// budget at the same instant. A sale after the budget is gone is refused with BUDGET_EXHAUSTED.</item>
+/// budget at the same instant. The terminals only want the deal: they send the discounted total as
+/// <c>expected_total</c> (strict pricing), so a sale after the budget is gone is refused with TOTAL_CHANGED
+/// and writes nothing.</item>
 /// <item><c>--flash-mode coupons</c>: the budget is a pool of B single-use coupons (one grant = one
 /// redeemed code). The attempts for one code are queued next to each other, so terminals really
 /// race for the same codes; losers get COUPON_ALREADY_REDEEMED.</item>
@@ -35,7 +37,12 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
 
     public override TimeSpan WarmUp => TimeSpan.Zero;
 
-    private string Refusal => _campaign ? "BUDGET_EXHAUSTED" : "COUPON_ALREADY_REDEEMED";
+    /// <summary>The flash item and what a terminal shows for it with the deal (30% off, at most 5,000).</summary>
+    private const long ItemPrice = 9_990;
+
+    private static readonly long DealTotal = ItemPrice - Math.Min(5_000, ItemPrice * 30 / 100);
+
+    private string Refusal => _campaign ? "TOTAL_CHANGED" : "COUPON_ALREADY_REDEEMED";
 
     public override async Task PrepareAsync(Action<string> log, CancellationToken cancellationToken)
     {
@@ -98,7 +105,12 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
             TerminalId = terminal,
             CouponCode = _campaign ? string.Empty : _codes[CodeOf(arrival, _demand, _codes.Count)],
         };
-        request.Lines.Add(new BasketLine { Sku = "flash-item", Category = "deal", Quantity = 1, UnitPrice = 9_990 });
+        request.Lines.Add(new BasketLine { Sku = "flash-item", Category = "deal", Quantity = 1, UnitPrice = ItemPrice });
+        if (_campaign)
+        {
+            request.ExpectedTotal = DealTotal;
+        }
+
         var (_, refused) = await CommitAsync(request, simulateTimeout: false, metrics.Op("decision"), due, Refusal, cancellationToken);
         if (refused)
         {
