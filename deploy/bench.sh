@@ -77,7 +77,7 @@ for db in loyalty_bench_engine loyalty_bench_baseline; do
 done
 deploy/pg.sh psql -c "CREATE DATABASE loyalty_bench_engine" >/dev/null
 engine_db="${server/Database=postgres/Database=loyalty_bench_engine}"
-pg_pid=$(head -n 1 "$LOYALTY_PG_DIR/data/postmaster.pid")
+pg_pid=$(head -n 1 "$(deploy/pg.sh datadir)/postmaster.pid")
 
 log "starting the engine on :$ENGINE_PORT"
 ConnectionStrings__Postgres="$engine_db" dotnet "$ENGINE_DLL" \

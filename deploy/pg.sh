@@ -3,16 +3,26 @@
 #
 #   deploy/pg.sh start     install PostgreSQL if missing, init + start the server, create the
 #                          database; prints the Npgsql connection string as its last line
-#   deploy/pg.sh stop      stop the server (data is kept)
+#   deploy/pg.sh stop      stop the server (data is kept); `stop --immediate` stops it like a
+#                          crash (no checkpoint, connections cut, WAL replayed at the next start)
 #   deploy/pg.sh status    exit 0 when running
 #   deploy/pg.sh psql ...  psql against the database
+#   deploy/pg.sh datadir   print the server's data directory (postmaster.pid, postgresql.conf)
 #
 # Environment: LOYALTY_PG_DIR (default <repo>/.data/pg), LOYALTY_PG_PORT (default 54329),
 #              LOYALTY_PG_DB (default loyalty).
+#
+# The data lives in LOYALTY_PG_DIR. As root, the server runs as the 'postgres' user (PostgreSQL
+# refuses root), which cannot reach a folder inside a private directory (root's home is mode 700,
+# so is `mktemp -d`). Then the data lives in /var/lib/loyalty-pg/<tail of the path>-<hash of the
+# path> instead: one folder per requested path, found again by every subcommand without any state;
+# `start` says so in one line on stderr, `datadir` prints it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DIR=${LOYALTY_PG_DIR:-$ROOT/.data/pg}
+REQUESTED=${LOYALTY_PG_DIR:-$ROOT/.data/pg}
+SERVER_USER=postgres
+FALLBACK_ROOT=/var/lib/loyalty-pg
 PORT=${LOYALTY_PG_PORT:-54329}
 DB=${LOYALTY_PG_DB:-loyalty}
 USER_NAME=loyalty
@@ -39,12 +49,56 @@ if [ -z "$BIN" ] && [ "${1:-}" = start ]; then
     install_pg
     BIN=$(find_bin)
 fi
+
+# The server user's account: the Debian package creates it; a machine with the binaries but
+# without the account gets one here.
+if [ "$(id -u)" -eq 0 ] && [ "${1:-}" = start ] && ! id "$SERVER_USER" >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/postgresql --shell /bin/bash "$SERVER_USER"
+fi
+
+# Can the server user get into the folder that holds $1? (Root creates the missing folders on the
+# way, mode 755, and gives $1 itself to that user.)
+server_can_reach() {
+    local dir
+    dir=$(dirname "$1")
+    while [ ! -e "$dir" ]; do dir=$(dirname "$dir"); done
+    runuser -u "$SERVER_USER" -- test -x "$dir"
+}
+
+# Where the server's files are: the requested folder, or, as root when the server user cannot
+# reach it, a folder under $FALLBACK_ROOT named after the requested one (the readable tail of its
+# absolute path plus a hash of the whole path, so two checkouts never share one).
+server_dir() {
+    if [ "$(id -u)" -ne 0 ] || ! id "$SERVER_USER" >/dev/null 2>&1; then
+        echo "$REQUESTED"
+        return
+    fi
+    local name hash
+    if server_can_reach "$REQUESTED"; then
+        echo "$REQUESTED"
+        return
+    fi
+    name=$(printf '%s' "${REQUESTED#/}" | tr -c 'A-Za-z0-9._-' '_' | tail -c 40 | sed 's/^[._-]*//')
+    hash=$(printf '%s' "$REQUESTED" | sha256sum | cut -c 1-8)
+    echo "$FALLBACK_ROOT/$name-$hash"
+}
+
+# As root, paths are absolute: the server user's commands run from / (the caller's working
+# directory may be one it cannot enter).
+[ "$(id -u)" -ne 0 ] || REQUESTED=$(realpath -m -- "$REQUESTED")
+DIR=$(server_dir)
+
+if [ "${1:-}" = datadir ]; then
+    echo "$DIR/data"
+    exit 0
+fi
+
 [ -n "$BIN" ] || { log "no PostgreSQL binaries found under /usr/lib/postgresql"; exit 1; }
 
 # PostgreSQL refuses to run as root: as root, run the server as the 'postgres' system user.
 as_owner() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u "$SERVER_USER" -- "$@")
     else
         "$@"
     fi
@@ -59,10 +113,16 @@ running() {
 }
 
 start() {
-    mkdir -p "$DIR"
     if [ "$(id -u)" -eq 0 ]; then
-        id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
-        chown postgres "$DIR"
+        if [ "$DIR" != "$REQUESTED" ]; then
+            log "$SERVER_USER cannot reach $REQUESTED (a private directory): the data is in $DIR"
+        fi
+        (umask 022 && mkdir -p "$DIR")
+        chown "$SERVER_USER" "$DIR"
+        # The fallback's parent is shared by every checkout: each one's folder is private.
+        [ "$DIR" = "$REQUESTED" ] || chmod 700 "$DIR"
+    else
+        mkdir -p "$DIR"
     fi
 
     if [ ! -f "$DIR/data/PG_VERSION" ]; then
@@ -100,8 +160,10 @@ CONF
 case "${1:-}" in
     start) start ;;
     stop)
-        if running; then as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null; log "stopped"; else log "not running"; fi ;;
+        mode=fast
+        [ "${2:-}" != --immediate ] || mode=immediate
+        if running; then as_owner "$BIN/pg_ctl" -D "$DIR/data" -m "$mode" -w stop >/dev/null; log "stopped"; else log "not running"; fi ;;
     status) running ;;
     psql) shift; psql_db -d "$DB" "$@" ;;
-    *) echo "usage: $0 start|stop|status|psql [args]" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop [--immediate]|status|psql [args]|datadir" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the engine durably on this machine: a private PostgreSQL on loopback (installed if
-# missing, data in .data/pg), the schema applied on startup, the host in the foreground.
+# missing, data in .data/pg or, as root in a private directory, where `deploy/pg.sh datadir` says),
+# the schema applied on startup, the host in the foreground.
 # gRPC for terminals on :5080, health on :5081. Ctrl+C stops the engine; `deploy/pg.sh stop`
 # stops the database. Extra arguments go to the host (e.g. --Loyalty:GrpcPort=6000).
 set -euo pipefail

@@ -78,9 +78,14 @@ public static class Postgres
     private static string Unpooled(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
 }
 
-/// <summary>A private PostgreSQL server driven through deploy/pg.sh (installed from Debian's packages if missing).</summary>
-public sealed class PgServer(string directory, int port)
+/// <summary>
+/// A private PostgreSQL server driven through deploy/pg.sh (installed from Debian's packages if missing).
+/// <paramref name="directory"/> is its LOYALTY_PG_DIR, null for pg.sh's default (&lt;checkout&gt;/.data/pg);
+/// <paramref name="script"/> a copy of pg.sh elsewhere, by default this checkout's.
+/// </summary>
+public sealed class PgServer(string? directory, int port, string? script = null)
 {
+    private readonly string _script = script ?? Path.Combine(Paths.RepoRoot, "deploy", "pg.sh");
     private bool? _wasRunning;
 
     public int Port { get; } = port;
@@ -89,7 +94,7 @@ public sealed class PgServer(string directory, int port)
     public async Task<string> StartAsync()
     {
         _wasRunning ??= await IsRunningAsync();
-        var output = await RunAsync("bash", [Path.Combine(Paths.RepoRoot, "deploy", "pg.sh"), "start"]);
+        var output = await RunAsync("start");
         return output.Trim().Split('\n')[^1].Trim();
     }
 
@@ -102,11 +107,12 @@ public sealed class PgServer(string directory, int port)
         }
     }
 
-    private async Task<bool> IsRunningAsync()
+    /// <summary>pg.sh status: whether the server is running.</summary>
+    public async Task<bool> IsRunningAsync()
     {
         try
         {
-            await RunAsync("bash", [Path.Combine(Paths.RepoRoot, "deploy", "pg.sh"), "status"]);
+            await RunAsync("status");
             return true;
         }
         catch (InvalidOperationException)
@@ -119,27 +125,35 @@ public sealed class PgServer(string directory, int port)
     /// Stops the server. <paramref name="immediate"/>: like a crash (no checkpoint, connections cut, WAL
     /// replayed at the next start) — what a power cut or an OOM kill does to the database.
     /// </summary>
-    public Task StopAsync(bool immediate = false) => immediate
-        ? RunAsync("bash", ["-c", """
-            bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-            if [ "$(id -u)" -eq 0 ]; then run="runuser -u postgres --"; else run=""; fi
-            $run "$bin/pg_ctl" -D "$LOYALTY_PG_DIR/data" -m immediate -w stop >/dev/null
-            """])
-        : RunAsync("bash", [Path.Combine(Paths.RepoRoot, "deploy", "pg.sh"), "stop"]);
+    public Task StopAsync(bool immediate = false) => immediate ? RunAsync("stop", "--immediate") : RunAsync("stop");
 
-    private async Task<string> RunAsync(string file, string[] args)
+    /// <summary>pg.sh psql with these arguments; returns what it printed.</summary>
+    public Task<string> PsqlAsync(params string[] args) => RunAsync(["psql", .. args]);
+
+    /// <summary>Where the server's data directory is (pg.sh datadir), wherever pg.sh decided to keep it.</summary>
+    public async Task<string> DataDirectoryAsync() => (await RunAsync("datadir")).Trim();
+
+    private async Task<string> RunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["LOYALTY_PG_DIR"] = directory;
+        var start = new ProcessStartInfo("bash", [_script, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (directory is null)
+        {
+            start.Environment.Remove("LOYALTY_PG_DIR");
+        }
+        else
+        {
+            start.Environment["LOYALTY_PG_DIR"] = directory;
+        }
+
         start.Environment["LOYALTY_PG_PORT"] = Port.ToString();
         start.Environment["LOYALTY_PG_DB"] = "postgres";
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not run {file}");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not run {_script}");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{string.Join(' ', args)} failed ({process.ExitCode}): {await errors}");
+            throw new InvalidOperationException($"pg.sh {string.Join(' ', args)} failed ({process.ExitCode}): {await errors}");
         }
 
         return await output;
