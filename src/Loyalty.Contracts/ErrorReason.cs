@@ -46,6 +46,7 @@ public enum ErrorReason
     ReferrerNotFound = 37,
     CardBlocked = 38,
     CouponWithdrawn = 39,
+    CampaignEnded = 40,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
