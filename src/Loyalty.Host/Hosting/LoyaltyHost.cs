@@ -73,6 +73,10 @@ public static partial class LoyaltyHost
         {
             // The admin API as JSON on the admin port; refusals carry their ErrorInfo / BadRequest details.
             json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.BadRequest.Descriptor);
+
+            // The proto3 JSON mapping: int64/uint64 are written as strings, so JavaScript clients keep every digit
+            // (a double holds 53 bits). Input accepts a number or a string, as every proto3 JSON parser does.
+            json.JsonSettings.WriteInt64sAsStrings = true;
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton<ReadinessCheck>();
