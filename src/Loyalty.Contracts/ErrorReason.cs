@@ -47,6 +47,7 @@ public enum ErrorReason
     CardBlocked = 38,
     CouponWithdrawn = 39,
     CampaignEnded = 40,
+    MessageTooLarge = 41,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -70,7 +71,7 @@ public static class ErrorReasons
             or ErrorReason.ReferrerNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
-        ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,
+        ErrorReason.TooManyCouponGuesses or ErrorReason.MessageTooLarge => ErrorKind.ResourceExhausted,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
             or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn => ErrorKind.FailedPrecondition,

@@ -67,7 +67,7 @@ public static partial class LoyaltyHost
             // Outermost first: metrics see the status the terminal receives, after the error mapping.
             grpc.Interceptors.Add<MetricsInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
-            grpc.MaxReceiveMessageSize = 1024 * 1024;
+            grpc.MaxReceiveMessageSize = MessageSizeLimit.MaxBytes; // refused with its reason by MessageSizeLimit
             grpc.EnableDetailedErrors = false;
         }).AddJsonTranscoding(json =>
         {
@@ -107,6 +107,7 @@ public static partial class LoyaltyHost
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        MessageSizeLimit.Use(app);
         AdminEndpoints.Map(app, options);
         LogListening(logger, options.GrpcPort, options.HealthPort, connectionString is null ? "in-memory" : "PostgreSQL", options.ClusteringMode.ToString());
         return app;
