@@ -120,10 +120,27 @@ public sealed record CampaignDefinition(
     [property: Id(21)] long MaxPerMember = 0,
     [property: Id(22)] long MaxPerStore = 0,
     [property: Id(23)] CouponDefinition? Coupon = null,
-    [property: Id(24)] int CouponValidDays = 30)
+    [property: Id(24)] int CouponValidDays = 30,
+    [property: Id(25)] DateTimeOffset? EndedAt = null)
 {
     /// <summary>Whether the budget grain counts this campaign (a global, money or per-store limit).</summary>
     public bool HasBudget => MaxRedemptions > 0 || MaxDiscountMoney > 0 || MaxPerStore > 0;
+}
+
+/// <summary>Where a campaign stands for marketing (<c>Campaigns.StateAt</c>); only <see cref="Live"/> ever applies to a sale.</summary>
+public enum CampaignState
+{
+    /// <summary>Before <c>ValidFrom</c>.</summary>
+    Scheduled = 1,
+
+    /// <summary>In its window, not ended, and its budget can still grant.</summary>
+    Live = 2,
+
+    /// <summary>In its window, but its budget cannot grant one more redemption.</summary>
+    Exhausted = 3,
+
+    /// <summary>Ended by marketing (<c>EndedAt</c>) or past <c>ValidUntil</c>; its statistics stay.</summary>
+    Ended = 4,
 }
 
 /// <summary>Where a discount on a receipt came from.</summary>

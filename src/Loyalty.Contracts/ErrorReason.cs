@@ -46,12 +46,14 @@ public enum ErrorReason
     ReferrerNotFound = 37,
     CardBlocked = 38,
     CouponWithdrawn = 39,
+    CampaignEnded = 40,
+    MessageTooLarge = 41,
 
     /// <summary>A strict-pricing commit whose total differs from the one the terminal showed (expected_total).</summary>
-    TotalChanged = 40,
+    TotalChanged = 42,
 
     /// <summary>The program's discount cap leaves nothing for the coupon: it is not redeemed.</summary>
-    CouponNoDiscount = 41,
+    CouponNoDiscount = 43,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -75,7 +77,7 @@ public static class ErrorReasons
             or ErrorReason.ReferrerNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
-        ErrorReason.TooManyCouponGuesses => ErrorKind.ResourceExhausted,
+        ErrorReason.TooManyCouponGuesses or ErrorReason.MessageTooLarge => ErrorKind.ResourceExhausted,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
             or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn

@@ -12,8 +12,16 @@ public interface IProgramGrain : IGrainWithStringKey
     Task<ProgramSettings> GetAsync();
 
     /// <summary>Creates or replaces a campaign of this program.</summary>
+    /// <remarks>An ended campaign is not redefined (CAMPAIGN_ENDED): a new run takes a new campaign id, with fresh statistics.</remarks>
     [Alias("DefineCampaign")]
     Task<CampaignDefinition> DefineCampaignAsync(CampaignDefinition campaign);
+
+    /// <summary>
+    /// Ends a campaign now: no quote or commit applies it from then on; it stays listed, with its budget
+    /// statistics. Idempotent (an ended campaign keeps its first end time). CAMPAIGN_NOT_FOUND when unknown.
+    /// </summary>
+    [Alias("EndCampaign")]
+    Task<CampaignDefinition> EndCampaignAsync(string campaignId);
 }
 
 /// <summary>A member: profile, cards, points buckets, and the idempotency records of its transactions. Key: program/member.</summary>

@@ -195,8 +195,34 @@ public static class Campaigns
         }
     }
 
+    /// <summary>
+    /// Whether the campaign may apply to a sale at <paramref name="now"/> (the sale's time). An ended campaign
+    /// never applies again, whatever the sale's time: ending is marketing pulling it, not a window.
+    /// </summary>
     public static bool IsActive(CampaignDefinition campaign, DateTimeOffset now) =>
-        (campaign.ValidFrom is not { } from || now >= from) && (campaign.ValidUntil is not { } until || now < until);
+        campaign.EndedAt is null && (campaign.ValidFrom is not { } from || now >= from) && (campaign.ValidUntil is not { } until || now < until);
+
+    /// <summary>When the campaign stopped applying: the earlier of its end and a <c>ValidUntil</c> already passed; null while it has not.</summary>
+    public static DateTimeOffset? StoppedAt(CampaignDefinition campaign, DateTimeOffset now)
+    {
+        var closed = campaign.ValidUntil is { } until && until <= now ? until : (DateTimeOffset?)null;
+        return (campaign.EndedAt, closed) switch
+        {
+            ({ } ended, { } window) => ended < window ? ended : window,
+            ({ } ended, null) => ended,
+            (null, var window) => window,
+        };
+    }
+
+    /// <summary>
+    /// Where the campaign stands for marketing: ended (by EndCampaign or its window) wins, then scheduled
+    /// (before valid_from), then exhausted (the budget grain cannot grant one more), else live.
+    /// </summary>
+    public static CampaignState StateAt(CampaignDefinition campaign, DateTimeOffset now, bool budgetExhausted) =>
+        StoppedAt(campaign, now) is not null ? CampaignState.Ended
+        : campaign.ValidFrom is { } from && now < from ? CampaignState.Scheduled
+        : budgetExhausted ? CampaignState.Exhausted
+        : CampaignState.Live;
 
     /// <summary>Whether the budget can cover one more redemption of <paramref name="discount"/> (at a store that has <paramref name="storeRedemptions"/> already).</summary>
     public static bool CanGrant(CampaignDefinition campaign, long redemptions, long discountGiven, long discount, long storeRedemptions = 0) =>

@@ -11,7 +11,8 @@ public sealed class ProgramState
 }
 
 public sealed class ProgramGrain(
-    [PersistentState("program", ProviderNames.GrainStorage)] IPersistentState<ProgramState> state)
+    [PersistentState("program", ProviderNames.GrainStorage)] IPersistentState<ProgramState> state,
+    LoyaltyClock clock)
     : Grain, IProgramGrain
 {
     public async Task<ProgramSettings> DefineAsync(ProgramSettings settings)
@@ -36,12 +37,35 @@ public sealed class ProgramGrain(
         var settings = await GetAsync();
         Segments.EnsureDefined(settings, campaign);
         var campaigns = settings.Campaigns.IsDefault ? [] : settings.Campaigns;
+        if (campaigns.Any(c => c.CampaignId == campaign.CampaignId && c.EndedAt is not null))
+        {
+            throw new LoyaltyException(ErrorReason.CampaignEnded, "the campaign was ended; run it again under a new campaign id");
+        }
+
+        campaign = campaign with { EndedAt = null };
         state.State.Settings = settings with
         {
             Campaigns = [.. campaigns.Where(c => c.CampaignId != campaign.CampaignId), campaign],
         };
         await state.WriteOrDeactivateAsync(this);
         return campaign;
+    }
+
+    public async Task<CampaignDefinition> EndCampaignAsync(string campaignId)
+    {
+        var settings = await GetAsync();
+        var campaigns = settings.Campaigns.IsDefault ? [] : settings.Campaigns;
+        var current = campaigns.FirstOrDefault(c => c.CampaignId == campaignId)
+            ?? throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign");
+        if (current.EndedAt is not null)
+        {
+            return current;
+        }
+
+        var ended = current with { EndedAt = clock.UtcNow };
+        state.State.Settings = settings with { Campaigns = campaigns.Replace(current, ended) };
+        await state.WriteOrDeactivateAsync(this);
+        return ended;
     }
 
     public Task<ProgramSettings> GetAsync() =>

@@ -67,12 +67,16 @@ public static partial class LoyaltyHost
             // Outermost first: metrics see the status the terminal receives, after the error mapping.
             grpc.Interceptors.Add<MetricsInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
-            grpc.MaxReceiveMessageSize = 1024 * 1024;
+            grpc.MaxReceiveMessageSize = MessageSizeLimit.MaxBytes; // refused with its reason by MessageSizeLimit
             grpc.EnableDetailedErrors = false;
         }).AddJsonTranscoding(json =>
         {
             // The admin API as JSON on the admin port; refusals carry their ErrorInfo / BadRequest details.
             json.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.BadRequest.Descriptor);
+
+            // The proto3 JSON mapping: int64/uint64 are written as strings, so JavaScript clients keep every digit
+            // (a double holds 53 bits). Input accepts a number or a string, as every proto3 JSON parser does.
+            json.JsonSettings.WriteInt64sAsStrings = true;
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton<ReadinessCheck>();
@@ -103,6 +107,7 @@ public static partial class LoyaltyHost
         app.MapGrpcReflectionService();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        MessageSizeLimit.Use(app);
         AdminEndpoints.Map(app, options);
         LogListening(logger, options.GrpcPort, options.HealthPort, connectionString is null ? "in-memory" : "PostgreSQL", options.ClusteringMode.ToString());
         return app;

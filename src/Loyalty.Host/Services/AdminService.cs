@@ -166,30 +166,71 @@ internal sealed class AdminService(IGrainFactory grains, ICouponSeriesStore seri
     public override async Task<Campaign> DefineCampaign(Campaign request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
-        await grains.GetGrain<IProgramGrain>(programId).DefineCampaignAsync(Mapping.ToContract(request));
-        return request;
+        var stored = await grains.GetGrain<IProgramGrain>(programId).DefineCampaignAsync(Mapping.ToContract(request));
+        return await CampaignViewAsync(programId, stored);
+    }
+
+    public override async Task<ListCampaignsResponse> ListCampaigns(ListCampaignsRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        var campaigns = program.Campaigns.IsDefault ? [] : program.Campaigns;
+        var views = await Task.WhenAll(campaigns.OrderBy(c => c.CampaignId, StringComparer.Ordinal).Select(c => CampaignViewAsync(programId, c)));
+        return new ListCampaignsResponse { Campaigns = { views } };
+    }
+
+    public override async Task<Campaign> GetCampaign(GetCampaignRequest request, ServerCallContext context)
+    {
+        var (programId, campaign) = await CampaignAsync(request.ProgramId, request.CampaignId);
+        return await CampaignViewAsync(programId, campaign);
+    }
+
+    public override async Task<Campaign> EndCampaign(EndCampaignRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var campaignId = Mapping.Id(request.CampaignId, "campaign_id");
+        var ended = await grains.GetGrain<IProgramGrain>(programId).EndCampaignAsync(campaignId);
+        return await CampaignViewAsync(programId, ended);
     }
 
     public override async Task<CampaignStatus> GetCampaignStatus(GetCampaignStatusRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var campaignId = Mapping.Id(request.CampaignId, "campaign_id");
-        var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
-        if (program.Campaigns.IsDefault || program.Campaigns.All(c => c.CampaignId != campaignId))
-        {
-            throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign");
-        }
-
-        var status = await grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, campaignId)).GetStatusAsync();
-        return new CampaignStatus
-        {
-            CampaignId = campaignId,
-            Redemptions = status.Redemptions,
-            DiscountGiven = status.DiscountGiven,
-            PendingHolds = status.PendingHolds,
-            Exhausted = status.Exhausted,
-        };
+        var (programId, campaign) = await CampaignAsync(request.ProgramId, request.CampaignId);
+        return ToProto(campaign.CampaignId, await BudgetStatusAsync(programId, campaign.CampaignId));
     }
+
+    private async Task<(string ProgramId, CampaignDefinition Campaign)> CampaignAsync(string program, string campaign)
+    {
+        var programId = Mapping.Id(program, "program_id");
+        var campaignId = Mapping.Id(campaign, "campaign_id");
+        var settings = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        var found = settings.Campaigns.IsDefault ? null : settings.Campaigns.FirstOrDefault(c => c.CampaignId == campaignId);
+        return (programId, found ?? throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign"));
+    }
+
+    private Task<CampaignBudgetStatus> BudgetStatusAsync(string programId, string campaignId) =>
+        grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, campaignId)).GetStatusAsync();
+
+    /// <summary>The stored definition with its state (the Domain's rule, from the window, the end and the budget) and statistics.</summary>
+    private async Task<Campaign> CampaignViewAsync(string programId, CampaignDefinition definition)
+    {
+        var status = await BudgetStatusAsync(programId, definition.CampaignId);
+        var now = clock.UtcNow;
+        var view = Mapping.ToProto(definition, programId);
+        view.State = Mapping.ToProto(Campaigns.StateAt(definition, now, status.Exhausted));
+        view.EndedAt = Mapping.Time(Campaigns.StoppedAt(definition, now));
+        view.Statistics = ToProto(definition.CampaignId, status);
+        return view;
+    }
+
+    private static CampaignStatus ToProto(string campaignId, CampaignBudgetStatus status) => new()
+    {
+        CampaignId = campaignId,
+        Redemptions = status.Redemptions,
+        DiscountGiven = status.DiscountGiven,
+        PendingHolds = status.PendingHolds,
+        Exhausted = status.Exhausted,
+    };
 
     public override async Task<Coupon> GetCoupon(GetCouponRequest request, ServerCallContext context)
     {

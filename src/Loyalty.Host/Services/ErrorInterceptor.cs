@@ -71,7 +71,10 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         }
     }
 
-    public static RpcException ToRpc(LoyaltyException refusal)
+    public static RpcException ToRpc(LoyaltyException refusal) => ToStatus(refusal).ToRpcException();
+
+    /// <summary>The google.rpc.Status of a refusal: its code, message, ErrorInfo and (with a field) BadRequest.</summary>
+    public static Google.Rpc.Status ToStatus(LoyaltyException refusal)
     {
         var reason = ErrorReasons.Code(refusal.Reason);
         var status = new Google.Rpc.Status
@@ -95,7 +98,7 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
             }));
         }
 
-        return status.ToRpcException();
+        return status;
     }
 
     private static RpcException Unavailable(string reason, string message) => new Google.Rpc.Status

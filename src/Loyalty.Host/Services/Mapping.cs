@@ -251,6 +251,132 @@ internal static class Mapping
         return definition;
     }
 
+    /// <summary>
+    /// A stored campaign as marketing reads it back: the normalised definition (the defaults
+    /// <see cref="ToContract(Campaign)"/> filled in), so it is what the engine applies, and defining
+    /// it again changes nothing. State, end time and statistics are the caller's to add.
+    /// </summary>
+    public static Campaign ToProto(CampaignDefinition definition, string programId)
+    {
+        var campaign = new Campaign
+        {
+            ProgramId = programId,
+            CampaignId = definition.CampaignId,
+            Name = definition.Name,
+            MaxDiscount = definition.MaxDiscount,
+            MinBasket = definition.MinBasket,
+            ValidFrom = Time(definition.ValidFrom),
+            ValidUntil = Time(definition.ValidUntil),
+            Priority = definition.Priority,
+            MaxRedemptions = definition.MaxRedemptions,
+            MaxDiscountMoney = definition.MaxDiscountMoney,
+            Targets = definition.Targets is { } targets ? ToProto(targets) : null,
+            Conditions = definition.Conditions is { } conditions ? ToProto(conditions) : null,
+            Exclusive = definition.Exclusive,
+            MaxPerMember = definition.MaxPerMember,
+            MaxPerStore = definition.MaxPerStore,
+            Melting = { definition.Melting.IsDefault ? [] : definition.Melting.Select(m => new Api.V1.MeltStep { HoursBeforeEnd = m.HoursBeforeEnd, PercentOff = m.Percent }) },
+        };
+        switch (definition.Kind)
+        {
+            case CampaignKind.PercentOffBasket:
+                campaign.PercentOff = (int)definition.Value;
+                break;
+            case CampaignKind.AmountOffBasket:
+                campaign.AmountOff = definition.Value;
+                break;
+            case CampaignKind.PercentOffItems:
+                campaign.ItemsPercentOff = (int)definition.Value;
+                break;
+            case CampaignKind.AmountOffItems:
+                campaign.ItemsAmountOff = definition.Value;
+                break;
+            case CampaignKind.BuyGet:
+                campaign.BuyGet = new BuyGet { Buy = definition.BuyQuantity, Get = definition.GetQuantity, GetPercentOff = definition.GetPercent };
+                break;
+            case CampaignKind.StampCard:
+                campaign.StampCard = new StampCard { Stamps = definition.BuyQuantity, RewardPercentOff = definition.GetPercent };
+                break;
+            case CampaignKind.Bundle:
+                campaign.Bundle = new Bundle
+                {
+                    Buy = definition.Trigger is { } trigger ? ToProto(trigger) : null,
+                    BuyQuantity = definition.BuyQuantity,
+                    GetQuantity = definition.GetQuantity,
+                    GetPercentOff = definition.GetPercent,
+                };
+                break;
+            case CampaignKind.VolumeScale:
+                campaign.VolumeScale = new VolumeScale
+                {
+                    Basis = definition.ScaleBasis == Contracts.ScaleBasis.Amount ? Api.V1.ScaleBasis.Amount : Api.V1.ScaleBasis.Quantity,
+                    Steps = { definition.Scale.IsDefault ? [] : definition.Scale.Select(s => new Api.V1.ScaleStep { Threshold = s.Threshold, PercentOff = s.Percent }) },
+                };
+                break;
+            case CampaignKind.BonusPoints:
+                campaign.BonusPoints = definition.Value;
+                break;
+            case CampaignKind.PointsMultiplier:
+                campaign.PointsMultiplierPercent = (int)definition.Value;
+                break;
+            case CampaignKind.IssueCoupon:
+                campaign.IssueCoupon = definition.Coupon is { } coupon ? ToProto(coupon) : null;
+                campaign.CouponValidDays = definition.CouponValidDays;
+                break;
+        }
+
+        return campaign;
+    }
+
+    public static Api.V1.CampaignState ToProto(Contracts.CampaignState state) => state switch
+    {
+        Contracts.CampaignState.Scheduled => Api.V1.CampaignState.Scheduled,
+        Contracts.CampaignState.Live => Api.V1.CampaignState.Live,
+        Contracts.CampaignState.Exhausted => Api.V1.CampaignState.Exhausted,
+        Contracts.CampaignState.Ended => Api.V1.CampaignState.Ended,
+        _ => Api.V1.CampaignState.Unspecified,
+    };
+
+    private static Api.V1.CampaignTargets ToProto(Contracts.CampaignTargets targets) => new()
+    {
+        Skus = { targets.Skus.IsDefault ? [] : targets.Skus },
+        Categories = { targets.Categories.IsDefault ? [] : targets.Categories },
+        ExcludedSkus = { targets.ExcludedSkus.IsDefault ? [] : targets.ExcludedSkus },
+        ExcludedCategories = { targets.ExcludedCategories.IsDefault ? [] : targets.ExcludedCategories },
+        ExcludeOnSale = targets.ExcludeOnSale,
+    };
+
+    private static Api.V1.CampaignConditions ToProto(Contracts.CampaignConditions c)
+    {
+        var conditions = new Api.V1.CampaignConditions
+        {
+            Date = c.OnDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? string.Empty,
+            DaysOfWeek = { c.DaysOfWeek.IsDefault ? [] : c.DaysOfWeek.Select(d => d == DayOfWeek.Sunday ? Weekday.Sunday : (Weekday)(int)d) },
+            HoursFrom = HoursAndMinutes(c.FromMinute),
+            HoursUntil = HoursAndMinutes(c.UntilMinute),
+            DaysOfMonth = { c.DaysOfMonth.IsDefault ? [] : c.DaysOfMonth },
+            MembersOnly = c.MembersOnly,
+            Tiers = { c.Tiers.IsDefault ? [] : c.Tiers },
+            Attributes = { c.Attributes.IsDefault ? [] : c.Attributes },
+            FirstPurchase = c.FirstPurchase,
+            InactiveDays = c.InactiveDays,
+            Stores = { c.Stores.IsDefault ? [] : c.Stores },
+            Channels = { c.Channels.IsDefault ? [] : c.Channels },
+            PaymentMethods = { c.PaymentMethods.IsDefault ? [] : c.PaymentMethods },
+            Segments = { c.Segments.IsDefault ? [] : c.Segments },
+        };
+        if (c.BirthdayWindowDays is { } window)
+        {
+            conditions.BirthdayWindowDays = window;
+        }
+
+        return conditions;
+    }
+
+    /// <summary>Minutes after midnight → "HH:MM" (1440 → "24:00"), the inverse of <see cref="Minute"/>.</summary>
+    private static string HoursAndMinutes(int? minute) =>
+        minute is { } m ? string.Create(CultureInfo.InvariantCulture, $"{m / 60:00}:{m % 60:00}") : string.Empty;
+
     private static int Free(int percent) => percent == 0 ? 100 : percent;
 
     /// <summary>The terms of the coupons an issue-coupon campaign gives: personal codes, so use and member are set at issue.</summary>
