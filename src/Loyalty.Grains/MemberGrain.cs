@@ -632,8 +632,10 @@ public sealed partial class MemberGrain(
     {
         while (true)
         {
-            var unavailable = dropped.Where(d => d.Source == DiscountSource.Campaign).Select(d => d.SourceId).ToImmutableHashSet();
-            var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, context is null ? null : context with { Unavailable = unavailable }));
+            var promotions = context is null || dropped.Count == 0
+                ? context
+                : context with { Unavailable = dropped.Where(d => d.Source == DiscountSource.Campaign).Select(d => d.SourceId).ToImmutableHashSet() };
+            var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, promotions));
             var wanted = plan.Campaigns.Where(c => c.Budgeted).ToList();
             var refusals = await Task.WhenAll(wanted.Select(async c =>
             {
