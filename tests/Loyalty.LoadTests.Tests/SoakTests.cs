@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Loyalty.LoadTests.Load;
 using Loyalty.LoadTests.Metrics;
 
 namespace Loyalty.LoadTests.Tests;
@@ -59,5 +60,39 @@ public sealed class SoakTests
         Assert.Equal(Terminals * CallsEach, op.Ok);
         Assert.Equal(Terminals * CallsEach, op.Measured.TotalCount);
         Assert.Equal(Terminals * CallsEach, op.Timeline.Sum(p => p.Count));
+    }
+
+    [Fact]
+    public async Task A_failure_in_the_per_second_sampler_stops_the_run_at_once_with_that_failure()
+    {
+        var options = new RunOptions { Model = LoadModel.Open, Rate = 50, RampUp = TimeSpan.Zero, Duration = TimeSpan.FromSeconds(30) };
+        var clock = Stopwatch.StartNew();
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => LoadDriver.RunAsync(
+            new Instant(),
+            options,
+            new RunMetrics(),
+            elapsed =>
+            {
+                if (elapsed > TimeSpan.FromSeconds(1.5))
+                {
+                    throw new InvalidOperationException("sampler broke");
+                }
+            },
+            CancellationToken.None));
+
+        Assert.Equal("sampler broke", failure.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the run went on for {clock.Elapsed.TotalSeconds:0} s after its sampler failed");
+    }
+
+    /// <summary>A target that answers at once.</summary>
+    private sealed class Instant : IArrivals
+    {
+        public TimeSpan WarmUp => TimeSpan.Zero;
+
+        public Task<bool> RunAsync(long arrival, long due, RunMetrics metrics, CancellationToken cancellationToken)
+        {
+            metrics.Op("call").Success(due);
+            return Task.FromResult(true);
+        }
     }
 }
