@@ -141,7 +141,7 @@ internal static class Commands
             Console.WriteLine();
             Console.WriteLine(ComparisonTable(comparisons));
             Console.WriteLine($"summary: {dir}/summary.md");
-            return Worst(all.Select(r => r.ChecksPassed ? (r.ThresholdsPassed ? 0 : 3) : 1));
+            return Worst(all.Select(Runner.ExitCode));
         }
         finally
         {
@@ -276,7 +276,7 @@ internal static class Commands
     private static int Worst(IEnumerable<int> codes)
     {
         var all = codes.ToList(); // evaluate once: the verdicts print as they are computed
-        return all.Contains(1) ? 1 : all.Contains(3) ? 3 : 0;
+        return all.Contains(1) ? 1 : all.Contains(5) ? 5 : all.Contains(3) ? 3 : 0;
     }
 
     private static string Slug(string label) => new string(label.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c == ' ' || c == '-').Select(c => c == ' ' ? '-' : c).ToArray()).Replace("--", "-", StringComparison.Ordinal);

@@ -13,10 +13,16 @@ try
         _ => Usage(),
     };
 }
-catch (ArgumentException bad)
+catch (UsageException bad)
 {
     Console.Error.WriteLine($"error: {bad.Message}");
     return 2;
+}
+catch (Exception unexpected)
+{
+    // A bug or an unforeseen failure: the whole exception, stack trace included, never just its message.
+    Console.Error.WriteLine($"error: the load generator failed: {unexpected}");
+    return 5;
 }
 
 static int Usage()
@@ -56,7 +62,9 @@ static int Usage()
           --out reports   --no-live   --no-verify   --max-in-flight 20000
           compare/bench: --engine-address URL  --baseline-address URL
 
-        exit codes: 0 passed, 1 correctness check failed, 2 usage, 3 threshold missed, 4 target unreachable
+        exit codes: 0 passed, 1 correctness check failed, 2 usage, 3 threshold missed, 4 target unreachable,
+          5 the run failed or was interrupted midway (the error with its stack trace is printed, the
+            partial report is written)
         """);
     return 2;
 }

@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Loyalty.LoadTests.Load;
 using Loyalty.LoadTests.Metrics;
+using Loyalty.LoadTests.Reporting;
+using Loyalty.LoadTests.Scenarios;
+using Loyalty.LoadTests.Tests.Infrastructure;
 
 namespace Loyalty.LoadTests.Tests;
 
@@ -95,4 +99,73 @@ public sealed class SoakTests
             return Task.FromResult(true);
         }
     }
+}
+
+/// <summary>The soak scenario end to end against the in-process engine, and what a run that stops midway leaves behind.</summary>
+[Collection(TargetsCollection.Name)]
+public sealed class SoakRunTests(Targets targets)
+{
+    [Fact]
+    public async Task A_soak_runs_past_the_point_where_it_used_to_die_and_writes_its_report()
+    {
+        var output = NewOutput();
+        try
+        {
+            // 50 s: past the 45 s at which the shorter of the two failed soak runs died.
+            var code = await Commands.RunAsync("soak", ["--address", targets.EngineAddress, "--rate", "80", "--duration", "50s", "--ramp-up", "2s", "--members", "1000", "--out", output, "--no-live"]);
+
+            Assert.Equal(0, code);
+            using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(output, "report.json", SearchOption.AllDirectories))));
+            var root = report.RootElement;
+            Assert.Equal(JsonValueKind.Null, root.GetProperty("failure").ValueKind);
+            Assert.InRange(root.GetProperty("timeline").GetProperty("checkout").GetArrayLength(), 49, 60);
+            Assert.All(root.GetProperty("operations").EnumerateArray(), o => Assert.Equal(0, o.GetProperty("errors").GetInt64()));
+            Assert.All(root.GetProperty("checks").EnumerateArray(), c => Assert.True(c.GetProperty("passed").GetBoolean(), c.GetProperty("detail").GetString()));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_run_stopped_midway_still_writes_the_report_of_what_it_measured_with_the_error_and_its_stack_trace()
+    {
+        var options = new RunOptions
+        {
+            Scenario = "soak",
+            Address = targets.EngineAddress,
+            Model = LoadModel.Open,
+            Rate = 50,
+            RampUp = TimeSpan.Zero,
+            Duration = TimeSpan.FromSeconds(60),
+            Members = 50,
+            Live = false,
+        };
+        using var workload = await Workload.SeedAsync(options);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+
+        var report = await Runner.RunAsync(workload, options, "test", _ => { }, stop.Token);
+
+        Assert.Contains("Canceled", report.Failure);
+        Assert.Contains("   at ", report.Failure); // the stack trace, not just the message
+        Assert.InRange(report.MeasuredSeconds, 2, 10);
+        Assert.True(report.Operations.Single(o => o.Name == "checkout").Ok > 50, "what was measured before the stop is kept");
+        Assert.Equal(5, Runner.ExitCode(report));
+        var output = NewOutput();
+        try
+        {
+            await ReportWriter.WriteAsync(report, output);
+            var md = await File.ReadAllTextAsync(Path.Combine(output, "report.md"));
+            Assert.Contains("RUN FAILED MIDWAY", md);
+            Assert.Contains(report.Failure!, md);
+            Assert.Contains("<pre>", await File.ReadAllTextAsync(Path.Combine(output, "report.html")));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    private static string NewOutput() => Path.Combine(Path.GetTempPath(), "lt-soak-" + Guid.NewGuid().ToString("N"));
 }
