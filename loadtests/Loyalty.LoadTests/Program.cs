@@ -52,6 +52,7 @@ static int Usage()
 
         options
           --target engine|baseline   --address URL (default engine http://127.0.0.1:5080, baseline :6090)
+              or a cluster's comma-separated list (deploy/cluster.sh addresses): calls fail over between them
           --rate N (open model: N arrivals/s)  or  --terminals N (closed model, default 32)   --model open|closed
           --duration 30s   --ramp-up 5s (open: ramp; closed: warm-up left out)   --seed 42   --program ID
           --members 10000  --zipf 0.7   --stores 50  --terminals-per-store 8

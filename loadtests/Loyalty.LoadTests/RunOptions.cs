@@ -110,7 +110,7 @@ internal sealed class RunOptions
             switch (name)
             {
                 case "--target": o.Target = Value() is "engine" or "baseline" ? args[i] : throw new UsageException("--target is engine or baseline"); break;
-                case "--address": o.Address = Value(); break;
+                case "--address": o.Address = Addresses(Value()); break;
                 case "--model":
                     o.Model = Value() switch
                     {
@@ -161,6 +161,26 @@ internal sealed class RunOptions
         }
 
         return o;
+    }
+
+    /// <summary>One engine address, or several comma-separated (the silos of a cluster, as <c>deploy/cluster.sh addresses</c> prints them).</summary>
+    private static string Addresses(string text)
+    {
+        var addresses = Loyalty.Client.PosClient.ParseAddresses(text);
+        if (addresses.Count == 0)
+        {
+            throw new UsageException("--address needs at least one address");
+        }
+
+        foreach (var address in addresses)
+        {
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new UsageException($"--address: '{address}' is not an http:// or https:// address");
+            }
+        }
+
+        return text;
     }
 
     private static int Int(string text) => int.TryParse(text.Replace("_", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture, out var value)

@@ -63,6 +63,16 @@ public sealed class PosClient : IDisposable
     {
     }
 
+    /// <summary>
+    /// Over channels the caller made and owns (one per engine address, e.g. tuned for a load
+    /// generator); failover as with <see cref="Connect(IEnumerable{string}, string, PosClientOptions?)"/>.
+    /// Several clients may share the channels; disposing the client leaves them open.
+    /// </summary>
+    public PosClient(IReadOnlyList<ChannelBase> channels, string programId, PosClientOptions? options = null)
+        : this(channels, [], programId, options)
+    {
+    }
+
     private PosClient(IReadOnlyList<ChannelBase> channels, GrpcChannel[] owned, string programId, PosClientOptions? options)
     {
         ArgumentException.ThrowIfNullOrEmpty(programId);
