@@ -70,7 +70,9 @@ internal static class Commands
         var engineAddress = Take(args, "--engine-address") ?? RunOptions.EngineAddress;
         var baselineAddress = Take(args, "--baseline-address") ?? RunOptions.BaselineAddress;
         var seconds = RunOptions.Seconds(Take(args, "--seconds") ?? "15");
-        var enginePid = Take(args, "--engine-pid") is { } ep ? int.Parse(ep, CultureInfo.InvariantCulture) : (int?)null;
+        var enginePid = Take(args, "--engine-pid") is { } ep
+            ? int.TryParse(ep, CultureInfo.InvariantCulture, out var given) ? given : throw new UsageException("--engine-pid is a process id")
+            : (int?)null;
         var options = RunOptions.Parse(args, new RunOptions { Terminals = 64, RampUp = TimeSpan.FromSeconds(3), Members = 5_000, Budget = 3_000, Live = false });
         options.Duration = seconds + options.RampUp;
         var dir = Path.Combine(options.Out, $"bench-{DateTime.Now:yyyyMMdd-HHmmss}");
