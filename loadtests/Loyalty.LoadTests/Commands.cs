@@ -70,7 +70,9 @@ internal static class Commands
         var engineAddress = Take(args, "--engine-address") ?? RunOptions.EngineAddress;
         var baselineAddress = Take(args, "--baseline-address") ?? RunOptions.BaselineAddress;
         var seconds = RunOptions.Seconds(Take(args, "--seconds") ?? "15");
-        var enginePid = Take(args, "--engine-pid") is { } ep ? int.Parse(ep, CultureInfo.InvariantCulture) : (int?)null;
+        var enginePid = Take(args, "--engine-pid") is { } ep
+            ? int.TryParse(ep, CultureInfo.InvariantCulture, out var given) ? given : throw new UsageException("--engine-pid is a process id")
+            : (int?)null;
         var options = RunOptions.Parse(args, new RunOptions { Terminals = 64, RampUp = TimeSpan.FromSeconds(3), Members = 5_000, Budget = 3_000, Live = false });
         options.Duration = seconds + options.RampUp;
         var dir = Path.Combine(options.Out, $"bench-{DateTime.Now:yyyyMMdd-HHmmss}");
@@ -141,7 +143,7 @@ internal static class Commands
             Console.WriteLine();
             Console.WriteLine(ComparisonTable(comparisons));
             Console.WriteLine($"summary: {dir}/summary.md");
-            return Worst(all.Select(r => r.ChecksPassed ? (r.ThresholdsPassed ? 0 : 3) : 1));
+            return Worst(all.Select(Runner.ExitCode));
         }
         finally
         {
@@ -276,7 +278,7 @@ internal static class Commands
     private static int Worst(IEnumerable<int> codes)
     {
         var all = codes.ToList(); // evaluate once: the verdicts print as they are computed
-        return all.Contains(1) ? 1 : all.Contains(3) ? 3 : 0;
+        return all.Contains(1) ? 1 : all.Contains(5) ? 5 : all.Contains(3) ? 3 : 0;
     }
 
     private static string Slug(string label) => new string(label.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c == ' ' || c == '-').Select(c => c == ' ' ? '-' : c).ToArray()).Replace("--", "-", StringComparison.Ordinal);

@@ -13,10 +13,16 @@ try
         _ => Usage(),
     };
 }
-catch (ArgumentException bad)
+catch (UsageException bad)
 {
     Console.Error.WriteLine($"error: {bad.Message}");
     return 2;
+}
+catch (Exception unexpected)
+{
+    // A bug or an unforeseen failure: the whole exception, stack trace included, never just its message.
+    Console.Error.WriteLine($"error: the load generator failed: {unexpected}");
+    return 5;
 }
 
 static int Usage()
@@ -46,6 +52,7 @@ static int Usage()
 
         options
           --target engine|baseline   --address URL (default engine http://127.0.0.1:5080, baseline :6090)
+              or a cluster's comma-separated list (deploy/cluster.sh addresses): calls fail over between them
           --rate N (open model: N arrivals/s)  or  --terminals N (closed model, default 32)   --model open|closed
           --duration 30s   --ramp-up 5s (open: ramp; closed: warm-up left out)   --seed 42   --program ID
           --members 10000  --zipf 0.7   --stores 50  --terminals-per-store 8
@@ -56,7 +63,9 @@ static int Usage()
           --out reports   --no-live   --no-verify   --max-in-flight 20000
           compare/bench: --engine-address URL  --baseline-address URL
 
-        exit codes: 0 passed, 1 correctness check failed, 2 usage, 3 threshold missed, 4 target unreachable
+        exit codes: 0 passed, 1 correctness check failed, 2 usage, 3 threshold missed, 4 target unreachable,
+          5 the run failed or was interrupted midway (the error with its stack trace is printed, the
+            partial report is written)
         """);
     return 2;
 }

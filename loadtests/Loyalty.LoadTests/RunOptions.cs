@@ -106,17 +106,17 @@ internal sealed class RunOptions
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
-            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            string Value() => i + 1 < args.Count ? args[++i] : throw new UsageException($"{name} needs a value");
             switch (name)
             {
-                case "--target": o.Target = Value() is "engine" or "baseline" ? args[i] : throw new ArgumentException("--target is engine or baseline"); break;
-                case "--address": o.Address = Value(); break;
+                case "--target": o.Target = Value() is "engine" or "baseline" ? args[i] : throw new UsageException("--target is engine or baseline"); break;
+                case "--address": o.Address = Addresses(Value()); break;
                 case "--model":
                     o.Model = Value() switch
                     {
                         "open" => LoadModel.Open,
                         "closed" => LoadModel.Closed,
-                        _ => throw new ArgumentException("--model is open or closed"),
+                        _ => throw new UsageException("--model is open or closed"),
                     };
                     modelGiven = true;
                     break;
@@ -135,7 +135,7 @@ internal sealed class RunOptions
                 case "--terminals-per-store": o.TerminalsPerStore = Int(Value()); break;
                 case "--members": o.Members = Int(Value()); break;
                 case "--zipf": o.Zipf = Double(Value()); break;
-                case "--seed": o.Seed = long.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--seed": o.Seed = long.TryParse(Value(), CultureInfo.InvariantCulture, out var seed) ? seed : throw new UsageException("--seed is a whole number"); break;
                 case "--program": o.Program = Value(); break;
                 case "--coupon-share": o.CouponShare = Double(Value()); break;
                 case "--void-share": o.VoidShare = Double(Value()); break;
@@ -143,7 +143,7 @@ internal sealed class RunOptions
                 case "--reuse-share": o.ReuseShare = Double(Value()); break;
                 case "--budget": o.Budget = Int(Value()); break;
                 case "--contention": o.Contention = Double(Value()); break;
-                case "--flash-mode": o.FlashMode = Value() is "campaign" or "coupons" ? args[i] : throw new ArgumentException("--flash-mode is campaign or coupons"); break;
+                case "--flash-mode": o.FlashMode = Value() is "campaign" or "coupons" ? args[i] : throw new UsageException("--flash-mode is campaign or coupons"); break;
                 case "--max-p99-ms": o.MaxP99Ms = Double(Value()); break;
                 case "--min-rps": o.MinRps = Double(Value()); break;
                 case "--out": o.Out = Value(); break;
@@ -151,21 +151,45 @@ internal sealed class RunOptions
                 case "--max-in-flight": o.MaxInFlight = Int(Value()); break;
                 case "--no-live": o.Live = false; break;
                 case "--no-verify": o.Verify = false; break;
-                default: throw new ArgumentException($"unknown option {name}");
+                default: throw new UsageException($"unknown option {name}");
             }
         }
 
         if (o.Members < 1 || o.Terminals < 1 || o.Stores < 1 || o.TerminalsPerStore < 1 || o.Budget < 1 || o.Contention <= 0 || o.Rate <= 0)
         {
-            throw new ArgumentException("members, terminals, stores, budget, contention and rate must be positive");
+            throw new UsageException("members, terminals, stores, budget, contention and rate must be positive");
         }
 
         return o;
     }
 
-    private static int Int(string text) => int.Parse(text.Replace("_", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
+    /// <summary>One engine address, or several comma-separated (the silos of a cluster, as <c>deploy/cluster.sh addresses</c> prints them).</summary>
+    private static string Addresses(string text)
+    {
+        var addresses = Loyalty.Client.PosClient.ParseAddresses(text);
+        if (addresses.Count == 0)
+        {
+            throw new UsageException("--address needs at least one address");
+        }
 
-    private static double Double(string text) => double.Parse(text.Replace("_", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
+        foreach (var address in addresses)
+        {
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new UsageException($"--address: '{address}' is not an http:// or https:// address");
+            }
+        }
+
+        return text;
+    }
+
+    private static int Int(string text) => int.TryParse(text.Replace("_", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture, out var value)
+        ? value
+        : throw new UsageException($"'{text}' is not a whole number");
+
+    private static double Double(string text) => double.TryParse(text.Replace("_", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture, out var value)
+        ? value
+        : throw new UsageException($"'{text}' is not a number");
 
     /// <summary>"30", "30s", "2m", "500ms".</summary>
     public static TimeSpan Seconds(string text) => text switch
@@ -176,3 +200,6 @@ internal sealed class RunOptions
         _ => TimeSpan.FromSeconds(Double(text)),
     };
 }
+
+/// <summary>A command line the generator cannot act on: reported in one line, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

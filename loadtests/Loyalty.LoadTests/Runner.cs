@@ -17,7 +17,7 @@ internal static class Runner
         "accrual" => new AccrualScenario(workload, options),
         "reads" => new ReadsScenario(workload, options),
         "flash-sale" => new FlashSaleScenario(workload, options),
-        _ => throw new ArgumentException($"unknown scenario '{options.Scenario}' (one of {string.Join(", ", ScenarioNames)})"),
+        _ => throw new UsageException($"unknown scenario '{options.Scenario}' (one of {string.Join(", ", ScenarioNames)})"),
     };
 
     public static async Task<RunReport> RunAsync(Workload workload, RunOptions options, string command, Action<string> log, CancellationToken cancellationToken)
@@ -32,25 +32,48 @@ internal static class Runner
         var watch = new ProcessWatch(options.Watch.Append(new WatchedProcess("generator", Environment.ProcessId, false)));
         watch.Sample(0);
         var progress = new Progress(metrics, $"{options.Scenario} → {options.Target}", options.Duration, options.Live);
-        await progress.RunAsync(() => LoadDriver.RunAsync(
-            scenario,
-            options,
-            metrics,
-            elapsed =>
-            {
-                watch.Sample(elapsed.TotalSeconds);
-                progress.Tick(elapsed);
-            },
-            cancellationToken));
+        Exception? failure = null;
+        try
+        {
+            await progress.RunAsync(() => LoadDriver.RunAsync(
+                scenario,
+                options,
+                metrics,
+                elapsed =>
+                {
+                    watch.Sample(elapsed.TotalSeconds);
+                    progress.Tick(elapsed);
+                },
+                cancellationToken));
+        }
+        catch (Exception broke)
+        {
+            // Keep what the run measured until it broke: the report is written all the same.
+            failure = broke;
+            metrics.EndWindowNow();
+            log($"  the run failed after {metrics.Elapsed.TotalSeconds:0} s of {options.Duration.TotalSeconds:0} s: {broke.GetType().Name}: {broke.Message}");
+            scenario.Notes.Add($"the run failed after {metrics.Elapsed.TotalSeconds:0} s of its {options.Duration.TotalSeconds:0} s; everything here covers that part only");
+        }
 
         var checks = new List<CheckResult>();
-        if (options.Verify)
+        if (options.Verify && !cancellationToken.IsCancellationRequested)
         {
             var started = Stopwatch.GetTimestamp();
             log("  checking correctness against the target …");
-            checks.AddRange(await Checker.RunAsync(workload, log, cancellationToken));
-            await scenario.CheckAsync(checks, cancellationToken);
-            log($"  checks done in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
+            try
+            {
+                checks.AddRange(await Checker.RunAsync(workload, log, cancellationToken));
+                await scenario.CheckAsync(checks, cancellationToken);
+                log($"  checks done in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
+            }
+            catch (Exception checking) when (failure is not null)
+            {
+                scenario.Notes.Add($"the correctness checks after the failure did not finish: {checking.GetType().Name}: {checking.Message}");
+            }
+        }
+        else if (options.Verify)
+        {
+            scenario.Notes.Add("interrupted: no correctness checks");
         }
 
         if (options.Scenario == "soak" && watch.Timelines.FirstOrDefault(t => t.Name != "generator") is { Samples.Count: > 1 } engine)
@@ -106,10 +129,15 @@ internal static class Runner
             Checks = checks,
             Thresholds = thresholds,
             Notes = scenario.Notes,
+            Failure = failure?.ToString(),
         };
     }
 
-    /// <summary>Prints the verdict; 0 passed, 1 correctness failed (loudly), 3 thresholds missed.</summary>
+    /// <summary>The run's exit code: 1 correctness failed, 5 the run failed midway, 3 thresholds missed, 0 passed.</summary>
+    public static int ExitCode(RunReport report) =>
+        !report.ChecksPassed ? 1 : report.Failure is not null ? 5 : report.ThresholdsPassed ? 0 : 3;
+
+    /// <summary>Prints the verdict and returns <see cref="ExitCode"/>; a correctness failure is loud, a failed run shows its stack trace.</summary>
     public static int Verdict(RunReport report, string directory)
     {
         var h = report.HeadlineOperation;
@@ -124,6 +152,12 @@ internal static class Runner
             Console.Error.WriteLine($"  ✗ threshold missed — {threshold.Name} {threshold.Limit:0.##}: measured {threshold.Actual:0.##}");
         }
 
+        if (report.Failure is { } failure)
+        {
+            Console.Error.WriteLine($"  ✗ the run failed after {report.MeasuredSeconds + report.WarmUpSeconds:0} s; what it measured until then is in {directory}/report.md");
+            Console.Error.WriteLine($"error: {failure}");
+        }
+
         if (!report.ChecksPassed)
         {
             Console.Error.WriteLine("""
@@ -132,10 +166,9 @@ internal static class Runner
                 #  CORRECTNESS FAILED: the target lost, duplicated or over-granted.  #
                 ######################################################################
                 """);
-            return 1;
         }
 
-        return report.ThresholdsPassed ? 0 : 3;
+        return ExitCode(report);
     }
 
     public static string RunDirectory(RunOptions options, string? name = null) =>

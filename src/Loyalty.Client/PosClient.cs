@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -7,8 +8,22 @@ namespace Loyalty.Client;
 
 public sealed class PosClientOptions
 {
-    /// <summary>Attempts per call, including the first. Retries reuse the same transaction id.</summary>
+    /// <summary>
+    /// Attempts per call, including the first. Retries reuse the same transaction id. Reads may go
+    /// on longer: see <see cref="ReadRetryWindow"/>.
+    /// </summary>
     public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>
+    /// How long a side-effect-free call (Identify, GetBalance, Quote) goes on retrying a retryable
+    /// failure — same back-off, same failover — once <see cref="MaxAttempts"/> are used up, counted
+    /// from its first attempt. When a silo dies, the grains it held answer UNAVAILABLE from every silo
+    /// until the cluster has declared it dead (seconds), longer than a few quick attempts last; a read
+    /// changes nothing, so repeating it is free, and the till cannot go on without it. A write keeps
+    /// to MaxAttempts: an unanswered sale is settled later by retrying it with the same transaction id.
+    /// <see cref="TimeSpan.Zero"/> makes reads stop at MaxAttempts too.
+    /// </summary>
+    public TimeSpan ReadRetryWindow { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Deadline of each attempt.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -44,7 +59,9 @@ public sealed record PosCallFailure(string Method, string Address, int Attempt, 
 /// The POS SDK: a typed wrapper over the generated gRPC client for one program. Every call is
 /// safe to retry (commits are idempotent by transaction id), so calls that fail with
 /// UNAVAILABLE or DEADLINE_EXCEEDED are retried with the very same request — the same
-/// transaction id — until <see cref="PosClientOptions.MaxAttempts"/> is reached.
+/// transaction id — until <see cref="PosClientOptions.MaxAttempts"/> is reached; reads (Identify,
+/// GetBalance, Quote) go on within <see cref="PosClientOptions.ReadRetryWindow"/>, so they ride
+/// through a silo's death.
 /// <para>
 /// Given several engine addresses (every silo serves gRPC), the client sticks to one and fails over
 /// to the next on a retryable failure; an address that did not answer at all is passed over for
@@ -60,6 +77,16 @@ public sealed class PosClient : IDisposable
 
     public PosClient(ChannelBase channel, string programId, PosClientOptions? options = null)
         : this([channel], [], programId, options)
+    {
+    }
+
+    /// <summary>
+    /// Over channels the caller made and owns (one per engine address, e.g. tuned for a load
+    /// generator); failover as with <see cref="Connect(IEnumerable{string}, string, PosClientOptions?)"/>.
+    /// Several clients may share the channels; disposing the client leaves them open.
+    /// </summary>
+    public PosClient(IReadOnlyList<ChannelBase> channels, string programId, PosClientOptions? options = null)
+        : this(channels, [], programId, options)
     {
     }
 
@@ -132,31 +159,31 @@ public sealed class PosClient : IDisposable
     public Task<MemberResponse> EnrollAsync(string? memberId = null, string? cardNumber = null, string? name = null, CancellationToken cancellationToken = default)
     {
         var request = new EnrollRequest { ProgramId = ProgramId, MemberId = memberId ?? string.Empty, CardNumber = cardNumber ?? string.Empty, Name = name ?? string.Empty };
-        return CallAsync("Enroll", (pos, o) => pos.EnrollAsync(request, o), cancellationToken);
+        return CallAsync("Enroll", Kind.Write, (pos, o) => pos.EnrollAsync(request, o), cancellationToken);
     }
 
     public Task<MemberResponse> IdentifyByMemberAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var request = new IdentifyRequest { ProgramId = ProgramId, MemberId = memberId };
-        return CallAsync("Identify", (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
+        return CallAsync("Identify", Kind.Read, (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
     }
 
     public Task<MemberResponse> IdentifyByCardAsync(string cardNumber, CancellationToken cancellationToken = default)
     {
         var request = new IdentifyRequest { ProgramId = ProgramId, CardNumber = cardNumber };
-        return CallAsync("Identify", (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
+        return CallAsync("Identify", Kind.Read, (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
     }
 
     public Task<BalanceResponse> GetBalanceAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var request = new GetBalanceRequest { ProgramId = ProgramId, MemberId = memberId };
-        return CallAsync("GetBalance", (pos, o) => pos.GetBalanceAsync(request, o), cancellationToken);
+        return CallAsync("GetBalance", Kind.Read, (pos, o) => pos.GetBalanceAsync(request, o), cancellationToken);
     }
 
     public Task<QuoteResponse> QuoteAsync(QuoteRequest request, CancellationToken cancellationToken = default)
     {
         request.ProgramId = ProgramId;
-        return CallAsync("Quote", (pos, o) => pos.QuoteAsync(request, o), cancellationToken);
+        return CallAsync("Quote", Kind.Read, (pos, o) => pos.QuoteAsync(request, o), cancellationToken);
     }
 
     /// <summary>
@@ -173,13 +200,13 @@ public sealed class PosClient : IDisposable
                 string.IsNullOrEmpty(request.TerminalId) ? "pos" : request.TerminalId);
         }
 
-        return CallAsync("Commit", (pos, o) => pos.CommitAsync(request, o), cancellationToken);
+        return CallAsync("Commit", Kind.Write, (pos, o) => pos.CommitAsync(request, o), cancellationToken);
     }
 
     public Task<VoidSaleResponse> VoidAsync(string memberId, string transactionId, CancellationToken cancellationToken = default)
     {
         var request = new VoidSaleRequest { ProgramId = ProgramId, MemberId = memberId, TransactionId = transactionId };
-        return CallAsync("Void", (pos, o) => pos.VoidAsync(request, o), cancellationToken);
+        return CallAsync("Void", Kind.Write, (pos, o) => pos.VoidAsync(request, o), cancellationToken);
     }
 
     /// <summary>
@@ -194,7 +221,7 @@ public sealed class PosClient : IDisposable
             request.RefundId = "refund-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         }
 
-        return CallAsync("Refund", (pos, o) => pos.RefundAsync(request, o), cancellationToken);
+        return CallAsync("Refund", Kind.Write, (pos, o) => pos.RefundAsync(request, o), cancellationToken);
     }
 
     public void Dispose()
@@ -222,9 +249,10 @@ public sealed class PosClient : IDisposable
         _ => false,
     };
 
-    private async Task<T> CallAsync<T>(string method, Func<PosService.PosServiceClient, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(string method, Kind kind, Func<PosService.PosServiceClient, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
     {
         var backoff = _options.InitialBackoff;
+        var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             var engine = Pick();
@@ -236,7 +264,9 @@ public sealed class PosClient : IDisposable
             catch (RpcException failure) when (!cancellationToken.IsCancellationRequested)
             {
                 var reason = failure.Reason();
-                var retry = attempt < _options.MaxAttempts && IsRetryable(failure.StatusCode, reason);
+                var pause = backoff + TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * backoff.TotalMilliseconds);
+                var retry = IsRetryable(failure.StatusCode, reason) && (attempt < _options.MaxAttempts
+                    || (kind == Kind.Read && Stopwatch.GetElapsedTime(started) + pause < _options.ReadRetryWindow));
                 _options.OnFailure?.Invoke(new PosCallFailure(method, engine.Address, attempt, failure.StatusCode, reason, retry, failure.Status.Detail));
                 if (!retry)
                 {
@@ -246,11 +276,20 @@ public sealed class PosClient : IDisposable
                 // The engine answered (it names a reason) → it is alive, only this call failed: try the
                 // next silo without pausing this one. No answer at all → pass it over for a while.
                 FailOver(engine, pause: reason is null);
-                var jitter = Random.Shared.NextDouble() * backoff.TotalMilliseconds;
-                await Task.Delay(backoff + TimeSpan.FromMilliseconds(jitter), cancellationToken);
+                await Task.Delay(pause, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
             }
         }
+    }
+
+    /// <summary>Whether a call changes anything: it decides how long the call may go on retrying.</summary>
+    private enum Kind
+    {
+        /// <summary>Side-effect-free: retried within <see cref="PosClientOptions.ReadRetryWindow"/> as well.</summary>
+        Read,
+
+        /// <summary>Changes state (idempotent by its id): retried up to <see cref="PosClientOptions.MaxAttempts"/>.</summary>
+        Write,
     }
 
     private Engine Pick()

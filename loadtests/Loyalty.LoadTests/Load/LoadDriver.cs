@@ -16,25 +16,31 @@ internal interface IArrivals
 /// <summary>Runs a scenario under the open or the closed model, sampling metrics once a second.</summary>
 internal static class LoadDriver
 {
+    /// <summary>
+    /// Runs the load until its duration ends or <paramref name="cancellationToken"/> fires. If the
+    /// per-second sampler (or <paramref name="everySecond"/>) fails, the load stops at once and that
+    /// failure is thrown: a run whose measurements broke must not carry on blind to its end.
+    /// </summary>
     public static async Task RunAsync(IArrivals scenario, RunOptions options, RunMetrics metrics, Action<TimeSpan> everySecond, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var sampler = SampleAsync(metrics, everySecond, stop.Token);
+        using var load = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stop = new CancellationTokenSource();
+        var sampler = SampleAsync(metrics, everySecond, load, stop.Token);
         try
         {
             if (options.Model == LoadModel.Open)
             {
-                await OpenAsync(scenario, options, metrics, cancellationToken);
+                await OpenAsync(scenario, options, metrics, load.Token);
             }
             else
             {
-                await ClosedAsync(scenario, options, metrics, cancellationToken);
+                await ClosedAsync(scenario, options, metrics, load.Token);
             }
         }
         finally
         {
             await stop.CancelAsync();
-            await sampler;
+            await sampler; // a sampler failure replaces the cancellation it caused
             Sample(metrics, everySecond); // the last partial second
         }
     }
@@ -143,19 +149,24 @@ internal static class LoadDriver
         }
     }
 
-    private static async Task SampleAsync(RunMetrics metrics, Action<TimeSpan> everySecond, CancellationToken cancellationToken)
+    private static async Task SampleAsync(RunMetrics metrics, Action<TimeSpan> everySecond, CancellationTokenSource load, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
+            while (await timer.WaitForNextTickAsync(stop))
             {
                 Sample(metrics, everySecond);
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // run over
+        }
+        catch
+        {
+            await load.CancelAsync();
+            throw;
         }
     }
 

@@ -5,14 +5,18 @@ namespace Loyalty.LoadTests.Metrics;
 
 /// <summary>
 /// Latency and outcome counts of one operation (identify, quote, commit, checkout, ...).
-/// Values are recorded in microseconds into an HdrHistogram recorder; the run's sampler swaps
-/// out an interval histogram every second for the timeline and folds it into the total.
+/// Values are recorded in microseconds, from many threads at once, into an HdrHistogram recorder;
+/// the run's sampler swaps out an interval histogram every second for the timeline.
 /// </summary>
 internal sealed class OperationMetrics(string name, RunMetrics run)
 {
     public const long HighestMicros = 120_000_000; // 2 minutes
 
-    private readonly Recorder _recorder = new(1, HighestMicros, 3, (id, low, high, digits) => new LongHistogram(id, low, high, digits));
+    // Every terminal records into the same recorder at once, so its histograms must be the
+    // concurrent kind. A plain LongHistogram loses increments under contention: its total then
+    // disagrees with its buckets, and reading it (GetMaxValue) throws ArgumentOutOfRangeException —
+    // what killed soak runs after 45–110 s.
+    private readonly Recorder _recorder = new(1, HighestMicros, 3, (id, low, high, digits) => new LongConcurrentHistogram(id, low, high, digits));
     private readonly ConcurrentDictionary<string, long> _errors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _refusals = new(StringComparer.Ordinal);
     private HistogramBase? _spare;

@@ -11,12 +11,14 @@ internal sealed record WatchedProcess(string Name, int Pid, bool WithChildren)
         var eq = text.IndexOf('=', StringComparison.Ordinal);
         if (eq <= 0)
         {
-            throw new ArgumentException($"--watch expects name=pid or name=pid+, got '{text}'");
+            throw new UsageException($"--watch expects name=pid or name=pid+, got '{text}'");
         }
 
         var pidText = text[(eq + 1)..];
         var children = pidText.EndsWith('+');
-        return new WatchedProcess(text[..eq], int.Parse(children ? pidText[..^1] : pidText, CultureInfo.InvariantCulture), children);
+        return int.TryParse(children ? pidText[..^1] : pidText, CultureInfo.InvariantCulture, out var pid)
+            ? new WatchedProcess(text[..eq], pid, children)
+            : throw new UsageException($"--watch expects name=pid or name=pid+, got '{text}'");
     }
 }
 

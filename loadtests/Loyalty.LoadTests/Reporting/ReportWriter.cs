@@ -32,7 +32,7 @@ internal static class ReportWriter
     public static string Markdown(RunReport r)
     {
         var md = new StringBuilder();
-        var verdict = r.ChecksPassed ? (r.ThresholdsPassed ? "PASSED" : "THRESHOLDS MISSED") : "CORRECTNESS FAILED";
+        var verdict = !r.ChecksPassed ? "CORRECTNESS FAILED" : r.Failure is not null ? "RUN FAILED MIDWAY" : r.ThresholdsPassed ? "PASSED" : "THRESHOLDS MISSED";
         md.AppendLine(CultureInfo.InvariantCulture, $"# {r.Scenario} → {r.Target}: {verdict}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- target: **{r.Target}** at {r.Address}, program `{r.ProgramId}`");
@@ -48,6 +48,18 @@ internal static class ReportWriter
         if (r.Dropped > 0)
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"- **{N(r.Dropped)} arrivals dropped by the generator** (more than its in-flight limit were waiting: the target was far behind)");
+        }
+
+        if (r.Failure is { } failure)
+        {
+            md.AppendLine();
+            md.AppendLine("## The run failed midway");
+            md.AppendLine();
+            md.AppendLine("Everything below covers the part before the failure.");
+            md.AppendLine();
+            md.AppendLine("```");
+            md.AppendLine(failure);
+            md.AppendLine("```");
         }
 
         md.AppendLine();
@@ -180,15 +192,29 @@ internal static class ReportWriter
         </style>
         """;
 
-    /// <summary>Enough Markdown for the reports we write: headings, bullets, tables, bold and code.</summary>
+    /// <summary>Enough Markdown for the reports we write: headings, bullets, tables, bold, code and fenced blocks.</summary>
     public static string MarkdownToHtml(string markdown)
     {
         var html = new StringBuilder();
         var inList = false;
         var inTable = false;
+        var inCode = false;
         foreach (var raw in markdown.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
+            if (line.StartsWith("```", StringComparison.Ordinal))
+            {
+                html.AppendLine(inCode ? "</pre>" : "<pre>");
+                inCode = !inCode;
+                continue;
+            }
+
+            if (inCode)
+            {
+                html.AppendLine(Svg.Esc(line));
+                continue;
+            }
+
             if (inList && !line.StartsWith("- ", StringComparison.Ordinal))
             {
                 html.AppendLine("</ul>");

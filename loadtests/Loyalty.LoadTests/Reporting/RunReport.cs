@@ -99,6 +99,9 @@ internal sealed record RunReport
 
     public required IReadOnlyList<string> Notes { get; init; }
 
+    /// <summary>The exception (with its stack trace) that ended the run early; null when it ran its course.</summary>
+    public string? Failure { get; init; }
+
     public bool ChecksPassed => Checks.All(c => c.Passed);
 
     public bool ThresholdsPassed => Thresholds.All(t => t.Passed);

@@ -15,21 +15,23 @@ namespace Loyalty.LoadTests.Scenarios;
 /// </summary>
 internal sealed class Workload : IDisposable
 {
-    private readonly GrpcChannel _channel;
+    private readonly GrpcChannel[] _channels;
     private int _runs;
 
-    private Workload(RunOptions options, GrpcChannel channel, string programId)
+    private Workload(RunOptions options, GrpcChannel[] channels, string programId)
     {
         Options = options;
-        _channel = channel;
+        _channels = channels;
         ProgramId = programId;
         Address = options.ResolvedAddress;
         Target = options.Target;
-        Pos = new PosClient(channel, programId, new PosClientOptions { MaxAttempts = 4, AttemptTimeout = TimeSpan.FromSeconds(10) });
+        // One channel per address (a cluster's silos, as deploy/cluster.sh addresses prints them),
+        // shared by the three clients; each client fails over between them on its own.
+        Pos = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 4, AttemptTimeout = TimeSpan.FromSeconds(10) });
         // A terminal whose patience runs out after a millisecond or two: the call usually times out
         // client-side while the target goes on with it, exactly like a lost response.
-        Impatient = new PosClient(channel, programId, new PosClientOptions { MaxAttempts = 1, AttemptTimeout = TimeSpan.FromMilliseconds(2) });
-        Patient = new PosClient(channel, programId, new PosClientOptions { MaxAttempts = 10, AttemptTimeout = TimeSpan.FromSeconds(30), InitialBackoff = TimeSpan.FromMilliseconds(200) });
+        Impatient = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 1, AttemptTimeout = TimeSpan.FromMilliseconds(2) });
+        Patient = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 10, AttemptTimeout = TimeSpan.FromSeconds(30), InitialBackoff = TimeSpan.FromMilliseconds(200) });
         Members = Enumerable.Range(0, options.Members).Select(i => $"m{i:D7}").ToArray();
         Cards = Enumerable.Range(0, options.Members).Select(i => $"card-{options.Seed}-{i:D7}").ToArray();
         Popularity = new ZipfSampler(options.Members, options.Zipf);
@@ -50,6 +52,7 @@ internal sealed class Workload : IDisposable
 
     public PosClient Patient { get; }
 
+    /// <summary>The admin API on the address the terminals' client currently uses (no retries).</summary>
     public AdminService.AdminServiceClient Admin => Pos.Admin;
 
     public string[] Members { get; }
@@ -80,7 +83,7 @@ internal sealed class Workload : IDisposable
     public static async Task<Workload> SeedAsync(RunOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         var programId = options.Program ?? $"lt{options.Seed}-{DateTime.UtcNow:MMddHHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";
-        var workload = new Workload(options, Channel(options.ResolvedAddress), programId);
+        var workload = new Workload(options, PosClient.ParseAddresses(options.ResolvedAddress).Select(Channel).ToArray(), programId);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await workload.Admin.UpsertProgramAsync(
             new LoyaltyProgram
@@ -134,8 +137,10 @@ internal sealed class Workload : IDisposable
 
     public void Dispose()
     {
-        Pos.Dispose();
-        _channel.Dispose();
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
     }
 
     /// <summary>"STATUS/REASON" for error tables.</summary>

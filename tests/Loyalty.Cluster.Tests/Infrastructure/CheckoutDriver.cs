@@ -52,6 +52,9 @@ public sealed class DriverOptions
 
     public double HotShare { get; set; }
 
+    /// <summary>Whether each sale starts as at a real till: identify the member, quote the basket, then commit.</summary>
+    public bool Reads { get; set; }
+
     /// <summary>The SDK client of terminal i (each terminal has its own, with its own failover state).</summary>
     public required Func<int, PosClient> ClientFor { get; init; }
 }
@@ -65,11 +68,18 @@ public sealed class CheckoutDriver(Workload workload, DriverOptions options)
 {
     private readonly ConcurrentQueue<string> _coupons = new(workload.Coupons.SelectMany(c => new[] { c, c }));
     private readonly string _run = Guid.NewGuid().ToString("N")[..6];
+    private int _reads;
 
     public ConcurrentBag<Sale> Sales { get; } = [];
 
     /// <summary>Every failed attempt the terminals saw (the SDK's OnFailure), retried or final.</summary>
     public ConcurrentQueue<PosCallFailure> Failures { get; } = new();
+
+    /// <summary>Reads (with <see cref="DriverOptions.Reads"/>) that reached the terminal as a failure, after the SDK's retries.</summary>
+    public ConcurrentQueue<(string Method, StatusCode Status, DateTime At)> FailedReads { get; } = new();
+
+    /// <summary>Reads that were answered.</summary>
+    public int Reads => _reads;
 
     public void Record(PosCallFailure failure) => Failures.Enqueue(failure);
 
@@ -96,11 +106,43 @@ public sealed class CheckoutDriver(Workload workload, DriverOptions options)
             }
 
             var request = Workload.Sale(member, $"{_run}-t{terminal:D2}-{receipt:D6}", coupon, random);
+            if (options.Reads && !await ReadAsync(client, request))
+            {
+                await Task.Delay(options.Pause);
+                continue; // the till could not go on with this customer
+            }
+
             var sale = new Sale { Request = request, Terminal = terminal, StartedAt = DateTime.UtcNow };
             Sales.Add(sale);
             await CommitAsync(client, sale);
             await Task.Delay(options.Pause);
         }
+    }
+
+    /// <summary>Identify, then quote the basket (without its coupon: a quote only checks one); false when either failed.</summary>
+    private async Task<bool> ReadAsync(PosClient client, CommitRequest sale)
+    {
+        var quote = new QuoteRequest { MemberId = sale.MemberId, StoreId = sale.StoreId, TerminalId = sale.TerminalId };
+        quote.Lines.AddRange(sale.Lines);
+        foreach (var (method, read) in new (string, Func<Task>)[]
+        {
+            ("Identify", () => client.IdentifyByMemberAsync(sale.MemberId)),
+            ("Quote", () => client.QuoteAsync(quote)),
+        })
+        {
+            try
+            {
+                await read();
+                Interlocked.Increment(ref _reads);
+            }
+            catch (RpcException failure)
+            {
+                FailedReads.Enqueue((method, failure.StatusCode, DateTime.UtcNow));
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>One commit through the SDK (which retries retryable failures with the same request).</summary>

@@ -1,0 +1,170 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Loyalty.Api.V1;
+using Loyalty.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Loyalty.LoadTests.Tests;
+
+/// <summary>
+/// The SDK's retry policy for side-effect-free calls, against a tiny fake engine on loopback that
+/// answers UNAVAILABLE (ENGINE_UNAVAILABLE, as a silo does while the cluster has not yet noticed a
+/// dead peer) for a while, then answers normally.
+/// </summary>
+public sealed class PosClientRetryTests
+{
+    // Few, quick attempts: used up in well under a second, while the outage lasts 1.5 s.
+    private static PosClientOptions Quick() => new()
+    {
+        MaxAttempts = 3,
+        AttemptTimeout = TimeSpan.FromSeconds(2),
+        InitialBackoff = TimeSpan.FromMilliseconds(50),
+        MaxBackoff = TimeSpan.FromMilliseconds(200),
+    };
+
+    [Fact]
+    public async Task Reads_retry_through_an_outage_that_outlasts_the_attempts_while_a_commit_stops_at_its_attempts()
+    {
+        await using var engine = await FakeEngine.StartAsync(unavailableFor: TimeSpan.FromSeconds(1.5));
+        using var pos = PosClient.Connect(engine.Address, "club", Quick());
+
+        var identify = pos.IdentifyByMemberAsync("m1");
+        var balance = pos.GetBalanceAsync("m1");
+        var quote = pos.QuoteAsync(new QuoteRequest { MemberId = "m1" });
+        var commit = pos.CommitAsync(new CommitRequest { MemberId = "m1", TransactionId = "t1" });
+
+        Assert.Equal("m1", (await identify).MemberId);
+        Assert.Equal(7, (await balance).Balance.Available);
+        Assert.Equal(3, (await quote).PointsToEarn);
+        // A commit keeps its attempt budget: the terminal settles an unanswered sale later, with the same id.
+        var refused = await Assert.ThrowsAsync<RpcException>(() => commit);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Equal(3, engine.Calls("Commit"));
+        Assert.True(engine.Calls("Identify") > 3, $"identify was tried {engine.Calls("Identify")} times");
+    }
+
+    [Fact]
+    public async Task A_read_fails_over_to_the_next_address_when_one_engine_keeps_answering_unavailable()
+    {
+        await using var sick = await FakeEngine.StartAsync(unavailableFor: TimeSpan.FromHours(1));
+        await using var healthy = await FakeEngine.StartAsync(unavailableFor: TimeSpan.Zero);
+        var options = Quick();
+        options.MaxAttempts = 1;
+
+        // Each terminal starts at a random address: ten of them, so some start at the sick one.
+        for (var i = 0; i < 10; i++)
+        {
+            using var pos = PosClient.Connect([sick.Address, healthy.Address], "club", options);
+            Assert.Equal("m1", (await pos.IdentifyByMemberAsync("m1")).MemberId);
+        }
+
+        Assert.True(healthy.Calls("Identify") == 10, $"the healthy engine answered {healthy.Calls("Identify")} of 10");
+    }
+
+    [Fact]
+    public async Task A_read_gives_up_once_its_retry_window_is_over()
+    {
+        await using var engine = await FakeEngine.StartAsync(unavailableFor: TimeSpan.FromHours(1));
+        var options = Quick();
+        options.ReadRetryWindow = TimeSpan.FromSeconds(1);
+        using var pos = PosClient.Connect(engine.Address, "club", options);
+
+        var clock = Stopwatch.StartNew();
+        var failure = await Assert.ThrowsAsync<RpcException>(() => pos.IdentifyByMemberAsync("m1"));
+
+        Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(5));
+        Assert.True(engine.Calls("Identify") > 3);
+    }
+
+    /// <summary>
+    /// Speaks just enough gRPC over HTTP/2 cleartext: UNAVAILABLE with an ErrorInfo reason (in
+    /// grpc-status-details-bin, as the engine sends it) from its first call until the outage is
+    /// over, then canned answers.
+    /// </summary>
+    private sealed class FakeEngine : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+        private readonly TimeSpan _outage;
+        private long _firstCall;
+
+        private FakeEngine(TimeSpan unavailableFor)
+        {
+            _outage = unavailableFor;
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+            _app = builder.Build();
+            _app.MapPost("/loyalty.v1.PosService/{method}", (Func<HttpContext, string, Task>)AnswerAsync);
+        }
+
+        public string Address { get; private set; } = string.Empty;
+
+        public static async Task<FakeEngine> StartAsync(TimeSpan unavailableFor)
+        {
+            var engine = new FakeEngine(unavailableFor);
+            await engine._app.StartAsync();
+            engine.Address = engine._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            return engine;
+        }
+
+        public int Calls(string method) => _calls.GetValueOrDefault(method);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        private async Task AnswerAsync(HttpContext context, string method)
+        {
+            _calls.AddOrUpdate(method, 1, (_, n) => n + 1);
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Response.ContentType = "application/grpc";
+            Interlocked.CompareExchange(ref _firstCall, Stopwatch.GetTimestamp(), 0);
+            if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _firstCall)) < _outage)
+            {
+                var status = new Google.Rpc.Status
+                {
+                    Code = (int)Code.Unavailable,
+                    Message = "the engine could not complete the call; retry with the same transaction id",
+                    Details = { Any.Pack(new ErrorInfo { Reason = "ENGINE_UNAVAILABLE", Domain = "loyalty.v1" }) },
+                };
+                await context.Response.StartAsync();
+                context.Response.AppendTrailer("grpc-status", ((int)StatusCode.Unavailable).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                context.Response.AppendTrailer("grpc-message", status.Message);
+                context.Response.AppendTrailer("grpc-status-details-bin", Convert.ToBase64String(status.ToByteArray()));
+                return;
+            }
+
+            IMessage answer = method switch
+            {
+                "Identify" => new MemberResponse { MemberId = "m1" },
+                "GetBalance" => new BalanceResponse { Balance = new Balance { Available = 7 } },
+                "Quote" => new QuoteResponse { PointsToEarn = 3 },
+                "Commit" => new CommitResponse { TransactionId = "t1" },
+                _ => new Empty(),
+            };
+            var payload = answer.ToByteArray();
+            var frame = new byte[5 + payload.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)payload.Length);
+            payload.CopyTo(frame, 5);
+            await context.Response.Body.WriteAsync(frame);
+            context.Response.AppendTrailer("grpc-status", "0");
+        }
+    }
+}
