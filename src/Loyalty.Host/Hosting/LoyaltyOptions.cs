@@ -66,6 +66,14 @@ public sealed class LoyaltyOptions
     public bool Dashboard { get; set; } = true;
 
     /// <summary>
+    /// Writer loops of the hot grains' group commit (docs/write-path.md): each has one PostgreSQL
+    /// transaction in flight and gathers the next batch meanwhile; 2 keeps one batch committing while
+    /// the next is sent.
+    /// </summary>
+    [Range(1, 16)]
+    public int StateWriters { get; set; } = 2;
+
+    /// <summary>
     /// Secret mixed into personal-data lookup hashes (the phone index). Set it in production from a secret
     /// store (env <c>Loyalty__PersonalDataPepper</c>) and never change it afterwards: phones indexed under
     /// one pepper are not found under another. Empty: an unkeyed hash (development only).

@@ -116,6 +116,10 @@ public static class OrleansSetup
             .Configure<IServiceProvider>((o, services) =>
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(services.GetRequiredService<Serializer>()));
 
+        // The hot grains' writes go through the silo-wide group commit (docs/write-path.md); reads and
+        // the cold grains stay with the provider, on the same rows.
+        Storage.BatchedGrainStorage.Decorate(silo.Services, ProviderNames.GrainStorage, options.StateWriters);
+
         silo.UseAdoNetReminderService(o =>
         {
             o.Invariant = ProviderNames.PostgresInvariant;

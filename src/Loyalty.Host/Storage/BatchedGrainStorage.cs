@@ -1,0 +1,69 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+
+namespace Loyalty.Host.Storage;
+
+/// <summary>
+/// The hot grains' storage (docs/write-path.md): writes of the states named in
+/// <see cref="HotStates"/> go to the silo-wide <see cref="GrainStateWriter"/>, which commits the
+/// writes of many grains in one PostgreSQL transaction, each row still checked against its own
+/// version. Reads, clears and every other state pass to Orleans' ADO.NET provider, which reads the
+/// same rows: a state written by either loads in the other, so no migration is needed.
+/// </summary>
+public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter writer, IGrainStorageSerializer serializer)
+    : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
+{
+    /// <summary>String-keyed grains written on every checkout: members, and the cards they claim.</summary>
+    public static readonly IReadOnlySet<string> HotStates = new HashSet<string>(StringComparer.Ordinal) { "member", "card" };
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (!HotStates.Contains(stateName))
+        {
+            await inner.WriteStateAsync(stateName, grainId, grainState);
+            return;
+        }
+
+        int? version = grainState.ETag is { } etag ? int.Parse(etag, NumberStyles.None, CultureInfo.InvariantCulture) : null;
+        var payload = serializer.Serialize(grainState.State).ToArray();
+        var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload);
+        if (written is not { } newVersion)
+        {
+            throw new InconsistentStateException(
+                $"the {stateName} state of {grainId} was written by another activation (version {grainState.ETag ?? "none"} is stale)",
+                storedEtag: "unknown",
+                currentEtag: grainState.ETag ?? string.Empty);
+        }
+
+        grainState.ETag = newVersion.ToString(CultureInfo.InvariantCulture);
+        grainState.RecordExists = true;
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        inner.ClearStateAsync(stateName, grainId, grainState);
+
+    public void Participate(ISiloLifecycle lifecycle) => (inner as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
+
+    /// <summary>Puts the batched writes in front of the ADO.NET provider registered as <paramref name="name"/>.</summary>
+    public static void Decorate(IServiceCollection services, string name, int writers)
+    {
+        var descriptor = services.LastOrDefault(d => d.ServiceType == typeof(IGrainStorage) && d.IsKeyedService && Equals(d.ServiceKey, name))
+            ?? throw new InvalidOperationException($"grain storage '{name}' is not registered");
+        var create = descriptor.KeyedImplementationFactory
+            ?? throw new InvalidOperationException($"grain storage '{name}' is not registered by a factory");
+        services.Remove(descriptor);
+        services.AddSingleton(provider => new GrainStateWriter(
+            provider.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+            provider.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            writers));
+        services.AddKeyedSingleton<IGrainStorage>(name, (provider, key) => new BatchedGrainStorage(
+            (IGrainStorage)create(provider, key),
+            provider.GetRequiredService<GrainStateWriter>(),
+            provider.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(name).GrainStorageSerializer));
+    }
+}
