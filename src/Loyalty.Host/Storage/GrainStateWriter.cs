@@ -18,21 +18,19 @@ public sealed class GrainStateWriter : IAsyncDisposable
     /// <summary>At most this many rows per transaction.</summary>
     public const int MaxBatch = 512;
 
+    // One statement per row, all in one batch: each finds its row by the primary key (a join with
+    // unnest() let the planner pick a scan of the whole table for small batches).
     private const string UpdateSql = """
-        UPDATE grain_state AS g
-        SET payload = u.payload, version = g.version + 1, modified_on = now()
-        FROM unnest($2::text[], $3::text[], $4::integer[], $5::bytea[]) AS u(state_name, grain_key, version, payload)
-        WHERE g.service_id = $1 AND g.state_name = u.state_name AND g.grain_key = u.grain_key
-          AND g.grain_n0 = 0 AND g.grain_n1 = 0 AND g.version = u.version
-        RETURNING g.state_name, g.grain_key, g.version
+        UPDATE grain_state SET payload = $5, version = version + 1, modified_on = now()
+        WHERE service_id = $1 AND state_name = $2 AND grain_key = $3 AND grain_n0 = 0 AND grain_n1 = 0 AND version = $4
+        RETURNING version
         """;
 
     private const string InsertSql = """
         INSERT INTO grain_state (service_id, state_name, grain_key, grain_n0, grain_n1, version, payload)
-        SELECT $1, u.state_name, u.grain_key, 0, 0, 1, u.payload
-        FROM unnest($2::text[], $3::text[], $4::bytea[]) AS u(state_name, grain_key, payload)
+        VALUES ($1, $2, $3, 0, 0, 1, $4)
         ON CONFLICT ON CONSTRAINT grain_state_pk DO NOTHING
-        RETURNING state_name, grain_key, version
+        RETURNING version
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -138,49 +136,37 @@ public sealed class GrainStateWriter : IAsyncDisposable
 
     private async Task<Dictionary<(string, string), int?>> ExecuteAsync(List<PendingWrite> batch)
     {
-        var updates = batch.Where(w => w.Version is not null).ToList();
-        var inserts = batch.Where(w => w.Version is null).ToList();
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
 
         // Several statements in one batch run in one implicit transaction: all commit, or none.
         await using var command = new NpgsqlBatch(connection);
-        if (updates.Count > 0)
+        foreach (var write in batch)
         {
-            command.BatchCommands.Add(new NpgsqlBatchCommand(UpdateSql)
+            var statement = new NpgsqlBatchCommand(write.Version is null ? InsertSql : UpdateSql);
+            statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+            statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = write.StateName });
+            statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = write.GrainKey });
+            if (write.Version is { } version)
             {
-                Parameters =
-                {
-                    new NpgsqlParameter { Value = _serviceId },
-                    new NpgsqlParameter { Value = updates.Select(w => w.StateName).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                    new NpgsqlParameter { Value = updates.Select(w => w.GrainKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                    new NpgsqlParameter { Value = updates.Select(w => w.Version!.Value).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer },
-                    new NpgsqlParameter { Value = updates.Select(w => w.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
-                },
-            });
+                statement.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
+            }
+
+            statement.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = write.Payload, NpgsqlDbType = NpgsqlDbType.Bytea });
+            command.BatchCommands.Add(statement);
         }
 
-        if (inserts.Count > 0)
-        {
-            command.BatchCommands.Add(new NpgsqlBatchCommand(InsertSql)
-            {
-                Parameters =
-                {
-                    new NpgsqlParameter { Value = _serviceId },
-                    new NpgsqlParameter { Value = inserts.Select(w => w.StateName).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                    new NpgsqlParameter { Value = inserts.Select(w => w.GrainKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
-                    new NpgsqlParameter { Value = inserts.Select(w => w.Payload).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
-                },
-            });
-        }
-
+        // Each statement answers one row (the new version) when its row was written, none when it was stale.
         var committed = new Dictionary<(string, string), int?>(batch.Count);
         await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        var index = 0;
         do
         {
-            while (await reader.ReadAsync().ConfigureAwait(false))
+            if (await reader.ReadAsync().ConfigureAwait(false))
             {
-                committed[(reader.GetString(0), reader.GetString(1))] = reader.GetInt32(2);
+                committed[(batch[index].StateName, batch[index].GrainKey)] = reader.GetInt32(0);
             }
+
+            index++;
         }
         while (await reader.NextResultAsync().ConfigureAwait(false));
 
