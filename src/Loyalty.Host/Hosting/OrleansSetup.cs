@@ -67,7 +67,8 @@ public static class OrleansSetup
 
         if (options.Dashboard)
         {
-            silo.AddDashboard();
+            // The live log stream stays off: it would show the engine's log to whoever reaches the admin port.
+            silo.AddDashboard(dashboard => dashboard.HideTrace = true);
         }
 
         if (options.KubernetesHosting)
