@@ -57,7 +57,7 @@ public static class Ledger
             account.LotsForWrite().Add(lot = new PointsLot { Month = month, AvailableFrom = availableFrom });
         }
 
-        lot.Points += points;
+        lot.Points = checked(lot.Points + points);
         Append(account, type, points, month, transactionId, at);
     }
 

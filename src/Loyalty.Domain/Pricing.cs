@@ -38,6 +38,9 @@ public static class Pricing
     public const int MaxQuantity = 10_000;
     public const long MaxUnitPrice = 1_000_000_000_000;
 
+    /// <summary>A basket's total as rung up is at most this (10 billion in major units): no sum over it can wrap.</summary>
+    public const long MaxBasketTotal = 1_000_000_000_000;
+
     /// <summary>Throws INVALID_ARGUMENT naming the first bad field; otherwise returns the subtotal.</summary>
     public static long Validate(ImmutableArray<BasketLine> lines)
     {
@@ -76,6 +79,11 @@ public static class Pricing
             }
 
             subtotal += line.UnitPrice * line.Quantity;
+        }
+
+        if (subtotal > MaxBasketTotal)
+        {
+            throw LoyaltyException.Invalid("lines", $"a basket's total must be at most {MaxBasketTotal}");
         }
 
         return subtotal;

@@ -18,6 +18,9 @@ public static class Sales
     /// <summary>Tills' clocks drift; a sale stamped this far in the future is refused.</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
 
+    /// <summary>Points one sale may earn, bonuses included: past it the sale is refused, so no balance can wrap.</summary>
+    public const long MaxPointsPerSale = 1_000_000_000_000;
+
     /// <summary>Categories a member's history keeps for segments; past it, those bought longest ago are dropped.</summary>
     public const int MaxCategoriesKept = 100;
 
@@ -118,10 +121,17 @@ public static class Sales
 
         // Points are earned on the money paid: what was paid with points or store credit earns nothing.
         var earned = Earning.PointsFor(command.Lines, program, tier, priced.Discount + pointsValue + command.CreditToSpend, priced.ExtraMultiplier);
+        var points = (Int128)earned + EventBonus(program.Earn, spend, birthDate, occurredAt) + priced.CampaignPoints;
+        if (points > MaxPointsPerSale)
+        {
+            throw LoyaltyException.Invalid("lines", $"the sale would earn {points} points; a sale earns at most {MaxPointsPerSale}");
+        }
+
+        var bonus = (long)(points - earned);
+
         var month = Months.Of(occurredAt);
         var availableFrom = program.PendingDays > 0 ? occurredAt.AddDays(program.PendingDays) : occurredAt;
         Ledger.Credit(account, LedgerEntryType.Earn, earned, month, availableFrom, command.TransactionId, now);
-        var bonus = EventBonus(program.Earn, spend, birthDate, occurredAt) + priced.CampaignPoints;
         Ledger.Credit(account, LedgerEntryType.Bonus, bonus, month, availableFrom, command.TransactionId, now);
 
         var amountDue = priced.Total - pointsValue - command.CreditToSpend;
@@ -340,11 +350,13 @@ public static class Sales
                 throw LoyaltyException.Invalid($"lines[{i}].quantity", "quantity must be positive");
             }
 
-            quantities[line.LineIndex] += line.Quantity;
-            if (quantities[line.LineIndex] > sale.Lines[line.LineIndex].Quantity)
+            // Compared before it is added (in 64 bits): a huge quantity cannot wrap round to pass the check.
+            if ((long)quantities[line.LineIndex] + line.Quantity > sale.Lines[line.LineIndex].Quantity)
             {
                 throw new LoyaltyException(ErrorReason.RefundExceedsSale, $"line {line.LineIndex} would be refunded more than was sold");
             }
+
+            quantities[line.LineIndex] += line.Quantity;
         }
 
         return quantities;

@@ -432,16 +432,23 @@ public sealed partial class MemberGrain(
 
             sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, plan, dropped.ToImmutable());
         }
-        catch (LoyaltyException)
+        catch (Exception failure)
         {
-            // Refused after budget or coupon was taken (e.g. points over the basket share, a changed total): give them back.
-            await ReloadAsync();
+            // Refused (or failed) after budget or coupon was taken and maybe after the account was touched
+            // (e.g. points over the basket share, a changed total): memory goes back to what storage holds,
+            // and the holds are given back.
+            await ReloadOrDeactivateAsync();
             if (coupon is not null)
             {
                 await coupons!.RestoreAsync(command.TransactionId);
             }
 
             await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReleaseAsync(command.TransactionId)));
+            if (failure is OverflowException)
+            {
+                throw LoyaltyException.Invalid("lines", "the sale's amounts or points are out of range");
+            }
+
             throw;
         }
 
@@ -501,7 +508,9 @@ public sealed partial class MemberGrain(
     public Task<bool> HasSaleAsync(string transactionId) =>
         Task.FromResult(state.State.Sales.TryGetValue(transactionId, out var sale) && sale.Void is null);
 
-    public async Task<VoidResult> VoidAsync(string transactionId)
+    public Task<VoidResult> VoidAsync(string transactionId) => ChangeAsync(() => VoidCoreAsync(transactionId));
+
+    private async Task<VoidResult> VoidCoreAsync(string transactionId)
     {
         EnsureEnrolled();
         var sale = Sale(transactionId);
@@ -561,7 +570,9 @@ public sealed partial class MemberGrain(
         return result;
     }
 
-    public async Task<RefundResult> RefundAsync(RefundCommand command)
+    public Task<RefundResult> RefundAsync(RefundCommand command) => ChangeAsync(() => RefundCoreAsync(command));
+
+    private async Task<RefundResult> RefundCoreAsync(RefundCommand command)
     {
         EnsureEnrolled();
         var sale = Sale(command.TransactionId);
@@ -710,6 +721,42 @@ public sealed partial class MemberGrain(
     {
         await state.ReadStateAsync();
         state.State.ReleaseEmptyCollections();
+    }
+
+    /// <summary>After a failed computation: memory goes back to storage, or the activation goes when storage cannot be read.</summary>
+    private async Task ReloadOrDeactivateAsync()
+    {
+        try
+        {
+            await ReloadAsync();
+        }
+        catch (Exception)
+        {
+            DeactivateOnIdle();
+        }
+    }
+
+    /// <summary>
+    /// Runs a change of the state that ends in its own durable write. A refusal is raised before anything
+    /// changes; any other failure (an overflow in a sum) leaves memory that storage does not have, so it
+    /// goes back to storage before the failure is reported (an overflow as a precise refusal).
+    /// </summary>
+    private async Task<T> ChangeAsync<T>(Func<Task<T>> change)
+    {
+        try
+        {
+            return await change();
+        }
+        catch (Exception failure) when (failure is not LoyaltyException)
+        {
+            await ReloadOrDeactivateAsync();
+            if (failure is OverflowException)
+            {
+                throw LoyaltyException.Invalid("lines", "the amounts or points are out of range");
+            }
+
+            throw;
+        }
     }
 
     /// <summary>Sends the persisted outbox to the reporting table, off the critical path.</summary>

@@ -125,6 +125,20 @@ internal static class Mapping
 
     public static DateOnly? BirthDate(string value) => Date(value, "birth_date");
 
+    /// <summary>
+    /// A timestamp from a request, or INVALID_ARGUMENT naming the field when it is not one (seconds outside
+    /// 0001-01-01..9999-12-31, nanos outside 0..999,999,999): never an exception the edge would call transient.
+    /// </summary>
+    public static DateTimeOffset? Time(Timestamp? value, string field) =>
+        value is null ? null
+        : value.Nanos is < 0 or > 999_999_999 || value.Seconds < MinTimestampSeconds || value.Seconds > MaxTimestampSeconds
+            ? throw LoyaltyException.Invalid(field, $"{field} must be a time between 0001-01-01 and 9999-12-31 (nanos 0..999,999,999)")
+            : value.ToDateTimeOffset();
+
+    private const long MinTimestampSeconds = -62_135_596_800;
+
+    private const long MaxTimestampSeconds = 253_402_300_799;
+
     /// <summary>An optional "YYYY-MM-DD" date (1900 or later); empty → null.</summary>
     public static DateOnly? Date(string value, string field) =>
         value.Length == 0
@@ -195,8 +209,8 @@ internal static class Mapping
             0,
             campaign.MaxDiscount,
             campaign.MinBasket,
-            campaign.ValidFrom?.ToDateTimeOffset(),
-            campaign.ValidUntil?.ToDateTimeOffset(),
+            Time(campaign.ValidFrom, "valid_from"),
+            Time(campaign.ValidUntil, "valid_until"),
             campaign.Priority,
             campaign.MaxRedemptions,
             campaign.MaxDiscountMoney,
@@ -627,8 +641,8 @@ internal static class Mapping
             value,
             terms.MinBasket,
             terms.MaxDiscount,
-            terms.ValidFrom?.ToDateTimeOffset(),
-            terms.ValidUntil?.ToDateTimeOffset(),
+            Time(terms.ValidFrom, "terms.valid_from"),
+            Time(terms.ValidUntil, "terms.valid_until"),
             use,
             terms.MaxRedemptions,
             terms.OncePerMember ? 1 : terms.PerMemberLimit,

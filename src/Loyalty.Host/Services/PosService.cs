@@ -204,7 +204,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             Mapping.Lines(request.Lines),
             await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode),
             request.PointsToSpend >= 0 ? request.PointsToSpend : throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative"),
-            request.OccurredAt?.ToDateTimeOffset(),
+            Mapping.Time(request.OccurredAt, "occurred_at"),
             request.CreditToSpend >= 0 ? request.CreditToSpend : throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative"),
             Mapping.RewardIds(request.RewardIds),
             Mapping.OptionalId(request.Channel, "channel"),
