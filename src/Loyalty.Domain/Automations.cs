@@ -109,7 +109,13 @@ public static class Automations
         {
             if (template[i] == '{' && template.IndexOf('}', i) is var end and > 0 && values.TryGetValue(template[(i + 1)..end], out var value))
             {
-                text.Append(value);
+                // A value (a member's name) never brings line breaks or other control characters into the
+                // message: a name cannot add lines of its own ("\r\n URGENT: verify at ...").
+                foreach (var c in value)
+                {
+                    text.Append(char.IsControl(c) ? ' ' : c);
+                }
+
                 i = end;
             }
             else

@@ -86,3 +86,14 @@ public sealed class CheckoutRuleTests
         Assert.Equal(1, Assert.Single(under.Hints).AmountMissing);
     }
 }
+
+/// <summary>Message rendering (docs/automations.md): a value never brings lines of its own into a message.</summary>
+public sealed class MessageRenderingTests
+{
+    [Theory]
+    [InlineData("Bob\r\n URGENT: verify at http://evil.example", "Hello Bob   URGENT: verify at http://evil.example!")]
+    [InlineData("Ana\tMaria", "Hello Ana Maria!")]
+    [InlineData("Zoë", "Hello Zoë!")]
+    public void Control_characters_in_a_name_become_spaces(string name, string expected) =>
+        Assert.Equal(expected, Automations.Render("Hello {name}!", new Dictionary<string, string> { ["name"] = name }));
+}

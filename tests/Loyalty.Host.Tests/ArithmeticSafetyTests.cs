@@ -136,6 +136,25 @@ public sealed class ArithmeticSafetyTests(EngineFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_name_with_line_breaks_is_refused_at_enrollment_and_profile_update_and_nothing_is_queued()
+    {
+        var program = await fixture.NewProgramAsync();
+        const string Abuse = "Bob\r\n URGENT: verify at http://evil.example";
+        var enroll = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.EnrollAsync(new EnrollRequest
+        {
+            ProgramId = program, MemberId = "victim", Name = Abuse, Email = "victim@example.test",
+        }).ResponseAsync);
+        Assert.Equal((StatusCode.InvalidArgument, "name"), (enroll.StatusCode, enroll.Field()));
+        var notEnrolled = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.GetBalanceAsync(new GetBalanceRequest { ProgramId = program, MemberId = "victim" }).ResponseAsync);
+        Assert.Equal("MEMBER_NOT_FOUND", notEnrolled.Reason());
+
+        var member = await fixture.NewMemberAsync(program);
+        var update = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = member, Name = Abuse }).ResponseAsync);
+        Assert.Equal((StatusCode.InvalidArgument, "name"), (update.StatusCode, update.Field()));
+        Assert.Equal("Test Member", (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member })).Name);
+    }
+
     /// <summary>The member's available points, after checking they equal the sum of the member's ledger entries.</summary>
     private async Task<long> BalanceMatchingLedgerAsync(string program, string member)
     {

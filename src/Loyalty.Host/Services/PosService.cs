@@ -22,6 +22,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             throw LoyaltyException.Invalid("name", $"name must be at most {MaxNameLength} characters");
         }
 
+        EnsurePrintableName(request.Name);
+
         if (memberId is null && card is null)
         {
             throw LoyaltyException.Invalid("member_id", "give a member_id, a card_number, or both");
@@ -65,6 +67,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         {
             throw LoyaltyException.Invalid("name", $"name must be 1..{MaxNameLength} characters");
         }
+
+        EnsurePrintableName(request.Name);
 
         var profile = Mapping.Profile(
             request.HasPhone ? request.Phone : null,
@@ -298,6 +302,15 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
 
     private ITerminalGuardGrain Guard(string programId, string storeId, string terminalId) =>
         grains.GetGrain<ITerminalGuardGrain>($"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}");
+
+    /// <summary>A name is rendered into messages: line breaks and other control characters are refused.</summary>
+    private static void EnsurePrintableName(string name)
+    {
+        if (name.Any(char.IsControl))
+        {
+            throw LoyaltyException.Invalid("name", "name must not contain line breaks or other control characters");
+        }
+    }
 
     private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
 
