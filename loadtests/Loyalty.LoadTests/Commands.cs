@@ -218,6 +218,18 @@ internal static class Commands
                 var others = machine is null ? "–" : ReportWriter.F(Math.Max(0, machine.MeanCpuPercent - r.Processes.Where(p => p.Pid != 0).Sum(p => p.MeanCpuPercent)), "0");
                 md.AppendLine($"| {r.Scenario} ({r.Model}) → {r.Target} | " + string.Join(" | ", names.Select(n => r.Processes.FirstOrDefault(p => p.Name == n) is { } p ? ReportWriter.F(p.MeanCpuPercent, "0") : "–")) + $" | {others} |");
             }
+
+            md.AppendLine();
+            md.AppendLine("## CPU per operation (µs of CPU per headline operation: mean CPU % × 10,000 ÷ operations per second)");
+            md.AppendLine();
+            md.AppendLine("| run | " + string.Join(" | ", names) + " |");
+            md.AppendLine("|---|" + string.Concat(names.Select(_ => "---:|")));
+            foreach (var r in cpu)
+            {
+                var perSecond = r.HeadlineOperation?.PerSecond ?? 0;
+                md.AppendLine($"| {r.Scenario} ({r.Model}) → {r.Target} | " + string.Join(" | ", names.Select(n =>
+                    r.Processes.FirstOrDefault(p => p.Name == n) is { } p && perSecond > 0 ? ReportWriter.N(CpuMicrosPerOperation(p.MeanCpuPercent, perSecond)) : "–")) + " |");
+            }
         }
 
         var markdown = md.ToString();
@@ -249,6 +261,10 @@ internal static class Commands
         });
         await File.WriteAllTextAsync(Path.Combine(dir, name + ".json"), JsonSerializer.Serialize(new { Title = title, Machine = RunReport.DescribeMachine(), Command = command, Notes = notes, Comparisons = json }, ReportWriter.Json));
     }
+
+    /// <summary>Microseconds of CPU one operation costs a process: its mean CPU (100 = one core) spread over the operations of each second.</summary>
+    public static double CpuMicrosPerOperation(double meanCpuPercent, double operationsPerSecond) =>
+        operationsPerSecond > 0 ? meanCpuPercent * 10_000 / operationsPerSecond : double.NaN;
 
     private static RunOptions Defaults(string scenario) => scenario == "soak"
         ? new RunOptions { Model = LoadModel.Open, Rate = 200, Duration = TimeSpan.FromMinutes(10) }

@@ -38,10 +38,10 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     {
         await using var writer = new GrainStateWriter(DataSource, "svc", writers: 1);
         var keys = Enumerable.Range(0, 200).Select(i => $"p/m{i}").ToArray();
-        Assert.All(await Task.WhenAll(keys.Select(k => writer.WriteAsync("member", k, null, [1]))), v => Assert.Equal(1, v));
+        Assert.All(await Task.WhenAll(keys.Select(k => writer.WriteAsync("member", k, null, new byte[] { 1 }))), v => Assert.Equal(1, v));
 
         // Every other row is written with a stale version (0, as a zombie that missed a write would send).
-        var second = await Task.WhenAll(keys.Select((k, i) => writer.WriteAsync("member", k, i % 2 == 0 ? 1 : 0, [2])));
+        var second = await Task.WhenAll(keys.Select((k, i) => writer.WriteAsync("member", k, i % 2 == 0 ? 1 : 0, new byte[] { 2 })));
 
         Assert.All(second.Where((_, i) => i % 2 == 0), v => Assert.Equal(2, v));
         Assert.All(second.Where((_, i) => i % 2 == 1), Assert.Null);
@@ -56,7 +56,7 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     public async Task Two_first_writes_of_one_row_race_and_exactly_one_wins()
     {
         await using var writer = new GrainStateWriter(DataSource, "svc", writers: 2);
-        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => writer.WriteAsync("member", "p/race", null, [(byte)i])));
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => writer.WriteAsync("member", "p/race", null, new byte[] { (byte)i })));
 
         var winner = Assert.Single(results, r => r == 1);
         Assert.Equal(9, results.Count(r => r is null));
@@ -67,10 +67,10 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     public async Task Two_writes_of_one_row_with_the_same_version_never_both_win()
     {
         await using var writer = new GrainStateWriter(DataSource, "svc", writers: 2);
-        Assert.Equal(1, await writer.WriteAsync("member", "p/zombie", null, [0]));
+        Assert.Equal(1, await writer.WriteAsync("member", "p/zombie", null, new byte[] { 0 }));
 
         // A zombie activation and its successor both write from version 1: one wins, the other is stale.
-        var results = await Task.WhenAll(writer.WriteAsync("member", "p/zombie", 1, [1]), writer.WriteAsync("member", "p/zombie", 1, [2]));
+        var results = await Task.WhenAll(writer.WriteAsync("member", "p/zombie", 1, new byte[] { 1 }), writer.WriteAsync("member", "p/zombie", 1, new byte[] { 2 }));
 
         Assert.Equal(1, results.Count(r => r == 2));
         Assert.Equal(1, results.Count(r => r is null));
@@ -88,7 +88,7 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
         }
 
         await using var writer = new GrainStateWriter(DataSource, "svc", writers: 1);
-        var writes = Enumerable.Range(0, 20).Select(i => writer.WriteAsync("member", $"p/m{i}", null, [1])).ToList();
+        var writes = Enumerable.Range(0, 20).Select(i => writer.WriteAsync("member", $"p/m{i}", null, new byte[] { 1 })).ToList();
 
         foreach (var write in writes)
         {

@@ -1,3 +1,4 @@
+using Loyalty.LoadTests;
 using Loyalty.LoadTests.Load;
 using Loyalty.LoadTests.Scenarios;
 
@@ -5,6 +6,13 @@ namespace Loyalty.LoadTests.Tests;
 
 public sealed class GeneratorPartsTests
 {
+    [Theory]
+    [InlineData(89, 1_148, 775)]      // the engine at 89% of a core doing 1,148 accruals/s: 775 µs each
+    [InlineData(200, 10_000, 200)]
+    [InlineData(50, 0, double.NaN)]
+    public void Cpu_per_operation_is_the_mean_cpu_spread_over_the_operations(double cpuPercent, double perSecond, double micros) =>
+        Assert.Equal(micros, Math.Round(Commands.CpuMicrosPerOperation(cpuPercent, perSecond)));
+
     [Fact]
     public void Zipf_draws_ranks_with_the_zipf_frequencies()
     {

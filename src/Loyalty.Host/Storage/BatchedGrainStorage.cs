@@ -30,7 +30,7 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         }
 
         int? version = grainState.ETag is { } etag ? int.Parse(etag, NumberStyles.None, CultureInfo.InvariantCulture) : null;
-        var payload = serializer.Serialize(grainState.State).ToArray();
+        var payload = serializer.Serialize(grainState.State).ToMemory();
         var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload);
         if (written is not { } newVersion)
         {

@@ -59,7 +59,7 @@ public sealed class GrainStateWriter : IAsyncDisposable
     /// version once the transaction holding it committed, or null when the row's version was stale
     /// (another activation wrote first). Throws when the batch could not be written.
     /// </summary>
-    public Task<int?> WriteAsync(string stateName, string grainKey, int? version, byte[] payload)
+    public Task<int?> WriteAsync(string stateName, string grainKey, int? version, ReadOnlyMemory<byte> payload)
     {
         var write = new PendingWrite(stateName, grainKey, version, payload);
         if (!_queue.Writer.TryWrite(write))
@@ -151,7 +151,7 @@ public sealed class GrainStateWriter : IAsyncDisposable
                 statement.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
             }
 
-            statement.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = write.Payload, NpgsqlDbType = NpgsqlDbType.Bytea });
+            statement.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = write.Payload, NpgsqlDbType = NpgsqlDbType.Bytea });
             command.BatchCommands.Add(statement);
         }
 
@@ -173,7 +173,7 @@ public sealed class GrainStateWriter : IAsyncDisposable
         return committed;
     }
 
-    private sealed record PendingWrite(string StateName, string GrainKey, int? Version, byte[] Payload)
+    private sealed record PendingWrite(string StateName, string GrainKey, int? Version, ReadOnlyMemory<byte> Payload)
     {
         public TaskCompletionSource<int?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
