@@ -446,7 +446,7 @@ public sealed partial class MemberGrain(
             await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReleaseAsync(command.TransactionId)));
             if (failure is OverflowException)
             {
-                throw LoyaltyException.Invalid("lines", "the sale's amounts or points are out of range");
+                throw OutOfRange();
             }
 
             throw;
@@ -648,6 +648,10 @@ public sealed partial class MemberGrain(
                 : context with { Unavailable = dropped.Where(d => d.Source == DiscountSource.Campaign).Select(d => d.SourceId).ToImmutableHashSet() };
             var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, promotions));
             var wanted = plan.Campaigns.Where(c => c.Budgeted).ToList();
+
+            // Counted as held before the calls: if one fails outright, the caller releases them all (releasing
+            // a hold that was never taken changes nothing).
+            budgeted.AddRange(wanted);
             var refusals = await Task.WhenAll(wanted.Select(async c =>
             {
                 try
@@ -660,7 +664,6 @@ public sealed partial class MemberGrain(
                     return new DroppedPromotion(DiscountSource.Campaign, c.CampaignId, refusal.Reason, refusal.Message);
                 }
             }));
-            budgeted.AddRange(wanted.Where((_, i) => refusals[i] is null));
             if (refusals.All(r => r is null))
             {
                 return plan;
@@ -752,12 +755,15 @@ public sealed partial class MemberGrain(
             await ReloadOrDeactivateAsync();
             if (failure is OverflowException)
             {
-                throw LoyaltyException.Invalid("lines", "the amounts or points are out of range");
+                throw OutOfRange();
             }
 
             throw;
         }
     }
+
+    /// <summary>A sum that would not fit: refused precisely (it is the input's fault), never reported as transient.</summary>
+    private static LoyaltyException OutOfRange() => LoyaltyException.Invalid("lines", "the amounts or points are out of range");
 
     /// <summary>Sends the persisted outbox to the reporting table, off the critical path.</summary>
     private void StartFlush()
