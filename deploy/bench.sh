@@ -102,8 +102,26 @@ done
 curl -fsS "http://127.0.0.1:$HEALTH_PORT/health/ready" >/dev/null || { log "the engine did not become ready"; exit 2; }
 
 log "running the suite: $SECONDS_PER_RUN s measured per run"
+suite_status=0
 dotnet "$GENERATOR_DLL" bench \
     --engine-address "http://127.0.0.1:$ENGINE_PORT" --baseline-address "http://127.0.0.1:$BASELINE_PORT" \
     --seconds "$SECONDS_PER_RUN" --engine-pid "$engine_pid" \
     --watch "engine=$engine_pid" --watch "baseline=$baseline_pid" --watch "postgres=$pg_pid+" \
-    --out reports "$@"
+    --out reports "$@" || suite_status=$?
+
+# Bytes one commit writes: a member's whole state row is rewritten by each of its commits, so the
+# busiest member's row is what its next commit writes (issue #12: <= 2 KB for a member with 10,000 sales).
+summary=$(ls -td reports/bench-2*/ 2>/dev/null | head -n 1)
+sizes=$(deploy/pg.sh psql -d loyalty_bench_engine -tAF ' ' -c \
+    "SELECT count(*), coalesce(max(length(payload)), 0), coalesce(round(avg(length(payload))), 0) FROM grain_state WHERE state_name = 'member'" 2>/dev/null || true)
+if [ -n "$summary" ] && [ -n "$sizes" ]; then
+    read -r members max_bytes mean_bytes <<<"$sizes"
+    {
+        echo
+        echo "## Bytes written per member commit"
+        echo
+        echo "Each commit rewrites the member's state row: after the suite, over $members members, the busiest member's row is **$max_bytes bytes** (what its next commit writes) and the mean is $mean_bytes bytes."
+    } >>"${summary}summary.md"
+    log "member state rows after the suite: busiest $max_bytes bytes, mean $mean_bytes bytes ($members members)"
+fi
+exit "$suite_status"
