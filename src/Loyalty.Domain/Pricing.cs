@@ -89,18 +89,6 @@ public static class Pricing
         return subtotal;
     }
 
-    /// <summary>The basket as rung up: every line's quantity × unit price, before any discount (lines already validated).</summary>
-    public static long Gross(ImmutableArray<BasketLine> lines)
-    {
-        long gross = 0;
-        foreach (var line in lines)
-        {
-            gross = checked(gross + (line.UnitPrice * line.Quantity));
-        }
-
-        return gross;
-    }
-
     /// <summary>
     /// Prices the basket, the one way Quote and Commit both use: rewards taken for points first,
     /// then the member's tier discount (on the lines it applies to, rounded down once and spread
@@ -130,7 +118,7 @@ public static class Pricing
 
         var promo = promotions is null
             ? new PromotionResult([], [], 0, new int[lines.Length], [])
-            : Promotions.Evaluate(program, lines, promotions, tier, remaining, freeUnits);
+            : Promotions.Evaluate(program, lines, promotions, tier, remaining, freeUnits, subtotal);
         var campaignLines = promo.Lines.ToList();
 
         var couponShares = new long[lines.Length];

@@ -42,7 +42,7 @@ public static class Promotions
     public const int MaxHints = 3;
 
     public static PromotionResult Evaluate(
-        ProgramSettings program, ImmutableArray<BasketLine> lines, PromotionContext context, TierLevel? tier, long[] remaining, int[] freeUnits)
+        ProgramSettings program, ImmutableArray<BasketLine> lines, PromotionContext context, TierLevel? tier, long[] remaining, int[] freeUnits, long subtotal)
     {
         var applied = ImmutableArray.CreateBuilder<AppliedCampaign>();
         var discountLines = ImmutableArray.CreateBuilder<DiscountLine>();
@@ -56,9 +56,9 @@ public static class Promotions
 
         var units = lines.Select((l, i) => l.Quantity - freeUnits[i]).ToArray();
         var unitBase = (long[])remaining.Clone();
-        // The minimum basket is measured on the lines as rung up (before rewards, tier and other
-        // discounts), the same base as a coupon's minimum (docs/promotions.md, "Minimum basket").
-        var basketBase = Pricing.Gross(lines);
+        // The minimum basket is measured on the subtotal, the lines as rung up (before rewards, tier and
+        // other discounts): the same base as a coupon's minimum (docs/promotions.md, "Minimum basket").
+        var basketBase = subtotal;
         var claimed = new int[lines.Length];
         var local = LocalTime(program, context.Now);
         foreach (var campaign in Ordered(program.Campaigns))

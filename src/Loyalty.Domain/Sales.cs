@@ -393,7 +393,7 @@ public static class Sales
     public static SaleStatus StatusOf(SaleRecord sale) =>
         sale.Void is not null ? SaleStatus.Voided
         : sale.RefundedQuantities.Length == 0 || sale.RefundedQuantities.All(q => q == 0) ? SaleStatus.Committed
-        : sale.RefundedQuantities.Select((q, i) => q >= sale.Lines[i].Quantity).All(done => done) ? SaleStatus.Refunded
+        : AllReturned(sale, sale.RefundedQuantities) ? SaleStatus.Refunded
         : SaleStatus.PartiallyRefunded;
 
     /// <summary>
@@ -409,8 +409,10 @@ public static class Sales
     }
 
     /// <summary>Whether this refund (valid, or it throws why not) returns the last of the sale's units: a full return.</summary>
-    public static bool CompletesReturn(SaleRecord sale, RefundCommand command) =>
-        RefundedQuantitiesAfter(sale, command).Select((q, i) => q == sale.Lines[i].Quantity).All(done => done);
+    public static bool CompletesReturn(SaleRecord sale, RefundCommand command) => AllReturned(sale, RefundedQuantitiesAfter(sale, command));
+
+    /// <summary>Whether <paramref name="returned"/> (per line) is every unit the sale sold.</summary>
+    private static bool AllReturned(SaleRecord sale, int[] returned) => returned.Select((q, i) => q >= sale.Lines[i].Quantity).All(done => done);
 
     private static long Share(long points, long part, long whole) => whole <= 0 ? points : (long)((Int128)points * part / whole);
 
