@@ -41,7 +41,9 @@ public sealed class SmokeTests(Targets targets)
         }
         else
         {
-            Assert.Equal(0, headline.Errors);
+            // Named in the failure, so a rare error says what it was.
+            var errors = report.Operations.SelectMany(o => o.ErrorsByReason.Select(e => $"{o.Name}: {e.Key} × {e.Value}"));
+            Assert.True(headline.Errors == 0, $"{headline.Errors} error(s): {string.Join("; ", errors)}");
         }
     }
 
