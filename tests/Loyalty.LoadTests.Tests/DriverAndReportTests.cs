@@ -55,7 +55,10 @@ public sealed class DriverAndReportTests
         var metrics = new RunMetrics();
         await LoadDriver.RunAsync(new StallingTarget(TimeSpan.FromMilliseconds(300)), options, metrics, _ => { }, CancellationToken.None);
         var call = metrics.Op("call");
-        Assert.InRange(call.Ok, 10, 1_000_000); // the 3 first calls wait 300 ms; then the terminals loop freely
+        // The 3 first calls wait 300 ms; then the terminals loop freely over a target that answers at once,
+        // a few hundred nanoseconds a call: over 1,000,000 calls in the remaining 300 ms were seen on a quiet
+        // box, so the upper end only rules out a counter gone wrong (3 terminals × 300 ms at 10 ns a call).
+        Assert.InRange(call.Ok, 10, 90_000_000);
         Assert.True(call.Measured.GetMaxValue() >= 250_000);
     }
 
