@@ -1,7 +1,8 @@
 -- Loyalty.Orleans: the points ledger for reporting and audit. Idempotent.
--- Every points movement of every member, appended in batches from the members' outboxes
--- (docs/ledger.md). (program_id, member_id, seq) is the entry's identity: an entry re-sent after
--- a crash is ignored, so each entry is stored exactly once.
+-- Every points movement of every member, written in the same transaction as the member's state
+-- (docs/write-path.md, docs/ledger.md). (program_id, member_id, seq) is the entry's identity: an
+-- entry written again (a state written by an earlier version still holding it in its outbox) is
+-- ignored, so each entry is stored exactly once.
 CREATE TABLE IF NOT EXISTS ledger_entries
 (
     program_id     text        NOT NULL,

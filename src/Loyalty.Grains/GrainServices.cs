@@ -6,7 +6,7 @@ namespace Loyalty.Grains;
 public static class GrainServices
 {
     /// <summary>
-    /// What the grains need from the silo: the business clock, the ledger store and its batching outbox,
+    /// What the grains need from the silo: the business clock, the ledger store, where a member's sale and ledger rows go,
     /// the coupon-series store and its redemption outbox, and the coupon options.
     /// </summary>
     public static IServiceCollection AddLoyaltyGrains(this IServiceCollection services, TimeProvider? businessTime = null)
@@ -15,8 +15,7 @@ public static class GrainServices
         services.TryAddSingleton<ILedgerStore, MemoryLedgerStore>();
         services.TryAddSingleton(new PersonalData(string.Empty));
         services.TryAddSingleton<IAutomationStore, MemoryAutomationStore>();
-        services.AddSingleton<LedgerOutbox>();
-        services.AddHostedService(sp => sp.GetRequiredService<LedgerOutbox>());
+        services.TryAddSingleton<IMemberRowStore, MemoryMemberRowStore>();
         services.TryAddSingleton<ICouponSeriesStore, MemoryCouponSeriesStore>();
         services.AddSingleton<CouponRedemptionOutbox>();
         services.AddHostedService(sp => sp.GetRequiredService<CouponRedemptionOutbox>());

@@ -11,8 +11,15 @@ namespace Loyalty.Grains;
 /// empty collections (before this was so) load unchanged.
 /// </summary>
 [GenerateSerializer, Alias("loyalty.MemberState")]
-public sealed class MemberState
+public sealed class MemberState : IStateWithRows
 {
+    /// <summary>How many recent sales the state keeps (hot retries, voids, refunds); the rest are rows only (docs/write-path.md).</summary>
+    public const int RecentSales = 8;
+
+    // Not part of the state: the rows the next write carries, in its transaction.
+    [NonSerialized]
+    private MemberRows? _staged;
+
     [Id(2)]
     private List<string>? _cards;
 
@@ -55,8 +62,18 @@ public sealed class MemberState
     [Id(3)]
     public PointsAccount Account { get; set; } = new();
 
-    /// <summary>Idempotency records: transaction id → body fingerprint, stored result, what reverses it.</summary>
+    /// <summary>
+    /// The most recent sales' idempotency records (transaction id → body fingerprint, stored result, what
+    /// reverses it), at most <see cref="RecentSales"/> once written; every sale is also a row of its own.
+    /// </summary>
     public IReadOnlyDictionary<string, SaleRecord> Sales => ReadOnlyViews.Of(_sales);
+
+    /// <summary>
+    /// True once every sale this state knows is a row of its own. A state written before sales were rows
+    /// holds all its retained sales: its next write makes them rows and keeps only the recent ones.
+    /// </summary>
+    [Id(31)]
+    public bool SalesInRows { get; set; }
 
     [Id(5)]
     public DateTimeOffset EnrolledAt { get; set; }
@@ -112,6 +129,16 @@ public sealed class MemberState
 
     /// <summary>Codes with a per-member limit → how many live (not voided) sales of this member used each.</summary>
     public IReadOnlyDictionary<string, int> CouponUses => ReadOnlyViews.Of(_couponUses);
+
+    /// <summary>The rows the next write carries (created on first use).</summary>
+    public MemberRows Staged(string programId, string memberId) => _staged ??= new MemberRows(programId, memberId);
+
+    public MemberRows? TakeRows()
+    {
+        var rows = _staged;
+        _staged = null;
+        return rows is { IsEmpty: false } ? rows : null;
+    }
 
     public List<string> CardsForWrite() => _cards ??= [];
 
@@ -189,13 +216,12 @@ public sealed class AutomationRun
 public sealed partial class MemberGrain(
     [PersistentState("member", ProviderNames.GrainStorage)] IPersistentState<MemberState> state,
     LoyaltyClock clock,
-    LedgerOutbox outbox,
+    ILedgerStore ledger,
+    IMemberRowStore rows,
     PersonalData personalData,
     IAutomationStore automationStore)
     : Grain, IMemberGrain
 {
-    private long _confirmedSeq;
-    private Task _flush = Task.CompletedTask;
 
     private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
 
@@ -206,15 +232,7 @@ public sealed partial class MemberGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         state.State.ReleaseEmptyCollections();
-
-        // Entries persisted by an earlier activation that never reached the table (a crash): resume.
-        StartFlush();
         return Task.CompletedTask;
-    }
-
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        await _flush.WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     public async Task<MemberView> EnrollAsync(EnrollCommand command)
@@ -377,10 +395,10 @@ public sealed partial class MemberGrain(
         var fingerprint = Fingerprints.Of(command);
         if (s.Sales.TryGetValue(command.TransactionId, out var known))
         {
-            return known.Fingerprint == fingerprint
-                ? known.Result with { Status = Domain.Sales.StatusOf(known) }
-                : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
+            return Answer(known, fingerprint);
         }
+
+        var requestedCoupon = command.CouponCode;
 
         var program = await Program();
         var now = clock.UtcNow;
@@ -468,13 +486,20 @@ public sealed partial class MemberGrain(
         s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
         RecordIssuedCoupons(sale.Result, now);
         s.SalesForWrite()[command.TransactionId] = sale;
+        s.Staged(ProgramId, MemberId).AddSale(sale, isNew: true);
         if (coupon is { PerMemberLimit: > 0 })
         {
             s.CouponUsesForWrite()[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
         }
 
-        ForgetOldSales(program, now);
-        await PersistAsync();
+        try
+        {
+            await PersistAsync();
+        }
+        catch (Exception failure) when (failure.IsDuplicateTransaction())
+        {
+            return await AnswerCommittedBeforeAsync(command.TransactionId, requestedCoupon, fingerprint, budgeted);
+        }
         foreach (var counted in sale.Result.Campaigns.Where(c => c.Redeemed && !c.Budgeted))
         {
             // Statistics of campaigns without limits (GetCampaignStatus): after the write, not awaited.
@@ -505,15 +530,52 @@ public sealed partial class MemberGrain(
         return new MemberQuoteView(View(await Program()), Facts());
     }
 
-    public Task<bool> HasSaleAsync(string transactionId) =>
-        Task.FromResult(state.State.Sales.TryGetValue(transactionId, out var sale) && sale.Void is null);
+    public async Task<bool> HasSaleAsync(string transactionId) =>
+        await FindSaleAsync(transactionId) is { Void: null };
+
+    /// <summary>A committed sale's answer to a retry of it: the stored result, or a refusal when the body differs.</summary>
+    private static CommitResult Answer(SaleRecord known, string fingerprint) =>
+        known.Fingerprint == fingerprint
+            ? known.Result with { Status = Domain.Sales.StatusOf(known) }
+            : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
+
+    /// <summary>
+    /// The write was refused because the transaction id already has a sale row (committed before, and no
+    /// longer among the recent sales in memory): memory goes back to storage, the holds this attempt took
+    /// that the stored sale does not own are given back, and the stored sale answers.
+    /// </summary>
+    private async Task<CommitResult> AnswerCommittedBeforeAsync(string transactionId, string? couponCode, string fingerprint, List<AppliedCampaign> budgeted)
+    {
+        await ReloadOrDeactivateAsync();
+        var stored = await rows.FindSaleAsync(ProgramId, MemberId, transactionId)
+            ?? throw new InvalidOperationException("the sale row that refused the write is not readable");
+        var owned = stored.Result.Campaigns.IsDefault ? [] : stored.Result.Campaigns.Select(c => c.CampaignId).ToHashSet(StringComparer.Ordinal);
+        await Task.WhenAll(budgeted.Where(c => !owned.Contains(c.CampaignId)).Select(c => Budget(c.CampaignId).ReleaseAsync(transactionId)));
+        if (couponCode is not null && stored.Result.CouponCode != couponCode)
+        {
+            await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, couponCode)).RestoreAsync(transactionId);
+        }
+
+        return Answer(stored, fingerprint);
+    }
+
+    /// <summary>A sale of this member: from the recent ones in memory, else from its row.</summary>
+    private async Task<SaleRecord?> FindSaleAsync(string transactionId) =>
+        state.State.Sales.TryGetValue(transactionId, out var sale) ? sale : await rows.FindSaleAsync(ProgramId, MemberId, transactionId);
+
+    /// <summary>A changed sale (void, refund) is kept among the recent ones and its row rewritten with the state.</summary>
+    private void StageChangedSale(SaleRecord sale)
+    {
+        state.State.SalesForWrite()[sale.Result.TransactionId] = sale;
+        state.State.Staged(ProgramId, MemberId).AddSale(sale, isNew: false);
+    }
 
     public Task<VoidResult> VoidAsync(string transactionId) => ChangeAsync(() => VoidCoreAsync(transactionId));
 
     private async Task<VoidResult> VoidCoreAsync(string transactionId)
     {
         EnsureEnrolled();
-        var sale = Sale(transactionId);
+        var sale = await SaleAsync(transactionId);
         if (sale.Void is { } done)
         {
             return done with { AlreadyVoided = true };
@@ -559,6 +621,7 @@ public sealed partial class MemberGrain(
             }
         }
 
+        StageChangedSale(sale);
         await PersistAsync();
 
         // Budget returned after the void is durable: at most once; lost on a crash in between (never over-granted).
@@ -575,7 +638,7 @@ public sealed partial class MemberGrain(
     private async Task<RefundResult> RefundCoreAsync(RefundCommand command)
     {
         EnsureEnrolled();
-        var sale = Sale(command.TransactionId);
+        var sale = await SaleAsync(command.TransactionId);
         var fingerprint = Fingerprints.Of(command);
         if (sale.Refunds.TryGetValue(command.RefundId, out var known))
         {
@@ -597,6 +660,7 @@ public sealed partial class MemberGrain(
         }
 
         sale.RefundsForWrite()[command.RefundId] = new RefundRecord { Fingerprint = fingerprint, Result = result };
+        StageChangedSale(sale);
         await PersistAsync();
         return result;
     }
@@ -614,20 +678,14 @@ public sealed partial class MemberGrain(
             await PersistAsync();
         }
 
-        // Make sure everything persisted so far is in the table before listing it.
-        for (var attempt = 0; attempt < 3 && Account.Outbox.Any(e => e.Seq > _confirmedSeq); attempt++)
+        // Entries a state written by an earlier version still holds in its outbox reach the table first
+        // (idempotent by their sequence; they leave the state with its next write).
+        if (Account.Outbox.Count > 0)
         {
-            await _flush;
-            StartFlush();
-            await _flush;
+            await ledger.AppendAsync([.. Account.Outbox.Select(e => new LedgerRow(ProgramId, MemberId, e))], CancellationToken.None);
         }
 
-        if (Account.Outbox.Any(e => e.Seq > _confirmedSeq))
-        {
-            throw new TimeoutException("the ledger table is not reachable; the entries are safe in the member's outbox, retry");
-        }
-
-        var entries = await outbox.ListAsync(ProgramId, MemberId, afterSeq, limit);
+        var entries = await ledger.ListAsync(ProgramId, MemberId, afterSeq, limit, CancellationToken.None);
         return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal, Account.CreditTotal);
     }
 
@@ -697,27 +755,60 @@ public sealed partial class MemberGrain(
 
     private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
 
-    private SaleRecord Sale(string transactionId) =>
-        state.State.Sales.TryGetValue(transactionId, out var sale)
-            ? sale
-            : throw new LoyaltyException(ErrorReason.TransactionNotFound, "no committed transaction with this id for this member");
+    private async Task<SaleRecord> SaleAsync(string transactionId) =>
+        await FindSaleAsync(transactionId)
+            ?? throw new LoyaltyException(ErrorReason.TransactionNotFound, "no committed transaction with this id for this member");
 
-    /// <summary>Idempotency records are kept for the offline window plus a margin (docs/ledger.md).</summary>
-    private void ForgetOldSales(ProgramSettings program, DateTimeOffset now)
-    {
-        var horizon = now - program.IdempotencyRetention;
-        foreach (var (id, sale) in state.State.Sales.Where(s => s.Value.Result.OccurredAt < horizon).ToList())
-        {
-            state.State.SalesForWrite().Remove(id);
-        }
-    }
-
-    /// <summary>One durable write of everything; entries confirmed in the table are dropped from the outbox first.</summary>
+    /// <summary>
+    /// One durable write of everything, with the rows it makes (docs/write-path.md): the sales it created or
+    /// changed and the ledger entries it made travel in the same transaction, and the state keeps only its
+    /// <see cref="MemberState.RecentSales"/> most recent sales, so what a write costs does not grow with the
+    /// member's history. A state written before sales were rows turns every sale it holds into a row first.
+    /// </summary>
     private async Task PersistAsync()
     {
-        Account.RemoveConfirmed(_confirmedSeq);
+        var s = state.State;
+        var staged = s.Staged(ProgramId, MemberId);
+        if (!s.SalesInRows)
+        {
+            foreach (var sale in s.Sales.Values.Where(sale => !staged.Sales.Contains(sale)))
+            {
+                staged.AddSale(sale, isNew: false);
+            }
+
+            s.SalesInRows = true;
+        }
+
+        if (s.Sales.Count > MemberState.RecentSales)
+        {
+            var oldest = s.Sales.OrderBy(p => p.Value.Result.OccurredAt).ThenBy(p => p.Key, StringComparer.Ordinal)
+                .Take(s.Sales.Count - MemberState.RecentSales).Select(p => p.Key).ToList();
+            oldest.ForEach(id => s.SalesForWrite().Remove(id));
+        }
+
+        staged.Ledger.AddRange(Account.Outbox);
+        Account.RemoveConfirmed(long.MaxValue);
+        if (rows.WritesWithState)
+        {
+            await state.WriteOrDeactivateAsync(this);
+            return;
+        }
+
+        // No database: the same rules by hand (a sale id that has a row refuses the write; rows after the state).
+        var taken = s.TakeRows();
+        foreach (var id in taken?.NewTransactionIds ?? [])
+        {
+            if (await rows.FindSaleAsync(ProgramId, MemberId, id) is not null)
+            {
+                throw new DuplicateTransactionException($"transaction {id} already has a sale row");
+            }
+        }
+
         await state.WriteOrDeactivateAsync(this);
-        StartFlush();
+        if (taken is not null)
+        {
+            await rows.AppendAsync(taken);
+        }
     }
 
     private async Task ReloadAsync()
@@ -764,39 +855,6 @@ public sealed partial class MemberGrain(
 
     /// <summary>A sum that would not fit: refused precisely (it is the input's fault), never reported as transient.</summary>
     private static LoyaltyException OutOfRange() => LoyaltyException.Invalid("lines", "the amounts or points are out of range");
-
-    /// <summary>Sends the persisted outbox to the reporting table, off the critical path.</summary>
-    private void StartFlush()
-    {
-        var pending = Account.Outbox.Where(e => e.Seq > _confirmedSeq).ToList();
-        if (pending.Count == 0 || !_flush.IsCompleted)
-        {
-            return;
-        }
-
-        var rows = pending.Select(e => new LedgerRow(ProgramId, MemberId, e)).ToList();
-        var last = pending[^1].Seq;
-        _flush = FlushAsync(rows, last);
-    }
-
-    private async Task FlushAsync(IReadOnlyList<LedgerRow> rows, long last)
-    {
-        try
-        {
-            await outbox.AppendAsync(rows);
-            _confirmedSeq = Math.Max(_confirmedSeq, last);
-        }
-        catch (Exception)
-        {
-            // Kept in the outbox (durable in state); the next write or activation tries again.
-        }
-        finally
-        {
-            // A finished flush is not kept: its task would stay reachable from every resident member.
-            // Only this flush can be running here (StartFlush starts one when the last has completed).
-            _flush = Task.CompletedTask;
-        }
-    }
 
     private async Task ClaimPhoneAsync(string phone)
     {

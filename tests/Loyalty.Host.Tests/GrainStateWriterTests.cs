@@ -1,3 +1,5 @@
+using Loyalty.Contracts;
+using Loyalty.Grains;
 using Loyalty.Host.Storage;
 using Loyalty.Host.Tests.Infrastructure;
 using Npgsql;
@@ -19,8 +21,11 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     {
         _connectionString = await TestPostgres.CreateDatabaseAsync();
         _dataSource = NpgsqlDataSource.Create(_connectionString);
-        await using var schema = DataSource.CreateCommand(await File.ReadAllTextAsync(Path.Combine(TestPostgres.RepoRoot, "deploy", "sql", "001_persistence.sql")));
-        await schema.ExecuteNonQueryAsync();
+        foreach (var script in new[] { "001_persistence.sql", "004_ledger.sql", "007_member_sales.sql" })
+        {
+            await using var schema = DataSource.CreateCommand(await File.ReadAllTextAsync(Path.Combine(TestPostgres.RepoRoot, "deploy", "sql", script)));
+            await schema.ExecuteNonQueryAsync();
+        }
     }
 
     public async Task DisposeAsync()
@@ -38,13 +43,13 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     {
         await using var writer = new GrainStateWriter(DataSource, "svc", writers: 1);
         var keys = Enumerable.Range(0, 200).Select(i => $"p/m{i}").ToArray();
-        Assert.All(await Task.WhenAll(keys.Select(k => writer.WriteAsync("member", k, null, new byte[] { 1 }))), v => Assert.Equal(1, v));
+        Assert.All(await Task.WhenAll(keys.Select(k => writer.WriteAsync("member", k, null, new byte[] { 1 }))), v => Assert.Equal(1, v.Version));
 
         // Every other row is written with a stale version (0, as a zombie that missed a write would send).
         var second = await Task.WhenAll(keys.Select((k, i) => writer.WriteAsync("member", k, i % 2 == 0 ? 1 : 0, new byte[] { 2 })));
 
-        Assert.All(second.Where((_, i) => i % 2 == 0), v => Assert.Equal(2, v));
-        Assert.All(second.Where((_, i) => i % 2 == 1), Assert.Null);
+        Assert.All(second.Where((_, i) => i % 2 == 0), v => Assert.Equal(2, v.Version));
+        Assert.All(second.Where((_, i) => i % 2 == 1), v => Assert.Null(v.Version));
         var rows = await RowsAsync();
         Assert.All(keys.Select((k, i) => (k, i)), x => Assert.Equal(x.i % 2 == 0 ? (2, (byte)2) : (1, (byte)1), rows[x.k]));
 
@@ -58,8 +63,8 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
         await using var writer = new GrainStateWriter(DataSource, "svc", writers: 2);
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => writer.WriteAsync("member", "p/race", null, new byte[] { (byte)i })));
 
-        var winner = Assert.Single(results, r => r == 1);
-        Assert.Equal(9, results.Count(r => r is null));
+        var winner = Assert.Single(results, r => r.Version == 1);
+        Assert.Equal(9, results.Count(r => r.Version is null));
         Assert.Equal(1, (await RowsAsync())["p/race"].Version);
     }
 
@@ -67,16 +72,16 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     public async Task Two_writes_of_one_row_with_the_same_version_never_both_win()
     {
         await using var writer = new GrainStateWriter(DataSource, "svc", writers: 2);
-        Assert.Equal(1, await writer.WriteAsync("member", "p/zombie", null, new byte[] { 0 }));
+        Assert.Equal(1, (await writer.WriteAsync("member", "p/zombie", null, new byte[] { 0 })).Version);
 
         // A zombie activation and its successor both write from version 1: one wins, the other is stale.
         var results = await Task.WhenAll(writer.WriteAsync("member", "p/zombie", 1, new byte[] { 1 }), writer.WriteAsync("member", "p/zombie", 1, new byte[] { 2 }));
 
-        Assert.Equal(1, results.Count(r => r == 2));
-        Assert.Equal(1, results.Count(r => r is null));
+        Assert.Equal(1, results.Count(r => r.Version == 2));
+        Assert.Equal(1, results.Count(r => r.Version is null));
         var (version, payload) = (await RowsAsync())["p/zombie"];
         Assert.Equal(2, version);
-        Assert.Equal(results[0] == 2 ? (byte)1 : (byte)2, payload);
+        Assert.Equal(results[0].Version == 2 ? (byte)1 : (byte)2, payload);
     }
 
     [Fact]
@@ -94,6 +99,78 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
         {
             await Assert.ThrowsAsync<PostgresException>(() => write);
         }
+    }
+
+    [Fact]
+    public async Task A_members_sale_and_ledger_rows_land_with_its_state_and_never_with_a_refused_write()
+    {
+        await using var writer = new GrainStateWriter(DataSource, "svc", writers: 2);
+        Assert.Equal(1, (await writer.WriteAsync("member", "p/a", null, new byte[] { 0 }, Rows("a", ledgerSeqs: [1]))).Version);
+        Assert.Equal(1, (await writer.WriteAsync("member", "p/b", null, new byte[] { 0 })).Version);
+
+        // In one batch: a's sale t1 with two ledger entries, and a zombie of b (stale version) with its own sale and entry.
+        var results = await Task.WhenAll(
+            writer.WriteAsync("member", "p/a", 1, new byte[] { 1 }, Rows("a", newSales: ["t1"], ledgerSeqs: [2, 3])),
+            writer.WriteAsync("member", "p/b", 0, new byte[] { 9 }, Rows("b", newSales: ["z1"], ledgerSeqs: [1])));
+
+        Assert.Equal(new WriteOutcome(2, false), results[0]);
+        Assert.Equal(new WriteOutcome(null, false), results[1]);
+        Assert.Equal(["a/t1"], await KeysAsync("SELECT member_id || '/' || transaction_id FROM member_sales ORDER BY 1"));
+        Assert.Equal(["a/1", "a/2", "a/3"], await KeysAsync("SELECT member_id || '/' || seq FROM ledger_entries ORDER BY 1"));
+    }
+
+    [Fact]
+    public async Task A_write_that_creates_a_sale_whose_id_has_a_row_is_refused_whole_and_says_so()
+    {
+        await using var writer = new GrainStateWriter(DataSource, "svc", writers: 1);
+        Assert.Equal(1, (await writer.WriteAsync("member", "p/a", null, new byte[] { 0 })).Version);
+        Assert.Equal(2, (await writer.WriteAsync("member", "p/a", 1, new byte[] { 1 }, Rows("a", newSales: ["t1"], ledgerSeqs: [1]))).Version);
+
+        // The same id again (a retry the member no longer remembers), with a second new sale and an entry: nothing of it lands.
+        var again = await writer.WriteAsync("member", "p/a", 2, new byte[] { 2 }, Rows("a", newSales: ["t1", "t2"], ledgerSeqs: [2]));
+
+        Assert.Equal(new WriteOutcome(null, true), again);
+        Assert.Equal((2, (byte)1), (await RowsAsync())["p/a"]);
+        Assert.Equal(["t1"], await KeysAsync("SELECT transaction_id FROM member_sales"));
+        Assert.Equal(["1"], await KeysAsync("SELECT seq::text FROM ledger_entries"));
+
+        // A changed sale (a void) rewrites its row; it is not a new sale, so its existing row does not refuse the write.
+        var changed = new MemberRows("p", "a");
+        changed.AddSale(Sale("t1", fingerprint: "voided"), isNew: false);
+        Assert.Equal(3, (await writer.WriteAsync("member", "p/a", 2, new byte[] { 3 }, new SideRows(changed, [[7]]))).Version);
+        Assert.Equal(["7"], await KeysAsync("SELECT get_byte(record, 0)::text FROM member_sales WHERE transaction_id = 't1'"));
+    }
+
+    private static SideRows Rows(string member, string[]? newSales = null, long[]? ledgerSeqs = null)
+    {
+        var rows = new MemberRows("p", member);
+        foreach (var id in newSales ?? [])
+        {
+            rows.AddSale(Sale(id, "f"), isNew: true);
+        }
+
+        foreach (var seq in ledgerSeqs ?? [])
+        {
+            rows.Ledger.Add(new LedgerEntry(seq, LedgerEntryType.Earn, 10, 202611, newSales?.FirstOrDefault(), DateTimeOffset.UnixEpoch));
+        }
+
+        return new SideRows(rows, [.. rows.Sales.Select(_ => new byte[] { 1 })]);
+    }
+
+    private static SaleRecord Sale(string transactionId, string fingerprint) =>
+        new() { Fingerprint = fingerprint, Result = new CommitResult(transactionId, 1_000, 0, 1_000, 10, 202611, null, 10, DateTimeOffset.UnixEpoch) };
+
+    private async Task<List<string>> KeysAsync(string sql)
+    {
+        var keys = new List<string>();
+        await using var query = DataSource.CreateCommand(sql);
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
     }
 
     private async Task<Dictionary<string, (int Version, byte Payload)>> RowsAsync()

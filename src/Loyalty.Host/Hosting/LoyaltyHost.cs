@@ -44,6 +44,10 @@ public static partial class LoyaltyHost
         if (connectionString is not null)
         {
             builder.Services.AddSingleton<Loyalty.Grains.ILedgerStore, PostgresLedgerStore>();
+            builder.Services.AddSingleton<Loyalty.Grains.IMemberRowStore>(sp => new Storage.PostgresMemberRowStore(
+                sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>(),
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Orleans.Configuration.AdoNetGrainStorageOptions>>().Get(Loyalty.Contracts.ProviderNames.GrainStorage).GrainStorageSerializer));
             builder.Services.AddSingleton<ICouponSeriesStore, PostgresCouponSeriesStore>();
             builder.Services.AddSingleton<IAutomationStore, PostgresAutomationStore>();
         }

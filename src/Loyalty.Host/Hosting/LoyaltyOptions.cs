@@ -65,6 +65,10 @@ public sealed class LoyaltyOptions
     /// <summary>The Orleans Dashboard at /dashboard on the <see cref="HealthPort"/> (never on the terminal port).</summary>
     public bool Dashboard { get; set; } = true;
 
+    /// <summary>Seconds between the dashboard's samples of the silo's counters (each sample costs CPU whether or not anyone looks).</summary>
+    [Range(1, 3600)]
+    public int DashboardSampleSeconds { get; set; } = 10;
+
     /// <summary>
     /// Writer loops of the hot grains' group commit (docs/write-path.md): each has one PostgreSQL
     /// transaction in flight and gathers the next batch meanwhile; 2 keeps one batch committing while

@@ -510,12 +510,12 @@ internal static class Mapping
     public static LedgerEntryView ToProto(LedgerEntry entry) => new()
     {
         Seq = entry.Seq,
-        Type = PostgresLedgerStore.TypeName(entry.Type),
+        Type = LedgerNames.Type(entry.Type),
         Points = entry.Points,
         BucketMonth = Months.Format(entry.BucketMonth),
         TransactionId = entry.TransactionId ?? string.Empty,
         At = Time(entry.At),
-        Asset = PostgresLedgerStore.AssetName(entry.Asset),
+        Asset = LedgerNames.Asset(entry.Asset),
     };
 
     public static ProgramSettings ToContract(LoyaltyProgram program) => new(

@@ -36,12 +36,12 @@ internal sealed class PostgresLedgerStore(NpgsqlDataSource dataSource) : ILedger
         command.Parameters.Add(new NpgsqlParameter<string[]>("program", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.ProgramId)] });
         command.Parameters.Add(new NpgsqlParameter<string[]>("member", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.MemberId)] });
         command.Parameters.Add(new NpgsqlParameter<long[]>("seq", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.Entry.Seq)] });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("type", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => TypeName(r.Entry.Type))] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("type", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => LedgerNames.Type(r.Entry.Type))] });
         command.Parameters.Add(new NpgsqlParameter<long[]>("points", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. rows.Select(r => r.Entry.Points)] });
         command.Parameters.Add(new NpgsqlParameter<int[]>("month", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = [.. rows.Select(r => r.Entry.BucketMonth)] });
         command.Parameters.Add(new NpgsqlParameter<string?[]>("transaction", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => r.Entry.TransactionId)] });
         command.Parameters.Add(new NpgsqlParameter<DateTime[]>("at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = [.. rows.Select(r => r.Entry.At.UtcDateTime)] });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("asset", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => AssetName(r.Entry.Asset))] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("asset", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. rows.Select(r => LedgerNames.Asset(r.Entry.Asset))] });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -69,7 +69,12 @@ internal sealed class PostgresLedgerStore(NpgsqlDataSource dataSource) : ILedger
         return entries;
     }
 
-    internal static string TypeName(LedgerEntryType type) => type.ToString().ToLowerInvariant();
+}
 
-    internal static string AssetName(LedgerAsset asset) => asset.ToString().ToLowerInvariant();
+/// <summary>How <c>ledger_entries</c> spells an entry's type and asset.</summary>
+internal static class LedgerNames
+{
+    public static string Type(LedgerEntryType type) => type.ToString().ToLowerInvariant();
+
+    public static string Asset(LedgerAsset asset) => asset.ToString().ToLowerInvariant();
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Loyalty.Grains;
 using Orleans.Storage;
 
 namespace Loyalty.Host.Storage;
@@ -10,7 +11,9 @@ namespace Loyalty.Host.Storage;
 /// <see cref="HotStates"/> go to the silo-wide <see cref="GrainStateWriter"/>, which commits the
 /// writes of many grains in one PostgreSQL transaction, each row still checked against its own
 /// version. Reads, clears and every other state pass to Orleans' ADO.NET provider, which reads the
-/// same rows: a state written by either loads in the other, so no migration is needed.
+/// same rows: a state written by either loads in the other, so no migration is needed. A state that
+/// carries rows (<see cref="IStateWithRows"/>: the member's sales and ledger entries) has them written
+/// in its own statement, in the same transaction.
 /// </summary>
 public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter writer, IGrainStorageSerializer serializer)
     : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
@@ -30,9 +33,16 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         }
 
         int? version = grainState.ETag is { } etag ? int.Parse(etag, NumberStyles.None, CultureInfo.InvariantCulture) : null;
+        var rows = grainState.State is IStateWithRows withRows ? withRows.TakeRows() : null;
         var payload = serializer.Serialize(grainState.State).ToMemory();
-        var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload);
-        if (written is not { } newVersion)
+        var side = rows is null ? null : new SideRows(rows, [.. rows.Sales.Select(sale => serializer.Serialize(sale).ToArray())]);
+        var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload, side);
+        if (written.Duplicate)
+        {
+            throw new DuplicateTransactionException($"a sale written with the {stateName} state of {grainId} already has a row");
+        }
+
+        if (written.Version is not { } newVersion)
         {
             throw new InconsistentStateException(
                 $"the {stateName} state of {grainId} was written by another activation (version {grainState.ETag ?? "none"} is stale)",

@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Loyalty.Grains;
+using Loyalty.Host.Services;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -33,6 +35,47 @@ public sealed class GrainStateWriter : IAsyncDisposable
         RETURNING version
         """;
 
+    // A member write with rows: the state statement (with its version check and, for an update, the check
+    // that no sale it creates has a row yet) and the rows in ONE statement; the rows are inserted from the
+    // state statement's output, so a refused state write lands none of them. Answers one row: the new
+    // version (null when refused) and whether a sale it creates already had a row (then refused for that).
+    private const string UpdateCheckedSql = """
+        UPDATE grain_state SET payload = $5, version = version + 1, modified_on = now()
+        WHERE service_id = $1 AND state_name = $2 AND grain_key = $3 AND grain_n0 = 0 AND grain_n1 = 0 AND version = $4
+          AND NOT EXISTS (SELECT 1 FROM member_sales m
+                          WHERE m.service_id = $1 AND m.program_id = $6 AND m.member_id = $7 AND m.transaction_id = ANY($8::text[]))
+        RETURNING version
+        """;
+
+    private const string InsertWithRowsStateSql = """
+        INSERT INTO grain_state (service_id, state_name, grain_key, grain_n0, grain_n1, version, payload)
+        VALUES ($1, $2, $3, 0, 0, 1, $4)
+        ON CONFLICT ON CONSTRAINT grain_state_pk DO NOTHING
+        RETURNING version
+        """;
+
+    private static readonly string UpdateWithRowsSql = WithRows(UpdateCheckedSql, 6);
+
+    private static readonly string InsertWithRowsSql = WithRows(InsertWithRowsStateSql, 5);
+
+    private static string WithRows(string stateSql, int p) => $"""
+        WITH s AS ({stateSql}),
+        sales AS (
+            INSERT INTO member_sales (service_id, program_id, member_id, transaction_id, occurred_at, record)
+            SELECT $1, ${p}, ${p + 1}, t.id, t.at, t.rec
+            FROM s, unnest(${p + 3}::text[], ${p + 4}::timestamptz[], ${p + 5}::bytea[]) AS t(id, at, rec)
+            ON CONFLICT ON CONSTRAINT member_sales_pk DO UPDATE SET record = excluded.record, occurred_at = excluded.occurred_at),
+        ledger AS (
+            INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
+            SELECT ${p}, ${p + 1}, l.seq, l.entry_type, l.points, l.bucket_month, l.transaction_id, l.occurred_at, l.asset
+            FROM s, unnest(${p + 6}::bigint[], ${p + 7}::text[], ${p + 8}::bigint[], ${p + 9}::integer[], ${p + 10}::text[], ${p + 11}::timestamptz[], ${p + 12}::text[])
+                AS l(seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
+            ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING)
+        SELECT (SELECT version FROM s),
+               EXISTS (SELECT 1 FROM member_sales m
+                       WHERE m.service_id = $1 AND m.program_id = ${p} AND m.member_id = ${p + 1} AND m.transaction_id = ANY(${p + 2}::text[]))
+        """;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _serviceId;
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = false });
@@ -55,13 +98,15 @@ public sealed class GrainStateWriter : IAsyncDisposable
     public long Rows => Interlocked.Read(ref _rows);
 
     /// <summary>
-    /// Writes one state row: <paramref name="version"/> null for a first write. Returns the new
-    /// version once the transaction holding it committed, or null when the row's version was stale
-    /// (another activation wrote first). Throws when the batch could not be written.
+    /// Writes one state row (<paramref name="version"/> null for a first write) with the rows that go
+    /// with it. Answers once the transaction holding it committed: the new version, or a null version
+    /// when the row's version was stale (another activation wrote first) or, with
+    /// <see cref="WriteOutcome.Duplicate"/>, when a sale it creates already had a row; a refused write
+    /// lands none of its rows. Throws when the batch could not be written.
     /// </summary>
-    public Task<int?> WriteAsync(string stateName, string grainKey, int? version, ReadOnlyMemory<byte> payload)
+    public Task<WriteOutcome> WriteAsync(string stateName, string grainKey, int? version, ReadOnlyMemory<byte> payload, SideRows? rows = null)
     {
-        var write = new PendingWrite(stateName, grainKey, version, payload);
+        var write = new PendingWrite(stateName, grainKey, version, payload, rows);
         if (!_queue.Writer.TryWrite(write))
         {
             throw new ObjectDisposedException(nameof(GrainStateWriter));
@@ -122,7 +167,7 @@ public sealed class GrainStateWriter : IAsyncDisposable
             Interlocked.Add(ref _rows, batch.Count);
             foreach (var write in batch)
             {
-                write.Done.TrySetResult(committed.TryGetValue((write.StateName, write.GrainKey), out var version) ? version : null);
+                write.Done.TrySetResult(committed.TryGetValue((write.StateName, write.GrainKey), out var outcome) ? outcome : default);
             }
         }
         catch (Exception failure)
@@ -134,7 +179,7 @@ public sealed class GrainStateWriter : IAsyncDisposable
         }
     }
 
-    private async Task<Dictionary<(string, string), int?>> ExecuteAsync(List<PendingWrite> batch)
+    private async Task<Dictionary<(string, string), WriteOutcome>> ExecuteAsync(List<PendingWrite> batch)
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
 
@@ -142,7 +187,13 @@ public sealed class GrainStateWriter : IAsyncDisposable
         await using var command = new NpgsqlBatch(connection);
         foreach (var write in batch)
         {
-            var statement = new NpgsqlBatchCommand(write.Version is null ? InsertSql : UpdateSql);
+            var statement = new NpgsqlBatchCommand(write switch
+            {
+                { Rows: null, Version: null } => InsertSql,
+                { Rows: null } => UpdateSql,
+                { Version: null } => InsertWithRowsSql,
+                _ => UpdateWithRowsSql,
+            });
             statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
             statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = write.StateName });
             statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = write.GrainKey });
@@ -152,18 +203,23 @@ public sealed class GrainStateWriter : IAsyncDisposable
             }
 
             statement.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = write.Payload, NpgsqlDbType = NpgsqlDbType.Bytea });
+            write.Rows?.AddParameters(statement.Parameters);
             command.BatchCommands.Add(statement);
         }
 
-        // Each statement answers one row (the new version) when its row was written, none when it was stale.
-        var committed = new Dictionary<(string, string), int?>(batch.Count);
+        // A plain statement answers one row (the new version) when its row was written, none when it was
+        // stale; a statement with rows always answers one row (version or null, duplicate or not).
+        var committed = new Dictionary<(string, string), WriteOutcome>(batch.Count);
         await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
         var index = 0;
         do
         {
             if (await reader.ReadAsync().ConfigureAwait(false))
             {
-                committed[(batch[index].StateName, batch[index].GrainKey)] = reader.GetInt32(0);
+                var write = batch[index];
+                committed[(write.StateName, write.GrainKey)] = write.Rows is null
+                    ? new WriteOutcome(reader.GetInt32(0), false)
+                    : new WriteOutcome(reader.IsDBNull(0) ? null : reader.GetInt32(0), reader.GetBoolean(1));
             }
 
             index++;
@@ -173,8 +229,38 @@ public sealed class GrainStateWriter : IAsyncDisposable
         return committed;
     }
 
-    private sealed record PendingWrite(string StateName, string GrainKey, int? Version, ReadOnlyMemory<byte> Payload)
+    private sealed record PendingWrite(string StateName, string GrainKey, int? Version, ReadOnlyMemory<byte> Payload, SideRows? Rows)
     {
-        public TaskCompletionSource<int?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<WriteOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>What became of one state write: the new version, or null when refused (stale, or <see cref="Duplicate"/>).</summary>
+public readonly record struct WriteOutcome(int? Version, bool Duplicate);
+
+/// <summary>
+/// A member's rows for the state write they travel with: the sales it creates or changes (records
+/// already serialized), the ids of those it creates (each must not have a row yet) and its ledger entries.
+/// </summary>
+public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
+{
+    public MemberRows Rows { get; } = rows;
+
+    internal void AddParameters(NpgsqlParameterCollection parameters)
+    {
+        var ledger = Rows.Ledger;
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = Rows.ProgramId });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = Rows.MemberId });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Rows.NewTransactionIds] });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Rows.Sales.Select(s => s.Result.TransactionId)] });
+        parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. Rows.Sales.Select(s => s.Result.OccurredAt.UtcDateTime)] });
+        parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = saleRecords, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ledger.Select(e => e.Seq)] });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ledger.Select(e => LedgerNames.Type(e.Type))] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ledger.Select(e => e.Points)] });
+        parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. ledger.Select(e => e.BucketMonth)] });
+        parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. ledger.Select(e => e.TransactionId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. ledger.Select(e => e.At.UtcDateTime)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ledger.Select(e => LedgerNames.Asset(e.Asset))] });
     }
 }

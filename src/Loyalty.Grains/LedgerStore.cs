@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Loyalty.Contracts;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Loyalty.Grains;
 
@@ -52,24 +51,6 @@ public sealed class MemoryLedgerStore : ILedgerStore
             return Task.FromResult<IReadOnlyList<LedgerEntry>>(member.Values.Where(e => e.Seq > afterSeq).Take(limit).ToList());
         }
     }
-}
-
-/// <summary>
-/// Coalesces the ledger appends of all members on this silo into batches: one database round
-/// trip carries the entries of many commits, and none of it is on a commit's critical path
-/// (the entries are already durable in the member's state, in its outbox, before the reply).
-/// </summary>
-public sealed partial class LedgerOutbox(ILedgerStore store, ILogger<LedgerOutbox> logger) : BatchingOutbox<LedgerRow>
-{
-    public Task<IReadOnlyList<LedgerEntry>> ListAsync(string programId, string memberId, long afterSeq, int limit) =>
-        store.ListAsync(programId, memberId, afterSeq, limit, CancellationToken.None);
-
-    protected override Task WriteAsync(IReadOnlyList<LedgerRow> rows) => store.AppendAsync(rows, CancellationToken.None);
-
-    protected override void OnFailed(int count, Exception failure) => LogAppendFailed(logger, count, failure);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Appending {Count} ledger entries failed; the members keep them in their outbox and retry")]
-    private static partial void LogAppendFailed(ILogger logger, int count, Exception exception);
 }
 
 /// <summary>

@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using Loyalty.Contracts;
+
+namespace Loyalty.Grains;
+
+/// <summary>
+/// Rows that travel with a member's next state write, in the same PostgreSQL transaction
+/// (docs/write-path.md): the sale records it created or changed and the ledger entries it made.
+/// <see cref="NewTransactionIds"/> are the sales this write creates: a row that already exists for
+/// one of them refuses the whole write (<see cref="DuplicateTransactionException"/>), so a unique
+/// key, not the member's memory, makes a transaction id count once.
+/// </summary>
+public sealed class MemberRows(string programId, string memberId)
+{
+    public string ProgramId { get; } = programId;
+
+    public string MemberId { get; } = memberId;
+
+    /// <summary>Sale records to write (insert or replace), each keyed by its transaction id.</summary>
+    public List<SaleRecord> Sales { get; } = [];
+
+    public List<string> NewTransactionIds { get; } = [];
+
+    public List<LedgerEntry> Ledger { get; } = [];
+
+    public bool IsEmpty => Sales.Count == 0 && Ledger.Count == 0;
+
+    /// <summary>Stages one sale record (a later version of the same sale replaces the earlier one).</summary>
+    public void AddSale(SaleRecord sale, bool isNew)
+    {
+        var id = sale.Result.TransactionId;
+        var index = Sales.FindIndex(s => s.Result.TransactionId == id);
+        if (index >= 0)
+        {
+            Sales[index] = sale;
+        }
+        else
+        {
+            Sales.Add(sale);
+        }
+
+        if (isNew && !NewTransactionIds.Contains(id))
+        {
+            NewTransactionIds.Add(id);
+        }
+    }
+}
+
+/// <summary>A state that hands rows to the storage writing it (the member's <see cref="MemberRows"/>).</summary>
+public interface IStateWithRows
+{
+    /// <summary>The rows staged since the last write, handed over once (null when none).</summary>
+    MemberRows? TakeRows();
+}
+
+/// <summary>
+/// A member write was refused because one of the sales it creates already has a row: the
+/// transaction id was committed before (a retry older than the member's recent-sales cache).
+/// </summary>
+[GenerateSerializer, Alias("loyalty.DuplicateTransactionException")]
+public sealed class DuplicateTransactionException : Exception
+{
+    public DuplicateTransactionException()
+    {
+    }
+
+    public DuplicateTransactionException(string message) : base(message)
+    {
+    }
+
+    public DuplicateTransactionException(string message, Exception inner) : base(message, inner)
+    {
+    }
+}
+
+public static class DuplicateTransactions
+{
+    /// <summary>True when the failure is (or wraps: Orleans wraps a storage provider's exceptions) a <see cref="DuplicateTransactionException"/>.</summary>
+    public static bool IsDuplicateTransaction(this Exception failure)
+    {
+        for (Exception? e = failure; e is not null; e = e.InnerException)
+        {
+            if (e is DuplicateTransactionException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// Where a member's sale records and ledger entries live as rows. With PostgreSQL the grain storage
+/// writes them in the member's own transaction (<see cref="WritesWithState"/>); without a database
+/// the grain hands them over after its state write.
+/// </summary>
+public interface IMemberRowStore
+{
+    /// <summary>True when the grain storage writes <see cref="MemberRows"/> with the state (nothing for the grain to do).</summary>
+    bool WritesWithState { get; }
+
+    /// <summary>The stored record of one sale of this member, or null.</summary>
+    Task<SaleRecord?> FindSaleAsync(string programId, string memberId, string transactionId);
+
+    /// <summary>Only when <see cref="WritesWithState"/> is false: keeps the rows of a state write that succeeded.</summary>
+    Task AppendAsync(MemberRows rows);
+}
+
+/// <summary>The row store without a database (and in grain tests): sales in memory, ledger entries in the <see cref="ILedgerStore"/>.</summary>
+public sealed class MemoryMemberRowStore(ILedgerStore ledger) : IMemberRowStore
+{
+    private readonly ConcurrentDictionary<(string, string, string), SaleRecord> _sales = new();
+
+    public bool WritesWithState => false;
+
+    public Task<SaleRecord?> FindSaleAsync(string programId, string memberId, string transactionId) =>
+        Task.FromResult(_sales.TryGetValue((programId, memberId, transactionId), out var sale) ? sale : null);
+
+    public async Task AppendAsync(MemberRows rows)
+    {
+        foreach (var sale in rows.Sales)
+        {
+            _sales[(rows.ProgramId, rows.MemberId, sale.Result.TransactionId)] = sale;
+        }
+
+        if (rows.Ledger.Count > 0)
+        {
+            await ledger.AppendAsync([.. rows.Ledger.Select(e => new LedgerRow(rows.ProgramId, rows.MemberId, e))], CancellationToken.None);
+        }
+    }
+}

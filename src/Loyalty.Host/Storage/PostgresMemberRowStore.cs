@@ -1,0 +1,37 @@
+using Loyalty.Contracts;
+using Loyalty.Grains;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Storage;
+
+namespace Loyalty.Host.Storage;
+
+/// <summary>
+/// A member's rows in PostgreSQL (<c>member_sales</c>, <c>ledger_entries</c>): written by the grain
+/// storage in the member's own transaction (<see cref="BatchedGrainStorage"/>), read back here when a
+/// sale is no longer among the member's recent ones (a void, a refund, a late retry).
+/// </summary>
+public sealed class PostgresMemberRowStore(NpgsqlDataSource dataSource, IOptions<ClusterOptions> cluster, IGrainStorageSerializer serializer) : IMemberRowStore
+{
+    private const string FindSql = """
+        SELECT record FROM member_sales
+        WHERE service_id = $1 AND program_id = $2 AND member_id = $3 AND transaction_id = $4
+        """;
+
+    public bool WritesWithState => true;
+
+    public async Task<SaleRecord?> FindSaleAsync(string programId, string memberId, string transactionId)
+    {
+        await using var command = dataSource.CreateCommand(FindSql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = cluster.Value.ServiceId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = programId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = memberId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = transactionId });
+        var record = await command.ExecuteScalarAsync() as byte[];
+        return record is null ? null : serializer.Deserialize<SaleRecord>(BinaryData.FromBytes(record));
+    }
+
+    public Task AppendAsync(MemberRows rows) =>
+        throw new InvalidOperationException("member rows are written with the member's state in PostgreSQL");
+}
