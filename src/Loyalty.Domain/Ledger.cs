@@ -51,7 +51,11 @@ public static class Ledger
             return;
         }
 
-        var lot = account.Lots.FirstOrDefault(l => l.Month == month && l.AvailableFrom == availableFrom);
+        // Points already spendable need no date of their own: one lot per month holds them all, so the
+        // member's state does not grow with every sale (a new lot only for points still pending).
+        var lot = availableFrom <= at
+            ? account.Lots.Where(l => l.Month == month && l.AvailableFrom <= at).MinBy(l => l.AvailableFrom)
+            : account.Lots.FirstOrDefault(l => l.Month == month && l.AvailableFrom == availableFrom);
         if (lot is null)
         {
             account.LotsForWrite().Add(lot = new PointsLot { Month = month, AvailableFrom = availableFrom });
@@ -59,6 +63,36 @@ public static class Ledger
 
         lot.Points = checked(lot.Points + points);
         Append(account, type, points, month, transactionId, at);
+        MergeSpendable(account, at);
+    }
+
+    /// <summary>
+    /// Lots of one month that are all spendable at <paramref name="now"/> become one (the earliest keeps
+    /// the sum): pending lots matured since they were written stop costing a lot each. Nothing a balance,
+    /// a burn or a take-back reads changes: they see spendable points by month, oldest first.
+    /// </summary>
+    public static void MergeSpendable(PointsAccount account, DateTimeOffset now)
+    {
+        var lots = account.Lots;
+        for (var i = 0; i < lots.Count; i++)
+        {
+            var keep = lots[i];
+            if (keep.AvailableFrom > now)
+            {
+                continue;
+            }
+
+            for (var j = lots.Count - 1; j > i; j--)
+            {
+                var other = lots[j];
+                if (other.Month == keep.Month && other.AvailableFrom <= now)
+                {
+                    keep.Points = checked(keep.Points + other.Points);
+                    keep.AvailableFrom = other.AvailableFrom < keep.AvailableFrom ? other.AvailableFrom : keep.AvailableFrom;
+                    account.LotsForWrite().RemoveAt(j);
+                }
+            }
+        }
     }
 
     public static long Available(PointsAccount account, DateTimeOffset now) =>

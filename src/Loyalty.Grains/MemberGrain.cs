@@ -13,12 +13,16 @@ namespace Loyalty.Grains;
 [GenerateSerializer, Alias("loyalty.MemberState")]
 public sealed class MemberState : IStateWithRows
 {
-    /// <summary>How many recent sales the state keeps (hot retries, voids, refunds); the rest are rows only (docs/write-path.md).</summary>
-    public const int RecentSales = 8;
+    /// <summary>How many recent sales an active member keeps in memory (hot retries, voids, refunds); every sale is a row (docs/write-path.md).</summary>
+    public const int RecentSales = 4;
 
     // Not part of the state: the rows the next write carries, in its transaction.
     [NonSerialized]
     private MemberRows? _staged;
+
+    // Not part of the state: the most recent sales, each already a row (or staged with the write that makes it one).
+    [NonSerialized]
+    private Dictionary<string, SaleRecord>? _recent;
 
     [Id(2)]
     private List<string>? _cards;
@@ -26,6 +30,8 @@ public sealed class MemberState : IStateWithRows
     [Id(19)]
     private List<string>? _blockedCards;
 
+    // Written by versions before sales were rows (every retained sale in the state); read to migrate
+    // them: the next write makes each one a row and writes the state without them.
     [Id(4)]
     private Dictionary<string, SaleRecord>? _sales;
 
@@ -64,16 +70,16 @@ public sealed class MemberState : IStateWithRows
 
     /// <summary>
     /// The most recent sales' idempotency records (transaction id → body fingerprint, stored result, what
-    /// reverses it), at most <see cref="RecentSales"/> once written; every sale is also a row of its own.
+    /// reverses it), in memory only and at most <see cref="RecentSales"/> after a write; every sale is a
+    /// row of its own, read from there when it is not here.
     /// </summary>
-    public IReadOnlyDictionary<string, SaleRecord> Sales => ReadOnlyViews.Of(_sales);
+    public IReadOnlyDictionary<string, SaleRecord> Sales => ReadOnlyViews.Of(_recent ?? _sales);
 
-    /// <summary>
-    /// True once every sale this state knows is a row of its own. A state written before sales were rows
-    /// holds all its retained sales: its next write makes them rows and keeps only the recent ones.
-    /// </summary>
-    [Id(31)]
-    public bool SalesInRows { get; set; }
+    /// <summary>Sales a state written by an earlier version holds; null once they are rows.</summary>
+    public IReadOnlyCollection<SaleRecord>? LegacySales => _sales?.Values;
+
+    /// <summary>The legacy sales are rows now (staged with this write): the state no longer carries them.</summary>
+    public void ForgetLegacySales() => _sales = null;
 
     [Id(5)]
     public DateTimeOffset EnrolledAt { get; set; }
@@ -144,7 +150,7 @@ public sealed class MemberState : IStateWithRows
 
     public List<string> BlockedCardsForWrite() => _blockedCards ??= [];
 
-    public Dictionary<string, SaleRecord> SalesForWrite() => _sales ??= [];
+    public Dictionary<string, SaleRecord> SalesForWrite() => _recent ??= _sales is null ? [] : new Dictionary<string, SaleRecord>(_sales);
 
     public List<string> AttributesForWrite() => _attributes ??= [];
 
@@ -761,22 +767,24 @@ public sealed partial class MemberGrain(
 
     /// <summary>
     /// One durable write of everything, with the rows it makes (docs/write-path.md): the sales it created or
-    /// changed and the ledger entries it made travel in the same transaction, and the state keeps only its
-    /// <see cref="MemberState.RecentSales"/> most recent sales, so what a write costs does not grow with the
-    /// member's history. A state written before sales were rows turns every sale it holds into a row first.
+    /// changed and the ledger entries it made travel in the same transaction; the state itself holds no sale
+    /// (memory keeps the <see cref="MemberState.RecentSales"/> most recent), so what a write costs does not
+    /// grow with the member's history. A state written before sales were rows turns every sale it holds
+    /// into a row first.
     /// </summary>
     private async Task PersistAsync()
     {
         var s = state.State;
         var staged = s.Staged(ProgramId, MemberId);
-        if (!s.SalesInRows)
+        if (s.LegacySales is { } legacy)
         {
-            foreach (var sale in s.Sales.Values.Where(sale => !staged.Sales.Contains(sale)))
+            _ = s.SalesForWrite(); // the recent ones stay readable in memory
+            foreach (var sale in legacy.Where(sale => !staged.Sales.Any(t => t.Result.TransactionId == sale.Result.TransactionId)))
             {
                 staged.AddSale(sale, isNew: false);
             }
 
-            s.SalesInRows = true;
+            s.ForgetLegacySales();
         }
 
         if (s.Sales.Count > MemberState.RecentSales)
@@ -796,12 +804,9 @@ public sealed partial class MemberGrain(
 
         // No database: the same rules by hand (a sale id that has a row refuses the write; rows after the state).
         var taken = s.TakeRows();
-        foreach (var id in taken?.NewTransactionIds ?? [])
+        if (taken?.NewTransactionId is { } id && await rows.FindSaleAsync(ProgramId, MemberId, id) is not null)
         {
-            if (await rows.FindSaleAsync(ProgramId, MemberId, id) is not null)
-            {
-                throw new DuplicateTransactionException($"transaction {id} already has a sale row");
-            }
+            throw new DuplicateTransactionException($"transaction {id} already has a sale row");
         }
 
         await state.WriteOrDeactivateAsync(this);

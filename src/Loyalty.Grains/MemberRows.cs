@@ -6,8 +6,8 @@ namespace Loyalty.Grains;
 /// <summary>
 /// Rows that travel with a member's next state write, in the same PostgreSQL transaction
 /// (docs/write-path.md): the sale records it created or changed and the ledger entries it made.
-/// <see cref="NewTransactionIds"/> are the sales this write creates: a row that already exists for
-/// one of them refuses the whole write (<see cref="DuplicateTransactionException"/>), so a unique
+/// <see cref="NewTransactionId"/> is the sale this write creates (a write creates at most one): a row
+/// that already exists for it refuses the whole write (<see cref="DuplicateTransactionException"/>), so a unique
 /// key, not the member's memory, makes a transaction id count once.
 /// </summary>
 public sealed class MemberRows(string programId, string memberId)
@@ -19,7 +19,7 @@ public sealed class MemberRows(string programId, string memberId)
     /// <summary>Sale records to write (insert or replace), each keyed by its transaction id.</summary>
     public List<SaleRecord> Sales { get; } = [];
 
-    public List<string> NewTransactionIds { get; } = [];
+    public string? NewTransactionId { get; private set; }
 
     public List<LedgerEntry> Ledger { get; } = [];
 
@@ -39,9 +39,11 @@ public sealed class MemberRows(string programId, string memberId)
             Sales.Add(sale);
         }
 
-        if (isNew && !NewTransactionIds.Contains(id))
+        if (isNew)
         {
-            NewTransactionIds.Add(id);
+            NewTransactionId = NewTransactionId is null || NewTransactionId == id
+                ? id
+                : throw new InvalidOperationException("a member write creates at most one sale");
         }
     }
 }

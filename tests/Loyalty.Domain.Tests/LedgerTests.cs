@@ -17,6 +17,29 @@ public sealed class LedgerTests
     private static long EntrySum(PointsAccount account) => account.Outbox.Sum(e => e.Points);
 
     [Fact]
+    public void A_member_with_many_sales_keeps_one_lot_per_month_once_points_are_spendable()
+    {
+        var account = new PointsAccount();
+        var program = Club with { ExpiryMonths = 12, PendingDays = 2 };
+        var at = Utc(2026, 10, 1);
+        for (var i = 0; i < 300; i++)
+        {
+            // Two sales a day for 150 days: each earns points pending for two days, then spendable.
+            at = at.AddHours(12);
+            Sales.Commit(account, program, Sale($"t{i}", 1_000, occurredAt: at), null, $"f{i}", at);
+        }
+
+        // The October to February months each hold one spendable lot; only the last two days' points are still pending lots.
+        var spendable = account.Lots.Where(l => l.AvailableFrom <= at).ToList();
+        Assert.Equal(spendable.Count, spendable.Select(l => l.Month).Distinct().Count());
+        Assert.InRange(account.Lots.Count, 5, 10);
+        Assert.Equal(3_000, account.Lots.Sum(l => l.Points));
+        Assert.Equal(account.LedgerTotal, account.Lots.Sum(l => l.Points));
+        Assert.Equal(EntrySum(account), account.LedgerTotal);
+        Assert.Equal((40, 2_960), (Ledger.Pending(account, at), Ledger.Available(account, at)));
+    }
+
+    [Fact]
     public void Burning_takes_the_oldest_unexpired_points_first()
     {
         var account = new PointsAccount();

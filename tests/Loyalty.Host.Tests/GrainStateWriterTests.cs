@@ -126,8 +126,8 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
         Assert.Equal(1, (await writer.WriteAsync("member", "p/a", null, new byte[] { 0 })).Version);
         Assert.Equal(2, (await writer.WriteAsync("member", "p/a", 1, new byte[] { 1 }, Rows("a", newSales: ["t1"], ledgerSeqs: [1]))).Version);
 
-        // The same id again (a retry the member no longer remembers), with a second new sale and an entry: nothing of it lands.
-        var again = await writer.WriteAsync("member", "p/a", 2, new byte[] { 2 }, Rows("a", newSales: ["t1", "t2"], ledgerSeqs: [2]));
+        // The same id again (a retry the member no longer remembers), with an entry: nothing of it lands.
+        var again = await writer.WriteAsync("member", "p/a", 2, new byte[] { 2 }, Rows("a", newSales: ["t1"], ledgerSeqs: [2]));
 
         Assert.Equal(new WriteOutcome(null, true), again);
         Assert.Equal((2, (byte)1), (await RowsAsync())["p/a"]);

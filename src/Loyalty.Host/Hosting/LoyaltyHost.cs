@@ -90,6 +90,10 @@ public static partial class LoyaltyHost
         builder.Services.AddGrpcHealthChecks();
 
         var app = builder.Build();
+        if (options.Dashboard && !OrleansSetup.SlowDashboardSampling(app.Services, options))
+        {
+            app.Logger.LogWarning("The dashboard's sampling interval could not be set; it samples every second");
+        }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Loyalty.Host");
         if (connectionString is null)
         {

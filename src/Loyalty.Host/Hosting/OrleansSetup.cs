@@ -71,9 +71,6 @@ public static class OrleansSetup
             silo.AddDashboard(dashboard =>
             {
                 dashboard.HideTrace = true;
-
-                // Every sample evaluates all of Orleans' observable gauges (the grain directory's cache size
-                // takes every lock of a large dictionary): ~6% of the engine's CPU at one sample a second.
                 dashboard.CounterUpdateIntervalMs = options.DashboardSampleSeconds * 1000;
             });
         }
@@ -133,6 +130,26 @@ public static class OrleansSetup
             o.Invariant = ProviderNames.PostgresInvariant;
             o.DataSource = dataSource;
         });
+    }
+
+    /// <summary>
+    /// The dashboard's telemetry reader samples every Orleans instrument once a second, and one of them (the
+    /// grain directory cache's size) takes every lock of a large dictionary: 6–8% of the engine's CPU under
+    /// load in the profile (docs/performance.md). The package fixes the interval in an internal type's
+    /// settable property; this sets it to <see cref="LoyaltyOptions.DashboardSampleSeconds"/> before the
+    /// silo starts. Returns false when the package no longer has it (the dashboard then keeps its default).
+    /// </summary>
+    public static bool SlowDashboardSampling(IServiceProvider services, LoyaltyOptions options)
+    {
+        var hostType = typeof(DashboardOptions).Assembly.GetType("Orleans.Dashboard.DashboardHost");
+        var property = hostType?.GetProperty("ExportIntervalMilliseconds", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic);
+        if (hostType is null || property is not { CanWrite: true } || services.GetService(hostType) is not { } host)
+        {
+            return false;
+        }
+
+        property.SetValue(host, options.DashboardSampleSeconds * 1000);
+        return true;
     }
 
     /// <summary>

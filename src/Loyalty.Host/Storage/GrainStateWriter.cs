@@ -38,12 +38,14 @@ public sealed class GrainStateWriter : IAsyncDisposable
     // A member write with rows: the state statement (with its version check and, for an update, the check
     // that no sale it creates has a row yet) and the rows in ONE statement; the rows are inserted from the
     // state statement's output, so a refused state write lands none of them. Answers one row: the new
-    // version (null when refused) and whether a sale it creates already had a row (then refused for that).
+    // version (null when refused) and whether the sale it creates already had a row (then refused for that).
+    // The sale is looked up by the whole primary key (an "= ANY(array)" form was planned as a scan of all the
+    // member's sales: most of PostgreSQL's CPU for a busy member).
     private const string UpdateCheckedSql = """
         UPDATE grain_state SET payload = $5, version = version + 1, modified_on = now()
         WHERE service_id = $1 AND state_name = $2 AND grain_key = $3 AND grain_n0 = 0 AND grain_n1 = 0 AND version = $4
           AND NOT EXISTS (SELECT 1 FROM member_sales m
-                          WHERE m.service_id = $1 AND m.program_id = $6 AND m.member_id = $7 AND m.transaction_id = ANY($8::text[]))
+                          WHERE m.service_id = $1 AND m.program_id = $6 AND m.member_id = $7 AND m.transaction_id = $8)
         RETURNING version
         """;
 
@@ -73,7 +75,7 @@ public sealed class GrainStateWriter : IAsyncDisposable
             ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING)
         SELECT (SELECT version FROM s),
                EXISTS (SELECT 1 FROM member_sales m
-                       WHERE m.service_id = $1 AND m.program_id = ${p} AND m.member_id = ${p + 1} AND m.transaction_id = ANY(${p + 2}::text[]))
+                       WHERE m.service_id = $1 AND m.program_id = ${p} AND m.member_id = ${p + 1} AND m.transaction_id = ${p + 2})
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -240,7 +242,7 @@ public readonly record struct WriteOutcome(int? Version, bool Duplicate);
 
 /// <summary>
 /// A member's rows for the state write they travel with: the sales it creates or changes (records
-/// already serialized), the ids of those it creates (each must not have a row yet) and its ledger entries.
+/// already serialized), the id of the one it creates (which must not have a row yet) and its ledger entries.
 /// </summary>
 public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
 {
@@ -251,7 +253,7 @@ public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
         var ledger = Rows.Ledger;
         parameters.Add(new NpgsqlParameter<string> { TypedValue = Rows.ProgramId });
         parameters.Add(new NpgsqlParameter<string> { TypedValue = Rows.MemberId });
-        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Rows.NewTransactionIds] });
+        parameters.Add(new NpgsqlParameter<string?> { TypedValue = Rows.NewTransactionId, NpgsqlDbType = NpgsqlDbType.Text });
         parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Rows.Sales.Select(s => s.Result.TransactionId)] });
         parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. Rows.Sales.Select(s => s.Result.OccurredAt.UtcDateTime)] });
         parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = saleRecords, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
