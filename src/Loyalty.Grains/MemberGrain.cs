@@ -405,19 +405,34 @@ public sealed partial class MemberGrain(
         }
 
         var requestedCoupon = command.CouponCode;
-
         var program = await Program();
         var now = clock.UtcNow;
-        var subtotal = Pricing.Validate(command.Lines);
-        var occurredAt = Domain.Sales.CheckTiming(program, command, now);
-        if (command.PointsToSpend > 0 && Ledger.Available(Account, now) is var points && command.PointsToSpend > points)
+        long subtotal;
+        DateTimeOffset occurredAt;
+        try
         {
-            throw new LoyaltyException(ErrorReason.InsufficientPoints, $"only {points} points are available");
-        }
+            subtotal = Pricing.Validate(command.Lines);
+            occurredAt = Domain.Sales.CheckTiming(program, command, now);
+            if (command.PointsToSpend > 0 && Ledger.Available(Account, now) is var points && command.PointsToSpend > points)
+            {
+                throw new LoyaltyException(ErrorReason.InsufficientPoints, $"only {points} points are available");
+            }
 
-        if (command.CreditToSpend > 0 && CreditWallet.Available(Account, now) is var credit && command.CreditToSpend > credit)
+            if (command.CreditToSpend > 0 && CreditWallet.Available(Account, now) is var credit && command.CreditToSpend > credit)
+            {
+                throw new LoyaltyException(ErrorReason.InsufficientCredit, $"only {credit} of store credit is available");
+            }
+        }
+        catch (LoyaltyException)
         {
-            throw new LoyaltyException(ErrorReason.InsufficientCredit, $"only {credit} of store credit is available");
+            // The rules refuse it today, but a retry of a sale committed before (no longer among the recent
+            // ones in memory) is answered with what was committed then.
+            if (await rows.FindSaleAsync(ProgramId, MemberId, command.TransactionId) is { } stored)
+            {
+                return Answer(stored, fingerprint);
+            }
+
+            throw;
         }
 
         // A live sale gets the campaigns (docs/promotions.md), priced ONCE with the coupon; every applied campaign
@@ -460,8 +475,15 @@ public sealed partial class MemberGrain(
         {
             // Refused (or failed) after budget or coupon was taken and maybe after the account was touched
             // (e.g. points over the basket share, a changed total): memory goes back to what storage holds,
-            // and the holds are given back.
+            // and the holds are given back — unless the transaction id was committed before (a retry no
+            // longer among the recent sales): then the holds it owns stay and its stored sale answers.
             await ReloadOrDeactivateAsync();
+            if (failure is LoyaltyException or OverflowException
+                && await rows.FindSaleAsync(ProgramId, MemberId, command.TransactionId) is { } stored)
+            {
+                return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, budgeted);
+            }
+
             if (coupon is not null)
             {
                 await coupons!.RestoreAsync(command.TransactionId);
@@ -504,7 +526,11 @@ public sealed partial class MemberGrain(
         }
         catch (Exception failure) when (failure.IsDuplicateTransaction())
         {
-            return await AnswerCommittedBeforeAsync(command.TransactionId, requestedCoupon, fingerprint, budgeted);
+            // The write was refused because the transaction id already has a sale row: memory goes back to storage.
+            await ReloadOrDeactivateAsync();
+            var stored = await rows.FindSaleAsync(ProgramId, MemberId, command.TransactionId)
+                ?? throw new InvalidOperationException("the sale row that refused the write is not readable");
+            return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, budgeted);
         }
         foreach (var counted in sale.Result.Campaigns.Where(c => c.Redeemed && !c.Budgeted))
         {
@@ -546,15 +572,12 @@ public sealed partial class MemberGrain(
             : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
 
     /// <summary>
-    /// The write was refused because the transaction id already has a sale row (committed before, and no
-    /// longer among the recent sales in memory): memory goes back to storage, the holds this attempt took
-    /// that the stored sale does not own are given back, and the stored sale answers.
+    /// A retry of a sale committed before (no longer among the recent sales in memory) whose attempt took
+    /// holds again: those the stored sale does not own are given back (its own stay), and it answers.
     /// </summary>
-    private async Task<CommitResult> AnswerCommittedBeforeAsync(string transactionId, string? couponCode, string fingerprint, List<AppliedCampaign> budgeted)
+    private async Task<CommitResult> AnswerCommittedBeforeAsync(SaleRecord stored, string? couponCode, string fingerprint, List<AppliedCampaign> budgeted)
     {
-        await ReloadOrDeactivateAsync();
-        var stored = await rows.FindSaleAsync(ProgramId, MemberId, transactionId)
-            ?? throw new InvalidOperationException("the sale row that refused the write is not readable");
+        var transactionId = stored.Result.TransactionId;
         var owned = stored.Result.Campaigns.IsDefault ? [] : stored.Result.Campaigns.Select(c => c.CampaignId).ToHashSet(StringComparer.Ordinal);
         await Task.WhenAll(budgeted.Where(c => !owned.Contains(c.CampaignId)).Select(c => Budget(c.CampaignId).ReleaseAsync(transactionId)));
         if (couponCode is not null && stored.Result.CouponCode != couponCode)

@@ -74,8 +74,10 @@ public sealed class GrainStateWriter : IAsyncDisposable
                 AS l(seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
             ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING)
         SELECT (SELECT version FROM s),
-               EXISTS (SELECT 1 FROM member_sales m
-                       WHERE m.service_id = $1 AND m.program_id = ${p} AND m.member_id = ${p + 1} AND m.transaction_id = ${p + 2})
+               CASE WHEN EXISTS (SELECT 1 FROM s) THEN false
+                    ELSE EXISTS (SELECT 1 FROM member_sales m
+                                 WHERE m.service_id = $1 AND m.program_id = ${p} AND m.member_id = ${p + 1} AND m.transaction_id = ${p + 2})
+               END
         """;
 
     private readonly NpgsqlDataSource _dataSource;

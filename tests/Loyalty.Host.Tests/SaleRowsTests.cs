@@ -1,0 +1,118 @@
+using Grpc.Core;
+using Loyalty.Api.V1;
+using Loyalty.Client;
+using Loyalty.Host.Tests.Infrastructure;
+using Npgsql;
+
+namespace Loyalty.Host.Tests;
+
+/// <summary>
+/// Each sale is a row of its own (docs/write-path.md), over real gRPC and PostgreSQL: a member's state
+/// does not grow with its sales, and a sale the member no longer keeps in memory is still retried,
+/// voided and refunded exactly as a recent one.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed class SaleRowsTests(EngineFixture fixture)
+{
+    private TestEngine Engine => fixture.Engine;
+
+    [Fact]
+    public async Task A_busy_members_state_stays_the_same_size_and_each_sale_is_a_row_with_its_ledger_entries()
+    {
+        var program = await fixture.NewProgramAsync();
+        var member = await fixture.NewMemberAsync(program);
+        for (var i = 0; i < 5; i++)
+        {
+            await Engine.Pos.CommitAsync(Sales.Commit(program, member, $"s{i}"));
+        }
+
+        var after5 = await StateBytesAsync(program, member);
+        for (var i = 5; i < 60; i++)
+        {
+            await Engine.Pos.CommitAsync(Sales.Commit(program, member, $"s{i}"));
+        }
+
+        var after60 = await StateBytesAsync(program, member);
+        Assert.Equal(after5, after60);
+        Assert.InRange(after60, 100, 1_000);
+        Assert.Equal(60L, await ScalarAsync<long>("SELECT count(*) FROM member_sales WHERE program_id = $1 AND member_id = $2", program, member));
+        Assert.Equal(60L * 123, await ScalarAsync<long>("SELECT sum(points)::bigint FROM ledger_entries WHERE program_id = $1 AND member_id = $2", program, member));
+        Assert.Equal(60 * 123, (await Balance(program, member)).Available);
+    }
+
+    [Fact]
+    public async Task An_old_sale_is_retried_from_its_row_even_when_the_rules_now_refuse_it_and_is_voided_and_refunded()
+    {
+        var program = "rows-" + Guid.NewGuid().ToString("N")[..10];
+        await Engine.Admin.UpsertProgramAsync(new LoyaltyProgram
+        {
+            ProgramId = program, Name = "x", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 1, PointValue = 10, MaxBurnPercent = 50,
+        });
+        var member = await fixture.NewMemberAsync(program);
+        await Engine.Pos.CommitAsync(Sales.Commit(program, member, "earn-1"));                      // +123
+        await Engine.Pos.CommitAsync(Sales.Commit(program, member, "earn-2"));                      // +123
+        var spend = Sales.Commit(program, member, "spend");
+        spend.PointsToSpend = 200;
+        var spent = await Engine.Pos.CommitAsync(spend);                                            // −200, +~103
+        for (var i = 0; i < 20; i++)
+        {
+            await Engine.Pos.CommitAsync(Sales.Commit(program, member, $"later-{i}"));              // pushes the first sales out of memory
+        }
+
+        // Voided and refunded from their rows (exactly once each, retries change nothing).
+        var balance = (await Balance(program, member)).Available;
+        var voided = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "earn-1" });
+        Assert.Equal(123, voided.PointsRemoved);
+        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "earn-1" });
+        Assert.Equal(balance - 123, (await Balance(program, member)).Available);
+        var refund = new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "earn-2", RefundId = "r1", Lines = { new RefundLineRef { LineIndex = 1, Quantity = 1 } } };
+        Assert.Equal(39, (await Engine.Pos.RefundAsync(refund)).PointsClawedBack);
+        await Engine.Pos.RefundAsync(refund);
+        Assert.Equal(balance - 162, (await Balance(program, member)).Available);
+
+        // Points are spent until fewer than 200 are left: the rules refuse a new sale spending 200 (INSUFFICIENT_POINTS).
+        // Spending a points (worth 10a) on a basket of 20a pays 10a and earns a/10 back.
+        for (var round = 0; (await Balance(program, member)).Available is var available and >= 200; round++)
+        {
+            var rest = new CommitRequest { ProgramId = program, MemberId = member, TransactionId = $"spend-all-{round}", StoreId = "store-1", TerminalId = "pos-1", PointsToSpend = available };
+            rest.Lines.Add(Sales.Line("gold", 1, 20 * available));
+            await Engine.Pos.CommitAsync(rest);
+        }
+
+        var fresh = Sales.Commit(program, member, "spend-new");
+        fresh.PointsToSpend = 200;
+        var refusedToday = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(fresh).ResponseAsync);
+        Assert.Equal("INSUFFICIENT_POINTS", refusedToday.Reason());
+
+        // ...but the retry of the old "spend" is answered with what was committed then, and changes nothing.
+        balance = (await Balance(program, member)).Available;
+        var retried = await Engine.Pos.CommitAsync(spend);
+        Assert.Equal((spent.PointsSpent, spent.PointsEarned, spent.Total), (retried.PointsSpent, retried.PointsEarned, retried.Total));
+        Assert.Equal(balance, (await Balance(program, member)).Available);
+
+        var reused = Sales.Commit(program, member, "earn-1");
+        reused.Lines.Add(Sales.Line("extra", 1, 100));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(reused).ResponseAsync);
+        Assert.Equal("TRANSACTION_ID_REUSED", refused.Reason());
+        Assert.Equal(balance, (await Engine.Admin.ListLedgerAsync(new ListLedgerRequest { ProgramId = program, MemberId = member, PageSize = 1000 })).Entries.Sum(e => e.Points));
+    }
+
+    private async Task<Balance> Balance(string program, string member) =>
+        (await Engine.Pos.GetBalanceAsync(new GetBalanceRequest { ProgramId = program, MemberId = member })).Balance;
+
+    private Task<int> StateBytesAsync(string program, string member) =>
+        ScalarAsync<int>("SELECT octet_length(payload) FROM grain_state WHERE state_name = 'member' AND grain_key = $1 || '/' || $2", program, member);
+
+    private async Task<T> ScalarAsync<T>(string sql, params string[] values)
+    {
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
