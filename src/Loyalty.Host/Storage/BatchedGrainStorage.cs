@@ -18,8 +18,11 @@ namespace Loyalty.Host.Storage;
 public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter writer, IGrainStorageSerializer serializer)
     : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
-    /// <summary>String-keyed grains written on every checkout: members, and the cards they claim.</summary>
-    public static readonly IReadOnlySet<string> HotStates = new HashSet<string>(StringComparer.Ordinal) { "member", "card" };
+    /// <summary>
+    /// String-keyed grains written on every checkout: members, the cards they claim, the coupons they redeem
+    /// and the campaign budgets they draw on (each of the last two still group-commits its own calls).
+    /// </summary>
+    public static readonly IReadOnlySet<string> HotStates = new HashSet<string>(StringComparer.Ordinal) { "member", "card", "coupon", "campaign-budget" };
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ReadStateAsync(stateName, grainId, grainState);
