@@ -439,8 +439,9 @@ public sealed partial class MemberGrain(
         // with a budget is reserved (exactly, group-committed) before the member's write. Offline replays earn only.
         var tier = Tiers.Evaluate(program.Tiers, s.Spend, occurredAt)?.Level;
         var live = Domain.Sales.IsLive(occurredAt, now);
-        // Built once, and only when campaigns or a coupon will look at it (an offline replay earns only).
-        var facts = live || command.CouponCode is not null ? Facts() : null;
+        // Built once, and only when campaigns or a coupon will look at it (an offline replay earns only; a
+        // program without campaigns has nothing to evaluate them against).
+        var facts = (live && !program.Campaigns.IsDefaultOrEmpty) || command.CouponCode is not null ? Facts() : null;
         var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, facts) : null;
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
