@@ -31,17 +31,16 @@ public static class StateFootprint
             PerCopy(copies, _ => new List<string>()),
             PerCopy(copies, _ => new Dictionary<string, int>()),
             PerCopy(copies, _ => new HashSet<string>()),
-            CollectionsPerState: 14);
+            CollectionsPerState: 13);
     }
 
     private static MemberState Enrolled(int i, DateTimeOffset now) => new() { Enrolled = true, Name = "Member " + i, EnrolledAt = now };
 
-    /// <summary>The 14 collections a member state has, each created (empty) by its first-write accessor.</summary>
+    /// <summary>The 13 collections a member state has (sales are rows now), each created (empty) by its first-write accessor.</summary>
     private static MemberState Eager(MemberState s)
     {
         s.CardsForWrite();
         s.BlockedCardsForWrite();
-        s.SalesForWrite();
         s.AttributesForWrite();
         s.AutomationsForWrite();
         s.ReferralsRewardedForWrite();

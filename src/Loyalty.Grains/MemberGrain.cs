@@ -150,7 +150,48 @@ public sealed class MemberState : IStateWithRows
 
     public List<string> BlockedCardsForWrite() => _blockedCards ??= [];
 
-    public Dictionary<string, SaleRecord> SalesForWrite() => _recent ??= _sales is null ? [] : new Dictionary<string, SaleRecord>(_sales);
+    // Not part of the state: the recent sales' ids, least recently committed or changed first.
+    [NonSerialized]
+    private List<string>? _recentOrder;
+
+    // Not part of the state: set by the storage when the sale this write creates already had a row.
+    [NonSerialized]
+    private bool _duplicate;
+
+    /// <summary>
+    /// Keeps a sale among the recent ones (as the most recent), forgetting the least recent beyond
+    /// <see cref="RecentSales"/>; each is a row, or staged with the write that makes it one.
+    /// </summary>
+    public void RememberSale(SaleRecord sale)
+    {
+        if (_recent is null)
+        {
+            // A state written by an earlier version: its sales start out as the recent ones, oldest first.
+            _recent = _sales is null ? [] : new Dictionary<string, SaleRecord>(_sales);
+            _recentOrder = [.. _recent.OrderBy(p => p.Value.Result.OccurredAt).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key)];
+        }
+
+        var id = sale.Result.TransactionId;
+        _recentOrder!.Remove(id);
+        _recentOrder.Add(id);
+        _recent[id] = sale;
+        while (_recentOrder.Count > RecentSales)
+        {
+            _recent.Remove(_recentOrder[0]);
+            _recentOrder.RemoveAt(0);
+        }
+    }
+
+    /// <summary>The storage refused the last write because the sale it creates already had a row (nothing of it was written).</summary>
+    public void MarkDuplicate() => _duplicate = true;
+
+    /// <summary>True once after a write that <see cref="MarkDuplicate"/> refused.</summary>
+    public bool TakeDuplicate()
+    {
+        var duplicate = _duplicate;
+        _duplicate = false;
+        return duplicate;
+    }
 
     public List<string> AttributesForWrite() => _attributes ??= [];
 
@@ -514,7 +555,7 @@ public sealed partial class MemberGrain(
 
         s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
         RecordIssuedCoupons(sale.Result, now);
-        s.SalesForWrite()[command.TransactionId] = sale;
+        s.RememberSale(sale);
         s.Staged(ProgramId, MemberId).AddSale(sale, isNew: true);
         if (coupon is { PerMemberLimit: > 0 })
         {
@@ -596,7 +637,7 @@ public sealed partial class MemberGrain(
     /// <summary>A changed sale (void, refund) is kept among the recent ones and its row rewritten with the state.</summary>
     private void StageChangedSale(SaleRecord sale)
     {
-        state.State.SalesForWrite()[sale.Result.TransactionId] = sale;
+        state.State.RememberSale(sale);
         state.State.Staged(ProgramId, MemberId).AddSale(sale, isNew: false);
     }
 
@@ -802,20 +843,13 @@ public sealed partial class MemberGrain(
         var staged = s.Staged(ProgramId, MemberId);
         if (s.LegacySales is { } legacy)
         {
-            _ = s.SalesForWrite(); // the recent ones stay readable in memory
-            foreach (var sale in legacy.Where(sale => !staged.Sales.Any(t => t.Result.TransactionId == sale.Result.TransactionId)))
+            foreach (var sale in legacy.Where(sale => !staged.Sales.Any(t => t.Result.TransactionId == sale.Result.TransactionId)).ToList())
             {
                 staged.AddSale(sale, isNew: false);
+                s.RememberSale(sale);
             }
 
             s.ForgetLegacySales();
-        }
-
-        if (s.Sales.Count > MemberState.RecentSales)
-        {
-            var oldest = s.Sales.OrderBy(p => p.Value.Result.OccurredAt).ThenBy(p => p.Key, StringComparer.Ordinal)
-                .Take(s.Sales.Count - MemberState.RecentSales).Select(p => p.Key).ToList();
-            oldest.ForEach(id => s.SalesForWrite().Remove(id));
         }
 
         staged.Ledger.AddRange(Account.Outbox);
@@ -823,6 +857,11 @@ public sealed partial class MemberGrain(
         if (rows.WritesWithState)
         {
             await state.WriteOrDeactivateAsync(this);
+            if (s.TakeDuplicate())
+            {
+                throw new DuplicateTransactionException($"transaction {staged.NewTransactionId} already has a sale row");
+            }
+
             return;
         }
 

@@ -53,6 +53,9 @@ public interface IStateWithRows
 {
     /// <summary>The rows staged since the last write, handed over once (null when none).</summary>
     MemberRows? TakeRows();
+
+    /// <summary>Told by the storage: the write was refused, nothing of it written, because the sale it creates already had a row.</summary>
+    void MarkDuplicate();
 }
 
 /// <summary>

@@ -75,7 +75,7 @@ public sealed class LoyaltyOptions
     /// the next is sent.
     /// </summary>
     [Range(1, 16)]
-    public int StateWriters { get; set; } = 2;
+    public int StateWriters { get; set; } = 4;
 
     /// <summary>
     /// Secret mixed into personal-data lookup hashes (the phone index). Set it in production from a secret

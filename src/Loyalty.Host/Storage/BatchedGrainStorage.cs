@@ -42,7 +42,10 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload, side);
         if (written.Duplicate)
         {
-            throw new DuplicateTransactionException($"a sale written with the {stateName} state of {grainId} already has a row");
+            // Not an error of storage (which Orleans would log as one): nothing was written, and the grain,
+            // told through its state, answers the retry from the sale's row.
+            ((IStateWithRows)grainState.State!).MarkDuplicate();
+            return;
         }
 
         if (written.Version is not { } newVersion)
