@@ -49,16 +49,9 @@ public sealed class GrainStateWriter : IAsyncDisposable
         RETURNING version
         """;
 
-    private const string InsertWithRowsStateSql = """
-        INSERT INTO grain_state (service_id, state_name, grain_key, grain_n0, grain_n1, version, payload)
-        VALUES ($1, $2, $3, 0, 0, 1, $4)
-        ON CONFLICT ON CONSTRAINT grain_state_pk DO NOTHING
-        RETURNING version
-        """;
-
     private static readonly string UpdateWithRowsSql = WithRows(UpdateCheckedSql, 6);
 
-    private static readonly string InsertWithRowsSql = WithRows(InsertWithRowsStateSql, 5);
+    private static readonly string InsertWithRowsSql = WithRows(InsertSql, 5);
 
     private static string WithRows(string stateSql, int p) => $"""
         WITH s AS ({stateSql}),
