@@ -245,13 +245,6 @@ public sealed class LedgerTests(EngineFixture fixture)
         Assert.True(total >= acknowledged.Values.Sum(a => a.Points));
     }
 
-    private static async Task<long> TableSumAsync(string connectionString, string program, string member)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries WHERE program_id = @p AND member_id = @m AND asset = 'points'", connection);
-        command.Parameters.AddWithValue("p", program);
-        command.Parameters.AddWithValue("m", member);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private static Task<long> TableSumAsync(string connectionString, string program, string member) =>
+        TestPostgres.ScalarAsync<long>(connectionString, "SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries WHERE program_id = $1 AND member_id = $2 AND asset = 'points'", program, member);
 }

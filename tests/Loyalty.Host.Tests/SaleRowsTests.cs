@@ -2,7 +2,6 @@ using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Client;
 using Loyalty.Host.Tests.Infrastructure;
-using Npgsql;
 
 namespace Loyalty.Host.Tests;
 
@@ -103,16 +102,5 @@ public sealed class SaleRowsTests(EngineFixture fixture)
     private Task<int> StateBytesAsync(string program, string member) =>
         ScalarAsync<int>("SELECT octet_length(payload) FROM grain_state WHERE state_name = 'member' AND grain_key = $1 || '/' || $2", program, member);
 
-    private async Task<T> ScalarAsync<T>(string sql, params string[] values)
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
-        }
-
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
+    private Task<T> ScalarAsync<T>(string sql, params string[] values) => TestPostgres.ScalarAsync<T>(fixture.ConnectionString, sql, values);
 }

@@ -29,6 +29,20 @@ public static class TestPostgres
         return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 
+    /// <summary>One value from the test database: <paramref name="values"/> are the statement's $1, $2, … (text).</summary>
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql, params string[] values)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
     public static async Task DropDatabaseAsync(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
