@@ -40,7 +40,9 @@ static int Usage()
 
           <scenario> [options]            run one scenario against one target (same as: run <scenario>)
           compare <scenario> [options]    the same scenario against the engine, then the baseline; prints the ratio
-          bench [options]                 the standard suite against both (deploy/bench.sh starts everything first)
+          bench [options]                 the standard suite against both (deploy/bench.sh starts everything first);
+                                          --seconds S measured per run (15), --warmup S unmeasured checkout
+                                          (S) and accrual (S/3) per target first (30; 0 = start cold)
 
         scenarios
           checkout     identify → quote → commit; Zipf members, coupons, voids, retried timeouts
