@@ -22,6 +22,25 @@ public interface IProgramGrain : IGrainWithStringKey
     /// </summary>
     [Alias("EndCampaign")]
     Task<CampaignDefinition> EndCampaignAsync(string campaignId);
+
+    /// <summary>
+    /// The settings with their version, and <paramref name="watcher"/> (one per silo: its program cache) is told of
+    /// every later change before the call that made it returns. PROGRAM_NOT_FOUND (and no watch) when never defined.
+    /// </summary>
+    [Alias("Watch")]
+    Task<VersionedProgram> WatchAsync(IProgramWatcher watcher);
+}
+
+/// <summary>A program's settings and the version they were written as (grows by one with every change).</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.VersionedProgram")]
+public sealed record VersionedProgram([property: Id(0)] ProgramSettings Settings, [property: Id(1)] long Version);
+
+/// <summary>A silo's program cache, told by the program grain when a program's settings change.</summary>
+[Alias("loyalty.IProgramWatcher")]
+public interface IProgramWatcher : IGrainObserver
+{
+    [Alias("Changed")]
+    Task ChangedAsync(VersionedProgram program);
 }
 
 /// <summary>A member: profile, cards, points buckets, and the idempotency records of its transactions. Key: program/member.</summary>

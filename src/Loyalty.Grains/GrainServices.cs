@@ -7,7 +7,7 @@ public static class GrainServices
 {
     /// <summary>
     /// What the grains need from the silo: the business clock, the ledger store, where a member's sale and ledger rows go,
-    /// the coupon-series store and its redemption outbox, and the coupon options.
+    /// the coupon-series store and its redemption outbox, the coupon options, the silo's program settings cache.
     /// </summary>
     public static IServiceCollection AddLoyaltyGrains(this IServiceCollection services, TimeProvider? businessTime = null)
     {
@@ -20,6 +20,8 @@ public static class GrainServices
         services.AddSingleton<CouponRedemptionOutbox>();
         services.AddHostedService(sp => sp.GetRequiredService<CouponRedemptionOutbox>());
         services.AddOptions<CouponOptions>();
+        services.TryAddSingleton<ProgramCache>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ProgramCache>());
         return services;
     }
 }

@@ -266,7 +266,8 @@ public sealed partial class MemberGrain(
     ILedgerStore ledger,
     IMemberRowStore rows,
     PersonalData personalData,
-    IAutomationStore automationStore)
+    IAutomationStore automationStore,
+    ProgramCache programs)
     : Grain, IMemberGrain
 {
 
@@ -824,7 +825,7 @@ public sealed partial class MemberGrain(
             s.Spend.Lifetime, s.Spend.ByMonth.ToImmutableDictionary(), s.Spend.CategoryLastMonth.ToImmutableDictionary());
     }
 
-    private async Task<ProgramSettings> Program() => await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
+    private ValueTask<ProgramSettings> Program() => programs.GetAsync(ProgramId);
 
     private async Task<SaleRecord> SaleAsync(string transactionId) =>
         await FindSaleAsync(transactionId)

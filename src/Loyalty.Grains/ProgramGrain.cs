@@ -8,6 +8,10 @@ public sealed class ProgramState
 {
     [Id(0)]
     public ProgramSettings? Settings { get; set; }
+
+    /// <summary>Grows by one with every change: a silo's cache keeps the highest version it has seen.</summary>
+    [Id(1)]
+    public long Version { get; set; }
 }
 
 public sealed class ProgramGrain(
@@ -15,6 +19,12 @@ public sealed class ProgramGrain(
     LoyaltyClock clock)
     : Grain, IProgramGrain
 {
+    /// <summary>How long a silo's cache may wait to hear of a change before the change's caller is answered anyway.</summary>
+    private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(2);
+
+    // The program caches of the silos that read this program since this activation started (one per silo).
+    private readonly HashSet<IProgramWatcher> _watchers = [];
+
     public async Task<ProgramSettings> DefineAsync(ProgramSettings settings)
     {
         Programs.Validate(settings);
@@ -25,8 +35,7 @@ public sealed class ProgramGrain(
 
         // Campaigns are defined one by one (DefineCampaignAsync); redefining the program keeps them.
         settings = settings with { Campaigns = state.State.Settings?.Campaigns ?? [] };
-        state.State.Settings = settings;
-        await state.WriteOrDeactivateAsync(this);
+        await SaveAsync(settings);
         await GrainFactory.GetGrain<IAutomationGrain>(settings.ProgramId).ScheduleAsync(settings.Automations);
         return settings;
     }
@@ -43,11 +52,7 @@ public sealed class ProgramGrain(
         }
 
         campaign = campaign with { EndedAt = null };
-        state.State.Settings = settings with
-        {
-            Campaigns = [.. campaigns.Where(c => c.CampaignId != campaign.CampaignId), campaign],
-        };
-        await state.WriteOrDeactivateAsync(this);
+        await SaveAsync(settings with { Campaigns = [.. campaigns.Where(c => c.CampaignId != campaign.CampaignId), campaign] });
         return campaign;
     }
 
@@ -63,8 +68,7 @@ public sealed class ProgramGrain(
         }
 
         var ended = current with { EndedAt = clock.UtcNow };
-        state.State.Settings = settings with { Campaigns = campaigns.Replace(current, ended) };
-        await state.WriteOrDeactivateAsync(this);
+        await SaveAsync(settings with { Campaigns = campaigns.Replace(current, ended) });
         return ended;
     }
 
@@ -72,4 +76,43 @@ public sealed class ProgramGrain(
         state.State.Settings is { } settings
             ? Task.FromResult(settings)
             : throw new LoyaltyException(ErrorReason.ProgramNotFound, "no such program");
+
+    public async Task<VersionedProgram> WatchAsync(IProgramWatcher watcher)
+    {
+        var settings = await GetAsync();
+        _watchers.Add(watcher);
+        return new VersionedProgram(settings, state.State.Version);
+    }
+
+    /// <summary>
+    /// Writes the new settings, then tells every silo's cache before the caller is answered, so a commit on any silo
+    /// after an admin change sees it. A cache that does not answer within <see cref="NotifyTimeout"/> (its silo
+    /// died or is cut off) is dropped: it re-registers when it next refreshes (ProgramCache.Lifetime).
+    /// </summary>
+    private async Task SaveAsync(ProgramSettings settings)
+    {
+        state.State.Settings = settings;
+        state.State.Version++;
+        await state.WriteOrDeactivateAsync(this);
+        var changed = new VersionedProgram(settings, state.State.Version);
+        var told = _watchers.Select(async watcher =>
+        {
+            try
+            {
+                await watcher.ChangedAsync(changed).WaitAsync(NotifyTimeout);
+                return null;
+            }
+            catch (Exception)
+            {
+                return watcher;
+            }
+        }).ToList();
+        foreach (var gone in await Task.WhenAll(told))
+        {
+            if (gone is not null)
+            {
+                _watchers.Remove(gone);
+            }
+        }
+    }
 }

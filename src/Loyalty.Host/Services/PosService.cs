@@ -8,7 +8,7 @@ using Loyalty.Grains;
 namespace Loyalty.Host.Services;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
-internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, PersonalData personalData) : Api.V1.PosService.PosServiceBase
+internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, PersonalData personalData, ProgramCache programs) : Api.V1.PosService.PosServiceBase
 {
     public const int MaxNameLength = 200;
 
@@ -114,7 +114,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         var code = await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode);
         var channel = Mapping.OptionalId(request.Channel, "channel");
         var paymentMethod = Mapping.OptionalId(request.PaymentMethod, "payment_method");
-        var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        var program = await programs.GetAsync(programId);
         Mapping.EnsureCurrency(request.Currency, program);
         var member = memberId is null ? null : await Member(programId, memberId).GetForQuoteAsync();
         var view = member?.View;
@@ -216,7 +216,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             request.HasExpectedTotal ? request.ExpectedTotal : null);
         if (request.Currency.Length != 0)
         {
-            Mapping.EnsureCurrency(request.Currency, await grains.GetGrain<IProgramGrain>(programId).GetAsync());
+            Mapping.EnsureCurrency(request.Currency, await programs.GetAsync(programId));
         }
 
         try
