@@ -141,6 +141,51 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
         Assert.Equal(["7"], await KeysAsync("SELECT get_byte(record, 0)::text FROM member_sales WHERE transaction_id = 't1'"));
     }
 
+    [Fact]
+    public async Task Member_updates_sharing_one_statement_are_each_accepted_or_refused_on_their_own()
+    {
+        await using var writer = new GrainStateWriter(DataSource, "svc", writers: 1);
+        var members = Enumerable.Range(0, 90).Select(i => $"m{i}").ToArray();
+        Assert.All(await Task.WhenAll(members.Select(m => writer.WriteAsync("member", "p/" + m, null, new byte[] { 0 }))), r => Assert.Equal(1, r.Version));
+
+        // Every third member already has a row for the sale it is about to create (a forgotten retry).
+        foreach (var m in members.Where((_, i) => i % 3 == 2))
+        {
+            Assert.Equal(2, (await writer.WriteAsync("member", "p/" + m, 1, new byte[] { 1 }, Rows(m, newSales: ["t1"], ledgerSeqs: [1]))).Version);
+        }
+
+        // Together: a fresh sale (i % 3 == 0), a stale zombie (== 1), the duplicate (== 2); each with two ledger entries.
+        var batchesBefore = writer.Batches;
+        var results = await Task.WhenAll(members.Select((m, i) => writer.WriteAsync(
+            "member", "p/" + m, i % 3 == 2 ? 2 : i % 3 == 1 ? 0 : 1, new byte[] { 5 }, Rows(m, newSales: ["t1"], ledgerSeqs: [10, 11]))));
+
+        Assert.True(writer.Batches - batchesBefore < 10, $"{writer.Batches - batchesBefore} transactions for {members.Length} writes");
+        var rows = await RowsAsync();
+        for (var i = 0; i < members.Length; i++)
+        {
+            var (expected, state) = (i % 3) switch
+            {
+                0 => (new WriteOutcome(2, false), (2, (byte)5)),
+                1 => (new WriteOutcome(null, false), (1, (byte)0)),
+                _ => (new WriteOutcome(null, true), (2, (byte)1)),
+            };
+            Assert.Equal(expected, results[i]);
+            Assert.Equal(state, rows["p/" + members[i]]);
+        }
+
+        var ledger = await KeysAsync("SELECT member_id || '/' || seq FROM ledger_entries ORDER BY 1");
+        var expectedLedger = members.SelectMany((m, i) => (i % 3) switch
+        {
+            0 => new[] { m + "/10", m + "/11" },
+            1 => [],
+            _ => [m + "/1"],
+        }).Order(StringComparer.Ordinal);
+        Assert.Equal(expectedLedger, ledger.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            members.Where((_, i) => i % 3 != 1).Order(StringComparer.Ordinal),
+            (await KeysAsync("SELECT member_id FROM member_sales WHERE transaction_id = 't1'")).Order(StringComparer.Ordinal));
+    }
+
     private static SideRows Rows(string member, string[]? newSales = null, long[]? ledgerSeqs = null)
     {
         var rows = new MemberRows("p", member);

@@ -35,22 +35,10 @@ public sealed class GrainStateWriter : IAsyncDisposable
         RETURNING version
         """;
 
-    // A member write with rows: the state statement (with its version check and, for an update, the check
-    // that no sale it creates has a row yet) and the rows in ONE statement; the rows are inserted from the
-    // state statement's output, so a refused state write lands none of them. Answers one row: the new
-    // version (null when refused) and whether the sale it creates already had a row (then refused for that).
-    // The sale is looked up by the whole primary key (an "= ANY(array)" form was planned as a scan of all the
-    // member's sales: most of PostgreSQL's CPU for a busy member).
-    private const string UpdateCheckedSql = """
-        UPDATE grain_state SET payload = $5, version = version + 1, modified_on = now()
-        WHERE service_id = $1 AND state_name = $2 AND grain_key = $3 AND grain_n0 = 0 AND grain_n1 = 0 AND version = $4
-          AND NOT EXISTS (SELECT 1 FROM member_sales m
-                          WHERE m.service_id = $1 AND m.program_id = $6 AND m.member_id = $7 AND m.transaction_id = $8)
-        RETURNING version
-        """;
-
-    private static readonly string UpdateWithRowsSql = WithRows(UpdateCheckedSql, 6);
-
+    // A first member write with rows (the member updates with rows share UpdatesWithRowsSql): the state
+    // statement and the rows in ONE statement; the rows are inserted from the state statement's output, so a
+    // refused state write lands none of them. Answers one row: the new version (null when refused) and
+    // whether the sale it creates already had a row.
     private static readonly string InsertWithRowsSql = WithRows(InsertSql, 5);
 
     private static string WithRows(string stateSql, int p) => $"""
@@ -71,6 +59,48 @@ public sealed class GrainStateWriter : IAsyncDisposable
                     ELSE EXISTS (SELECT 1 FROM member_sales m
                                  WHERE m.service_id = $1 AND m.program_id = ${p} AND m.member_id = ${p + 1} AND m.transaction_id = ${p + 2})
                END
+        """;
+
+    // Every member update with rows in a batch, in ONE statement (one parse, plan and executor start-up for the
+    // batch instead of one per member).
+    // The members come in as arrays numbered by position (n); each keeps its own version check and its own
+    // check that the sale it creates has no row yet, so one refused member does not refuse the others; its
+    // sale and ledger rows are inserted only if its state row was (joined on n with the UPDATE's output).
+    // Answers one row per member, in order: n, the new version (null when refused), whether the refusal was
+    // for a sale that already had a row. The arrays are planned as the values they are (unnamed statements),
+    // so the planner sees how few members there are and looks each one up by the primary key.
+    private const string UpdatesWithRowsSql = """
+        WITH i AS (
+            SELECT * FROM unnest($2::text[], $3::text[], $4::integer[], $5::bytea[], $6::text[], $7::text[], $8::text[])
+                WITH ORDINALITY AS i(state_name, grain_key, version, payload, program_id, member_id, new_id, n)),
+        s AS (
+            UPDATE grain_state g SET payload = i.payload, version = g.version + 1, modified_on = now()
+            FROM i
+            WHERE g.service_id = $1 AND g.state_name = i.state_name AND g.grain_key = i.grain_key
+              AND g.grain_n0 = 0 AND g.grain_n1 = 0 AND g.version = i.version
+              AND (i.new_id IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM member_sales m
+                    WHERE m.service_id = $1 AND m.program_id = i.program_id AND m.member_id = i.member_id AND m.transaction_id = i.new_id))
+            RETURNING i.n, g.version),
+        sales AS (
+            INSERT INTO member_sales (service_id, program_id, member_id, transaction_id, occurred_at, record)
+            SELECT $1, i.program_id, i.member_id, t.id, t.at, t.rec
+            FROM unnest($9::bigint[], $10::text[], $11::timestamptz[], $12::bytea[]) AS t(n, id, at, rec)
+            JOIN s ON s.n = t.n JOIN i ON i.n = t.n
+            ON CONFLICT ON CONSTRAINT member_sales_pk DO UPDATE SET record = excluded.record, occurred_at = excluded.occurred_at),
+        ledger AS (
+            INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
+            SELECT i.program_id, i.member_id, l.seq, l.entry_type, l.points, l.bucket_month, l.transaction_id, l.occurred_at, l.asset
+            FROM unnest($13::bigint[], $14::bigint[], $15::text[], $16::bigint[], $17::integer[], $18::text[], $19::timestamptz[], $20::text[])
+                AS l(n, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
+            JOIN s ON s.n = l.n JOIN i ON i.n = l.n
+            ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING)
+        SELECT i.n, s.version,
+               s.n IS NULL AND i.new_id IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM member_sales m
+                   WHERE m.service_id = $1 AND m.program_id = i.program_id AND m.member_id = i.member_id AND m.transaction_id = i.new_id)
+        FROM i LEFT JOIN s ON s.n = i.n
+        ORDER BY i.n
         """;
 
     private readonly NpgsqlDataSource _dataSource;
@@ -180,16 +210,23 @@ public sealed class GrainStateWriter : IAsyncDisposable
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
 
-        // Several statements in one batch run in one implicit transaction: all commit, or none.
+        // Several statements in one batch run in one implicit transaction: all commit, or none. The member
+        // updates with rows share one statement (first); every other write has its own.
         await using var command = new NpgsqlBatch(connection);
-        foreach (var write in batch)
+        var updates = batch.Where(w => w is { Rows: not null, Version: not null }).ToList();
+        var singles = updates.Count == 0 ? batch : batch.Where(w => w is not { Rows: not null, Version: not null }).ToList();
+        if (updates.Count > 0)
+        {
+            command.BatchCommands.Add(UpdatesWithRows(updates));
+        }
+
+        foreach (var write in singles)
         {
             var statement = new NpgsqlBatchCommand(write switch
             {
                 { Rows: null, Version: null } => InsertSql,
                 { Rows: null } => UpdateSql,
-                { Version: null } => InsertWithRowsSql,
-                _ => UpdateWithRowsSql,
+                _ => InsertWithRowsSql,
             });
             statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
             statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = write.StateName });
@@ -204,26 +241,84 @@ public sealed class GrainStateWriter : IAsyncDisposable
             command.BatchCommands.Add(statement);
         }
 
-        // A plain statement answers one row (the new version) when its row was written, none when it was
-        // stale; a statement with rows always answers one row (version or null, duplicate or not).
         var committed = new Dictionary<(string, string), WriteOutcome>(batch.Count);
         await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-        var index = 0;
-        do
+        if (updates.Count > 0)
+        {
+            // One row per member update, in order: n, new version or null, refused as a duplicate sale.
+            while (await reader.ReadAsync().ConfigureAwait(false))
+            {
+                var write = updates[(int)reader.GetInt64(0) - 1];
+                committed[(write.StateName, write.GrainKey)] = new WriteOutcome(reader.IsDBNull(1) ? null : reader.GetInt32(1), reader.GetBoolean(2));
+            }
+
+            if (singles.Count > 0)
+            {
+                await reader.NextResultAsync().ConfigureAwait(false);
+            }
+        }
+
+        // A plain statement answers one row (the new version) when its row was written, none when it was
+        // stale; a first write with rows always answers one row (version or null, duplicate or not).
+        for (var index = 0; index < singles.Count; index++)
         {
             if (await reader.ReadAsync().ConfigureAwait(false))
             {
-                var write = batch[index];
+                var write = singles[index];
                 committed[(write.StateName, write.GrainKey)] = write.Rows is null
                     ? new WriteOutcome(reader.GetInt32(0), false)
                     : new WriteOutcome(reader.IsDBNull(0) ? null : reader.GetInt32(0), reader.GetBoolean(1));
             }
 
-            index++;
+            if (index + 1 < singles.Count)
+            {
+                await reader.NextResultAsync().ConfigureAwait(false);
+            }
         }
-        while (await reader.NextResultAsync().ConfigureAwait(false));
 
         return committed;
+    }
+
+    /// <summary>The one statement for every member update with rows in a batch (<see cref="UpdatesWithRowsSql"/>).</summary>
+    private NpgsqlBatchCommand UpdatesWithRows(List<PendingWrite> updates)
+    {
+        var count = updates.Count;
+        var states = new string[count];
+        var keys = new string[count];
+        var versions = new int[count];
+        var payloads = new byte[count][];
+        var programs = new string[count];
+        var members = new string[count];
+        var newIds = new string?[count];
+        var sales = new SaleColumns();
+        var ledger = new LedgerColumns();
+        for (var i = 0; i < count; i++)
+        {
+            var write = updates[i];
+            var side = write.Rows!;
+            states[i] = write.StateName;
+            keys[i] = write.GrainKey;
+            versions[i] = write.Version!.Value;
+            payloads[i] = write.Payload.ToArray();
+            programs[i] = side.Rows.ProgramId;
+            members[i] = side.Rows.MemberId;
+            newIds[i] = side.Rows.NewTransactionId;
+            side.AddTo(i + 1, sales, ledger);
+        }
+
+        var statement = new NpgsqlBatchCommand(UpdatesWithRowsSql);
+        var p = statement.Parameters;
+        p.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = states });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
+        p.Add(new NpgsqlParameter<int[]> { TypedValue = versions });
+        p.Add(new NpgsqlParameter<byte[][]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = programs });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = members });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = newIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        sales.AddParameters(p);
+        ledger.AddParameters(p);
+        return statement;
     }
 
     private sealed record PendingWrite(string StateName, string GrainKey, int? Version, ReadOnlyMemory<byte> Payload, SideRows? Rows)
@@ -243,6 +338,31 @@ public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
 {
     public MemberRows Rows { get; } = rows;
 
+    /// <summary>Appends this member's sale and ledger rows, numbered <paramref name="n"/>, to a batch's columns.</summary>
+    internal void AddTo(long n, SaleColumns sales, LedgerColumns ledger)
+    {
+        for (var i = 0; i < Rows.Sales.Count; i++)
+        {
+            var sale = Rows.Sales[i];
+            sales.Owner.Add(n);
+            sales.Id.Add(sale.Result.TransactionId);
+            sales.At.Add(sale.Result.OccurredAt.UtcDateTime);
+            sales.Record.Add(saleRecords[i]);
+        }
+
+        foreach (var entry in Rows.Ledger)
+        {
+            ledger.Owner.Add(n);
+            ledger.Seq.Add(entry.Seq);
+            ledger.Type.Add(LedgerNames.Type(entry.Type));
+            ledger.Points.Add(entry.Points);
+            ledger.Month.Add(entry.BucketMonth);
+            ledger.TransactionId.Add(entry.TransactionId);
+            ledger.At.Add(entry.At.UtcDateTime);
+            ledger.Asset.Add(LedgerNames.Asset(entry.Asset));
+        }
+    }
+
     internal void AddParameters(NpgsqlParameterCollection parameters)
     {
         var ledger = Rows.Ledger;
@@ -259,5 +379,57 @@ public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
         parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. ledger.Select(e => e.TransactionId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. ledger.Select(e => e.At.UtcDateTime)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ledger.Select(e => LedgerNames.Asset(e.Asset))] });
+    }
+}
+
+/// <summary>The sale rows of a batch's member updates, column by column (each row numbered by its member).</summary>
+internal sealed class SaleColumns
+{
+    public List<long> Owner { get; } = [];
+
+    public List<string> Id { get; } = [];
+
+    public List<DateTime> At { get; } = [];
+
+    public List<byte[]> Record { get; } = [];
+
+    public void AddParameters(NpgsqlParameterCollection p)
+    {
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Owner] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Id] });
+        p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. At], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        p.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Record], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+    }
+}
+
+/// <summary>The ledger rows of a batch's member updates, column by column (each row numbered by its member).</summary>
+internal sealed class LedgerColumns
+{
+    public List<long> Owner { get; } = [];
+
+    public List<long> Seq { get; } = [];
+
+    public List<string> Type { get; } = [];
+
+    public List<long> Points { get; } = [];
+
+    public List<int> Month { get; } = [];
+
+    public List<string?> TransactionId { get; } = [];
+
+    public List<DateTime> At { get; } = [];
+
+    public List<string> Asset { get; } = [];
+
+    public void AddParameters(NpgsqlParameterCollection p)
+    {
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Owner] });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Seq] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Type] });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Points] });
+        p.Add(new NpgsqlParameter<int[]> { TypedValue = [.. Month] });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. TransactionId], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. At], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Asset] });
     }
 }
