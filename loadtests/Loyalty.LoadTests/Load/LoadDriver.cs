@@ -61,10 +61,14 @@ internal static class LoadDriver
         long k = 0;
         while (k < schedule.Total && !cancellationToken.IsCancellationRequested && Volatile.Read(ref more) == 1)
         {
+            // Sleep until the next arrival is due, at least one timer tick: waiting for a due time less
+            // than a tick away by looping kept a core busy (at 1,000 arrivals/s the generator burnt ~1 ms
+            // of CPU per arrival, taken from the target on a shared box). Arrivals that fell due meanwhile
+            // go out together, each still timed from its own due time.
             var wait = schedule.DueAt(k) - metrics.Elapsed;
-            if (wait > TimeSpan.FromMilliseconds(1))
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(wait > TimeSpan.FromMilliseconds(1) ? wait : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
             }
 
             var now = metrics.Elapsed;
