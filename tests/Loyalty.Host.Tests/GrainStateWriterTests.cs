@@ -186,6 +186,21 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
             (await KeysAsync("SELECT member_id FROM member_sales WHERE transaction_id = 't1'")).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task The_writers_planner_setting_does_not_outlive_its_transaction()
+    {
+        await using var writer = new GrainStateWriter(DataSource, "svc", writers: 1);
+        Assert.Equal(1, (await writer.WriteAsync("member", "p/a", null, new byte[] { 0 })).Version);
+        Assert.Equal(2, (await writer.WriteAsync("member", "p/a", 1, new byte[] { 1 }, Rows("a", newSales: ["t1"], ledgerSeqs: [1]))).Version);
+
+        // The pool hands the writer's connection out again: it must plan like any other.
+        for (var i = 0; i < 3; i++)
+        {
+            await using var show = DataSource.CreateCommand("SHOW enable_seqscan");
+            Assert.Equal("on", await show.ExecuteScalarAsync());
+        }
+    }
+
     private static SideRows Rows(string member, string[]? newSales = null, long[]? ledgerSeqs = null)
     {
         var rows = new MemberRows("p", member);
