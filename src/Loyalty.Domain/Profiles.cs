@@ -84,6 +84,18 @@ public static class Profiles
         return "tel:" + Convert.ToHexString(mac, 0, 16).ToLowerInvariant();
     }
 
+    /// <summary>
+    /// A card number as a till that identified the member may see it: every character but the last four
+    /// replaced by '*' (all of a card of four characters or fewer), so a lookup by phone or member id does
+    /// not hand out a card that identifies the member at another till.
+    /// </summary>
+    public static string MaskCard(string card) =>
+        card.Length <= 4 ? new string('*', card.Length) : string.Concat(new string('*', card.Length - 4), card.AsSpan(card.Length - 4));
+
+    /// <summary>A birthday without its year (ISO 8601 "--MM-DD"): enough to wish it, not to verify an identity.</summary>
+    public static string BirthdayWithoutYear(DateOnly birthDate) =>
+        "--" + birthDate.ToString("MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>A profile is complete with a name, a phone, an email and a birth date.</summary>
     public static bool IsComplete(string? name, string? phone, string? email, DateOnly? birthDate) =>
         !string.IsNullOrWhiteSpace(name) && phone is not null && email is not null && birthDate is not null;

@@ -160,6 +160,18 @@ public sealed class ProfileRuleTests
         Assert.NotEqual(key, Loyalty.Domain.Profiles.PhoneKey("pepper", "club2", "+420601234567"));
     }
 
+    [Theory]
+    [InlineData("4000123412341234", "************1234")]
+    [InlineData("card-77", "***d-77")]
+    [InlineData("c123", "****")]
+    [InlineData("", "")]
+    public void A_card_shown_to_a_till_keeps_only_its_last_four_characters(string card, string shown) =>
+        Assert.Equal(shown, Loyalty.Domain.Profiles.MaskCard(card));
+
+    [Fact]
+    public void A_birthday_shown_to_a_till_has_no_year() =>
+        Assert.Equal("--02-29", Loyalty.Domain.Profiles.BirthdayWithoutYear(new DateOnly(1996, 2, 29)));
+
     [Fact]
     public void A_profile_is_complete_only_with_name_phone_email_and_birth_date()
     {

@@ -52,6 +52,34 @@ public sealed class ProfileTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task Identify_masks_the_cards_and_gives_the_birthday_without_its_year()
+    {
+        var program = await ProgramWithProfileBonusAsync();
+        var phone = RandomPhone();
+        var card = "7001" + Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var enrolled = await Engine.Pos.EnrollAsync(new EnrollRequest
+        {
+            ProgramId = program, MemberId = "masked", Name = "Ola", Phone = phone, CardNumber = card, BirthDate = "1990-04-02",
+        });
+        Assert.Equal([card], enrolled.CardNumbers);
+        Assert.Equal("1990-04-02", enrolled.BirthDate);
+
+        var masked = new string('*', card.Length - 4) + card[^4..];
+        foreach (var request in new[]
+        {
+            new IdentifyRequest { ProgramId = program, Phone = phone },
+            new IdentifyRequest { ProgramId = program, MemberId = "masked" },
+            new IdentifyRequest { ProgramId = program, CardNumber = card },
+        })
+        {
+            var found = await Engine.Pos.IdentifyAsync(request);
+            Assert.Equal(("masked", "Ola"), (found.MemberId, found.Name));
+            Assert.Equal([masked], found.CardNumbers);
+            Assert.Equal("--04-02", found.BirthDate);
+        }
+    }
+
+    [Fact]
     public async Task A_member_enrolled_with_a_complete_profile_gets_the_bonus_at_once()
     {
         var program = await ProgramWithProfileBonusAsync();

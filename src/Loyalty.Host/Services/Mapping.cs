@@ -58,6 +58,23 @@ internal static class Mapping
         return balance;
     }
 
+    /// <summary>
+    /// What Identify answers a till: the member as <see cref="ToProto(string, MemberView)"/> shows it, with card
+    /// numbers masked and the birth date without its year (issue #13: an Identify by phone must not hand out
+    /// what identifies the member elsewhere).
+    /// </summary>
+    public static MemberResponse ToIdentifyProto(string programId, MemberView view)
+    {
+        var response = ToProto(programId, view);
+        for (var i = 0; i < response.CardNumbers.Count; i++)
+        {
+            response.CardNumbers[i] = Profiles.MaskCard(response.CardNumbers[i]);
+        }
+
+        response.BirthDate = view.BirthDate is { } birthDate ? Profiles.BirthdayWithoutYear(birthDate) : string.Empty;
+        return response;
+    }
+
     public static MemberResponse ToProto(string programId, MemberView view)
     {
         var response = new MemberResponse

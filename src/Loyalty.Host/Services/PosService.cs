@@ -93,7 +93,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             IdentifyRequest.KeyOneofCase.Phone => await OwnerOfPhone(programId, Profiles.NormalizePhone(request.Phone)),
             _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
         };
-        return Mapping.ToProto(programId, await Member(programId, memberId).IdentifyAtAsync(storeId, channel));
+        return Mapping.ToIdentifyProto(programId, await Member(programId, memberId).IdentifyAtAsync(storeId, channel));
     }
 
     public override async Task<BalanceResponse> GetBalance(GetBalanceRequest request, ServerCallContext context)
