@@ -47,10 +47,19 @@ public sealed class CardGrain(
         }
     }
 
-    public Task<string> LookupAsync() => state.State switch
+    public Task<string> LookupAsync()
     {
-        { Blocked: true } => throw new LoyaltyException(ErrorReason.CardBlocked, "the card was reported lost and is blocked; use the member's new card"),
-        { MemberId: { } owner } => Task.FromResult(owner),
-        _ => throw new LoyaltyException(ErrorReason.CardNotFound, "no member holds this card"),
-    };
+        switch (state.State)
+        {
+            case { Blocked: true }:
+                throw new LoyaltyException(ErrorReason.CardBlocked, "the card was reported lost and is blocked; use the member's new card");
+            case { MemberId: { } owner }:
+                return Task.FromResult(owner);
+            default:
+                // A miss (a mistyped or guessed card or phone) does not keep an activation resident: probing
+                // thousands of numbers must not fill the silo with empty card grains (issue #13).
+                DeactivateOnIdle();
+                throw new LoyaltyException(ErrorReason.CardNotFound, "no member holds this card");
+        }
+    }
 }

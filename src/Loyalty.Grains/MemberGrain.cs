@@ -972,6 +972,8 @@ public sealed partial class MemberGrain(
     {
         if (!state.State.Enrolled)
         {
+            // A lookup of nobody (a mistyped or guessed id) does not keep an activation resident.
+            DeactivateOnIdle();
             throw new LoyaltyException(ErrorReason.MemberNotFound, "no such member");
         }
     }

@@ -87,6 +87,35 @@ public sealed class GrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_lookup_that_finds_nobody_leaves_no_activation_behind()
+    {
+        var (program, member, _) = await NewMemberAsync();
+        var card = Grains.GetGrain<ICardGrain>(Keys.Scoped(program, "guessed-" + Guid.NewGuid().ToString("N")[..8]));
+        var nobody = Grains.GetGrain<IMemberGrain>(Keys.Scoped(program, "guessed-" + Guid.NewGuid().ToString("N")[..8]));
+
+        Assert.Equal(ErrorReason.CardNotFound, (await Assert.ThrowsAsync<LoyaltyException>(() => card.LookupAsync())).Reason);
+        Assert.Equal(ErrorReason.MemberNotFound, (await Assert.ThrowsAsync<LoyaltyException>(() => nobody.GetAsync())).Reason);
+
+        // Deactivation follows the call; give it a moment, then neither probe is resident. The real member is.
+        var management = Grains.GetGrain<IManagementGrain>(0);
+        HashSet<GrainId> resident = [];
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            resident = [.. (await management.GetDetailedGrainStatistics()).Select(s => s.GrainId)];
+            if (!resident.Contains(card.GetGrainId()) && !resident.Contains(nobody.GetGrainId()))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.DoesNotContain(card.GetGrainId(), resident);
+        Assert.DoesNotContain(nobody.GetGrainId(), resident);
+        Assert.Contains(member.GetGrainId(), resident);
+    }
+
+    [Fact]
     public async Task With_n_equal_1_points_earned_in_november_are_gone_on_january_first_without_any_job()
     {
         var (_, member, _) = await NewMemberAsync(expiryMonths: 1);
