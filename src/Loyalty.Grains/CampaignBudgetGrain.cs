@@ -55,7 +55,8 @@ public sealed class BudgetHold
 public sealed partial class CampaignBudgetGrain(
     [PersistentState("campaign-budget", ProviderNames.GrainStorage)] IPersistentState<CampaignBudgetState> state,
     LoyaltyClock clock,
-    ILogger<CampaignBudgetGrain> logger)
+    ILogger<CampaignBudgetGrain> logger,
+    ProgramCache programs)
     : Grain, ICampaignBudgetGrain
 {
     public static readonly TimeSpan HoldTimeout = TimeSpan.FromSeconds(10);
@@ -217,7 +218,7 @@ public sealed partial class CampaignBudgetGrain(
 
     private async Task<CampaignDefinition?> CampaignAsync()
     {
-        var program = await GrainFactory.GetGrain<IProgramGrain>(ProgramId).GetAsync();
+        var program = await programs.GetAsync(ProgramId);
         return program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == CampaignId);
     }
 

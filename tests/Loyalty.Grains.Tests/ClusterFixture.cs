@@ -21,7 +21,8 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 
-    private sealed class SiloConfigurator : ISiloConfigurator
+    /// <summary>The test silos' setup: in-memory storage and reminders, the grains with the test clock (also used by <see cref="TwoSiloFixture"/>).</summary>
+    internal sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder silo) => silo
             .AddMemoryGrainStorage(ProviderNames.GrainStorage)

@@ -5,22 +5,14 @@ using Orleans.TestingHost;
 
 namespace Loyalty.Grains.Tests;
 
-/// <summary>A cluster of two silos, each with its own program cache.</summary>
+/// <summary>A cluster of two silos (set up as <see cref="ClusterFixture"/>'s), each with its own program cache.</summary>
 public sealed class TwoSiloFixture : IAsyncLifetime
 {
-    public TestCluster Cluster { get; } = new TestClusterBuilder(2).AddSiloBuilderConfigurator<SiloConfigurator>().Build();
+    public TestCluster Cluster { get; } = new TestClusterBuilder(2).AddSiloBuilderConfigurator<ClusterFixture.SiloConfigurator>().Build();
 
     public Task InitializeAsync() => Cluster.DeployAsync();
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
-
-    private sealed class SiloConfigurator : ISiloConfigurator
-    {
-        public void Configure(ISiloBuilder silo) => silo
-            .AddMemoryGrainStorage(ProviderNames.GrainStorage)
-            .UseInMemoryReminderService()
-            .ConfigureServices(services => services.AddLoyaltyGrains());
-    }
 }
 
 /// <summary>

@@ -375,22 +375,17 @@ public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
         }
     }
 
+    /// <summary>This member's parameters for a statement of its own (a first write with rows): the same columns, unnumbered.</summary>
     internal void AddParameters(NpgsqlParameterCollection parameters)
     {
-        var ledger = Rows.Ledger;
+        var sales = new SaleColumns();
+        var ledger = new LedgerColumns();
+        AddTo(0, sales, ledger);
         parameters.Add(new NpgsqlParameter<string> { TypedValue = Rows.ProgramId });
         parameters.Add(new NpgsqlParameter<string> { TypedValue = Rows.MemberId });
         parameters.Add(new NpgsqlParameter<string?> { TypedValue = Rows.NewTransactionId, NpgsqlDbType = NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Rows.Sales.Select(s => s.Result.TransactionId)] });
-        parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. Rows.Sales.Select(s => s.Result.OccurredAt.UtcDateTime)] });
-        parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = saleRecords, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ledger.Select(e => e.Seq)] });
-        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ledger.Select(e => LedgerNames.Type(e.Type))] });
-        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ledger.Select(e => e.Points)] });
-        parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. ledger.Select(e => e.BucketMonth)] });
-        parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. ledger.Select(e => e.TransactionId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. ledger.Select(e => e.At.UtcDateTime)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ledger.Select(e => LedgerNames.Asset(e.Asset))] });
+        sales.AddParameters(parameters, numbered: false);
+        ledger.AddParameters(parameters, numbered: false);
     }
 }
 
@@ -405,9 +400,14 @@ internal sealed class SaleColumns
 
     public List<byte[]> Record { get; } = [];
 
-    public void AddParameters(NpgsqlParameterCollection p)
+    /// <summary>The columns as array parameters, led by the members' numbers when <paramref name="numbered"/>.</summary>
+    public void AddParameters(NpgsqlParameterCollection p, bool numbered = true)
     {
-        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Owner] });
+        if (numbered)
+        {
+            p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Owner] });
+        }
+
         p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Id] });
         p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. At], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         p.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Record], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
@@ -433,9 +433,14 @@ internal sealed class LedgerColumns
 
     public List<string> Asset { get; } = [];
 
-    public void AddParameters(NpgsqlParameterCollection p)
+    /// <summary>The columns as array parameters, led by the members' numbers when <paramref name="numbered"/>.</summary>
+    public void AddParameters(NpgsqlParameterCollection p, bool numbered = true)
     {
-        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Owner] });
+        if (numbered)
+        {
+            p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Owner] });
+        }
+
         p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Seq] });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Type] });
         p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Points] });
