@@ -53,7 +53,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in $ENGINE_PORT $HEALTH_PORT $SILO_PORT $GATEWAY_PORT $BASELINE_PORT; do
+ADMIN_GRPC_PORT=$((ENGINE_PORT + 2)) # the generator's default: the terminal port + 2
+# The engine's operator token for this run (the generator registers its simulated terminals with it).
+export LOYALTY_OPERATOR_TOKEN="bench-operator-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+for port in $ENGINE_PORT $HEALTH_PORT $ADMIN_GRPC_PORT $SILO_PORT $GATEWAY_PORT $BASELINE_PORT; do
     if port_busy "$port"; then log "port $port is already in use; stop whatever listens there first"; exit 2; fi
 done
 
@@ -86,7 +89,8 @@ pg_pid=$(head -n 1 "$(deploy/pg.sh datadir)/postmaster.pid")
 
 log "starting the engine on :$ENGINE_PORT"
 ConnectionStrings__Postgres="$engine_db" dotnet "$ENGINE_DLL" \
-    --Loyalty:GrpcPort=$ENGINE_PORT --Loyalty:HealthPort=$HEALTH_PORT --Loyalty:SiloPort=$SILO_PORT \
+    --Loyalty:GrpcPort=$ENGINE_PORT --Loyalty:HealthPort=$HEALTH_PORT --Loyalty:AdminGrpcPort=$ADMIN_GRPC_PORT --Loyalty:SiloPort=$SILO_PORT \
+    --Loyalty:Security:OperatorToken="$LOYALTY_OPERATOR_TOKEN" --Loyalty:PersonalDataPepper=bench-pepper \
     --Loyalty:GatewayPort=$GATEWAY_PORT --Loyalty:ListenAddress=127.0.0.1 --Loyalty:ServiceId=bench \
     --Logging:LogLevel:Grpc=Warning \
     >"$LOGS/engine.log" 2>&1 &

@@ -10,9 +10,12 @@
 #   deploy/cluster.sh status      one line per silo: pid, ports, ready or not
 #   deploy/cluster.sh kill I      SIGKILL silo I (a crash, for trying out failover)
 #   deploy/cluster.sh addresses   the gRPC addresses, comma-separated (for the POS SDK)
+#   deploy/cluster.sh admin-address   silo 1's admin gRPC address (the load generator's --admin-address)
 #
-# Silo I listens on: gRPC BASE+I, health/admin BASE+100+I, silo-to-silo 10000+BASE+I, gateway
-# 30000+BASE+I. With the default BASE 7100: gRPC 7101.., admin 7201.., silo 17101.., gateway 37101...
+# Silo I listens on: gRPC BASE+I, health/admin BASE+100+I, admin gRPC BASE+200+I, silo-to-silo
+# 10000+BASE+I, gateway 30000+BASE+I. With the default BASE 7100: gRPC 7101.., admin 7201..,
+# admin gRPC 7301.., silo 17101.., gateway 37101...
+# Credentials as deploy/run.sh: the operator token in .data/operator-token, the pepper in .data/pepper.
 #
 # Environment: LOYALTY_CLUSTER_BASE_PORT (7100), LOYALTY_CLUSTER_DIR (<repo>/.data/cluster: pid and
 # log files), LOYALTY_CLUSTER_ID (loyalty-local), LOYALTY_PG_DIR / LOYALTY_PG_PORT as for pg.sh,
@@ -31,6 +34,7 @@ log() { echo "[cluster] $*" >&2; }
 
 grpc_port() { echo $((BASE + $1)); }
 admin_port() { echo $((BASE + 100 + $1)); }
+admin_grpc_port() { echo $((BASE + 200 + $1)); }
 silo_port() { echo $((10000 + BASE + $1)); }
 gateway_port() { echo $((30000 + BASE + $1)); }
 pid_file() { echo "$DIR/silo$1.pid"; }
@@ -86,6 +90,9 @@ start_silo() {
         Loyalty__SiloName="silo$i" \
         Loyalty__GrpcPort="$(grpc_port "$i")" \
         Loyalty__HealthPort="$(admin_port "$i")" \
+        Loyalty__AdminGrpcPort="$(admin_grpc_port "$i")" \
+        Loyalty__Security__OperatorToken="${Loyalty__Security__OperatorToken:-$(cat "$ROOT/.data/operator-token")}" \
+        Loyalty__PersonalDataPepper="${Loyalty__PersonalDataPepper:-$(cat "$ROOT/.data/pepper")}" \
         Loyalty__SiloPort="$(silo_port "$i")" \
         Loyalty__GatewayPort="$(gateway_port "$i")" \
         nohup dotnet "$HOST_DLL" >>"$DIR/silo$i.log" 2>&1 &
@@ -102,6 +109,9 @@ start() {
     log "PostgreSQL: $connection"
     log "building the host (Release)"
     dotnet build -c Release -v quiet -nologo "$ROOT/src/Loyalty.Host" >&2
+    secret "$ROOT/.data/operator-token" dev-operator-
+    secret "$ROOT/.data/pepper" ""
+    log "operator token: $ROOT/.data/operator-token (admin gRPC on :$(admin_grpc_port 1).., JSON on :$(admin_port 1)..)"
 
     # Silo 1 first: it applies the schema and creates the cluster's membership row.
     start_silo 1 "$connection"
@@ -165,6 +175,14 @@ status() {
     [ $any -eq 1 ] || echo "no silos started from $DIR"
 }
 
+secret() { # a file holding a random secret, created once, readable by this user only (as deploy/run.sh)
+    local file=$1 prefix=$2
+    if [ ! -s "$file" ]; then
+        mkdir -p "$(dirname "$file")"
+        (umask 077; printf '%s%s\n' "$prefix" "$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c 48)" > "$file")
+    fi
+}
+
 addresses() {
     shopt -s nullglob
     local list=()
@@ -181,9 +199,10 @@ case "${1:-}" in
     stop) stop ;;
     status) status ;;
     addresses) addresses ;;
+    admin-address) echo "http://127.0.0.1:$(admin_grpc_port 1)" ;;
     kill)
         pid=$(pid_of "${2:?usage: $0 kill I}") || { log "silo$2 is not running"; exit 1; }
         kill -KILL "$pid"
         log "silo$2 (pid $pid) killed; 'deploy/cluster.sh start N' restarts it" ;;
-    *) echo "usage: $0 start [N] | stop | status | kill I | addresses" >&2; exit 2 ;;
+    *) echo "usage: $0 start [N] | stop | status | kill I | addresses | admin-address" >&2; exit 2 ;;
 esac

@@ -38,6 +38,11 @@ static int Usage()
               Defines campaigns (3 for 2, 10.00 off from 60.00, an exclusive flash), quotes a basket
               with its discount lines and hints, commits it: the marketing walkthrough.
 
+          Credentials (docs/security.md): the admin API is on the admin gRPC port (terminal port + 2 unless
+          --admin-address URL) with an operator token: --operator-token T, else env LOYALTY_OPERATOR_TOKEN,
+          else .data/operator-token (written by deploy/run.sh) in this directory or a parent. Every simulated
+          terminal is registered with it on first use and calls with its own terminal credential.
+
           <scenario> [options]            run one scenario against one target (same as: run <scenario>)
           compare <scenario> [options]    the same scenario against the engine, then the baseline; prints the ratio
           bench [options]                 the standard suite against both (deploy/bench.sh starts everything first);
@@ -63,6 +68,7 @@ static int Usage()
           --max-p99-ms X  --min-rps Y   thresholds on the headline operation: exit code 3 when missed
           --watch name=PID[+]  track RSS/CPU of a process (+ = with its children, e.g. postgres)
           --out reports   --no-live   --no-verify   --max-in-flight 20000
+          --admin-address URL  --operator-token T   (see Credentials above)
           compare/bench: --engine-address URL  --baseline-address URL
 
         exit codes: 0 passed, 1 correctness check failed, 2 usage, 3 threshold missed, 4 target unreachable,

@@ -11,27 +11,30 @@ internal static class PromoTour
     {
         var address = Tour.Option(args, "--address") ?? "http://127.0.0.1:5080";
         var programId = Tour.Option(args, "--program") ?? "promo-demo";
-        using var pos = PosClient.Connect(address, programId);
+        var (adminChannel, admin) = EngineAccess.Admin(
+            Tour.Option(args, "--admin-address") ?? EngineAccess.AdminAddressFor(PosClient.ParseAddresses(address)[0]), EngineAccess.OperatorToken(Tour.Option(args, "--operator-token")));
+        using var adminConnection = adminChannel;
+        using var pos = EngineAccess.Pos(address, programId, admin, "store-1", "pos-1");
         try
         {
-            await pos.Admin.UpsertProgramAsync(new LoyaltyProgram
+            await admin.UpsertProgramAsync(new LoyaltyProgram
             {
                 ProgramId = programId, Name = "Promo Club", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 12,
                 TimeZone = "Europe/Prague", MaxDiscountPercent = 30,
             });
             Console.WriteLine($"program   {programId}: time zone Europe/Prague, discounts capped at 30% of a basket");
 
-            await pos.Admin.DefineCampaignAsync(new Campaign
+            await admin.DefineCampaignAsync(new Campaign
             {
                 ProgramId = programId, CampaignId = "coffee-3for2", Name = "3 for 2 on coffee", Priority = 10,
                 BuyGet = new BuyGet { Buy = 2, Get = 1 }, Targets = new CampaignTargets { Categories = { "coffee" } },
             });
-            await pos.Admin.DefineCampaignAsync(new Campaign
+            await admin.DefineCampaignAsync(new Campaign
             {
                 ProgramId = programId, CampaignId = "big-basket", Name = "10.00 off from 60.00", Priority = 5, AmountOff = 1_000, MinBasket = 6_000,
                 MaxPerMember = 1,
             });
-            await pos.Admin.DefineCampaignAsync(new Campaign
+            await admin.DefineCampaignAsync(new Campaign
             {
                 ProgramId = programId, CampaignId = "flash-40", Name = "40% alone, first 100", Priority = 1, PercentOff = 40, Exclusive = true, MaxRedemptions = 100,
             });

@@ -26,6 +26,16 @@ internal sealed class RunOptions
 
     public string ResolvedAddress => Address ?? (Target == "baseline" ? BaselineAddress : EngineAddress);
 
+    /// <summary>The engine's admin gRPC address; by default the first terminal address's port + 2 (the baseline serves both on one).</summary>
+    public string? AdminAddress { get; set; }
+
+    public string ResolvedAdminAddress => Target == "baseline"
+        ? Loyalty.Client.PosClient.ParseAddresses(ResolvedAddress)[0]
+        : AdminAddress ?? EngineAccess.AdminAddressFor(Loyalty.Client.PosClient.ParseAddresses(ResolvedAddress)[0]);
+
+    /// <summary>The engine's operator token (else env LOYALTY_OPERATOR_TOKEN or .data/operator-token: <see cref="EngineAccess"/>).</summary>
+    public string? OperatorToken { get; set; }
+
     public LoadModel Model { get; set; } = LoadModel.Closed;
 
     /// <summary>Arrivals per second (open model).</summary>
@@ -111,6 +121,8 @@ internal sealed class RunOptions
             {
                 case "--target": o.Target = Value() is "engine" or "baseline" ? args[i] : throw new UsageException("--target is engine or baseline"); break;
                 case "--address": o.Address = Addresses(Value()); break;
+                case "--admin-address": o.AdminAddress = Addresses(Value()); break;
+                case "--operator-token": o.OperatorToken = Value(); break;
                 case "--model":
                     o.Model = Value() switch
                     {

@@ -11,10 +11,12 @@ internal static class Tour
     {
         var address = Option(args, "--address") ?? "http://127.0.0.1:5080";
         var programId = Option(args, "--program") ?? "demo";
-        using var pos = PosClient.Connect(address, programId);
+        var (adminChannel, admin) = EngineAccess.Admin(
+            Option(args, "--admin-address") ?? EngineAccess.AdminAddressFor(PosClient.ParseAddresses(address)[0]), EngineAccess.OperatorToken(Option(args, "--operator-token")));
+        using var adminConnection = adminChannel;
         try
         {
-            var program = await pos.Admin.UpsertProgramAsync(new LoyaltyProgram
+            var program = await admin.UpsertProgramAsync(new LoyaltyProgram
             {
                 ProgramId = programId,
                 Name = "Demo Club",
@@ -25,11 +27,17 @@ internal static class Tour
             });
             Console.WriteLine($"program   {program.ProgramId}: 1 point per 1.00 {program.Currency}, points expire at the end of the month after they were earned");
 
+            // A till gets in with its own credential: the operator registers the store and the terminal once.
+            await admin.RegisterStoreAsync(new RegisterStoreRequest { ProgramId = programId, StoreId = "store-7", Name = "Store 7" });
+            var till = await admin.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = programId, StoreId = "store-7", TerminalId = "pos-2" });
+            Console.WriteLine($"terminal  store-7/pos-2 registered: its token pos_{till.Terminal.CredentialId}_… goes in authorization: Bearer on each call");
+            using var pos = PosClient.Connect(address, programId, till.Token);
+
             var card = "card-" + Random.Shared.Next(100_000, 999_999);
             var member = await pos.EnrollAsync(cardNumber: card, name: "Ana Tour");
             Console.WriteLine($"enrolled  member {member.MemberId} with card {card}");
 
-            var coupon = (await pos.Admin.CreateCouponsAsync(new CreateCouponsRequest
+            var coupon = (await admin.CreateCouponsAsync(new CreateCouponsRequest
             {
                 ProgramId = programId,
                 Count = 1,

@@ -41,6 +41,12 @@ public sealed class PosClientOptions
     /// </summary>
     public TimeSpan FailoverCooldown { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The terminal's credential, sent as <c>authorization: Bearer …</c> on every call: a <see cref="TerminalToken"/>
+    /// for a till, a <see cref="TerminalFleet"/> for a simulator of many. Without it the engine answers UNAUTHENTICATED.
+    /// </summary>
+    public ITerminalCredentials? Credentials { get; set; }
+
     /// <summary>Called for every failed attempt, retried or not (for terminal logs and tests). Must not throw.</summary>
     public Action<PosCallFailure>? OnFailure { get; set; }
 }
@@ -113,15 +119,20 @@ public sealed class PosClient : IDisposable
     /// <summary>The address the next call goes to first.</summary>
     public string CurrentAddress => Pick().Address;
 
-    /// <summary>The generated admin client on the current engine's channel (programs, coupons); no retries.</summary>
-    public AdminService.AdminServiceClient Admin => Pick().Admin;
-
     /// <summary>
     /// Connects to one engine address such as <c>http://127.0.0.1:5080</c> (HTTP/2 cleartext or TLS),
     /// or to several given as one comma-separated string.
     /// </summary>
     public static PosClient Connect(string address, string programId, PosClientOptions? options = null) =>
         Connect(ParseAddresses(address), programId, options);
+
+    /// <summary>Connects a till: its engine address(es), program and terminal token (admin <c>RegisterTerminal</c>).</summary>
+    public static PosClient Connect(string address, string programId, string terminalToken, PosClientOptions? options = null)
+    {
+        options ??= new PosClientOptions();
+        options.Credentials = new TerminalToken(terminalToken);
+        return Connect(ParseAddresses(address), programId, options);
+    }
 
     /// <summary>Connects to several engine addresses (silos of one cluster); see the class remarks for failover.</summary>
     public static PosClient Connect(IEnumerable<string> addresses, string programId, PosClientOptions? options = null)
@@ -159,31 +170,31 @@ public sealed class PosClient : IDisposable
     public Task<MemberResponse> EnrollAsync(string? memberId = null, string? cardNumber = null, string? name = null, CancellationToken cancellationToken = default)
     {
         var request = new EnrollRequest { ProgramId = ProgramId, MemberId = memberId ?? string.Empty, CardNumber = cardNumber ?? string.Empty, Name = name ?? string.Empty };
-        return CallAsync("Enroll", Kind.Write, (pos, o) => pos.EnrollAsync(request, o), cancellationToken);
+        return CallAsync("Enroll", Kind.Write, null, null, (pos, o) => pos.EnrollAsync(request, o), cancellationToken);
     }
 
     public Task<MemberResponse> IdentifyByMemberAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var request = new IdentifyRequest { ProgramId = ProgramId, MemberId = memberId };
-        return CallAsync("Identify", Kind.Read, (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
+        return CallAsync("Identify", Kind.Read, null, null, (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
     }
 
     public Task<MemberResponse> IdentifyByCardAsync(string cardNumber, CancellationToken cancellationToken = default)
     {
         var request = new IdentifyRequest { ProgramId = ProgramId, CardNumber = cardNumber };
-        return CallAsync("Identify", Kind.Read, (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
+        return CallAsync("Identify", Kind.Read, null, null, (pos, o) => pos.IdentifyAsync(request, o), cancellationToken);
     }
 
     public Task<BalanceResponse> GetBalanceAsync(string memberId, CancellationToken cancellationToken = default)
     {
         var request = new GetBalanceRequest { ProgramId = ProgramId, MemberId = memberId };
-        return CallAsync("GetBalance", Kind.Read, (pos, o) => pos.GetBalanceAsync(request, o), cancellationToken);
+        return CallAsync("GetBalance", Kind.Read, null, null, (pos, o) => pos.GetBalanceAsync(request, o), cancellationToken);
     }
 
     public Task<QuoteResponse> QuoteAsync(QuoteRequest request, CancellationToken cancellationToken = default)
     {
         request.ProgramId = ProgramId;
-        return CallAsync("Quote", Kind.Read, (pos, o) => pos.QuoteAsync(request, o), cancellationToken);
+        return CallAsync("Quote", Kind.Read, request.StoreId, request.TerminalId, (pos, o) => pos.QuoteAsync(request, o), cancellationToken);
     }
 
     /// <summary>
@@ -200,13 +211,13 @@ public sealed class PosClient : IDisposable
                 string.IsNullOrEmpty(request.TerminalId) ? "pos" : request.TerminalId);
         }
 
-        return CallAsync("Commit", Kind.Write, (pos, o) => pos.CommitAsync(request, o), cancellationToken);
+        return CallAsync("Commit", Kind.Write, request.StoreId, request.TerminalId, (pos, o) => pos.CommitAsync(request, o), cancellationToken);
     }
 
     public Task<VoidSaleResponse> VoidAsync(string memberId, string transactionId, CancellationToken cancellationToken = default)
     {
         var request = new VoidSaleRequest { ProgramId = ProgramId, MemberId = memberId, TransactionId = transactionId };
-        return CallAsync("Void", Kind.Write, (pos, o) => pos.VoidAsync(request, o), cancellationToken);
+        return CallAsync("Void", Kind.Write, null, null, (pos, o) => pos.VoidAsync(request, o), cancellationToken);
     }
 
     /// <summary>
@@ -221,7 +232,7 @@ public sealed class PosClient : IDisposable
             request.RefundId = "refund-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         }
 
-        return CallAsync("Refund", Kind.Write, (pos, o) => pos.RefundAsync(request, o), cancellationToken);
+        return CallAsync("Refund", Kind.Write, null, null, (pos, o) => pos.RefundAsync(request, o), cancellationToken);
     }
 
     public void Dispose()
@@ -249,8 +260,15 @@ public sealed class PosClient : IDisposable
         _ => false,
     };
 
-    private async Task<T> CallAsync<T>(string method, Kind kind, Func<PosService.PosServiceClient, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(
+        string method, Kind kind, string? storeId, string? terminalId, Func<PosService.PosServiceClient, CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellationToken)
     {
+        Metadata? headers = null;
+        if (_options.Credentials is { } credentials)
+        {
+            headers = [new Metadata.Entry("authorization", "Bearer " + await credentials.TokenAsync(storeId, terminalId, cancellationToken))];
+        }
+
         var backoff = _options.InitialBackoff;
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
@@ -258,7 +276,7 @@ public sealed class PosClient : IDisposable
             var engine = Pick();
             try
             {
-                var options = new CallOptions(deadline: DateTime.UtcNow + _options.AttemptTimeout, cancellationToken: cancellationToken);
+                var options = new CallOptions(headers, DateTime.UtcNow + _options.AttemptTimeout, cancellationToken);
                 return await call(engine.Pos, options);
             }
             catch (RpcException failure) when (!cancellationToken.IsCancellationRequested)
@@ -338,8 +356,6 @@ public sealed class PosClient : IDisposable
         public string Address { get; } = channel.Target;
 
         public PosService.PosServiceClient Pos { get; } = new(channel);
-
-        public AdminService.AdminServiceClient Admin { get; } = new(channel);
 
         public long PausedUntil
         {

@@ -54,6 +54,30 @@ public enum ErrorReason
 
     /// <summary>The program's discount cap leaves nothing for the coupon: it is not redeemed.</summary>
     CouponNoDiscount = 43,
+
+    /// <summary>No credential on the call (<c>authorization: Bearer …</c>): UNAUTHENTICATED.</summary>
+    CredentialMissing = 44,
+
+    /// <summary>A credential the engine does not know, malformed or revoked: UNAUTHENTICATED.</summary>
+    CredentialInvalid = 45,
+
+    /// <summary>The credential is valid but not for this program, store or terminal: PERMISSION_DENIED.</summary>
+    OutOfScope = 46,
+
+    /// <summary>The credential's role may not make this call (a terminal on the admin API, a marketer registering terminals): PERMISSION_DENIED.</summary>
+    RoleNotAllowed = 47,
+
+    /// <summary>The store is not registered in the program.</summary>
+    StoreNotFound = 48,
+
+    /// <summary>The terminal is not registered in the program.</summary>
+    TerminalNotFound = 49,
+
+    /// <summary>Too many member lookups (card, phone) from one terminal in a short time.</summary>
+    TooManyLookups = 50,
+
+    /// <summary>A card or contact change without proof of the member (a card the member holds, or an operator).</summary>
+    MemberProofRequired = 51,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -61,6 +85,8 @@ public enum ErrorKind
 {
     InvalidArgument,
     NotFound,
+    Unauthenticated,
+    PermissionDenied,
     AlreadyExists,
     FailedPrecondition,
     ResourceExhausted,
@@ -74,10 +100,12 @@ public static class ErrorReasons
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
             or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound
             or ErrorReason.CampaignNotFound or ErrorReason.CouponSeriesNotFound or ErrorReason.PhoneNotFound
-            or ErrorReason.ReferrerNotFound => ErrorKind.NotFound,
+            or ErrorReason.ReferrerNotFound or ErrorReason.StoreNotFound or ErrorReason.TerminalNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
-        ErrorReason.TooManyCouponGuesses or ErrorReason.MessageTooLarge => ErrorKind.ResourceExhausted,
+        ErrorReason.TooManyCouponGuesses or ErrorReason.MessageTooLarge or ErrorReason.TooManyLookups => ErrorKind.ResourceExhausted,
+        ErrorReason.CredentialMissing or ErrorReason.CredentialInvalid => ErrorKind.Unauthenticated,
+        ErrorReason.OutOfScope or ErrorReason.RoleNotAllowed or ErrorReason.MemberProofRequired => ErrorKind.PermissionDenied,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
             or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn

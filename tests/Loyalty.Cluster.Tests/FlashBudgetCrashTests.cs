@@ -23,7 +23,7 @@ public sealed class FlashBudgetCrashTests(ITestOutputHelper output)
         var programId = Workload.NewProgramId();
         var setup = cluster.Client(programId);
         await Workload.CreateAsync(setup, members: 0, coupons: 0);
-        await setup.Admin.DefineCampaignAsync(new Campaign
+        await TestCluster.Admin(setup).DefineCampaignAsync(new Campaign
         {
             ProgramId = programId, CampaignId = "flash", Name = "First 300 get 30% off", PercentOff = 30, MaxRedemptions = Budget,
         });
@@ -124,7 +124,7 @@ public sealed class FlashBudgetCrashTests(ITestOutputHelper output)
         {
             try
             {
-                return await client.Admin.GetCampaignStatusAsync(
+                return await TestCluster.Admin(client).GetCampaignStatusAsync(
                     new GetCampaignStatusRequest { ProgramId = programId, CampaignId = "flash" }, deadline: DateTime.UtcNow.AddSeconds(10));
             }
             catch (Grpc.Core.RpcException failure) when (attempt < 10 && PosClient.IsRetryable(failure))

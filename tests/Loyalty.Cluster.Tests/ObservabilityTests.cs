@@ -29,7 +29,7 @@ public sealed class ObservabilityTests(ITestOutputHelper output)
         var programId = Workload.NewProgramId();
         var pos = cluster.Client(programId);
         var workload = await Workload.CreateAsync(pos, members: 2, coupons: 2);
-        await pos.Admin.DefineCampaignAsync(new Loyalty.Api.V1.Campaign { ProgramId = programId, CampaignId = "ten", Name = "First 10", PercentOff = 5, MaxRedemptions = 10 });
+        await TestCluster.Admin(pos).DefineCampaignAsync(new Loyalty.Api.V1.Campaign { ProgramId = programId, CampaignId = "ten", Name = "First 10", PercentOff = 5, MaxRedemptions = 10 });
         await pos.EnrollAsync("vip", name: PersonalName);
         await pos.CommitAsync(Workload.Sale("vip", "obs-1", workload.Coupons[0], new Random(1)));
         await pos.CommitAsync(Workload.Sale("vip", "obs-1", workload.Coupons[0], new Random(1)));

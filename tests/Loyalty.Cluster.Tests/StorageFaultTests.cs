@@ -103,7 +103,7 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
         {
             try
             {
-                var coupon = await client.Admin.GetCouponAsync(new GetCouponRequest { ProgramId = workload.ProgramId, Code = code }, deadline: DateTime.UtcNow.AddSeconds(30));
+                var coupon = await TestCluster.Admin(client).GetCouponAsync(new GetCouponRequest { ProgramId = workload.ProgramId, Code = code }, deadline: DateTime.UtcNow.AddSeconds(30));
                 snapshot[$"coupon {code}"] = "held by " + coupon.RedeemedByTransaction;
             }
             catch (Grpc.Core.RpcException refusal) when (refusal.StatusCode == Grpc.Core.StatusCode.NotFound)

@@ -15,9 +15,19 @@ public sealed class HealthTests(EngineFixture fixture)
     }
 
     [Fact]
-    public async Task Server_reflection_lists_the_pos_and_admin_services()
+    public async Task Server_reflection_on_the_admin_port_lists_the_pos_and_admin_services_and_the_terminal_port_has_none()
     {
-        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(fixture.Engine.Channel);
+        var onTerminalPort = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(fixture.Engine.Channel);
+        var failure = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+        {
+            using var refused = onTerminalPort.ServerReflectionInfo();
+            await refused.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = string.Empty });
+            await refused.RequestStream.CompleteAsync();
+            await refused.ResponseStream.MoveNext(CancellationToken.None);
+        });
+        Assert.Equal(Grpc.Core.StatusCode.Unimplemented, failure.StatusCode); // HTTP 404: not served on this port
+
+        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(fixture.Engine.AdminChannel);
         using var call = reflection.ServerReflectionInfo();
         await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = string.Empty });
         await call.RequestStream.CompleteAsync();

@@ -14,7 +14,7 @@ public sealed class JsonAdminTests(EngineFixture fixture)
     [Fact]
     public async Task Marketing_defines_a_program_and_a_campaign_and_reads_its_statistics_as_json()
     {
-        using var http = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        using var http = Engine.AdminHttp();
         var program = "json-" + Guid.NewGuid().ToString("N")[..8];
 
         var put = await http.PutAsJsonAsync($"/v1/programs/{program}", new { name = "JSON club", currency = "EUR", earnPoints = 1, earnPerAmount = 100, expiryMonths = 1 });

@@ -15,7 +15,7 @@ public sealed class JsonMappingTests(EngineFixture fixture)
     [Fact]
     public async Task Int64_fields_are_answered_as_strings_and_accepted_as_numbers_or_strings()
     {
-        using var http = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        using var http = Engine.AdminHttp();
         var program = "json64-" + Guid.NewGuid().ToString("N")[..8];
 
         // Numbers in, as the README's curl examples send them.
@@ -43,7 +43,7 @@ public sealed class JsonMappingTests(EngineFixture fixture)
     [Fact]
     public async Task Campaigns_are_listed_read_and_ended_over_json()
     {
-        using var http = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        using var http = Engine.AdminHttp();
         var program = await fixture.NewProgramAsync();
         var put = await http.PutAsJsonAsync($"/v1/programs/{program}/campaigns/stamps", new { name = "stamps", stampCard = new { stamps = 5 }, targets = new { skus = new[] { "coffee" } } });
         Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());

@@ -174,9 +174,7 @@ public sealed class LedgerTests(EngineFixture fixture)
 
         await using (var host = await HostProcess.StartAsync(fixture.ConnectionString, serviceId, grpcPort, siloPort, gatewayPort))
         {
-            using var channel = GrpcChannel.ForAddress(host.Address);
-            var admin = new AdminService.AdminServiceClient(channel);
-            var pos = new PosService.PosServiceClient(channel);
+            var (admin, pos) = (host.Admin, host.Pos);
             await admin.UpsertProgramAsync(new LoyaltyProgram { ProgramId = program, Name = "x", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 1 });
             foreach (var member in members)
             {
@@ -210,9 +208,7 @@ public sealed class LedgerTests(EngineFixture fixture)
 
         Assert.True(acknowledged.Count > 50, $"only {acknowledged.Count} commits before the kill");
         await using var restarted = await HostProcess.StartAsync(fixture.ConnectionString, serviceId, HostProcess.FreePort(), HostProcess.FreePort(), HostProcess.FreePort());
-        using var channel2 = GrpcChannel.ForAddress(restarted.Address);
-        var pos2 = new PosService.PosServiceClient(channel2);
-        var admin2 = new AdminService.AdminServiceClient(channel2);
+        var (admin2, pos2) = (restarted.Admin, restarted.Pos);
         foreach (var member in members)
         {
             var expected = acknowledged.Values.Where(a => a.Member == member).Sum(a => a.Points);

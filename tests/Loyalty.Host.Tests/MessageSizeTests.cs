@@ -44,7 +44,7 @@ public sealed class MessageSizeTests(EngineFixture fixture)
         }).ResponseAsync);
         Assert.Equal((StatusCode.ResourceExhausted, "MESSAGE_TOO_LARGE"), (grpc.StatusCode, grpc.Reason()));
 
-        using var http = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        using var http = Engine.AdminHttp();
         var body = $$"""{"name":"{{new string('x', OverLimit)}}","percentOff":10}""";
         var sized = new StringContent(body, Encoding.UTF8, "application/json");
         var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(body)));

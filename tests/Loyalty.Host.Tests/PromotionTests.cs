@@ -155,7 +155,8 @@ public sealed class PromotionTests(EngineFixture fixture)
             ProgramId = program, MemberId = member, TransactionId = "t1", StoreId = "mall", Lines = { Sales.Line("acuvue", 4, 3_000, "lenses") },
         });
 
-        var anywhere = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member });
+        // A till is always at its store (the credential's); customer service, with an operator token, sees every store's offers.
+        var anywhere = await Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member });
         Assert.Equal(["downtown", "lenses"], anywhere.Offers.Select(o => o.CampaignId));
         var card = anywhere.Offers.Single(o => o.CampaignId == "lenses");
         Assert.Equal(("stamp_card", true, 4, 10), (card.Kind, card.Personal, card.StampsOnCard, card.StampsPerCard));

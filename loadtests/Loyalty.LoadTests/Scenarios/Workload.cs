@@ -18,20 +18,29 @@ internal sealed class Workload : IDisposable
     private readonly GrpcChannel[] _channels;
     private int _runs;
 
-    private Workload(RunOptions options, GrpcChannel[] channels, string programId)
+    private Workload(RunOptions options, GrpcChannel[] channels, GrpcChannel adminChannel, string programId)
     {
         Options = options;
-        _channels = channels;
+        _channels = [.. channels, adminChannel];
         ProgramId = programId;
         Address = options.ResolvedAddress;
         Target = options.Target;
+        // The baseline (plain SQL) takes no credentials; the engine's admin API wants an operator token, and each
+        // simulated terminal gets its own terminal credential on first use (EngineAccess).
+        var engine = options.Target != "baseline";
+        Admin = engine ? LoyaltyAdmin.Create(adminChannel, EngineAccess.OperatorToken(options.OperatorToken)) : new AdminService.AdminServiceClient(adminChannel);
+        Terminals = engine ? new TerminalFleet(Admin, programId) : null;
+
         // One channel per address (a cluster's silos, as deploy/cluster.sh addresses prints them),
         // shared by the three clients; each client fails over between them on its own.
-        Pos = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 4, AttemptTimeout = TimeSpan.FromSeconds(10) });
+        Pos = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 4, AttemptTimeout = TimeSpan.FromSeconds(10), Credentials = Terminals });
         // A terminal whose patience runs out after a millisecond or two: the call usually times out
         // client-side while the target goes on with it, exactly like a lost response.
-        Impatient = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 1, AttemptTimeout = TimeSpan.FromMilliseconds(2) });
-        Patient = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 10, AttemptTimeout = TimeSpan.FromSeconds(30), InitialBackoff = TimeSpan.FromMilliseconds(200) });
+        Impatient = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 1, AttemptTimeout = TimeSpan.FromMilliseconds(2), Credentials = Terminals });
+        Patient = new PosClient(channels, programId, new PosClientOptions
+        {
+            MaxAttempts = 10, AttemptTimeout = TimeSpan.FromSeconds(30), InitialBackoff = TimeSpan.FromMilliseconds(200), Credentials = Terminals,
+        });
         Members = Enumerable.Range(0, options.Members).Select(i => $"m{i:D7}").ToArray();
         Cards = Enumerable.Range(0, options.Members).Select(i => $"card-{options.Seed}-{i:D7}").ToArray();
         Popularity = new ZipfSampler(options.Members, options.Zipf);
@@ -52,8 +61,11 @@ internal sealed class Workload : IDisposable
 
     public PosClient Patient { get; }
 
-    /// <summary>The admin API on the address the terminals' client currently uses (no retries).</summary>
-    public AdminService.AdminServiceClient Admin => Pos.Admin;
+    /// <summary>The admin API (the engine's admin port with the operator token; the baseline's one port); no retries.</summary>
+    public AdminService.AdminServiceClient Admin { get; }
+
+    /// <summary>The simulated terminals' credentials (engine only), registered on first use.</summary>
+    public TerminalFleet? Terminals { get; }
 
     public string[] Members { get; }
 
@@ -83,7 +95,7 @@ internal sealed class Workload : IDisposable
     public static async Task<Workload> SeedAsync(RunOptions options, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         var programId = options.Program ?? $"lt{options.Seed}-{DateTime.UtcNow:MMddHHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";
-        var workload = new Workload(options, PosClient.ParseAddresses(options.ResolvedAddress).Select(Channel).ToArray(), programId);
+        var workload = new Workload(options, PosClient.ParseAddresses(options.ResolvedAddress).Select(Channel).ToArray(), Channel(options.ResolvedAdminAddress), programId);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await workload.Admin.UpsertProgramAsync(
             new LoyaltyProgram

@@ -15,25 +15,41 @@ public static class AdminEndpoints
     public const string MetricsPath = "/metrics";
     public const string DashboardPath = "/dashboard";
 
-    /// <summary>Maps the admin endpoints and the middleware that keeps them off every port but the admin port.</summary>
+    /// <summary>
+    /// Maps the admin endpoints and the middleware that keeps every endpoint on its side: admin endpoints (the
+    /// admin API as gRPC and JSON, reflection, metrics, dashboard) answer only on the admin ports, the terminal API
+    /// only on the terminal port, whatever the Host header says: the check is on the port the connection arrived
+    /// on. Metrics, the dashboard and /admin/* answer a loopback caller, or anyone else with an operator token.
+    /// </summary>
     public static void Map(WebApplication app, LoyaltyOptions options)
     {
-        var adminPort = options.HealthPort;
-        app.Use((context, next) =>
+        var adminPorts = new[] { options.HealthPort, options.AdminGrpcPort };
+        var credentials = app.Services.GetRequiredService<Security.CredentialCache>();
+        app.Use(async (context, next) =>
         {
-            if (context.GetEndpoint()?.Metadata.GetMetadata<AdminPortOnly>() is not null && context.Connection.LocalPort != adminPort)
+            var metadata = context.GetEndpoint()?.Metadata;
+            var port = context.Connection.LocalPort;
+            if ((metadata?.GetMetadata<AdminPortOnly>() is not null && !adminPorts.Contains(port))
+                || (metadata?.GetMetadata<TerminalPortOnly>() is not null && port != options.GrpcPort))
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
+                return;
             }
 
-            return next(context);
+            if (metadata?.GetMetadata<OperatorOnly>() is not null && !await IsOperatorAsync(context, credentials))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                return;
+            }
+
+            await next(context);
         });
 
-        app.MapPrometheusScrapingEndpoint(MetricsPath).WithMetadata(AdminPortOnly.Instance);
+        app.MapPrometheusScrapingEndpoint(MetricsPath).WithMetadata(AdminPortOnly.Instance, OperatorOnly.Instance);
         if (options.Dashboard)
         {
-            app.MapOrleansDashboard(routePrefix: DashboardPath).WithMetadata(AdminPortOnly.Instance);
+            app.MapOrleansDashboard(routePrefix: DashboardPath).WithMetadata(AdminPortOnly.Instance, OperatorOnly.Instance);
         }
 
         app.MapGet("/admin/silo", (ILocalSiloDetails silo, ISiloStatusOracle oracle) => new SiloInfo(
@@ -44,7 +60,7 @@ public static class AdminEndpoints
                 silo.ClusterId,
                 oracle.CurrentStatus.ToString(),
                 oracle.GetActiveSilos().Length))
-            .WithMetadata(AdminPortOnly.Instance);
+            .WithMetadata(AdminPortOnly.Instance, OperatorOnly.Instance);
 
         // Where a grain is active right now (an approximate view of the grain directory), e.g.
         // /admin/grains/member/demo/m-42. Ids only, never personal data; activates nothing.
@@ -66,10 +82,41 @@ public static class AdminEndpoints
                 var silo = await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
                 return Results.Ok(new GrainLocation(kind, Keys.Scoped(programId, id), silo?.ToString(), silo?.Endpoint.Port));
             })
-            .WithMetadata(AdminPortOnly.Instance);
+            .WithMetadata(AdminPortOnly.Instance, OperatorOnly.Instance);
     }
 
-    /// <summary>Endpoint metadata: serve only on the admin port.</summary>
+    private static async Task<bool> IsOperatorAsync(HttpContext context, Security.CredentialCache credentials)
+    {
+        if (context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote))
+        {
+            return true;
+        }
+
+        return Security.AuthInterceptor.BearerToken(context.Request.Headers.Authorization) is { } token
+            && await credentials.ResolveAsync(token) is { Role: AccessRole.Operator };
+    }
+
+    /// <summary>Endpoint metadata: a loopback caller or an operator token (metrics, dashboard, /admin/*).</summary>
+    public sealed class OperatorOnly
+    {
+        public static readonly OperatorOnly Instance = new();
+
+        private OperatorOnly()
+        {
+        }
+    }
+
+    /// <summary>Endpoint metadata: serve only on the terminal port (the terminal API).</summary>
+    public sealed class TerminalPortOnly
+    {
+        public static readonly TerminalPortOnly Instance = new();
+
+        private TerminalPortOnly()
+        {
+        }
+    }
+
+    /// <summary>Endpoint metadata: serve only on the admin ports.</summary>
     public sealed class AdminPortOnly
     {
         public static readonly AdminPortOnly Instance = new();

@@ -37,7 +37,19 @@ public static partial class LoyaltyHost
             var ip = OrleansSetup.ListenIp(options);
             kestrel.Listen(ip, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Listen(ip, options.HealthPort, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(ip, options.AdminGrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
         });
+
+        if (options.Security.OperatorToken is { Length: > 0 and < Domain.AccessTokens.MinConfiguredTokenLength })
+        {
+            throw new InvalidOperationException($"Loyalty:Security:OperatorToken must be at least {Domain.AccessTokens.MinConfiguredTokenLength} characters");
+        }
+
+        if (builder.Environment.IsProduction() && string.IsNullOrEmpty(options.PersonalDataPepper))
+        {
+            throw new InvalidOperationException(
+                "Loyalty:PersonalDataPepper is empty: in Production the phone index must be keyed (set Loyalty__PersonalDataPepper from a secret store; docs/security.md)");
+        }
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, options, connectionString));
 
@@ -61,6 +73,8 @@ public static partial class LoyaltyHost
         builder.Services.AddSingleton<CouponSeriesJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CouponSeriesJobs>());
         builder.Services.AddSingleton<LoyaltyMetrics>();
+        builder.Services.AddSingleton<Security.CredentialCache>();
+        builder.Services.AddHostedService<Security.FirstOperatorToken>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("loyalty", serviceInstanceId: options.SiloName))
             .WithMetrics(metrics => metrics
@@ -71,6 +85,7 @@ public static partial class LoyaltyHost
             // Outermost first: metrics see the status the terminal receives, after the error mapping.
             grpc.Interceptors.Add<MetricsInterceptor>();
             grpc.Interceptors.Add<ErrorInterceptor>();
+            grpc.Interceptors.Add<Security.AuthInterceptor>(); // inside the error mapping: its refusals carry their ErrorInfo
             grpc.MaxReceiveMessageSize = MessageSizeLimit.MaxBytes; // refused with its reason by MessageSizeLimit
             grpc.EnableDetailedErrors = false;
         }).AddJsonTranscoding(json =>
@@ -109,15 +124,15 @@ public static partial class LoyaltyHost
             LogFaultsInjected(logger, options.StorageFaults.FailBeforeWritePercent, options.StorageFaults.FailAfterWritePercent);
         }
 
-        app.MapGrpcService<PosService>();
-        app.MapGrpcService<AdminService>();
+        app.MapGrpcService<PosService>().WithMetadata(AdminEndpoints.TerminalPortOnly.Instance);
+        app.MapGrpcService<AdminService>().WithMetadata(AdminEndpoints.AdminPortOnly.Instance);
         app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        app.MapGrpcReflectionService().WithMetadata(AdminEndpoints.AdminPortOnly.Instance);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         MessageSizeLimit.Use(app);
         AdminEndpoints.Map(app, options);
-        LogListening(logger, options.GrpcPort, options.HealthPort, connectionString is null ? "in-memory" : "PostgreSQL", options.ClusteringMode.ToString());
+        LogListening(logger, options.GrpcPort, options.HealthPort, options.AdminGrpcPort, connectionString is null ? "in-memory" : "PostgreSQL", options.ClusteringMode.ToString());
         return app;
     }
 
@@ -133,8 +148,8 @@ public static partial class LoyaltyHost
     [LoggerMessage(Level = LogLevel.Warning, Message = "STORAGE FAULT INJECTION IS ON (test only): {BeforePercent}% of writes fail before and {AfterPercent}% after reaching the database")]
     private static partial void LogFaultsInjected(ILogger logger, int beforePercent, int afterPercent);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loyalty engine: gRPC on port {GrpcPort} (HTTP/2), health on port {HealthPort}, storage {Storage}, clustering {Clustering}")]
-    private static partial void LogListening(ILogger logger, int grpcPort, int healthPort, string storage, string clustering);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loyalty engine: terminal gRPC on port {GrpcPort} (HTTP/2), admin JSON, health and metrics on port {HealthPort} (HTTP/1.1), admin gRPC on port {AdminGrpcPort} (HTTP/2), storage {Storage}, clustering {Clustering}")]
+    private static partial void LogListening(ILogger logger, int grpcPort, int healthPort, int adminGrpcPort, string storage, string clustering);
 }
 
 /// <summary>

@@ -25,6 +25,13 @@ public sealed class LoyaltyOptions
     [Range(1, 65535)]
     public int HealthPort { get; set; } = 5081;
 
+    /// <summary>
+    /// The admin API over gRPC (HTTP/2 cleartext, or TLS when configured): the admin side's second port, next
+    /// to <see cref="HealthPort"/> which serves the same API as JSON over HTTP/1.1. Never the terminal port.
+    /// </summary>
+    [Range(1, 65535)]
+    public int AdminGrpcPort { get; set; } = 5082;
+
     /// <summary>Address to bind the gRPC port to: <c>any</c> or an IP such as 127.0.0.1.</summary>
     [Required]
     public string ListenAddress { get; set; } = "any";
@@ -84,6 +91,10 @@ public sealed class LoyaltyOptions
     /// </summary>
     public string PersonalDataPepper { get; set; } = string.Empty;
 
+    /// <summary>Credentials: the bootstrap operator token, how long a silo trusts a looked-up credential (docs/security.md).</summary>
+    [ValidateObjectMembers]
+    public SecurityOptions Security { get; set; } = new();
+
     /// <summary>Test-only storage fault injection; all zero (off) in every shipped configuration.</summary>
     [ValidateObjectMembers]
     public StorageFaultOptions StorageFaults { get; set; } = new();
@@ -106,6 +117,25 @@ public sealed class StorageFaultOptions
     public string? StateNames { get; set; }
 
     public bool Enabled => FailBeforeWritePercent > 0 || FailAfterWritePercent > 0;
+}
+
+/// <summary>Section <c>Loyalty:Security</c>.</summary>
+public sealed class SecurityOptions
+{
+    /// <summary>
+    /// An operator token from configuration (env <c>Loyalty__Security__OperatorToken</c>, from a secret store), at
+    /// least 32 characters: valid for everything, never stored, not revocable through the API (change the setting).
+    /// Empty: the engine issues a first operator token at its first start and prints it once to standard output.
+    /// </summary>
+    public string? OperatorToken { get; set; }
+
+    /// <summary>How long a silo trusts a credential it looked up: a revocation takes effect on every silo within this.</summary>
+    [Range(1, 300)]
+    public int CredentialCacheSeconds { get; set; } = 5;
+
+    /// <summary>Member lookups (card or phone) that find nobody, per terminal per minute, before the terminal is throttled.</summary>
+    [Range(1, 100_000)]
+    public int LookupMissesPerMinute { get; set; } = 30;
 }
 
 /// <summary>Configuration sections bound straight onto Orleans' own option classes.</summary>

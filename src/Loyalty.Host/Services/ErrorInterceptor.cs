@@ -85,6 +85,8 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
                 ErrorKind.NotFound => Code.NotFound,
                 ErrorKind.AlreadyExists => Code.AlreadyExists,
                 ErrorKind.ResourceExhausted => Code.ResourceExhausted,
+                ErrorKind.Unauthenticated => Code.Unauthenticated,
+                ErrorKind.PermissionDenied => Code.PermissionDenied,
                 _ => Code.FailedPrecondition,
             }),
             Message = refusal.Message,

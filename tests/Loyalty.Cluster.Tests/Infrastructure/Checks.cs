@@ -222,7 +222,7 @@ public static class Checks
             Coupon coupon;
             try
             {
-                coupon = await client.Admin.GetCouponAsync(new GetCouponRequest { ProgramId = workload.ProgramId, Code = code }, deadline: DateTime.UtcNow.AddSeconds(30));
+                coupon = await TestCluster.Admin(client).GetCouponAsync(new GetCouponRequest { ProgramId = workload.ProgramId, Code = code }, deadline: DateTime.UtcNow.AddSeconds(30));
             }
             catch (RpcException failure)
             {
@@ -243,7 +243,7 @@ public static class Checks
         long after = 0, balance = 0;
         while (true)
         {
-            var page = await client.Admin.ListLedgerAsync(
+            var page = await TestCluster.Admin(client).ListLedgerAsync(
                 new ListLedgerRequest { ProgramId = client.ProgramId, MemberId = member, AfterSeq = after, PageSize = 1000 },
                 deadline: DateTime.UtcNow.AddSeconds(30));
             entries.AddRange(page.Entries);

@@ -21,6 +21,7 @@ public sealed class SiloProcess
             ["Loyalty__SiloName"] = name,
             ["Loyalty__GrpcPort"] = Ports.Next().ToString(),
             ["Loyalty__HealthPort"] = Ports.Next().ToString(),
+            ["Loyalty__AdminGrpcPort"] = Ports.Next().ToString(),
             ["Loyalty__SiloPort"] = Ports.Next().ToString(),
             ["Loyalty__GatewayPort"] = Ports.Next().ToString(),
         };
@@ -43,6 +44,9 @@ public sealed class SiloProcess
     public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
 
     public string AdminAddress => $"http://127.0.0.1:{HealthPort}";
+
+    /// <summary>The admin API over gRPC (HTTP/2).</summary>
+    public string AdminGrpcAddress => $"http://127.0.0.1:{Settings["Loyalty__AdminGrpcPort"]}";
 
     public string LogFile => Path.Combine(LogDirectory, $"{Name}-{_starts}.log");
 

@@ -27,7 +27,13 @@ public sealed class TestCluster : IAsyncDisposable
         ["Loyalty__Messaging__ResponseTimeout"] = "00:00:05",
     };
 
+    /// <summary>The operator token of every test cluster (Loyalty:Security:OperatorToken).</summary>
+    public const string OperatorToken = "cluster-test-operator-token-0123456789";
+
     private static readonly ConcurrentDictionary<SiloProcess, bool> Everything = new();
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PosClient, Loyalty.Api.V1.AdminService.AdminServiceClient> Admins = new();
+    private readonly ConcurrentDictionary<string, TerminalFleet> _fleets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<SiloProcess, Grpc.Net.Client.GrpcChannel> _adminChannels = new();
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly bool _ownsDatabase;
     private readonly List<PosClient> _clients = [];
@@ -92,6 +98,8 @@ public sealed class TestCluster : IAsyncDisposable
             ["Loyalty__ClusterId"] = $"{name}-{id}",
             ["Loyalty__ServiceId"] = $"{name}-{id}",
             ["Loyalty__ListenAddress"] = "127.0.0.1",
+            ["Loyalty__Security__OperatorToken"] = OperatorToken,
+            ["Loyalty__PersonalDataPepper"] = "cluster-test-pepper",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans"] = "Warning",
@@ -156,16 +164,54 @@ public sealed class TestCluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>A POS SDK client over every silo's gRPC address (or the given ones), disposed with the cluster.</summary>
+    /// <summary>
+    /// A POS SDK client over every silo's gRPC address (or the given ones), disposed with the cluster; its terminals
+    /// are registered on first use. <see cref="Admin(PosClient)"/> gives the admin API on a live silo among the same addresses.
+    /// </summary>
     public PosClient Client(string programId, PosClientOptions? options = null, IEnumerable<string>? addresses = null)
     {
-        var client = PosClient.Connect(addresses ?? Addresses, programId, options);
+        var list = (addresses ?? Addresses).ToList();
+        options ??= new PosClientOptions();
+        options.Credentials ??= _fleets.GetOrAdd(programId, p => new TerminalFleet(AdminOn(list), p));
+        var client = PosClient.Connect(list, programId, options);
+        Admins.AddOrUpdate(client, AdminOn(list));
         lock (_clients)
         {
             _clients.Add(client);
         }
 
         return client;
+    }
+
+    /// <summary>The admin API (operator token) of the silos <paramref name="client"/> talks to: each call goes to the first one running and not frozen.</summary>
+    public static Loyalty.Api.V1.AdminService.AdminServiceClient Admin(PosClient client) =>
+        Admins.TryGetValue(client, out var admin) ? admin : throw new InvalidOperationException("not a TestCluster client");
+
+    private Loyalty.Api.V1.AdminService.AdminServiceClient AdminOn(IReadOnlyList<string> addresses) => new(new LiveSiloInvoker(() =>
+    {
+        var silo = Silos.Where(s => addresses.Contains(s.GrpcAddress)).FirstOrDefault(s => s.Pid is not null && !s.Frozen)
+            ?? Silos.First(s => addresses.Contains(s.GrpcAddress));
+        var channel = _adminChannels.GetOrAdd(silo, s => Grpc.Net.Client.GrpcChannel.ForAddress(s.AdminGrpcAddress));
+        return Grpc.Core.Interceptors.ChannelExtensions.Intercept(channel, LoyaltyAdmin.WithBearer(OperatorToken));
+    }));
+
+    /// <summary>Sends each call through the invoker <paramref name="pick"/> chooses at that moment.</summary>
+    private sealed class LiveSiloInvoker(Func<Grpc.Core.CallInvoker> pick) : Grpc.Core.CallInvoker
+    {
+        public override TResponse BlockingUnaryCall<TRequest, TResponse>(Grpc.Core.Method<TRequest, TResponse> method, string? host, Grpc.Core.CallOptions options, TRequest request) =>
+            pick().BlockingUnaryCall(method, host, options, request);
+
+        public override Grpc.Core.AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Grpc.Core.Method<TRequest, TResponse> method, string? host, Grpc.Core.CallOptions options, TRequest request) =>
+            pick().AsyncUnaryCall(method, host, options, request);
+
+        public override Grpc.Core.AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Grpc.Core.Method<TRequest, TResponse> method, string? host, Grpc.Core.CallOptions options, TRequest request) =>
+            pick().AsyncServerStreamingCall(method, host, options, request);
+
+        public override Grpc.Core.AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Grpc.Core.Method<TRequest, TResponse> method, string? host, Grpc.Core.CallOptions options) =>
+            pick().AsyncClientStreamingCall(method, host, options);
+
+        public override Grpc.Core.AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Grpc.Core.Method<TRequest, TResponse> method, string? host, Grpc.Core.CallOptions options) =>
+            pick().AsyncDuplexStreamingCall(method, host, options);
     }
 
     /// <summary>The silo whose directory says it hosts the grain (asked through <paramref name="via"/>), or null.</summary>
@@ -187,6 +233,11 @@ public sealed class TestCluster : IAsyncDisposable
             {
                 client.Dispose();
             }
+        }
+
+        foreach (var channel in _adminChannels.Values)
+        {
+            channel.Dispose();
         }
 
         foreach (var silo in Silos)

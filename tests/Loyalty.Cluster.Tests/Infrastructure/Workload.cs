@@ -31,7 +31,7 @@ public sealed class Workload
     public static async Task<Workload> CreateAsync(PosClient client, int members, int coupons)
     {
         var programId = client.ProgramId;
-        await Retry(() => client.Admin.UpsertProgramAsync(new LoyaltyProgram
+        await Retry(() => TestCluster.Admin(client).UpsertProgramAsync(new LoyaltyProgram
         {
             ProgramId = programId,
             Name = "Cluster test club",
@@ -56,7 +56,7 @@ public sealed class Workload
                 Terms = new CouponTerms { AmountOff = CouponAmountOff, MinBasket = 1_000 },
             };
             request.Codes.AddRange(batch);
-            await Retry(() => client.Admin.CreateCouponsAsync(request, deadline: Deadline()).ResponseAsync);
+            await Retry(() => TestCluster.Admin(client).CreateCouponsAsync(request, deadline: Deadline()).ResponseAsync);
         });
 
         return new Workload(programId, memberIds, codes);

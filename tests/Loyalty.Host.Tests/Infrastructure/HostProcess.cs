@@ -8,18 +8,34 @@ namespace Loyalty.Host.Tests.Infrastructure;
 public sealed class HostProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly Grpc.Net.Client.GrpcChannel _channel;
+    private readonly Grpc.Net.Client.GrpcChannel _adminChannel;
 
-    private HostProcess(Process process, int grpcPort)
+    private HostProcess(Process process, int grpcPort, int adminGrpcPort)
     {
         _process = process;
         Address = $"http://127.0.0.1:{grpcPort}";
+        _channel = Grpc.Net.Client.GrpcChannel.ForAddress(Address);
+        _adminChannel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{adminGrpcPort}");
+        Admin = Loyalty.Client.LoyaltyAdmin.Create(_adminChannel, TestEngine.OperatorToken);
+        var fleets = new System.Collections.Concurrent.ConcurrentDictionary<string, Loyalty.Client.TerminalFleet>();
+        Pos = new Loyalty.Api.V1.PosService.PosServiceClient(Grpc.Core.Interceptors.ChannelExtensions.Intercept(
+            _channel, new Loyalty.Client.TerminalCredentialsInterceptor(p => fleets.GetOrAdd(p, id => new Loyalty.Client.TerminalFleet(Admin, id)))));
     }
 
     public string Address { get; }
 
+    /// <summary>The terminal API, each call with its terminal's credential (as <see cref="TestEngine.Pos"/>).</summary>
+    public Loyalty.Api.V1.PosService.PosServiceClient Pos { get; }
+
+    /// <summary>The admin API on the admin gRPC port, with the operator token.</summary>
+    public Loyalty.Api.V1.AdminService.AdminServiceClient Admin { get; }
+
     public static async Task<HostProcess> StartAsync(string connectionString, string serviceId, int grpcPort, int siloPort, int gatewayPort)
     {
+        var adminGrpcPort = FreePort();
         var start = new ProcessStartInfo("dotnet", [HostDll(), $"--Loyalty:GrpcPort={grpcPort}", $"--Loyalty:HealthPort={FreePort()}",
+            $"--Loyalty:AdminGrpcPort={adminGrpcPort}", $"--Loyalty:Security:OperatorToken={TestEngine.OperatorToken}", "--Loyalty:PersonalDataPepper=test-pepper",
             "--Loyalty:ListenAddress=127.0.0.1", $"--Loyalty:SiloPort={siloPort}", $"--Loyalty:GatewayPort={gatewayPort}",
             $"--Loyalty:ServiceId={serviceId}", "--Loyalty:ClusterId=kill-test", "--Logging:LogLevel:Default=Warning"])
         {
@@ -32,7 +48,7 @@ public sealed class HostProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var host = new HostProcess(process, grpcPort);
+        var host = new HostProcess(process, grpcPort, adminGrpcPort);
         await host.WaitUntilServingAsync();
         return host;
     }
@@ -52,6 +68,8 @@ public sealed class HostProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        _channel.Dispose();
+        _adminChannel.Dispose();
     }
 
     public static int FreePort()

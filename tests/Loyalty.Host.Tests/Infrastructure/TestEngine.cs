@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Loyalty.Api.V1;
 using Loyalty.Client;
@@ -16,43 +18,79 @@ namespace Loyalty.Host.Tests.Infrastructure;
 /// </summary>
 public sealed class TestEngine : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    /// <summary>The operator token every test engine is configured with (Loyalty:Security:OperatorToken).</summary>
+    public const string OperatorToken = "test-operator-token-0123456789abcdef";
 
-    private TestEngine(WebApplication app, int grpcPort, int adminPort)
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, TerminalFleet> _fleets = new(StringComparer.Ordinal);
+
+    private TestEngine(WebApplication app, int grpcPort, int adminPort, int adminGrpcPort)
     {
         _app = app;
         Address = $"http://127.0.0.1:{grpcPort}";
         AdminAddress = $"http://127.0.0.1:{adminPort}";
+        AdminGrpcAddress = $"http://127.0.0.1:{adminGrpcPort}";
         Channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
         });
-        Pos = new PosService.PosServiceClient(Channel);
-        Admin = new AdminService.AdminServiceClient(Channel);
+        AdminChannel = GrpcChannel.ForAddress(AdminGrpcAddress);
+        Admin = LoyaltyAdmin.Create(AdminChannel, OperatorToken);
+
+        // Each request is sent with the credential of its program, store and terminal, registered on first use,
+        // as a chain's tills each hold their own (tests/…/AuthorizationTests checks the refusals without one).
+        Pos = new PosService.PosServiceClient(Channel.Intercept(new TerminalCredentialsInterceptor(Fleet)));
+        OperatorPos = new PosService.PosServiceClient(Channel.Intercept(LoyaltyAdmin.WithBearer(OperatorToken)));
     }
+
+    /// <summary>The terminal API with the operator token (customer service: no store, no terminal).</summary>
+    public PosService.PosServiceClient OperatorPos { get; }
 
     public string Address { get; }
 
     /// <summary>The admin port (HTTP/1.1): health, metrics, dashboard and the admin API as JSON.</summary>
     public string AdminAddress { get; }
 
+    /// <summary>The admin gRPC port (HTTP/2).</summary>
+    public string AdminGrpcAddress { get; }
+
+    /// <summary>The terminal port's channel, without credentials.</summary>
     public GrpcChannel Channel { get; }
 
+    public GrpcChannel AdminChannel { get; }
+
+    /// <summary>The terminal API, each call with its terminal's credential.</summary>
     public PosService.PosServiceClient Pos { get; }
 
+    /// <summary>The admin API with the operator token.</summary>
     public AdminService.AdminServiceClient Admin { get; }
 
-    public PosClient Sdk(string programId) => new(Channel, programId);
+    /// <summary>The terminals of a program, registered on first use with the operator token.</summary>
+    public TerminalFleet Fleet(string programId) => _fleets.GetOrAdd(programId, p => new TerminalFleet(Admin, p));
+
+    public PosClient Sdk(string programId) => new(Channel, programId, new PosClientOptions { Credentials = Fleet(programId) });
+
+    /// <summary>An HTTP client for the admin JSON API, with the operator token.</summary>
+    public HttpClient AdminHttp()
+    {
+        var http = new HttpClient { BaseAddress = new Uri(AdminAddress) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", OperatorToken);
+        return http;
+    }
 
     public static async Task<TestEngine> StartAsync(string? connectionString, string serviceId, string clusterId = "test", ClusteringMode clustering = ClusteringMode.Localhost)
     {
         var grpcPort = FreePort();
         var adminPort = FreePort();
+        var adminGrpcPort = FreePort();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = connectionString ?? string.Empty,
             ["Loyalty:GrpcPort"] = grpcPort.ToString(),
             ["Loyalty:HealthPort"] = adminPort.ToString(),
+            ["Loyalty:AdminGrpcPort"] = adminGrpcPort.ToString(),
+            ["Loyalty:Security:OperatorToken"] = OperatorToken,
+            ["Loyalty:PersonalDataPepper"] = "test-pepper",
             ["Loyalty:ListenAddress"] = "127.0.0.1",
             ["Loyalty:SiloPort"] = FreePort().ToString(),
             ["Loyalty:GatewayPort"] = FreePort().ToString(),
@@ -66,12 +104,13 @@ public sealed class TestEngine : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
         });
         await app.StartAsync();
-        return new TestEngine(app, grpcPort, adminPort);
+        return new TestEngine(app, grpcPort, adminPort, adminGrpcPort);
     }
 
     public async Task StopAsync()
     {
         Channel.Dispose();
+        AdminChannel.Dispose();
         await _app.StopAsync();
     }
 

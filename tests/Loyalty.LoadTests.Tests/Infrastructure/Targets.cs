@@ -18,6 +18,8 @@ public sealed class Targets : IAsyncLifetime
     private readonly List<WebApplication> _apps = [];
     private readonly List<string> _databases = [];
 
+    public const string OperatorToken = "loadtest-operator-token-0123456789abcdef";
+
     public string EngineAddress { get; private set; } = string.Empty;
 
     public string BaselineAddress { get; private set; } = string.Empty;
@@ -26,7 +28,10 @@ public sealed class Targets : IAsyncLifetime
     {
         var engineDb = await TestPostgres.CreateDatabaseAsync();
         _databases.Add(engineDb);
-        var grpcPort = FreePort();
+        // The generator finds the engine's admin gRPC port at the terminal port + 2, and the operator token in the
+        // environment (EngineAccess), as with deploy/run.sh.
+        var grpcPort = FreePortWithAdminPort();
+        Environment.SetEnvironmentVariable(EngineAccess.TokenVariable, OperatorToken);
         var engine = await LoyaltyHost.BuildAsync([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -34,6 +39,9 @@ public sealed class Targets : IAsyncLifetime
                 ["ConnectionStrings:Postgres"] = engineDb,
                 ["Loyalty:GrpcPort"] = grpcPort.ToString(),
                 ["Loyalty:HealthPort"] = FreePort().ToString(),
+                ["Loyalty:AdminGrpcPort"] = (grpcPort + 2).ToString(),
+                ["Loyalty:Security:OperatorToken"] = OperatorToken,
+                ["Loyalty:PersonalDataPepper"] = "test-pepper",
                 ["Loyalty:ListenAddress"] = "127.0.0.1",
                 ["Loyalty:SiloPort"] = FreePort().ToString(),
                 ["Loyalty:GatewayPort"] = FreePort().ToString(),
@@ -76,6 +84,27 @@ public sealed class Targets : IAsyncLifetime
         {
             await TestPostgres.DropDatabaseAsync(database);
         }
+    }
+
+    /// <summary>A free port whose port + 2 is free as well.</summary>
+    private static int FreePortWithAdminPort()
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = FreePort();
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port + 2);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken; try another
+            }
+        }
+
+        throw new InvalidOperationException("no free pair of ports");
     }
 
     /// <summary>A free loopback port in 46000–46999, clear of the ports developers and other test suites use.</summary>

@@ -1,0 +1,160 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using Loyalty.Contracts;
+
+namespace Loyalty.Domain;
+
+/// <summary>
+/// Bearer tokens: <c>pos_&lt;id&gt;_&lt;secret&gt;</c> for terminals, <c>op_&lt;id&gt;_&lt;secret&gt;</c> for operators and
+/// marketers. The id (16 hex characters) finds the stored credential; the secret (256 random bits,
+/// base64url) is checked against its SHA-256 in constant time. A fast hash is right here: the secret is
+/// random, not a password, so there is nothing to brute-force from the hash.
+/// </summary>
+public static class AccessTokens
+{
+    public const string TerminalPrefix = "pos";
+    public const string OperatorPrefix = "op";
+
+    /// <summary>Shortest token accepted from configuration (the bootstrap operator token).</summary>
+    public const int MinConfiguredTokenLength = 32;
+
+    private const int IdLength = 16;
+    private const int SecretLength = 43; // 32 bytes, base64url without padding
+
+    /// <summary>A new credential id and its token (shown once, then only its hash is kept).</summary>
+    public static IssuedCredential New(AccessRole role)
+    {
+        var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(IdLength / 2)).ToLowerInvariant();
+        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return new IssuedCredential(id, $"{(role == AccessRole.Terminal ? TerminalPrefix : OperatorPrefix)}_{id}_{secret}");
+    }
+
+    /// <summary>The credential id inside a well-formed token; null for anything else (checked before any lookup).</summary>
+    public static string? CredentialIdOf(string token)
+    {
+        var prefix = token.StartsWith(TerminalPrefix + "_", StringComparison.Ordinal) ? TerminalPrefix.Length + 1
+            : token.StartsWith(OperatorPrefix + "_", StringComparison.Ordinal) ? OperatorPrefix.Length + 1
+            : -1;
+        if (prefix < 0 || token.Length != prefix + IdLength + 1 + SecretLength || token[prefix + IdLength] != '_')
+        {
+            return null;
+        }
+
+        var id = token.AsSpan(prefix, IdLength);
+        foreach (var c in id)
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+            {
+                return null;
+            }
+        }
+
+        foreach (var c in token.AsSpan(prefix + IdLength + 1))
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                return null;
+            }
+        }
+
+        return id.ToString();
+    }
+
+    public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>Whether the token is this credential's and the credential is not revoked (constant-time on the hash).</summary>
+    public static bool Verifies(Credential credential, string token) =>
+        credential.RevokedAt is null && CryptographicOperations.FixedTimeEquals(credential.SecretHash, Hash(token));
+}
+
+/// <summary>
+/// Who may make which call (docs/security.md, "Roles"). Program, store and terminal come from the
+/// credential: a request that names others is refused, not re-scoped.
+/// </summary>
+public static class AccessRules
+{
+    /// <summary>
+    /// A terminal call: a terminal credential of this program (and of the request's store and terminal, when the
+    /// request names them), or an operator. Marketers do not serve tills.
+    /// </summary>
+    public static void EnsureTerminalCall(Credential caller, string programId, string? storeId, string? terminalId)
+    {
+        switch (caller.Role)
+        {
+            case AccessRole.Operator:
+                return;
+            case AccessRole.Terminal:
+                if (caller.ProgramId != programId)
+                {
+                    throw new LoyaltyException(ErrorReason.OutOfScope, "this terminal's credential is for another program", "program_id");
+                }
+
+                if (!string.IsNullOrEmpty(storeId) && caller.StoreId != storeId)
+                {
+                    throw new LoyaltyException(ErrorReason.OutOfScope, "this terminal's credential is for another store", "store_id");
+                }
+
+                if (!string.IsNullOrEmpty(terminalId) && caller.TerminalId != terminalId)
+                {
+                    throw new LoyaltyException(ErrorReason.OutOfScope, "this credential is another terminal's", "terminal_id");
+                }
+
+                return;
+            default:
+                throw new LoyaltyException(ErrorReason.RoleNotAllowed, "the terminal API needs a terminal credential or an operator token");
+        }
+    }
+
+    /// <summary>An admin call about one program: an operator, or a marketer holding that program.</summary>
+    public static void EnsureAdmin(Credential caller, string programId)
+    {
+        switch (caller.Role)
+        {
+            case AccessRole.Operator:
+                return;
+            case AccessRole.Marketer when !caller.Programs.IsDefault && caller.Programs.Contains(programId, StringComparer.Ordinal):
+                return;
+            case AccessRole.Marketer:
+                throw new LoyaltyException(ErrorReason.OutOfScope, "this marketer token is not for this program", "program_id");
+            default:
+                throw new LoyaltyException(ErrorReason.RoleNotAllowed, "the admin API needs an operator or marketer token; terminal credentials are for the terminal API");
+        }
+    }
+
+    /// <summary>Stores, terminals, tokens, the dashboard: operators only.</summary>
+    public static void EnsureOperator(Credential caller)
+    {
+        if (caller.Role != AccessRole.Operator)
+        {
+            throw new LoyaltyException(ErrorReason.RoleNotAllowed, "only an operator token may do this");
+        }
+    }
+
+    /// <summary>The programs a marketer token may be issued for: 1..100 valid program ids, none for an operator.</summary>
+    public static ImmutableArray<string> ValidPrograms(AccessRole role, IEnumerable<string> programs)
+    {
+        var list = programs.Distinct(StringComparer.Ordinal).ToImmutableArray();
+        switch (role)
+        {
+            case AccessRole.Operator when list.Length > 0:
+                throw LoyaltyException.Invalid("program_ids", "an operator token covers every program; give no program_ids");
+            case AccessRole.Operator:
+                return [];
+            case AccessRole.Marketer when list.Length is 0 or > 100:
+                throw LoyaltyException.Invalid("program_ids", "a marketer token names 1..100 programs");
+            case AccessRole.Marketer:
+                foreach (var program in list)
+                {
+                    if (Keys.Problem(program) is { } problem)
+                    {
+                        throw LoyaltyException.Invalid("program_ids", $"program id {problem}");
+                    }
+                }
+
+                return list;
+            default:
+                throw LoyaltyException.Invalid("role", "issue terminal credentials through RegisterTerminal");
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Loyalty.Contracts;
+using Loyalty.Domain;
+
+namespace Loyalty.Host.Security;
+
+/// <summary>
+/// Every gRPC and JSON call is authorized here, before its service sees it (docs/security.md). The caller is
+/// the credential in <c>authorization: Bearer …</c>; program, store and terminal come from it:
+/// <list type="bullet">
+/// <item>terminal API (<c>PosService</c>): a terminal credential of the request's program — a request naming
+/// another store or terminal is PERMISSION_DENIED, one naming none gets the credential's — or an operator;</item>
+/// <item>admin API (<c>AdminService</c>): an operator, or a marketer holding the request's program; stores,
+/// terminals and tokens are for operators only.</item>
+/// </list>
+/// Any request message with a <c>program_id</c>, <c>store_id</c> or <c>terminal_id</c> field is checked by that
+/// field, found by its proto name: a new endpoint gets the same checks without a list to keep up to date.
+/// Only the health and reflection services are open (reflection is served on the admin ports only).
+/// </summary>
+public sealed class AuthInterceptor(CredentialCache credentials) : Interceptor
+{
+    public const string PosServicePrefix = "/loyalty.v1.PosService/";
+    public const string AdminServicePrefix = "/loyalty.v1.AdminService/";
+
+    private static readonly object CallerKey = new();
+
+    private static readonly FrozenSet<string> OperatorOnly = new[]
+    {
+        "RegisterStore", "ListStores", "RegisterTerminal", "RevokeTerminal", "ListTerminals",
+        "IssueOperatorToken", "ListOperatorTokens", "RevokeOperatorToken",
+    }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
+
+    private static readonly ConcurrentDictionary<MessageDescriptor, ScopeFields> Fields = new();
+
+    /// <summary>The authorized caller of this call (null for the open health and reflection services).</summary>
+    public static Credential? Caller(ServerCallContext context) =>
+        context.UserState.TryGetValue(CallerKey, out var caller) ? (Credential)caller : null;
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        await AuthorizeAsync(request, context);
+        return await continuation(request, context);
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await AuthorizeAsync(request, context);
+        await continuation(request, responseStream, context);
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await AuthorizeAsync(null, context);
+        return await continuation(requestStream, context);
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        await AuthorizeAsync(null, context);
+        await continuation(requestStream, responseStream, context);
+    }
+
+    /// <summary>The token of an <c>authorization: Bearer …</c> header, or null.</summary>
+    public static string? BearerToken(string? header) =>
+        header is { Length: > 7 } && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+
+    private async ValueTask AuthorizeAsync(object? request, ServerCallContext context)
+    {
+        var method = context.Method;
+        if (method.StartsWith("/grpc.health.", StringComparison.Ordinal) || method.StartsWith("/grpc.reflection.", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var token = BearerToken(context.RequestHeaders.GetValue("authorization"))
+            ?? throw new LoyaltyException(ErrorReason.CredentialMissing, "this call needs a credential: authorization: Bearer <token>");
+        var caller = await credentials.ResolveAsync(token)
+            ?? throw new LoyaltyException(ErrorReason.CredentialInvalid, "the credential is unknown or revoked");
+
+        var message = request as IMessage;
+        var fields = message is null ? ScopeFields.None : Fields.GetOrAdd(message.Descriptor, ScopeFields.Of);
+        var programId = fields.ProgramId is { } p ? (string)p.Accessor.GetValue(message) : null;
+        if (method.StartsWith(PosServicePrefix, StringComparison.Ordinal))
+        {
+            var storeId = fields.StoreId is { } s ? (string)s.Accessor.GetValue(message) : null;
+            var terminalId = fields.TerminalId is { } t ? (string)t.Accessor.GetValue(message) : null;
+            AccessRules.EnsureTerminalCall(caller, programId ?? string.Empty, storeId, terminalId);
+            if (caller.Role == AccessRole.Terminal)
+            {
+                // Throttles and reports key on the authenticated store and terminal, whatever the till sent.
+                if (string.IsNullOrEmpty(storeId))
+                {
+                    fields.StoreId?.Accessor.SetValue(message, caller.StoreId);
+                }
+
+                if (string.IsNullOrEmpty(terminalId))
+                {
+                    fields.TerminalId?.Accessor.SetValue(message, caller.TerminalId);
+                }
+            }
+        }
+        else if (method.StartsWith(AdminServicePrefix, StringComparison.Ordinal) && !OperatorOnly.Contains(method) && programId is not null)
+        {
+            AccessRules.EnsureAdmin(caller, programId);
+        }
+        else
+        {
+            AccessRules.EnsureOperator(caller);
+        }
+
+        context.UserState[CallerKey] = caller;
+    }
+
+    private sealed record ScopeFields(FieldDescriptor? ProgramId, FieldDescriptor? StoreId, FieldDescriptor? TerminalId)
+    {
+        public static readonly ScopeFields None = new(null, null, null);
+
+        public static ScopeFields Of(MessageDescriptor descriptor) => new(
+            StringField(descriptor, "program_id"), StringField(descriptor, "store_id"), StringField(descriptor, "terminal_id"));
+
+        private static FieldDescriptor? StringField(MessageDescriptor descriptor, string name) =>
+            descriptor.FindFieldByName(name) is { FieldType: FieldType.String, IsRepeated: false } field ? field : null;
+    }
+}

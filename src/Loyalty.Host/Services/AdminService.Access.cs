@@ -1,0 +1,114 @@
+using Grpc.Core;
+using Loyalty.Api.V1;
+using Loyalty.Contracts;
+
+namespace Loyalty.Host.Services;
+
+/// <summary>Stores, terminals and operator tokens (operators only: <see cref="Security.AuthInterceptor"/>).</summary>
+internal sealed partial class AdminService
+{
+    public const int MaxNameLength = 100;
+
+    public override async Task<Store> RegisterStore(RegisterStoreRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var storeId = Mapping.Id(request.StoreId, "store_id");
+        var store = await Directory(programId).RegisterStoreAsync(storeId, Name(request.Name, "name", storeId));
+        return ToProto(programId, store);
+    }
+
+    public override async Task<ListStoresResponse> ListStores(ListStoresRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        return new ListStoresResponse { Stores = { (await Directory(programId).ListStoresAsync()).Select(s => ToProto(programId, s)) } };
+    }
+
+    public override async Task<TerminalCredential> RegisterTerminal(RegisterTerminalRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var storeId = Mapping.Id(request.StoreId, "store_id");
+        var terminalId = Mapping.Id(request.TerminalId, "terminal_id");
+        var issued = await Directory(programId).IssueTerminalAsync(storeId, terminalId);
+        var terminal = (await Directory(programId).ListTerminalsAsync()).First(t => t.StoreId == storeId && t.TerminalId == terminalId);
+        return new TerminalCredential { Terminal = ToProto(programId, terminal), Token = issued.Token };
+    }
+
+    public override async Task<Terminal> RevokeTerminal(RevokeTerminalRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var storeId = Mapping.Id(request.StoreId, "store_id");
+        var terminalId = Mapping.Id(request.TerminalId, "terminal_id");
+        return ToProto(programId, await Directory(programId).RevokeTerminalAsync(storeId, terminalId));
+    }
+
+    public override async Task<ListTerminalsResponse> ListTerminals(ListTerminalsRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        return new ListTerminalsResponse { Terminals = { (await Directory(programId).ListTerminalsAsync()).Select(t => ToProto(programId, t)) } };
+    }
+
+    public override async Task<OperatorTokenCredential> IssueOperatorToken(IssueOperatorTokenRequest request, ServerCallContext context)
+    {
+        var role = request.Role switch
+        {
+            OperatorRole.Marketer => AccessRole.Marketer,
+            OperatorRole.Operator => AccessRole.Operator,
+            _ => throw LoyaltyException.Invalid("role", "role must be OPERATOR_ROLE_MARKETER or OPERATOR_ROLE_OPERATOR"),
+        };
+        var name = Name(request.Name, "name", null);
+        var issued = await Operators.IssueAsync(role, [.. request.ProgramIds], name);
+        var info = (await Operators.ListAsync()).First(t => t.CredentialId == issued.CredentialId);
+        return new OperatorTokenCredential { OperatorToken = ToProto(info), Token = issued.Token };
+    }
+
+    public override async Task<ListOperatorTokensResponse> ListOperatorTokens(ListOperatorTokensRequest request, ServerCallContext context) =>
+        new() { OperatorTokens = { (await Operators.ListAsync()).Select(ToProto) } };
+
+    public override async Task<OperatorToken> RevokeOperatorToken(RevokeOperatorTokenRequest request, ServerCallContext context) =>
+        ToProto(await Operators.RevokeAsync(request.CredentialId));
+
+    private IStoreDirectoryGrain Directory(string programId) => grains.GetGrain<IStoreDirectoryGrain>(programId);
+
+    private IOperatorDirectoryGrain Operators => grains.GetGrain<IOperatorDirectoryGrain>(0);
+
+    /// <summary>A display name: 1..100 printable characters (or the fallback when none is given and one exists).</summary>
+    private static string Name(string value, string field, string? fallback)
+    {
+        if (value.Length == 0 && fallback is not null)
+        {
+            return fallback;
+        }
+
+        if (value.Length is 0 or > MaxNameLength || value.Any(char.IsControl))
+        {
+            throw LoyaltyException.Invalid(field, $"{field} must be 1..{MaxNameLength} printable characters");
+        }
+
+        return value;
+    }
+
+    private static Store ToProto(string programId, StoreInfo store) => new()
+    {
+        ProgramId = programId, StoreId = store.StoreId, Name = store.Name, RegisteredAt = Mapping.Time(store.RegisteredAt),
+    };
+
+    private static Terminal ToProto(string programId, TerminalInfo terminal) => new()
+    {
+        ProgramId = programId,
+        StoreId = terminal.StoreId,
+        TerminalId = terminal.TerminalId,
+        CredentialId = terminal.CredentialId ?? string.Empty,
+        RegisteredAt = Mapping.Time(terminal.RegisteredAt),
+        RevokedAt = Mapping.Time(terminal.RevokedAt),
+    };
+
+    private static OperatorToken ToProto(OperatorTokenInfo token) => new()
+    {
+        CredentialId = token.CredentialId,
+        Role = token.Role == AccessRole.Operator ? OperatorRole.Operator : OperatorRole.Marketer,
+        ProgramIds = { token.Programs.IsDefault ? [] : token.Programs },
+        Name = token.Name,
+        IssuedAt = Mapping.Time(token.IssuedAt),
+        RevokedAt = Mapping.Time(token.RevokedAt),
+    };
+}
