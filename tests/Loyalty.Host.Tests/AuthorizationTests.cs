@@ -1,0 +1,219 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Loyalty.Api.V1;
+using Loyalty.Client;
+using Loyalty.Host.Tests.Infrastructure;
+
+namespace Loyalty.Host.Tests;
+
+/// <summary>
+/// The authorization matrix (issue #13) over real gRPC and JSON: no credential, a made-up one, a revoked one,
+/// another program, another store, another terminal, a terminal on the admin API, the admin API on the terminal
+/// port, a marketer on another program or on operator-only calls, an operator. Each refusal has its exact status
+/// and reason, and changes nothing: the member's balance, the program and the coupons are read back after it.
+/// </summary>
+[Collection(EngineCollection.Name)]
+public sealed class AuthorizationTests(EngineFixture fixture)
+{
+    private TestEngine Engine => fixture.Engine;
+
+    [Fact]
+    public async Task A_call_without_a_credential_or_with_a_made_up_one_is_unauthenticated_and_changes_nothing()
+    {
+        var (program, member) = await SetUpAsync();
+        var anonymousPos = new PosService.PosServiceClient(Engine.Channel);
+        var anonymousAdmin = new AdminService.AdminServiceClient(Engine.AdminChannel);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousPos.CommitAsync(Sales.Commit(program, member, "anon-1")).ResponseAsync);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member }).ResponseAsync);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.CreateCouponsAsync(Coupons(program)).ResponseAsync);
+
+        // Well-formed tokens nobody issued, a malformed one, the right prefix with a wrong secret.
+        var terminalToken = await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default);
+        foreach (var token in new[] { "pos_0123456789abcdef_" + new string('A', 43), "op_0123456789abcdef_" + new string('b', 43), "not a token", terminalToken[..^4] + "AAAA" })
+        {
+            await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => PosWith(token).CommitAsync(Sales.Commit(program, member, "made-up")).ResponseAsync);
+            await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => AdminWith(token).CreateCouponsAsync(Coupons(program)).ResponseAsync);
+        }
+
+        await AssertUnchangedAsync(program, member);
+    }
+
+    [Fact]
+    public async Task A_terminal_is_held_to_its_program_store_and_terminal()
+    {
+        var (program, member) = await SetUpAsync();
+        var (other, otherMember) = await SetUpAsync();
+        var till = PosWith(await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default));
+
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => till.CommitAsync(Sales.Commit(other, otherMember, "x-program")).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => till.GetBalanceAsync(new GetBalanceRequest { ProgramId = other, MemberId = otherMember }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => till.CommitAsync(With(Sales.Commit(program, member, "x-store"), store: "store-2")).ResponseAsync);
+
+        // Rotating the terminal id (the old way around the coupon-guess throttle) is refused, not a fresh terminal.
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => till.CommitAsync(With(Sales.Commit(program, member, "x-terminal"), terminal: "pos-9")).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => till.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member, StoreId = "store-2" }).ResponseAsync);
+        await AssertUnchangedAsync(program, member);
+        await AssertUnchangedAsync(other, otherMember);
+
+        // Its own program, store and terminal: accepted; a request that names none gets the credential's.
+        var sale = With(Sales.Commit(program, member, "own"), store: string.Empty, terminal: string.Empty);
+        Assert.Equal(123, (await till.CommitAsync(sale)).PointsEarned);
+    }
+
+    [Fact]
+    public async Task A_terminal_cannot_use_the_admin_api_and_the_admin_api_is_not_on_the_terminal_port()
+    {
+        var (program, member) = await SetUpAsync();
+        var terminalToken = await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).CreateCouponsAsync(Coupons(program)).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).RegisterTerminalAsync(
+            new RegisterTerminalRequest { ProgramId = program, StoreId = "store-1", TerminalId = "pos-77" }).ResponseAsync);
+
+        // Even with the operator token, the terminal port does not serve the admin API (gRPC or JSON), nor the terminal API the admin port.
+        var adminOnTerminalPort = new AdminService.AdminServiceClient(Engine.Channel.Intercept(LoyaltyAdmin.WithBearer(TestEngine.OperatorToken)));
+        Assert.Equal(StatusCode.Unimplemented, (await Assert.ThrowsAsync<RpcException>(() => adminOnTerminalPort.CreateCouponsAsync(Coupons(program)).ResponseAsync)).StatusCode);
+        var posOnAdminPort = new PosService.PosServiceClient(Engine.AdminChannel.Intercept(LoyaltyAdmin.WithBearer(TestEngine.OperatorToken)));
+        Assert.Equal(StatusCode.Unimplemented, (await Assert.ThrowsAsync<RpcException>(() => posOnAdminPort.CommitAsync(Sales.Commit(program, member, "wrong-port")).ResponseAsync)).StatusCode);
+        using var terminalPortHttp = new HttpClient { BaseAddress = new Uri(Engine.Address), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        terminalPortHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestEngine.OperatorToken);
+        Assert.Equal(HttpStatusCode.NotFound, (await terminalPortHttp.PostAsJsonAsync($"/v1/programs/{program}/coupons", new { count = 1, terms = new { amountOff = 10000 } })).StatusCode);
+        await AssertUnchangedAsync(program, member);
+    }
+
+    [Fact]
+    public async Task A_marketer_administers_only_their_programs_and_never_stores_terminals_tokens_or_tills()
+    {
+        var (program, member) = await SetUpAsync();
+        var (other, otherMember) = await SetUpAsync();
+        var issued = await Engine.Admin.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Marketer, ProgramIds = { program }, Name = "Marketing A" });
+        var marketer = AdminWith(issued.Token);
+
+        Assert.Single((await marketer.CreateCouponsAsync(Coupons(program))).Codes);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.CreateCouponsAsync(Coupons(other)).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetProgramAsync(new GetProgramRequest { ProgramId = other }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.UpsertProgramAsync(new LoyaltyProgram { ProgramId = other, Name = "taken over", Currency = "EUR", EarnPoints = 100, EarnPerAmount = 1 }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterStoreAsync(new RegisterStoreRequest { ProgramId = program, StoreId = "s-9" }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = program, StoreId = "store-1", TerminalId = "pos-9" }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Operator, Name = "escalate" }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => PosWith(issued.Token).CommitAsync(Sales.Commit(program, member, "marketer-sale")).ResponseAsync);
+
+        // JSON: the same answers as HTTP statuses.
+        using var http = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", issued.Token);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/programs/{program}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("/v1/operator-tokens")).StatusCode);
+        using var anonymous = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v1/programs/{program}/messages")).StatusCode);
+
+        Assert.Equal("Test club", (await Engine.Admin.GetProgramAsync(new GetProgramRequest { ProgramId = other })).Name);
+        await AssertUnchangedAsync(program, member);
+        await AssertUnchangedAsync(other, otherMember);
+    }
+
+    [Fact]
+    public async Task A_revoked_or_rotated_terminal_secret_and_a_revoked_operator_token_stop_working_within_seconds()
+    {
+        var (program, member) = await SetUpAsync();
+        await Engine.Admin.RegisterStoreAsync(new RegisterStoreRequest { ProgramId = program, StoreId = "s1", Name = "Main street" });
+        var first = await Engine.Admin.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = program, StoreId = "s1", TerminalId = "till-1" });
+        Assert.Equal(123, (await PosWith(first.Token).CommitAsync(With(Sales.Commit(program, member, "r-1"), "s1", "till-1"))).PointsEarned);
+
+        // Rotation: a new secret works at once; the old one is refused on this silo within the cache time.
+        var second = await Engine.Admin.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = program, StoreId = "s1", TerminalId = "till-1" });
+        Assert.NotEqual(first.Token, second.Token);
+        Assert.Equal(246, (await PosWith(second.Token).CommitAsync(With(Sales.Commit(program, member, "r-2"), "s1", "till-1"))).AvailableAfter);
+        var balance = new GetBalanceRequest { ProgramId = program, MemberId = member };
+        await RefusedWithinAsync(() => PosWith(first.Token).GetBalanceAsync(balance).ResponseAsync);
+
+        var revoked = await Engine.Admin.RevokeTerminalAsync(new RevokeTerminalRequest { ProgramId = program, StoreId = "s1", TerminalId = "till-1" });
+        Assert.NotNull(revoked.RevokedAt);
+        Assert.Equal(string.Empty, revoked.CredentialId);
+        await RefusedWithinAsync(() => PosWith(second.Token).GetBalanceAsync(balance).ResponseAsync);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => PosWith(second.Token).CommitAsync(With(Sales.Commit(program, member, "r-3"), "s1", "till-1")).ResponseAsync);
+        Assert.Equal(246, (await Engine.OperatorPos.GetBalanceAsync(new GetBalanceRequest { ProgramId = program, MemberId = member })).Balance.Available);
+        var listed = (await Engine.Admin.ListTerminalsAsync(new ListTerminalsRequest { ProgramId = program })).Terminals.Single(t => t.StoreId == "s1");
+        Assert.Equal(("s1", "till-1", true), (listed.StoreId, listed.TerminalId, listed.RevokedAt is not null));
+
+        var operatorToken = await Engine.Admin.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Operator, Name = "night shift" });
+        Assert.NotEmpty((await AdminWith(operatorToken.Token).ListStoresAsync(new ListStoresRequest { ProgramId = program })).Stores);
+        await Engine.Admin.RevokeOperatorTokenAsync(new RevokeOperatorTokenRequest { CredentialId = operatorToken.OperatorToken.CredentialId });
+        await RefusedWithinAsync(() => AdminWith(operatorToken.Token).ListStoresAsync(new ListStoresRequest { ProgramId = program }).ResponseAsync);
+        Assert.DoesNotContain(operatorToken.Token, (await Engine.Admin.ListOperatorTokensAsync(new ListOperatorTokensRequest())).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Registering_a_terminal_needs_a_registered_store_and_names_are_checked()
+    {
+        var (program, _) = await SetUpAsync();
+        await Refused(StatusCode.NotFound, "STORE_NOT_FOUND", () => Engine.Admin.RegisterTerminalAsync(
+            new RegisterTerminalRequest { ProgramId = program, StoreId = "nowhere", TerminalId = "t" }).ResponseAsync);
+        await Refused(StatusCode.InvalidArgument, "INVALID_ARGUMENT", () => Engine.Admin.RegisterStoreAsync(
+            new RegisterStoreRequest { ProgramId = program, StoreId = "s1", Name = "Main\r\nstreet" }).ResponseAsync);
+        await Refused(StatusCode.InvalidArgument, "INVALID_ARGUMENT", () => Engine.Admin.IssueOperatorTokenAsync(
+            new IssueOperatorTokenRequest { Role = OperatorRole.Marketer, Name = "no programs" }).ResponseAsync);
+        await Refused(StatusCode.NotFound, "TERMINAL_NOT_FOUND", () => Engine.Admin.RevokeTerminalAsync(
+            new RevokeTerminalRequest { ProgramId = program, StoreId = "s1", TerminalId = "never" }).ResponseAsync);
+        var stores = (await Engine.Admin.ListStoresAsync(new ListStoresRequest { ProgramId = program })).Stores.Select(s => s.StoreId);
+        Assert.Equal(["store-1"], stores); // the test fleet's own store (enrollment), nothing from the refused calls
+    }
+
+    private async Task<(string Program, string Member)> SetUpAsync()
+    {
+        var program = await fixture.NewProgramAsync();
+        var member = await fixture.NewMemberAsync(program);
+        return (program, member);
+    }
+
+    /// <summary>Nothing changed: no points, no ledger entry, no coupon minted beyond what the test made itself.</summary>
+    private async Task AssertUnchangedAsync(string program, string member)
+    {
+        var balance = await Engine.OperatorPos.GetBalanceAsync(new GetBalanceRequest { ProgramId = program, MemberId = member });
+        var ledger = await Engine.Admin.ListLedgerAsync(new ListLedgerRequest { ProgramId = program, MemberId = member, PageSize = 100 });
+        Assert.Equal(0, balance.Balance.Available);
+        Assert.Empty(ledger.Entries);
+    }
+
+    private PosService.PosServiceClient PosWith(string token) => new(Engine.Channel.Intercept(LoyaltyAdmin.WithBearer(token)));
+
+    private AdminService.AdminServiceClient AdminWith(string token) => LoyaltyAdmin.Create(Engine.AdminChannel, token);
+
+    private static CreateCouponsRequest Coupons(string program) => new() { ProgramId = program, Count = 1, Terms = new CouponTerms { AmountOff = 10_000 } };
+
+    private static CommitRequest With(CommitRequest request, string? store = null, string? terminal = null)
+    {
+        request.StoreId = store ?? request.StoreId;
+        request.TerminalId = terminal ?? request.TerminalId;
+        return request;
+    }
+
+    private static async Task Refused(StatusCode status, string reason, Func<Task> call)
+    {
+        var failure = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.Equal((status, reason), (failure.StatusCode, failure.Reason()));
+    }
+
+    /// <summary>Refused UNAUTHENTICATED/CREDENTIAL_INVALID within the credential cache time (5 s) plus slack.</summary>
+    private static async Task RefusedWithinAsync(Func<Task> call)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(12);
+        while (true)
+        {
+            try
+            {
+                await call();
+            }
+            catch (RpcException failure) when (failure.StatusCode == StatusCode.Unauthenticated)
+            {
+                Assert.Equal("CREDENTIAL_INVALID", failure.Reason());
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the revoked credential still worked 12 s later");
+            await Task.Delay(250);
+        }
+    }
+}
