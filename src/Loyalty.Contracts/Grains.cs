@@ -142,6 +142,13 @@ public interface ITerminalGuardGrain : IGrainWithStringKey
 
     [Alias("RecordFailure")]
     Task RecordFailureAsync();
+
+    /// <summary>
+    /// Counts a member lookup (card, phone, member id) that found nobody; past <paramref name="maxPerMinute"/> in the
+    /// sliding minute, answers until when the terminal is throttled (else null).
+    /// </summary>
+    [Alias("RecordLookupMiss")]
+    Task<DateTimeOffset?> RecordLookupMissAsync(int maxPerMinute);
 }
 
 /// <summary>

@@ -3,7 +3,7 @@ using Loyalty.Contracts;
 namespace Loyalty.Grains;
 
 /// <summary>
-/// Rate-limits failed coupon guesses per terminal: more than <see cref="MaxFailures"/> failures
+/// Rate-limits failed coupon guesses and member lookups that find nobody, per terminal: more than <see cref="MaxFailures"/> failures
 /// within <see cref="Window"/> throttles the terminal until the window has room again. With 64-bit
 /// codes and a check character, a throttled brute force has no practical chance; a cashier
 /// mistyping a few codes never notices. State is in memory: after a restart the count starts over.
@@ -14,6 +14,7 @@ public sealed class TerminalGuardGrain(LoyaltyClock clock) : Grain, ITerminalGua
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     private readonly Queue<DateTimeOffset> _failures = new();
+    private readonly Queue<DateTimeOffset> _lookupMisses = new();
 
     public Task EnsureAllowedAsync()
     {
@@ -30,11 +31,25 @@ public sealed class TerminalGuardGrain(LoyaltyClock clock) : Grain, ITerminalGua
         return Task.CompletedTask;
     }
 
-    private void Trim()
+    public Task<DateTimeOffset?> RecordLookupMissAsync(int maxPerMinute)
     {
-        while (_failures.Count > 0 && clock.UtcNow - _failures.Peek() >= Window)
+        Trim(_lookupMisses);
+        _lookupMisses.Enqueue(clock.UtcNow);
+        while (_lookupMisses.Count > maxPerMinute + 1)
         {
-            _failures.Dequeue();
+            _lookupMisses.Dequeue(); // only the newest ones decide when the window has room again
+        }
+
+        return Task.FromResult<DateTimeOffset?>(_lookupMisses.Count > maxPerMinute ? _lookupMisses.Peek() + Window : null);
+    }
+
+    private void Trim() => Trim(_failures);
+
+    private void Trim(Queue<DateTimeOffset> events)
+    {
+        while (events.Count > 0 && clock.UtcNow - events.Peek() >= Window)
+        {
+            events.Dequeue();
         }
     }
 }

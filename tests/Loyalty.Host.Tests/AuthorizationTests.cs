@@ -161,6 +161,39 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         Assert.Equal(["store-1"], stores); // the test fleet's own store (enrollment), nothing from the refused calls
     }
 
+    [Fact]
+    public async Task A_terminal_that_keeps_looking_up_nobody_is_throttled_and_other_terminals_and_operators_are_not()
+    {
+        var (program, member) = await SetUpAsync();
+        await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "holder", CardNumber = "card-real-1" });
+        var prober = PosWith(await Engine.Fleet(program).TokenAsync("store-1", "pos-probe", default));
+        for (var i = 0; i < 30; i++)
+        {
+            var key = (i % 3) switch
+            {
+                0 => new IdentifyRequest { ProgramId = program, CardNumber = $"guess-{i}" },
+                1 => new IdentifyRequest { ProgramId = program, Phone = $"+42060100{i:D4}" },
+                _ => new IdentifyRequest { ProgramId = program, MemberId = $"nobody-{i}" },
+            };
+            var miss = await Assert.ThrowsAsync<RpcException>(() => prober.IdentifyAsync(key).ResponseAsync);
+            Assert.Equal(StatusCode.NotFound, miss.StatusCode);
+        }
+
+        // The 31st miss in a minute throttles the terminal: from then on even a card that exists is refused there.
+        await Refused(StatusCode.ResourceExhausted, "TOO_MANY_LOOKUPS", () => prober.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = "guess-31" }).ResponseAsync);
+        await Refused(StatusCode.ResourceExhausted, "TOO_MANY_LOOKUPS", () => prober.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = "card-real-1" }).ResponseAsync);
+
+        var neighbour = PosWith(await Engine.Fleet(program).TokenAsync("store-1", "pos-next", default));
+        Assert.Equal("holder", (await neighbour.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = "card-real-1" })).MemberId);
+        for (var i = 0; i < 40; i++)
+        {
+            await Assert.ThrowsAsync<RpcException>(() => Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = $"service-{i}" }).ResponseAsync);
+        }
+
+        Assert.Equal("holder", (await Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = "card-real-1" })).MemberId);
+        await AssertUnchangedAsync(program, member);
+    }
+
     private async Task<(string Program, string Member)> SetUpAsync()
     {
         var program = await fixture.NewProgramAsync();

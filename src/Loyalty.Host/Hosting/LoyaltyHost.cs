@@ -74,6 +74,7 @@ public static partial class LoyaltyHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CouponSeriesJobs>());
         builder.Services.AddSingleton<LoyaltyMetrics>();
         builder.Services.AddSingleton<Security.CredentialCache>();
+        builder.Services.AddSingleton<Security.LookupThrottle>();
         builder.Services.AddHostedService<Security.FirstOperatorToken>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("loyalty", serviceInstanceId: options.SiloName))

@@ -8,7 +8,8 @@ using Loyalty.Grains;
 namespace Loyalty.Host.Services;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
-internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, PersonalData personalData, ProgramCache programs) : Api.V1.PosService.PosServiceBase
+internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, PersonalData personalData, ProgramCache programs, Security.LookupThrottle lookups)
+    : Api.V1.PosService.PosServiceBase
 {
     public const int MaxNameLength = 200;
 
@@ -85,15 +86,33 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         var programId = Mapping.Id(request.ProgramId, "program_id");
         var storeId = Mapping.OptionalId(request.StoreId, "store_id");
         var channel = Mapping.OptionalId(request.Channel, "channel");
-        var memberId = request.KeyCase switch
+        // Lookups from a till are throttled on misses (issue #13: enumeration); an operator's are not.
+        var guardKey = Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Terminal } till
+            ? GuardKey(programId, till.StoreId ?? string.Empty, till.TerminalId ?? string.Empty)
+            : null;
+        if (guardKey is not null)
         {
-            IdentifyRequest.KeyOneofCase.MemberId => Mapping.Id(request.MemberId, "member_id"),
-            IdentifyRequest.KeyOneofCase.CardNumber => await grains
-                .GetGrain<ICardGrain>(Keys.Scoped(programId, Mapping.Id(request.CardNumber, "card_number"))).LookupAsync(),
-            IdentifyRequest.KeyOneofCase.Phone => await OwnerOfPhone(programId, Profiles.NormalizePhone(request.Phone)),
-            _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
-        };
-        return Mapping.ToIdentifyProto(programId, await Member(programId, memberId).IdentifyAtAsync(storeId, channel));
+            lookups.EnsureAllowed(guardKey, clock.UtcNow);
+        }
+
+        try
+        {
+            var memberId = request.KeyCase switch
+            {
+                IdentifyRequest.KeyOneofCase.MemberId => Mapping.Id(request.MemberId, "member_id"),
+                IdentifyRequest.KeyOneofCase.CardNumber => await grains
+                    .GetGrain<ICardGrain>(Keys.Scoped(programId, Mapping.Id(request.CardNumber, "card_number"))).LookupAsync(),
+                IdentifyRequest.KeyOneofCase.Phone => await OwnerOfPhone(programId, Profiles.NormalizePhone(request.Phone)),
+                _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
+            };
+            return Mapping.ToIdentifyProto(programId, await Member(programId, memberId).IdentifyAtAsync(storeId, channel));
+        }
+        catch (LoyaltyException miss) when (guardKey is not null
+            && miss.Reason is ErrorReason.CardNotFound or ErrorReason.PhoneNotFound or ErrorReason.MemberNotFound)
+        {
+            await lookups.RecordMissAsync(guardKey); // TOO_MANY_LOOKUPS when this miss was one too many
+            throw;
+        }
     }
 
     public override async Task<BalanceResponse> GetBalance(GetBalanceRequest request, ServerCallContext context)
@@ -301,7 +320,10 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
     }
 
     private ITerminalGuardGrain Guard(string programId, string storeId, string terminalId) =>
-        grains.GetGrain<ITerminalGuardGrain>($"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}");
+        grains.GetGrain<ITerminalGuardGrain>(GuardKey(programId, storeId, terminalId));
+
+    private static string GuardKey(string programId, string storeId, string terminalId) =>
+        $"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}";
 
     /// <summary>A name is rendered into messages: line breaks and other control characters are refused.</summary>
     private static void EnsurePrintableName(string name)

@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using Loyalty.Contracts;
+using Loyalty.Host.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Loyalty.Host.Security;
+
+/// <summary>
+/// Throttles member lookups (by card, phone or member id) that find nobody, per authenticated terminal and program:
+/// more than <see cref="SecurityOptions.LookupMissesPerMinute"/> misses in a sliding minute and the terminal's lookups
+/// are refused (RESOURCE_EXHAUSTED TOO_MANY_LOOKUPS) until the minute has room again. A hit costs nothing: misses are
+/// counted by the terminal's guard grain (one per cluster), and a silo remembers a throttled terminal, so refusing
+/// it costs no grain call either. A till identifies a customer or two a minute; an enumeration misses hundreds.
+/// </summary>
+public sealed class LookupThrottle(IGrainFactory grains, IOptions<LoyaltyOptions> options)
+{
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _throttledUntil = new(StringComparer.Ordinal);
+    private readonly int _maxPerMinute = options.Value.Security.LookupMissesPerMinute;
+
+    /// <summary>Refuses at once while the terminal is throttled.</summary>
+    public void EnsureAllowed(string guardKey, DateTimeOffset now)
+    {
+        if (_throttledUntil.TryGetValue(guardKey, out var until))
+        {
+            if (until > now)
+            {
+                throw Throttled(until);
+            }
+
+            _throttledUntil.TryRemove(new KeyValuePair<string, DateTimeOffset>(guardKey, until));
+        }
+    }
+
+    /// <summary>Counts a miss; throws TOO_MANY_LOOKUPS when it was one too many.</summary>
+    public async Task RecordMissAsync(string guardKey)
+    {
+        if (await grains.GetGrain<ITerminalGuardGrain>(guardKey).RecordLookupMissAsync(_maxPerMinute) is { } until)
+        {
+            if (_throttledUntil.Count > 100_000)
+            {
+                _throttledUntil.Clear();
+            }
+
+            _throttledUntil[guardKey] = until;
+            throw Throttled(until);
+        }
+    }
+
+    private static LoyaltyException Throttled(DateTimeOffset until) =>
+        new(ErrorReason.TooManyLookups, $"too many lookups that found nobody from this terminal; try again after {until:HH:mm:ss} UTC");
+}
