@@ -67,7 +67,7 @@ public interface IMemberGrain : IGrainWithStringKey
 
     /// <summary>Changes the profile; completing it (name, phone, email, birth date) earns the program's profile bonus once.</summary>
     [Alias("UpdateProfile")]
-    Task<MemberView> UpdateProfileAsync(ProfileUpdate update);
+    Task<MemberView> UpdateProfileAsync(ProfileUpdate update, MemberProof proof);
 
     /// <summary>Fires the time-driven automations that are due for this member (each at most once per occasion); returns how many fired.</summary>
     /// <summary>
@@ -75,7 +75,7 @@ public interface IMemberGrain : IGrainWithStringKey
     /// member's cards) it is blocked for good. The balance is the member's, so nothing is lost. Idempotent.
     /// </summary>
     [Alias("ReplaceCard")]
-    Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard);
+    Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard, MemberProof proof);
 
     [Alias("RunAutomations")]
     Task<int> RunAutomationsAsync();

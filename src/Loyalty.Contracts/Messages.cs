@@ -150,6 +150,18 @@ public sealed record MemberProfile(
     [property: Id(3)] bool? MarketingConsent = null,
     [property: Id(4)] DateOnly? Anniversary = null);
 
+/// <summary>
+/// How a caller vouches for the member before changing a card or a contact (issue #13, account takeover): a card of the
+/// member presented at the till, or an operator (customer service) making the call.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("loyalty.MemberProof")]
+public sealed record MemberProof(
+    [property: Id(0)] string? PresentedCard,
+    [property: Id(1)] bool ByOperator)
+{
+    public static readonly MemberProof Operator = new(null, true);
+}
+
 /// <summary>A change to a member's profile: unset fields stay as they are; attributes, when given, replace the set.</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.ProfileUpdate")]
 public sealed record ProfileUpdate(

@@ -8,6 +8,23 @@ namespace Loyalty.Domain;
 /// <summary>Member profile rules: contact validation, the phone lookup key, attributes and when a profile is complete.</summary>
 public static class Profiles
 {
+    /// <summary>
+    /// A card or contact change is made by an operator, or at a till where one of the member's current cards was
+    /// presented (a blocked card proves nothing): a phone number or a member id alone is not enough.
+    /// </summary>
+    public static void EnsureProof(IEnumerable<string> currentCards, MemberProof proof, string change)
+    {
+        if (proof.ByOperator || (proof.PresentedCard is { } card && currentCards.Contains(card, StringComparer.Ordinal)))
+        {
+            return;
+        }
+
+        throw new LoyaltyException(
+            ErrorReason.MemberProofRequired,
+            $"{change} needs one of the member's cards presented at the till (presented_card_number), or customer service with an operator token",
+            "presented_card_number");
+    }
+
     public const int MaxEmailLength = 254;
     public const int MaxAttributes = 32;
 

@@ -359,10 +359,15 @@ public sealed partial class MemberGrain(
         return view with { Coupons = await PersonalCouponsAsync(), Offers = offers };
     }
 
-    public async Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard)
+    public async Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard, MemberProof proof)
     {
         EnsureEnrolled();
         var s = state.State;
+        if (!s.Cards.Contains(newCard) || (lostCard is not null && s.Cards.Contains(lostCard)))
+        {
+            Profiles.EnsureProof(s.Cards, proof, "adding or replacing a card"); // a retry of a done change needs none
+        }
+
         var program = await Program();
         if (lostCard is not null && !s.Cards.Contains(lostCard) && !s.BlockedCards.Contains(lostCard))
         {
@@ -405,10 +410,15 @@ public sealed partial class MemberGrain(
         return View(program);
     }
 
-    public async Task<MemberView> UpdateProfileAsync(ProfileUpdate update)
+    public async Task<MemberView> UpdateProfileAsync(ProfileUpdate update, MemberProof proof)
     {
         EnsureEnrolled();
         var s = state.State;
+        if ((update.Profile.Phone is { } newPhone && newPhone != s.Phone) || (update.Profile.Email is { } newEmail && newEmail != s.Email))
+        {
+            Profiles.EnsureProof(s.Cards, proof, "changing the phone or e-mail");
+        }
+
         var program = await Program();
         var oldPhone = s.Phone;
         if (update.Profile.Phone is { } phone && phone != oldPhone)

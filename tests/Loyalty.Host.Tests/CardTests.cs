@@ -20,10 +20,12 @@ public sealed class CardTests(EngineFixture fixture)
         var earned = (await Engine.Pos.CommitAsync(Sales.Commit(program, member, "before-loss"))).PointsEarned;
         Assert.True(earned > 0);
 
+        // A lost card cannot be presented at a till: customer service (an operator) replaces it.
         var request = new ReplaceCardRequest { ProgramId = program, MemberId = member, LostCardNumber = lost, NewCardNumber = replacement };
-        var replaced = await Engine.Pos.ReplaceCardAsync(request);
+        var replaced = await Engine.OperatorPos.ReplaceCardAsync(request);
         Assert.Equal([replacement], replaced.CardNumbers);
-        Assert.Equal(replaced, await Engine.Pos.ReplaceCardAsync(request)); // a retry changes nothing
+        Assert.Equal(replaced, await Engine.OperatorPos.ReplaceCardAsync(request)); // a retry changes nothing
+        Assert.Equal(replaced, await Engine.Pos.ReplaceCardAsync(request)); // nor from a till: a done change needs no proof
 
         var byNewCard = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = replacement });
         Assert.Equal((member, earned), (byNewCard.MemberId, byNewCard.Balance.Available));
@@ -37,20 +39,61 @@ public sealed class CardTests(EngineFixture fixture)
         Assert.Equal("CARD_IN_USE", reuse.Reason());
 
         // A second card can be added; another member's card cannot be taken.
-        var added = await Engine.Pos.ReplaceCardAsync(new ReplaceCardRequest { ProgramId = program, MemberId = member, NewCardNumber = extra });
+        var added = await Engine.Pos.ReplaceCardAsync(new ReplaceCardRequest { ProgramId = program, MemberId = member, NewCardNumber = extra, PresentedCardNumber = replacement });
         Assert.Equal([replacement, extra], added.CardNumbers);
         var other = await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, CardNumber = Card() });
         var taken = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.ReplaceCardAsync(new ReplaceCardRequest
         {
-            ProgramId = program, MemberId = member, NewCardNumber = other.CardNumbers[0],
+            ProgramId = program, MemberId = member, NewCardNumber = other.CardNumbers[0], PresentedCardNumber = replacement,
         }).ResponseAsync);
         Assert.Equal("CARD_IN_USE", taken.Reason());
         var notOwn = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.ReplaceCardAsync(new ReplaceCardRequest
         {
-            ProgramId = program, MemberId = member, LostCardNumber = other.CardNumbers[0], NewCardNumber = Card(),
+            ProgramId = program, MemberId = member, LostCardNumber = other.CardNumbers[0], NewCardNumber = Card(), PresentedCardNumber = replacement,
         }).ResponseAsync);
         Assert.Equal("CARD_NOT_FOUND", notOwn.Reason());
         Assert.Equal([other.MemberId], [(await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = other.CardNumbers[0] })).MemberId]);
+    }
+
+    [Fact]
+    public async Task A_till_cannot_attach_its_card_or_redirect_messages_without_a_card_of_the_member()
+    {
+        // The probes from issue #13: ReplaceCard{member_id, new_card_number: "attacker"} and UpdateProfile{email}.
+        var program = await fixture.NewProgramAsync();
+        var victimCard = Card();
+        var victim = (await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, CardNumber = victimCard, Email = "victim@example.com", Phone = "+420601777888" })).MemberId;
+        var attackerCard = Card();
+        await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, CardNumber = attackerCard });
+        var planted = Card();
+        foreach (var presented in new[] { string.Empty, attackerCard, "card-guessed" })
+        {
+            var takeover = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.ReplaceCardAsync(new ReplaceCardRequest
+            {
+                ProgramId = program, MemberId = victim, NewCardNumber = planted, PresentedCardNumber = presented,
+            }).ResponseAsync);
+            Assert.Equal((StatusCode.PermissionDenied, "MEMBER_PROOF_REQUIRED"), (takeover.StatusCode, takeover.Reason()));
+            var redirect = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest
+            {
+                ProgramId = program, MemberId = victim, Email = "attacker@example.com", PresentedCardNumber = presented,
+            }).ResponseAsync);
+            Assert.Equal((StatusCode.PermissionDenied, "MEMBER_PROOF_REQUIRED"), (redirect.StatusCode, redirect.Reason()));
+            var phone = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest
+            {
+                ProgramId = program, MemberId = victim, Phone = "+420601000111", PresentedCardNumber = presented,
+            }).ResponseAsync);
+            Assert.Equal("MEMBER_PROOF_REQUIRED", phone.Reason());
+        }
+
+        var unchanged = await Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = victim });
+        Assert.Single(unchanged.CardNumbers);
+        Assert.Equal("CARD_NOT_FOUND", (await Assert.ThrowsAsync<RpcException>(() =>
+            Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = planted }).ResponseAsync)).Reason());
+        Assert.Equal(victim, (await Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = "+420601777888" })).MemberId);
+
+        // The member at the till with their card: the change goes through; so does a name change without a card.
+        await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = victim, Email = "new@example.com", PresentedCardNumber = victimCard });
+        await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = victim, Email = "new@example.com" }); // now its own: no change, no proof
+        Assert.Equal("Renamed", (await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = victim, Name = "Renamed" })).Name);
     }
 
     private static string Card() => "card-" + Guid.NewGuid().ToString("N")[..12];

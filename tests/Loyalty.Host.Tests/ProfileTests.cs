@@ -34,12 +34,12 @@ public sealed class ProfileTests(EngineFixture fixture)
         Assert.Equal(["student"], enrolled.Attributes);
         Assert.Equal(0, enrolled.Balance.Available);
 
-        var completed = await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "eva", Email = "eva@Example.COM" });
+        var completed = await Engine.OperatorPos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "eva", Email = "eva@Example.COM" });
         Assert.True(completed.ProfileComplete);
         Assert.Equal(500, completed.Balance.Available);
 
         // Emptying and refilling a field, or repeating the update, never pays again.
-        await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "eva", Email = "eva@example.com" });
+        await Engine.OperatorPos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "eva", Email = "eva@example.com" });
         var again = await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "eva", Name = "Eva K." });
         Assert.Equal(500, again.Balance.Available);
 
@@ -106,7 +106,7 @@ public sealed class ProfileTests(EngineFixture fixture)
         Assert.Equal("MEMBER_NOT_FOUND", notEnrolled.Reason());
 
         var second = RandomPhone();
-        await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "a", Phone = second });
+        await Engine.OperatorPos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "a", Phone = second });
         var gone = await Assert.ThrowsAsync<RpcException>(() =>
             Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = first }).ResponseAsync);
         Assert.Equal((StatusCode.NotFound, "PHONE_NOT_FOUND"), (gone.StatusCode, gone.Reason()));

@@ -57,7 +57,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             throw LoyaltyException.Invalid("new_card_number", "the new card must differ from the lost one");
         }
 
-        return Mapping.ToProto(programId, await Member(programId, memberId).ReplaceCardAsync(lost, card));
+        var proof = Proof(context, Mapping.OptionalId(request.PresentedCardNumber, "presented_card_number"));
+        return Mapping.ToProto(programId, await Member(programId, memberId).ReplaceCardAsync(lost, card, proof));
     }
 
     public override async Task<MemberResponse> UpdateProfile(UpdateProfileRequest request, ServerCallContext context)
@@ -78,7 +79,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             request.HasMarketingConsent ? request.MarketingConsent : null,
             request.HasAnniversary ? request.Anniversary : null);
         var update = new ProfileUpdate(request.HasName ? request.Name : null, request.HasBirthDate ? Mapping.BirthDate(request.BirthDate) : null, profile);
-        return Mapping.ToProto(programId, await Member(programId, memberId).UpdateProfileAsync(update));
+        var proof = Proof(context, Mapping.OptionalId(request.PresentedCardNumber, "presented_card_number"));
+        return Mapping.ToProto(programId, await Member(programId, memberId).UpdateProfileAsync(update, proof));
     }
 
     public override async Task<MemberResponse> Identify(IdentifyRequest request, ServerCallContext context)
@@ -321,6 +323,10 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
 
     private ITerminalGuardGrain Guard(string programId, string storeId, string terminalId) =>
         grains.GetGrain<ITerminalGuardGrain>(GuardKey(programId, storeId, terminalId));
+
+    /// <summary>What vouches for the member: the operator making the call, else the card presented at the till.</summary>
+    private static MemberProof Proof(ServerCallContext context, string? presentedCard) =>
+        Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator } ? MemberProof.Operator : new MemberProof(presentedCard, false);
 
     private static string GuardKey(string programId, string storeId, string terminalId) =>
         $"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}";
