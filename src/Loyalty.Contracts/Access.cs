@@ -81,7 +81,7 @@ public interface ICredentialGrain : IGrainWithStringKey
     Task RevokeAsync();
 }
 
-/// <summary>A program's stores and terminals: registration, secrets (issue, rotate, revoke). Key: program id.</summary>
+/// <summary>A program's stores. Key: program id.</summary>
 [Alias("loyalty.IStoreDirectoryGrain")]
 public interface IStoreDirectoryGrain : IGrainWithStringKey
 {
@@ -91,19 +91,31 @@ public interface IStoreDirectoryGrain : IGrainWithStringKey
     [Alias("ListStores")]
     Task<ImmutableArray<StoreInfo>> ListStoresAsync();
 
-    [Alias("ListTerminals")]
-    Task<ImmutableArray<TerminalInfo>> ListTerminalsAsync();
+    /// <summary>STORE_NOT_FOUND unless the store is registered.</summary>
+    [Alias("EnsureStore")]
+    Task EnsureStoreAsync(string storeId);
+}
 
+/// <summary>
+/// One store's terminals and the ids of their current secrets (issue, rotate, revoke). Key: program/store: terminal ids
+/// are per store (every store may have a "pos-1"), and a store's registrations never rewrite another's.
+/// </summary>
+[Alias("loyalty.IStoreTerminalsGrain")]
+public interface IStoreTerminalsGrain : IGrainWithStringKey
+{
     /// <summary>
-    /// Registers the terminal (in a registered store) and issues it a new secret; a terminal that had one
-    /// gets a new one and the old one is revoked (rotation).
+    /// Registers the terminal and issues it a new secret; a terminal that had one gets a new one and the old one
+    /// is revoked (rotation). The caller has checked that the store is registered.
     /// </summary>
-    [Alias("IssueTerminal")]
-    Task<IssuedCredential> IssueTerminalAsync(string storeId, string terminalId);
+    [Alias("Issue")]
+    Task<(IssuedCredential Credential, TerminalInfo Terminal)> IssueAsync(string terminalId);
 
     /// <summary>Revokes the terminal's secret; it stays listed, revoked, until issued a new one.</summary>
-    [Alias("RevokeTerminal")]
-    Task<TerminalInfo> RevokeTerminalAsync(string storeId, string terminalId);
+    [Alias("Revoke")]
+    Task<TerminalInfo> RevokeAsync(string terminalId);
+
+    [Alias("List")]
+    Task<ImmutableArray<TerminalInfo>> ListAsync();
 }
 
 /// <summary>The operator and marketer tokens. Single grain (key 0).</summary>

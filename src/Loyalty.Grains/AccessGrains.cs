@@ -54,21 +54,16 @@ public sealed class StoreDirectoryState
 {
     [Id(0)]
     public Dictionary<string, StoreInfo> Stores { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>By "store/terminal": terminal ids are per store.</summary>
-    [Id(1)]
-    public Dictionary<string, TerminalInfo> Terminals { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>A program's stores and terminals, and the ids of the terminals' current secrets.</summary>
+/// <summary>A program's stores.</summary>
 public sealed class StoreDirectoryGrain(
     [PersistentState("store-directory", ProviderNames.GrainStorage)] IPersistentState<StoreDirectoryState> state,
     LoyaltyClock clock)
     : Grain, IStoreDirectoryGrain
 {
-    /// <summary>Stores and terminals per program: beyond this, split the chain into programs or raise it with a test.</summary>
+    /// <summary>Stores per program (each registration rewrites the list: about 100 bytes a store).</summary>
     public const int MaxStores = 20_000;
-    public const int MaxTerminals = 100_000;
 
     public async Task<StoreInfo> RegisterStoreAsync(string storeId, string name)
     {
@@ -84,31 +79,42 @@ public sealed class StoreDirectoryGrain(
 
         var store = new StoreInfo(storeId, name, known?.RegisteredAt ?? clock.UtcNow);
         state.State.Stores[storeId] = store;
-        await WriteAsync();
+        await state.WriteOrDeactivateAsync(this);
         return store;
     }
 
     public Task<ImmutableArray<StoreInfo>> ListStoresAsync() =>
         Task.FromResult(state.State.Stores.Values.OrderBy(s => s.StoreId, StringComparer.Ordinal).ToImmutableArray());
 
-    public Task<ImmutableArray<TerminalInfo>> ListTerminalsAsync() =>
-        Task.FromResult(state.State.Terminals.Values.OrderBy(t => t.StoreId, StringComparer.Ordinal).ThenBy(t => t.TerminalId, StringComparer.Ordinal).ToImmutableArray());
+    public Task EnsureStoreAsync(string storeId) => state.State.Stores.ContainsKey(storeId)
+        ? Task.CompletedTask
+        : throw new LoyaltyException(ErrorReason.StoreNotFound, "register the store first (RegisterStore)", "store_id");
+}
 
-    public async Task<IssuedCredential> IssueTerminalAsync(string storeId, string terminalId)
+[GenerateSerializer, Alias("loyalty.StoreTerminalsState")]
+public sealed class StoreTerminalsState
+{
+    [Id(0)]
+    public Dictionary<string, TerminalInfo> Terminals { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>One store's terminals and the ids of their current secrets.</summary>
+public sealed class StoreTerminalsGrain(
+    [PersistentState("store-terminals", ProviderNames.GrainStorage)] IPersistentState<StoreTerminalsState> state,
+    LoyaltyClock clock)
+    : Grain, IStoreTerminalsGrain
+{
+    public const int MaxTerminals = 1_000;
+
+    public async Task<(IssuedCredential Credential, TerminalInfo Terminal)> IssueAsync(string terminalId)
     {
-        if (!state.State.Stores.ContainsKey(storeId))
-        {
-            throw new LoyaltyException(ErrorReason.StoreNotFound, "register the store first (RegisterStore)", "store_id");
-        }
-
-        var key = Keys.Scoped(storeId, terminalId);
-        state.State.Terminals.TryGetValue(key, out var known);
+        state.State.Terminals.TryGetValue(terminalId, out var known);
         if (known is null && state.State.Terminals.Count >= MaxTerminals)
         {
-            throw LoyaltyException.Invalid("terminal_id", $"a program has at most {MaxTerminals} terminals");
+            throw LoyaltyException.Invalid("terminal_id", $"a store has at most {MaxTerminals} terminals");
         }
 
-        var programId = this.GetPrimaryKeyString();
+        var (programId, storeId) = Keys.Split(this.GetPrimaryKeyString());
         var issued = AccessTokens.New(AccessRole.Terminal);
         var now = clock.UtcNow;
         await GrainFactory.GetGrain<ICredentialGrain>(issued.CredentialId).IssueAsync(new Credential(
@@ -120,15 +126,15 @@ public sealed class StoreDirectoryGrain(
             await GrainFactory.GetGrain<ICredentialGrain>(old).RevokeAsync();
         }
 
-        state.State.Terminals[key] = new TerminalInfo(terminalId, storeId, issued.CredentialId, known?.RegisteredAt ?? now, null);
-        await WriteAsync();
-        return issued;
+        var terminal = new TerminalInfo(terminalId, storeId, issued.CredentialId, known?.RegisteredAt ?? now, null);
+        state.State.Terminals[terminalId] = terminal;
+        await state.WriteOrDeactivateAsync(this);
+        return (issued, terminal);
     }
 
-    public async Task<TerminalInfo> RevokeTerminalAsync(string storeId, string terminalId)
+    public async Task<TerminalInfo> RevokeAsync(string terminalId)
     {
-        var key = Keys.Scoped(storeId, terminalId);
-        if (!state.State.Terminals.TryGetValue(key, out var known))
+        if (!state.State.Terminals.TryGetValue(terminalId, out var known))
         {
             throw new LoyaltyException(ErrorReason.TerminalNotFound, "no such terminal in this store", "terminal_id");
         }
@@ -137,14 +143,15 @@ public sealed class StoreDirectoryGrain(
         {
             await GrainFactory.GetGrain<ICredentialGrain>(credentialId).RevokeAsync();
             known = known with { CredentialId = null, RevokedAt = clock.UtcNow };
-            state.State.Terminals[key] = known;
-            await WriteAsync();
+            state.State.Terminals[terminalId] = known;
+            await state.WriteOrDeactivateAsync(this);
         }
 
         return known;
     }
 
-    private Task WriteAsync() => state.WriteOrDeactivateAsync(this);
+    public Task<ImmutableArray<TerminalInfo>> ListAsync() =>
+        Task.FromResult(state.State.Terminals.Values.OrderBy(t => t.TerminalId, StringComparer.Ordinal).ToImmutableArray());
 }
 
 [GenerateSerializer, Alias("loyalty.OperatorDirectoryState")]

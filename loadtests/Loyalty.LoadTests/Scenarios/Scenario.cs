@@ -46,8 +46,7 @@ internal abstract class Scenario(Workload workload, RunOptions options) : IArriv
 
     protected (string Store, string Terminal) TerminalOf(long arrival)
     {
-        var slot = (int)(arrival % (Options.Stores * Options.TerminalsPerStore));
-        return ($"s{slot / Options.TerminalsPerStore:D3}", $"t{slot % Options.TerminalsPerStore:D2}");
+        return Workload.TerminalAt(Options, (int)(arrival % (Options.Stores * Options.TerminalsPerStore)));
     }
 
     protected string TransactionId(string store, string terminal, long arrival) => $"{store}-{terminal}-{RunTag}-{arrival}";

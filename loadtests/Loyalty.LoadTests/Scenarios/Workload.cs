@@ -110,6 +110,14 @@ internal sealed class Workload : IDisposable
             deadline: DateTime.UtcNow.AddSeconds(30),
             cancellationToken: cancellationToken);
 
+        if (workload.Terminals is { } fleet)
+        {
+            // Every terminal the scenarios use (Scenario.TerminalOf), registered before anything is measured.
+            var slots = Enumerable.Range(0, options.Stores * options.TerminalsPerStore).Select(slot => TerminalAt(options, slot));
+            await fleet.RegisterAsync(slots, cancellationToken);
+            log?.Invoke($"  registered {fleet.Count:N0} terminals (one credential each)");
+        }
+
         var done = 0;
         await Parallel.ForEachAsync(
             Enumerable.Range(0, options.Members),
@@ -154,6 +162,10 @@ internal sealed class Workload : IDisposable
             channel.Dispose();
         }
     }
+
+    /// <summary>The store and terminal of a terminal slot (0 .. stores × terminals per store − 1).</summary>
+    public static (string Store, string Terminal) TerminalAt(RunOptions options, int slot) =>
+        ($"s{slot / options.TerminalsPerStore:D3}", $"t{slot % options.TerminalsPerStore:D2}");
 
     /// <summary>"STATUS/REASON" for error tables.</summary>
     public static string Key(RpcException failure) => $"{failure.StatusCode}/{failure.Reason() ?? "-"}";

@@ -28,8 +28,8 @@ internal sealed partial class AdminService
         var programId = Mapping.Id(request.ProgramId, "program_id");
         var storeId = Mapping.Id(request.StoreId, "store_id");
         var terminalId = Mapping.Id(request.TerminalId, "terminal_id");
-        var issued = await Directory(programId).IssueTerminalAsync(storeId, terminalId);
-        var terminal = (await Directory(programId).ListTerminalsAsync()).First(t => t.StoreId == storeId && t.TerminalId == terminalId);
+        await Directory(programId).EnsureStoreAsync(storeId);
+        var (issued, terminal) = await Terminals(programId, storeId).IssueAsync(terminalId);
         return new TerminalCredential { Terminal = ToProto(programId, terminal), Token = issued.Token };
     }
 
@@ -38,13 +38,15 @@ internal sealed partial class AdminService
         var programId = Mapping.Id(request.ProgramId, "program_id");
         var storeId = Mapping.Id(request.StoreId, "store_id");
         var terminalId = Mapping.Id(request.TerminalId, "terminal_id");
-        return ToProto(programId, await Directory(programId).RevokeTerminalAsync(storeId, terminalId));
+        return ToProto(programId, await Terminals(programId, storeId).RevokeAsync(terminalId));
     }
 
     public override async Task<ListTerminalsResponse> ListTerminals(ListTerminalsRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
-        return new ListTerminalsResponse { Terminals = { (await Directory(programId).ListTerminalsAsync()).Select(t => ToProto(programId, t)) } };
+        var stores = await Directory(programId).ListStoresAsync();
+        var perStore = await Task.WhenAll(stores.Select(s => Terminals(programId, s.StoreId).ListAsync()));
+        return new ListTerminalsResponse { Terminals = { perStore.SelectMany(t => t).Select(t => ToProto(programId, t)) } };
     }
 
     public override async Task<OperatorTokenCredential> IssueOperatorToken(IssueOperatorTokenRequest request, ServerCallContext context)
@@ -68,6 +70,8 @@ internal sealed partial class AdminService
         ToProto(await Operators.RevokeAsync(request.CredentialId));
 
     private IStoreDirectoryGrain Directory(string programId) => grains.GetGrain<IStoreDirectoryGrain>(programId);
+
+    private IStoreTerminalsGrain Terminals(string programId, string storeId) => grains.GetGrain<IStoreTerminalsGrain>(Keys.Scoped(programId, storeId));
 
     private IOperatorDirectoryGrain Operators => grains.GetGrain<IOperatorDirectoryGrain>(0);
 
