@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Loyalty.Api.V1;
@@ -149,19 +150,47 @@ public sealed class PosClient : IDisposable
     /// A channel tuned for terminals: a dead or frozen peer is noticed by HTTP/2 keep-alive pings
     /// and a short connect timeout, and a broken connection is replaced on the next call.
     /// </summary>
-    public static GrpcChannel CreateChannel(string address) =>
-        GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    public static GrpcChannel CreateChannel(string address) => CreateChannel(address, null, null);
+
+    /// <summary>
+    /// As <see cref="CreateChannel(string)"/>, for an engine serving TLS with a certificate from the chain's own CA
+    /// (<paramref name="trustedCa"/>: only certificates it issued are accepted) and, where the engine asks for one,
+    /// the terminal's client certificate (mutual TLS).
+    /// </summary>
+    public static GrpcChannel CreateChannel(string address, X509Certificate2? trustedCa, X509Certificate2? clientCertificate)
+    {
+        var handler = new SocketsHttpHandler
         {
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                ConnectTimeout = TimeSpan.FromSeconds(3),
-                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            },
-        });
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(3),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        };
+        if (trustedCa is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                certificate is not null && IssuedBy(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), trustedCa)
+                && (errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) == System.Net.Security.SslPolicyErrors.None;
+        }
+
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler });
+    }
+
+    private static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 ca)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
 
     /// <summary>A fresh transaction id for a receipt: store, terminal, time and randomness, unique per sale.</summary>
     public static string NewTransactionId(string storeId, string terminalId) =>

@@ -194,6 +194,36 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await AssertUnchangedAsync(program, member);
     }
 
+    [Fact]
+    public async Task Admin_actions_that_create_value_are_in_the_audit_trail_with_who_and_when_and_without_the_codes()
+    {
+        var (program, _) = await SetUpAsync();
+        var issued = await Engine.Admin.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Marketer, ProgramIds = { program }, Name = "Marketing B" });
+        var marketer = AdminWith(issued.Token);
+        var before = DateTimeOffset.UtcNow.AddSeconds(-5);
+        var (first, second) = (Loyalty.Domain.CouponCodes.Next(), Loyalty.Domain.CouponCodes.Next());
+        await marketer.CreateCouponsAsync(new CreateCouponsRequest { ProgramId = program, Codes = { first, second }, Terms = new CouponTerms { AmountOff = 2_500 } });
+        await marketer.DefineCampaignAsync(new Campaign { ProgramId = program, CampaignId = "spring", Name = "Spring", PercentOff = 10 });
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.CreateCouponsAsync(Coupons("someone-elses")).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.ListAuditAsync(new ListAuditRequest()).ResponseAsync);
+
+        var trail = (await Engine.Admin.ListAuditAsync(new ListAuditRequest { FilterProgramId = program })).Entries;
+        var mine = trail.Where(e => e.CredentialId == issued.OperatorToken.CredentialId).ToList();
+        Assert.Equal(["DefineCampaign", "CreateCoupons"], mine.Select(e => e.Method)); // newest first; the refused calls are not there
+        Assert.All(mine, e => Assert.Equal((OperatorRole.Marketer, program), (e.Role, e.ProgramId)));
+        Assert.All(mine, e => Assert.True(e.At.ToDateTimeOffset() >= before));
+        Assert.Contains("2 codes given", mine[1].Detail, StringComparison.Ordinal);
+        Assert.Contains("2500", mine[1].Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(first, mine[1].Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(second, mine[1].Detail, StringComparison.Ordinal);
+        Assert.Contains(trail, e => e.Method == "UpsertProgram" && e.CredentialId == "configured"); // the program itself, by the configured operator token
+
+        // The token that was issued is in the trail under the issuing operator, never with its secret.
+        var all = (await Engine.Admin.ListAuditAsync(new ListAuditRequest { Limit = 1000 })).Entries;
+        Assert.Contains(all, e => e.Method == "IssueOperatorToken" && e.Detail.Contains("Marketing B", StringComparison.Ordinal));
+        Assert.DoesNotContain(all, e => e.Detail.Contains(issued.Token, StringComparison.Ordinal));
+    }
+
     private async Task<(string Program, string Member)> SetUpAsync()
     {
         var program = await fixture.NewProgramAsync();

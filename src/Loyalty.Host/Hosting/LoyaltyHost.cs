@@ -32,12 +32,13 @@ public static partial class LoyaltyHost
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        var tls = TlsSetup.Load(options.Tls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var ip = OrleansSetup.ListenIp(options);
-            kestrel.Listen(ip, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Listen(ip, options.HealthPort, listen => listen.Protocols = HttpProtocols.Http1);
-            kestrel.Listen(ip, options.AdminGrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(ip, options.GrpcPort, listen => TlsSetup.Use(listen, HttpProtocols.Http2, tls));
+            kestrel.Listen(ip, options.HealthPort, listen => TlsSetup.Use(listen, HttpProtocols.Http1, tls));
+            kestrel.Listen(ip, options.AdminGrpcPort, listen => TlsSetup.Use(listen, HttpProtocols.Http2, tls));
         });
 
         if (options.Security.OperatorToken is { Length: > 0 and < Domain.AccessTokens.MinConfiguredTokenLength })
@@ -62,6 +63,11 @@ public static partial class LoyaltyHost
                 sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Orleans.Configuration.AdoNetGrainStorageOptions>>().Get(Loyalty.Contracts.ProviderNames.GrainStorage).GrainStorageSerializer));
             builder.Services.AddSingleton<ICouponSeriesStore, PostgresCouponSeriesStore>();
             builder.Services.AddSingleton<IAutomationStore, PostgresAutomationStore>();
+            builder.Services.AddSingleton<Security.IAuditTrail, Security.PostgresAuditTrail>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<Security.IAuditTrail, Security.MemoryAuditTrail>();
         }
 
         builder.Services.AddSingleton(new PersonalData(options.PersonalDataPepper));

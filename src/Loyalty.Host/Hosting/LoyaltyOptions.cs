@@ -91,6 +91,10 @@ public sealed class LoyaltyOptions
     /// </summary>
     public string PersonalDataPepper { get; set; } = string.Empty;
 
+    /// <summary>TLS for the three ports, and optional client certificates (docs/security.md, "TLS").</summary>
+    [ValidateObjectMembers]
+    public TlsOptions Tls { get; set; } = new();
+
     /// <summary>Credentials: the bootstrap operator token, how long a silo trusts a looked-up credential (docs/security.md).</summary>
     [ValidateObjectMembers]
     public SecurityOptions Security { get; set; } = new();
@@ -117,6 +121,39 @@ public sealed class StorageFaultOptions
     public string? StateNames { get; set; }
 
     public bool Enabled => FailBeforeWritePercent > 0 || FailAfterWritePercent > 0;
+}
+
+/// <summary>How the engine asks callers for a client certificate (mutual TLS).</summary>
+public enum ClientCertificates
+{
+    /// <summary>No client certificate asked for: bearer tokens authenticate.</summary>
+    None,
+
+    /// <summary>Every connection must present a certificate issued by <see cref="TlsOptions.ClientCaPath"/>, on top of its bearer token.</summary>
+    Require,
+}
+
+/// <summary>
+/// Section <c>Loyalty:Tls</c>: with a certificate, all three ports serve TLS (HTTPS; HTTP/2 by ALPN). For compose and
+/// Kubernetes, mount the files from a secret (docs/security.md, "TLS").
+/// </summary>
+public sealed class TlsOptions
+{
+    /// <summary>The server certificate: a PEM file (with <see cref="KeyPath"/>) or a PKCS#12 file (.pfx/.p12, with <see cref="Password"/>). Empty: cleartext.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key of <see cref="CertificatePath"/>; empty when the key is in the same file or it is PKCS#12.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>The PKCS#12 password, if any.</summary>
+    public string? Password { get; set; }
+
+    public ClientCertificates ClientCertificates { get; set; } = ClientCertificates.None;
+
+    /// <summary>PEM file of the CA that issues the chain's client certificates (needed with <see cref="ClientCertificates.Require"/>).</summary>
+    public string? ClientCaPath { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
 }
 
 /// <summary>Section <c>Loyalty:Security</c>.</summary>

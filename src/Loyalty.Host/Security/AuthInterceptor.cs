@@ -22,7 +22,7 @@ namespace Loyalty.Host.Security;
 /// field, found by its proto name: a new endpoint gets the same checks without a list to keep up to date.
 /// Only the health and reflection services are open (reflection is served on the admin ports only).
 /// </summary>
-public sealed class AuthInterceptor(CredentialCache credentials) : Interceptor
+public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditTrail audit, Grains.LoyaltyClock clock, ILogger<AuthInterceptor> logger) : Interceptor
 {
     public const string PosServicePrefix = "/loyalty.v1.PosService/";
     public const string AdminServicePrefix = "/loyalty.v1.AdminService/";
@@ -32,8 +32,17 @@ public sealed class AuthInterceptor(CredentialCache credentials) : Interceptor
     private static readonly FrozenSet<string> OperatorOnly = new[]
     {
         "RegisterStore", "ListStores", "RegisterTerminal", "RevokeTerminal", "ListTerminals",
-        "IssueOperatorToken", "ListOperatorTokens", "RevokeOperatorToken",
+        "IssueOperatorToken", "ListOperatorTokens", "RevokeOperatorToken", "ListAudit",
     }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Admin calls that create value or access: recorded in the audit trail once they succeeded.</summary>
+    private static readonly FrozenSet<string> Audited = new[]
+    {
+        "UpsertProgram", "DefineCampaign", "EndCampaign", "CreateCoupons", "CreateCouponSeries", "RunAutomations",
+        "RegisterStore", "RegisterTerminal", "RevokeTerminal", "IssueOperatorToken", "RevokeOperatorToken",
+    }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
+
+    private const int MaxAuditDetail = 8_000;
 
     private static readonly ConcurrentDictionary<MessageDescriptor, ScopeFields> Fields = new();
 
@@ -44,8 +53,14 @@ public sealed class AuthInterceptor(CredentialCache credentials) : Interceptor
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        await AuthorizeAsync(request, context);
-        return await continuation(request, context);
+        var caller = await AuthorizeAsync(request, context);
+        var response = await continuation(request, context);
+        if (caller is not null && Audited.Contains(context.Method))
+        {
+            await RecordAsync(caller, context.Method, request as IMessage, context.CancellationToken);
+        }
+
+        return response;
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
@@ -73,12 +88,12 @@ public sealed class AuthInterceptor(CredentialCache credentials) : Interceptor
     public static string? BearerToken(string? header) =>
         header is { Length: > 7 } && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
 
-    private async ValueTask AuthorizeAsync(object? request, ServerCallContext context)
+    private async ValueTask<Credential?> AuthorizeAsync(object? request, ServerCallContext context)
     {
         var method = context.Method;
         if (method.StartsWith("/grpc.health.", StringComparison.Ordinal) || method.StartsWith("/grpc.reflection.", StringComparison.Ordinal))
         {
-            return;
+            return null;
         }
 
         var token = BearerToken(context.RequestHeaders.GetValue("authorization"))
@@ -118,7 +133,44 @@ public sealed class AuthInterceptor(CredentialCache credentials) : Interceptor
         }
 
         context.UserState[CallerKey] = caller;
+        return caller;
     }
+
+    /// <summary>
+    /// After the action succeeded. The request is kept as JSON without secrets: coupon codes the caller gave are
+    /// counted, not stored. A failure to record is logged as an error, not answered: the action has happened.
+    /// </summary>
+    private async Task RecordAsync(Credential caller, string method, IMessage? request, CancellationToken cancellationToken)
+    {
+        var detail = string.Empty;
+        string? programId = null;
+        if (request is not null)
+        {
+            var copy = request.Descriptor.Parser.ParseFrom(request.ToByteString());
+            if (copy.Descriptor.FindFieldByName("codes") is { IsRepeated: true } codes && ((System.Collections.IList)codes.Accessor.GetValue(copy)).Count is var given and > 0)
+            {
+                codes.Accessor.Clear(copy);
+                detail = $"{given} codes given (not recorded); ";
+            }
+
+            detail += JsonFormatter.Default.Format(copy);
+            programId = Fields.GetOrAdd(copy.Descriptor, ScopeFields.Of).ProgramId?.Accessor.GetValue(copy) as string;
+        }
+
+        try
+        {
+            await audit.AppendAsync(
+                new AuditRecord(0, clock.UtcNow, caller.CredentialId, caller.Role, method[AdminServicePrefix.Length..], programId, detail.Length > MaxAuditDetail ? detail[..MaxAuditDetail] : detail),
+                cancellationToken);
+        }
+        catch (Exception failure) when (failure is System.Data.Common.DbException or TimeoutException or OperationCanceledException)
+        {
+            LogAuditFailed(logger, method, caller.CredentialId, failure);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} by {CredentialId} succeeded but could not be recorded in the audit trail")]
+    private static partial void LogAuditFailed(ILogger logger, string method, string credentialId, Exception exception);
 
     private sealed record ScopeFields(FieldDescriptor? ProgramId, FieldDescriptor? StoreId, FieldDescriptor? TerminalId)
     {

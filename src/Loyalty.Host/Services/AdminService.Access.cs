@@ -69,6 +69,28 @@ internal sealed partial class AdminService
     public override async Task<OperatorToken> RevokeOperatorToken(RevokeOperatorTokenRequest request, ServerCallContext context) =>
         ToProto(await Operators.RevokeAsync(request.CredentialId));
 
+    public override async Task<ListAuditResponse> ListAudit(ListAuditRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.OptionalId(request.FilterProgramId, "filter_program_id");
+        if (request.Limit is < 0 or > 1_000)
+        {
+            throw LoyaltyException.Invalid("limit", "limit must be between 1 and 1000 (0 = 100)");
+        }
+
+        var records = await audit.ListAsync(programId, request.Limit == 0 ? 100 : request.Limit, context.CancellationToken);
+        return new ListAuditResponse
+        {
+            Entries =
+            {
+                records.Select(r => new AuditEntry
+                {
+                    Id = r.Id, At = Mapping.Time(r.At), CredentialId = r.CredentialId, Method = r.Method, ProgramId = r.ProgramId ?? string.Empty, Detail = r.Detail,
+                    Role = r.Role == AccessRole.Operator ? OperatorRole.Operator : OperatorRole.Marketer,
+                }),
+            },
+        };
+    }
+
     private IStoreDirectoryGrain Directory(string programId) => grains.GetGrain<IStoreDirectoryGrain>(programId);
 
     private IStoreTerminalsGrain Terminals(string programId, string storeId) => grains.GetGrain<IStoreTerminalsGrain>(Keys.Scoped(programId, storeId));

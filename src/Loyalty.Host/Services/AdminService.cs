@@ -8,7 +8,8 @@ using Loyalty.Grains;
 namespace Loyalty.Host.Services;
 
 /// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
-internal sealed partial class AdminService(IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore)
+internal sealed partial class AdminService(
+    IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore, Security.IAuditTrail audit)
     : Api.V1.AdminService.AdminServiceBase
 {
     public const int MaxCouponsPerCall = 10_000;

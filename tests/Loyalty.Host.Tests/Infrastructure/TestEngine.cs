@@ -78,7 +78,8 @@ public sealed class TestEngine : IAsyncDisposable
         return http;
     }
 
-    public static async Task<TestEngine> StartAsync(string? connectionString, string serviceId, string clusterId = "test", ClusteringMode clustering = ClusteringMode.Localhost)
+    public static async Task<TestEngine> StartAsync(
+        string? connectionString, string serviceId, string clusterId = "test", ClusteringMode clustering = ClusteringMode.Localhost, IReadOnlyDictionary<string, string?>? extra = null)
     {
         var grpcPort = FreePort();
         var adminPort = FreePort();
@@ -98,6 +99,11 @@ public sealed class TestEngine : IAsyncDisposable
             ["Loyalty:ClusterId"] = clusterId,
             ["Loyalty:ClusteringMode"] = clustering.ToString(),
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         var app = await LoyaltyHost.BuildAsync([], builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings);

@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Loyalty.Api.V1;
+using Loyalty.Client;
+using Loyalty.Host.Tests.Infrastructure;
+
+namespace Loyalty.Host.Tests;
+
+/// <summary>
+/// TLS with certificates made at test time: a chain's CA, the engine's certificate for 127.0.0.1, a terminal's
+/// client certificate. A client that does not trust the CA is refused; with it, calls succeed; with
+/// client certificates required, a connection without one is refused.
+/// </summary>
+public sealed class TlsTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("loyalty-tls-").FullName;
+    private readonly X509Certificate2 _ca;
+    private readonly X509Certificate2 _server;
+    private readonly X509Certificate2 _client;
+
+    public TlsTests()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=Loyalty test CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        _ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        _server = Issue("CN=127.0.0.1", server: true);
+        _client = Issue("CN=store-1 pos-1", server: false);
+        File.WriteAllBytes(Path.Combine(_directory, "server.pfx"), _server.Export(X509ContentType.Pkcs12, "pw"));
+        File.WriteAllText(Path.Combine(_directory, "ca.pem"), _ca.ExportCertificatePem());
+    }
+
+    [Fact]
+    public async Task A_client_without_the_ca_is_refused_and_with_it_calls_succeed()
+    {
+        await using var engine = await StartAsync(requireClientCertificates: false);
+        var address = engine.Address.Replace("http://", "https://", StringComparison.Ordinal);
+
+        using var untrusting = PosClient.CreateChannel(address); // the system's roots only
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Balance(untrusting));
+        Assert.True(refused.StatusCode is StatusCode.Unavailable or StatusCode.Internal, refused.ToString());
+        Assert.Contains("SSL connection could not be established", refused.ToString(), StringComparison.Ordinal); // the certificate was not trusted
+
+        using var cleartext = PosClient.CreateChannel(engine.Address); // http:// to a TLS port: the handshake is not HTTP/2
+        Assert.Contains((await Assert.ThrowsAsync<RpcException>(() => Balance(cleartext))).StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
+
+        using var trusting = PosClient.CreateChannel(address, _ca, null);
+        Assert.Equal(0, (await Balance(trusting)).Balance.Available);
+    }
+
+    [Fact]
+    public async Task With_client_certificates_required_a_connection_without_one_is_refused()
+    {
+        await using var engine = await StartAsync(requireClientCertificates: true);
+        var address = engine.Address.Replace("http://", "https://", StringComparison.Ordinal);
+
+        using var anonymous = PosClient.CreateChannel(address, _ca, null);
+        Assert.Equal(StatusCode.Unavailable, (await Assert.ThrowsAsync<RpcException>(() => Balance(anonymous))).StatusCode);
+
+        using var stranger = PosClient.CreateChannel(address, _ca, SelfSignedClient());
+        Assert.Equal(StatusCode.Unavailable, (await Assert.ThrowsAsync<RpcException>(() => Balance(stranger))).StatusCode);
+
+        using var terminal = PosClient.CreateChannel(address, _ca, _client);
+        Assert.Equal(0, (await Balance(terminal)).Balance.Available);
+    }
+
+    public void Dispose()
+    {
+        Directory.Delete(_directory, recursive: true);
+        _ca.Dispose();
+        _server.Dispose();
+        _client.Dispose();
+    }
+
+    /// <summary>An operator's GetBalance on a member nobody enrolled answers NOT_FOUND; enrolled first, it answers 0.</summary>
+    private static async Task<BalanceResponse> Balance(Grpc.Net.Client.GrpcChannel channel)
+    {
+        var pos = new PosService.PosServiceClient(channel.Intercept(LoyaltyAdmin.WithBearer(TestEngine.OperatorToken)));
+        await pos.EnrollAsync(new EnrollRequest { ProgramId = "tls", MemberId = "m1" }, deadline: DateTime.UtcNow.AddSeconds(10));
+        return await pos.GetBalanceAsync(new GetBalanceRequest { ProgramId = "tls", MemberId = "m1" }, deadline: DateTime.UtcNow.AddSeconds(10));
+    }
+
+    private async Task<TestEngine> StartAsync(bool requireClientCertificates)
+    {
+        var engine = await TestEngine.StartAsync(null, "tls-" + Guid.NewGuid().ToString("N")[..8], extra: new Dictionary<string, string?>
+        {
+            ["Loyalty:Tls:CertificatePath"] = Path.Combine(_directory, "server.pfx"),
+            ["Loyalty:Tls:Password"] = "pw",
+            ["Loyalty:Tls:ClientCertificates"] = requireClientCertificates ? "Require" : "None",
+            ["Loyalty:Tls:ClientCaPath"] = requireClientCertificates ? Path.Combine(_directory, "ca.pem") : null,
+        });
+        // The admin gRPC port serves TLS too: the program is defined through it, with the CA (and the client certificate).
+        using var admin = PosClient.CreateChannel(engine.AdminGrpcAddress.Replace("http://", "https://", StringComparison.Ordinal), _ca, _client);
+        await LoyaltyAdmin.Create(admin, TestEngine.OperatorToken).UpsertProgramAsync(
+            new LoyaltyProgram { ProgramId = "tls", Name = "TLS", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 1 });
+        return engine;
+    }
+
+    private X509Certificate2 Issue(string subject, bool server)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
+        if (server)
+        {
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddIpAddress(System.Net.IPAddress.Loopback);
+            names.AddDnsName("localhost");
+            request.CertificateExtensions.Add(names.Build());
+        }
+
+        using var issued = request.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(12));
+        var withKey = issued.CopyWithPrivateKey(key);
+
+        // Round-trip through PKCS#12 so the key is usable by SslStream on every platform.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12, "pw"), "pw");
+    }
+
+    private static X509Certificate2 SelfSignedClient()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=stranger", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var self = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(self.Export(X509ContentType.Pkcs12, "pw"), "pw");
+    }
+}
