@@ -15,6 +15,10 @@ public interface ITerminalCredentials
 {
     /// <summary>The token for a call from <paramref name="storeId"/>/<paramref name="terminalId"/> (null: the default terminal).</summary>
     ValueTask<string> TokenAsync(string? storeId, string? terminalId, CancellationToken cancellationToken);
+
+    /// <summary>The <c>authorization</c> header value for such a call (<c>Bearer &lt;token&gt;</c>).</summary>
+    async ValueTask<string> HeaderAsync(string? storeId, string? terminalId, CancellationToken cancellationToken) =>
+        "Bearer " + await TokenAsync(storeId, terminalId, cancellationToken);
 }
 
 /// <summary>One terminal's credential: the token its operator registered it with (admin <c>RegisterTerminal</c>).</summary>
@@ -22,7 +26,11 @@ public sealed class TerminalToken(string token) : ITerminalCredentials
 {
     public string Token { get; } = string.IsNullOrWhiteSpace(token) ? throw new ArgumentException("a terminal token is required", nameof(token)) : token.Trim();
 
+    private readonly string _header = "Bearer " + token.Trim();
+
     public ValueTask<string> TokenAsync(string? storeId, string? terminalId, CancellationToken cancellationToken) => ValueTask.FromResult(Token);
+
+    public ValueTask<string> HeaderAsync(string? storeId, string? terminalId, CancellationToken cancellationToken) => ValueTask.FromResult(_header);
 }
 
 /// <summary>
@@ -46,18 +54,22 @@ public sealed class TerminalFleet(AdminService.AdminServiceClient admin, string 
         Parallel.ForEachAsync(
             terminals,
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (t, ct) => await TokenAsync(t.StoreId, t.TerminalId, ct));
+            async (t, ct) => await HeaderAsync(t.StoreId, t.TerminalId, ct));
 
-    public ValueTask<string> TokenAsync(string? storeId, string? terminalId, CancellationToken cancellationToken)
+    public async ValueTask<string> TokenAsync(string? storeId, string? terminalId, CancellationToken cancellationToken) =>
+        (await HeaderAsync(storeId, terminalId, cancellationToken))["Bearer ".Length..];
+
+    /// <summary>The header value, kept per terminal (no allocation per call once registered).</summary>
+    public ValueTask<string> HeaderAsync(string? storeId, string? terminalId, CancellationToken cancellationToken)
     {
         var key = (string.IsNullOrEmpty(storeId) ? defaultStoreId : storeId, string.IsNullOrEmpty(terminalId) ? defaultTerminalId : terminalId);
-        var token = _tokens.GetOrAdd(key, k => new Lazy<Task<string>>(() => RegisterAsync(k.Store, k.Terminal)));
-        if (token.Value.IsCompletedSuccessfully)
+        var header = _tokens.TryGetValue(key, out var known) ? known : _tokens.GetOrAdd(key, k => new Lazy<Task<string>>(() => RegisterAsync(k.Store, k.Terminal)));
+        if (header.Value.IsCompletedSuccessfully)
         {
-            return ValueTask.FromResult(token.Value.Result);
+            return ValueTask.FromResult(header.Value.Result);
         }
 
-        return new ValueTask<string>(AwaitAsync(key, token));
+        return new ValueTask<string>(AwaitAsync(key, header));
     }
 
     private async Task<string> AwaitAsync((string Store, string Terminal) key, Lazy<Task<string>> token)
@@ -87,7 +99,7 @@ public sealed class TerminalFleet(AdminService.AdminServiceClient admin, string 
         }
 
         var issued = await admin.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = ProgramId, StoreId = storeId, TerminalId = terminalId });
-        return issued.Token;
+        return "Bearer " + issued.Token;
     }
 }
 
@@ -155,14 +167,14 @@ public sealed class TerminalCredentialsInterceptor(Func<string, ITerminalCredent
             return continuation(request, context);
         }
 
-        var token = await forProgram(programId).TokenAsync(Field(message, "store_id"), Field(message, "terminal_id"), context.Options.CancellationToken);
+        var header = await forProgram(programId).HeaderAsync(Field(message, "store_id"), Field(message, "terminal_id"), context.Options.CancellationToken);
         var headers = new Metadata();
         foreach (var entry in context.Options.Headers ?? [])
         {
             headers.Add(entry);
         }
 
-        headers.Add("authorization", "Bearer " + token);
+        headers.Add("authorization", header);
         return continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(headers)));
     }
 

@@ -295,7 +295,7 @@ public sealed class PosClient : IDisposable
         Metadata? headers = null;
         if (_options.Credentials is { } credentials)
         {
-            headers = [new Metadata.Entry("authorization", "Bearer " + await credentials.TokenAsync(storeId, terminalId, cancellationToken))];
+            headers = [new Metadata.Entry("authorization", await credentials.HeaderAsync(storeId, terminalId, cancellationToken))];
         }
 
         var backoff = _options.InitialBackoff;

@@ -17,22 +17,22 @@ public sealed class LookupThrottle(IGrainFactory grains, IOptions<LoyaltyOptions
     private readonly ConcurrentDictionary<string, DateTimeOffset> _throttledUntil = new(StringComparer.Ordinal);
     private readonly int _maxPerMinute = options.Value.Security.LookupMissesPerMinute;
 
-    /// <summary>Refuses at once while the terminal is throttled.</summary>
-    public void EnsureAllowed(string guardKey, DateTimeOffset now)
+    /// <summary>Refuses at once while the terminal (by its credential id) is throttled.</summary>
+    public void EnsureAllowed(string credentialId, DateTimeOffset now)
     {
-        if (_throttledUntil.TryGetValue(guardKey, out var until))
+        if (_throttledUntil.TryGetValue(credentialId, out var until))
         {
             if (until > now)
             {
                 throw Throttled(until);
             }
 
-            _throttledUntil.TryRemove(new KeyValuePair<string, DateTimeOffset>(guardKey, until));
+            _throttledUntil.TryRemove(new KeyValuePair<string, DateTimeOffset>(credentialId, until));
         }
     }
 
-    /// <summary>Counts a miss; throws TOO_MANY_LOOKUPS when it was one too many.</summary>
-    public async Task RecordMissAsync(string guardKey)
+    /// <summary>Counts a miss on the terminal's guard grain (<paramref name="guardKey"/>: program/store/terminal); throws TOO_MANY_LOOKUPS when it was one too many.</summary>
+    public async Task RecordMissAsync(string credentialId, string guardKey)
     {
         if (await grains.GetGrain<ITerminalGuardGrain>(guardKey).RecordLookupMissAsync(_maxPerMinute) is { } until)
         {
@@ -41,7 +41,7 @@ public sealed class LookupThrottle(IGrainFactory grains, IOptions<LoyaltyOptions
                 _throttledUntil.Clear();
             }
 
-            _throttledUntil[guardKey] = until;
+            _throttledUntil[credentialId] = until;
             throw Throttled(until);
         }
     }

@@ -89,12 +89,10 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         var storeId = Mapping.OptionalId(request.StoreId, "store_id");
         var channel = Mapping.OptionalId(request.Channel, "channel");
         // Lookups from a till are throttled on misses (issue #13: enumeration); an operator's are not.
-        var guardKey = Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Terminal } till
-            ? GuardKey(programId, till.StoreId ?? string.Empty, till.TerminalId ?? string.Empty)
-            : null;
-        if (guardKey is not null)
+        var till = Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Terminal } terminal ? terminal : null;
+        if (till is not null)
         {
-            lookups.EnsureAllowed(guardKey, clock.UtcNow);
+            lookups.EnsureAllowed(till.CredentialId, clock.UtcNow);
         }
 
         try
@@ -109,10 +107,11 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
             };
             return Mapping.ToIdentifyProto(programId, await Member(programId, memberId).IdentifyAtAsync(storeId, channel));
         }
-        catch (LoyaltyException miss) when (guardKey is not null
+        catch (LoyaltyException miss) when (till is not null
             && miss.Reason is ErrorReason.CardNotFound or ErrorReason.PhoneNotFound or ErrorReason.MemberNotFound)
         {
-            await lookups.RecordMissAsync(guardKey); // TOO_MANY_LOOKUPS when this miss was one too many
+            // Counted per program, store and terminal (its guard grain); TOO_MANY_LOOKUPS when this miss was one too many.
+            await lookups.RecordMissAsync(till.CredentialId, GuardKey(programId, till.StoreId ?? string.Empty, till.TerminalId ?? string.Empty));
             throw;
         }
     }

@@ -79,7 +79,8 @@ public sealed class TestEngine : IAsyncDisposable
     }
 
     public static async Task<TestEngine> StartAsync(
-        string? connectionString, string serviceId, string clusterId = "test", ClusteringMode clustering = ClusteringMode.Localhost, IReadOnlyDictionary<string, string?>? extra = null)
+        string? connectionString, string serviceId, string clusterId = "test", ClusteringMode clustering = ClusteringMode.Localhost, IReadOnlyDictionary<string, string?>? extra = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var grpcPort = FreePort();
         var adminPort = FreePort();
@@ -108,6 +109,7 @@ public sealed class TestEngine : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         return new TestEngine(app, grpcPort, adminPort, adminGrpcPort);

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Loyalty.Api.V1;
+using Loyalty.Host.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace Loyalty.Host.Tests;
+
+/// <summary>
+/// Issue #13: names, phones and e-mails never reach the log. An engine on PostgreSQL logging everything at
+/// Information (and the engine's own categories at Debug) into memory goes through enrollments, lookups, profile
+/// changes, sales, refusals of bad input carrying personal data, and unauthenticated calls; then every log line,
+/// exceptions included, is searched for each personal value the test used.
+/// </summary>
+public sealed class PersonalDataLogTests
+{
+    [Fact]
+    public async Task No_phone_email_or_name_the_calls_carried_appears_in_the_log()
+    {
+        var lines = new ConcurrentQueue<string>();
+        var database = await TestPostgres.CreateDatabaseAsync();
+        try
+        {
+            await using var engine = await TestEngine.StartAsync(
+                database,
+                "pii-" + Guid.NewGuid().ToString("N")[..8],
+                extra: new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information", ["Logging:LogLevel:Loyalty"] = "Debug" },
+                configure: builder =>
+                {
+                    builder.Logging.SetMinimumLevel(LogLevel.Information);
+                    builder.Logging.AddProvider(new Capture(lines));
+                });
+            var personal = await ExerciseAsync(engine);
+
+            Assert.NotEmpty(lines); // the capture works: the engine logs its start, storage and refusals
+            foreach (var value in personal)
+            {
+                Assert.DoesNotContain(lines, line => line.Contains(value, StringComparison.OrdinalIgnoreCase));
+            }
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
+    }
+
+    /// <summary>The calls; answers every personal value they carried.</summary>
+    private static async Task<string[]> ExerciseAsync(TestEngine engine)
+    {
+        const string program = "pii";
+        const string name = "Zdeňka Quaxbrennerová";
+        const string phone = "+420777123987";
+        const string email = "zdenka.quax@example.org";
+        const string newEmail = "zq.second@example.net";
+        const string badEmail = "zdenka@@broken";
+        await engine.Admin.UpsertProgramAsync(new LoyaltyProgram { ProgramId = program, Name = "PII", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 1 });
+        var member = await engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, CardNumber = "card-pii-1", Name = name, Phone = phone, Email = email, BirthDate = "1987-03-14" });
+        await engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = "+420 777 123 987" });
+        await engine.OperatorPos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = member.MemberId, Email = newEmail });
+        await engine.Pos.CommitAsync(Sales.Commit(program, member.MemberId, "pii-sale-1"));
+
+        // Refusals that carry personal data in the request.
+        await Swallow(engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "other", Name = name, Phone = phone }).ResponseAsync); // PHONE_IN_USE
+        await Swallow(engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "bad-mail", Email = badEmail }).ResponseAsync);
+        await Swallow(engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "bad-name", Name = name + "\r\nURGENT" }).ResponseAsync);
+        await Swallow(engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = member.MemberId, Phone = "+420600000001" }).ResponseAsync); // no proof
+        await Swallow(engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = "+420600000002" }).ResponseAsync);
+        await Swallow(new PosService.PosServiceClient(engine.Channel).EnrollAsync(new EnrollRequest { ProgramId = program, Name = name, Email = email }).ResponseAsync); // no credential
+        await engine.Admin.RunAutomationsAsync(new RunAutomationsRequest { ProgramId = program });
+        return [name, "Quaxbrenner", phone, "777123987", email, newEmail, badEmail, "+420600000001", "+420600000002"];
+    }
+
+    private static async Task Swallow(Task call)
+    {
+        try
+        {
+            await call;
+        }
+        catch (RpcException)
+        {
+        }
+    }
+
+    private sealed class Capture(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception} {state}");
+        }
+    }
+}
