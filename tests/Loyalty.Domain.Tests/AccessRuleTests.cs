@@ -1,0 +1,100 @@
+using Loyalty.Contracts;
+using Loyalty.Domain;
+
+namespace Loyalty.Domain.Tests;
+
+/// <summary>Tokens and who may do what (issue #13); the same rules over real gRPC: Host.Tests/AuthorizationTests.</summary>
+public sealed class AccessRuleTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void A_new_token_names_its_credential_and_verifies_only_itself()
+    {
+        var issued = AccessTokens.New(AccessRole.Terminal);
+        Assert.StartsWith("pos_", issued.Token, StringComparison.Ordinal);
+        Assert.Equal(issued.CredentialId, AccessTokens.CredentialIdOf(issued.Token));
+        var credential = Terminal(issued, "p", "s1", "t1");
+        Assert.True(AccessTokens.Verifies(credential, issued.Token));
+
+        var other = AccessTokens.New(AccessRole.Terminal);
+        Assert.False(AccessTokens.Verifies(credential, other.Token));
+        Assert.False(AccessTokens.Verifies(credential, issued.Token[..^1] + (issued.Token[^1] == 'A' ? 'B' : 'A')));
+        Assert.False(AccessTokens.Verifies(credential with { RevokedAt = Now }, issued.Token));
+        Assert.StartsWith("op_", AccessTokens.New(AccessRole.Marketer).Token, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("pos_")]
+    [InlineData("pos_0123456789abcdef")]
+    [InlineData("pos_0123456789ABCDEF_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // upper-case hex
+    [InlineData("pos_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // secret one short
+    [InlineData("pos_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")] // not base64url
+    [InlineData("xx_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("pos_0123456789abcde/_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // a '/' would reach a grain key
+    public void A_malformed_token_names_no_credential(string token) => Assert.Null(AccessTokens.CredentialIdOf(token));
+
+    [Fact]
+    public void A_terminal_is_held_to_its_program_store_and_terminal_and_an_empty_field_takes_the_credentials()
+    {
+        var till = Terminal(AccessTokens.New(AccessRole.Terminal), "p", "s1", "t1");
+        AccessRules.EnsureTerminalCall(till, "p", "s1", "t1");
+        AccessRules.EnsureTerminalCall(till, "p", null, string.Empty);
+        Assert.Equal((ErrorReason.OutOfScope, "program_id"), Refusal(() => AccessRules.EnsureTerminalCall(till, "q", "s1", "t1")));
+        Assert.Equal((ErrorReason.OutOfScope, "store_id"), Refusal(() => AccessRules.EnsureTerminalCall(till, "p", "s2", "t1")));
+        Assert.Equal((ErrorReason.OutOfScope, "terminal_id"), Refusal(() => AccessRules.EnsureTerminalCall(till, "p", "s1", "t2")));
+        Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureAdmin(till, "p")).Reason);
+        Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureOperator(till)).Reason);
+    }
+
+    [Fact]
+    public void A_marketer_administers_only_the_listed_programs_and_an_operator_everything()
+    {
+        var marketer = Operator(AccessRole.Marketer, ["a", "b"]);
+        AccessRules.EnsureAdmin(marketer, "b");
+        Assert.Equal(ErrorReason.OutOfScope, Refusal(() => AccessRules.EnsureAdmin(marketer, "c")).Reason);
+        Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureOperator(marketer)).Reason);
+        Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureTerminalCall(marketer, "a", null, null)).Reason);
+
+        var operatorToken = Operator(AccessRole.Operator, []);
+        AccessRules.EnsureAdmin(operatorToken, "anything");
+        AccessRules.EnsureOperator(operatorToken);
+        AccessRules.EnsureTerminalCall(operatorToken, "anything", "any-store", null);
+    }
+
+    [Fact]
+    public void Marketer_tokens_name_1_to_100_valid_programs_and_operator_tokens_none()
+    {
+        Assert.Equal(["a", "b"], AccessRules.ValidPrograms(AccessRole.Marketer, ["a", "b", "a"]).ToArray());
+        Assert.Equal("program_ids", Refusal(() => AccessRules.ValidPrograms(AccessRole.Marketer, [])).Field);
+        Assert.Equal("program_ids", Refusal(() => AccessRules.ValidPrograms(AccessRole.Marketer, Enumerable.Range(0, 101).Select(i => $"p{i}"))).Field);
+        Assert.Equal("program_ids", Refusal(() => AccessRules.ValidPrograms(AccessRole.Marketer, ["a/b"])).Field);
+        Assert.Equal("program_ids", Refusal(() => AccessRules.ValidPrograms(AccessRole.Operator, ["a"])).Field);
+        Assert.Empty(AccessRules.ValidPrograms(AccessRole.Operator, []));
+        Assert.Equal("role", Refusal(() => AccessRules.ValidPrograms(AccessRole.Terminal, [])).Field);
+    }
+
+    [Fact]
+    public void A_card_or_contact_change_needs_a_current_card_of_the_member_or_an_operator()
+    {
+        string[] cards = ["c1", "c2"];
+        Profiles.EnsureProof(cards, new MemberProof("c2", false), "x");
+        Profiles.EnsureProof(cards, MemberProof.Operator, "x");
+        Assert.Equal((ErrorReason.MemberProofRequired, "presented_card_number"), Refusal(() => Profiles.EnsureProof(cards, new MemberProof(null, false), "x")));
+        Assert.Equal(ErrorReason.MemberProofRequired, Refusal(() => Profiles.EnsureProof(cards, new MemberProof("c3", false), "x")).Reason);
+        Assert.Equal(ErrorReason.MemberProofRequired, Refusal(() => Profiles.EnsureProof([], new MemberProof("c1", false), "x")).Reason);
+    }
+
+    private static Credential Terminal(IssuedCredential issued, string program, string store, string terminal) =>
+        new(issued.CredentialId, AccessRole.Terminal, AccessTokens.Hash(issued.Token), program, store, terminal, [], "till", Now, null);
+
+    private static Credential Operator(AccessRole role, string[] programs) =>
+        new("0123456789abcdef", role, new byte[32], null, null, null, [.. programs], "someone", Now, null);
+
+    private static (ErrorReason Reason, string? Field) Refusal(Action action)
+    {
+        var refusal = Assert.Throws<LoyaltyException>(action);
+        return (refusal.Reason, refusal.Field);
+    }
+}
