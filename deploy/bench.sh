@@ -91,6 +91,7 @@ log "starting the engine on :$ENGINE_PORT"
 ConnectionStrings__Postgres="$engine_db" dotnet "$ENGINE_DLL" \
     --Loyalty:GrpcPort=$ENGINE_PORT --Loyalty:HealthPort=$HEALTH_PORT --Loyalty:AdminGrpcPort=$ADMIN_GRPC_PORT --Loyalty:SiloPort=$SILO_PORT \
     --Loyalty:Security:OperatorToken="$LOYALTY_OPERATOR_TOKEN" --Loyalty:PersonalDataPepper=bench-pepper \
+    --Loyalty:PersonalDataKeys="bench:$(head -c 32 /dev/urandom | base64 -w0)" \
     --Loyalty:GatewayPort=$GATEWAY_PORT --Loyalty:ListenAddress=127.0.0.1 --Loyalty:ServiceId=bench \
     --Logging:LogLevel:Grpc=Warning \
     >"$LOGS/engine.log" 2>&1 &

@@ -15,7 +15,8 @@
 # Silo I listens on: gRPC BASE+I, health/admin BASE+100+I, admin gRPC BASE+200+I, silo-to-silo
 # 10000+BASE+I, gateway 30000+BASE+I. With the default BASE 7100: gRPC 7101.., admin 7201..,
 # admin gRPC 7301.., silo 17101.., gateway 37101...
-# Credentials as deploy/run.sh: the operator token in .data/operator-token, the pepper in .data/pepper.
+# Credentials as deploy/run.sh: the operator token in .data/operator-token, the pepper in .data/pepper,
+# the personal data key in .data/personal-data-key.
 #
 # Environment: LOYALTY_CLUSTER_BASE_PORT (7100), LOYALTY_CLUSTER_DIR (<repo>/.data/cluster: pid and
 # log files), LOYALTY_CLUSTER_ID (loyalty-local), LOYALTY_PG_DIR / LOYALTY_PG_PORT as for pg.sh,
@@ -93,6 +94,7 @@ start_silo() {
         Loyalty__AdminGrpcPort="$(admin_grpc_port "$i")" \
         Loyalty__Security__OperatorToken="${Loyalty__Security__OperatorToken:-$(cat "$ROOT/.data/operator-token")}" \
         Loyalty__PersonalDataPepper="${Loyalty__PersonalDataPepper:-$(cat "$ROOT/.data/pepper")}" \
+        Loyalty__PersonalDataKeys="${Loyalty__PersonalDataKeys:-$(cat "$ROOT/.data/personal-data-key")}" \
         Loyalty__SiloPort="$(silo_port "$i")" \
         Loyalty__GatewayPort="$(gateway_port "$i")" \
         nohup dotnet "$HOST_DLL" >>"$DIR/silo$i.log" 2>&1 &
@@ -111,6 +113,7 @@ start() {
     dotnet build -c Release -v quiet -nologo "$ROOT/src/Loyalty.Host" >&2
     secret "$ROOT/.data/operator-token" dev-operator-
     secret "$ROOT/.data/pepper" ""
+    [ -s "$ROOT/.data/personal-data-key" ] || (umask 077; echo "k1:$(head -c 32 /dev/urandom | base64 -w0)" > "$ROOT/.data/personal-data-key")
     log "operator token: $ROOT/.data/operator-token (admin gRPC on :$(admin_grpc_port 1).., JSON on :$(admin_port 1)..)"
 
     # Silo 1 first: it applies the schema and creates the cluster's membership row.

@@ -4,7 +4,7 @@
 # the schema applied on startup, the host in the foreground.
 # gRPC for terminals on :5080; admin JSON, health and metrics on :5081; admin gRPC on :5082.
 # Credentials (docs/security.md): a development operator token in .data/operator-token and a phone
-# lookup pepper in .data/pepper, each created once (mode 600) unless Loyalty__Security__OperatorToken /
+# lookup pepper in .data/pepper and a key sealing phones and e-mails in .data/personal-data-key, each created once (mode 600) unless Loyalty__Security__OperatorToken /
 # Loyalty__PersonalDataPepper are set; the load generator and the tours read the token file.
 # Ctrl+C stops the engine; `deploy/pg.sh stop` stops the database. Extra arguments go to the host
 # (e.g. --Loyalty:GrpcPort=6000).
@@ -30,5 +30,9 @@ fi
 if [ -z "${Loyalty__PersonalDataPepper:-}" ]; then
     secret .data/pepper ""
     export Loyalty__PersonalDataPepper="$(cat .data/pepper)"
+fi
+if [ -z "${Loyalty__PersonalDataKeys:-}" ]; then
+    [ -s .data/personal-data-key ] || (umask 077; echo "k1:$(head -c 32 /dev/urandom | base64 -w0)" > .data/personal-data-key)
+    export Loyalty__PersonalDataKeys="$(cat .data/personal-data-key)"
 fi
 ConnectionStrings__Postgres="$connection" exec dotnet src/Loyalty.Host/bin/Release/net10.0/Loyalty.Host.dll "$@"

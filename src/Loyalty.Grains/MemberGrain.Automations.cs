@@ -281,7 +281,7 @@ public sealed partial class MemberGrain
         }
 
         // Messages need the member's consent and an address; the coupon is issued either way (Identify shows it).
-        var (channel, recipient) = s.Email is { } email ? ("email", email) : s.Phone is { } phone ? ("sms", phone) : (null, null);
+        var (channel, recipient) = Email is { } email ? ("email", email) : Phone is { } phone ? ("sms", phone) : (null, null);
         if (s.MarketingConsent && channel is not null && rule.Template.Length > 0)
         {
             var values = new Dictionary<string, string>(run.Values)
@@ -291,7 +291,7 @@ public sealed partial class MemberGrain
                 ["days"] = rule.Days.ToString(CultureInfo.InvariantCulture),
             };
             await automationStore.AppendMessageAsync(new OutboxMessage(
-                ProgramId, MemberId, occasion, rule.Kind, channel, recipient!, Automations.Render(rule.Template, values), run.Code, run.At));
+                ProgramId, MemberId, occasion, rule.Kind, channel, personalData.SealRecipient(recipient, ProgramId, MemberId)!, Automations.Render(rule.Template, values), run.Code, run.At));
         }
 
         run.Done = true;

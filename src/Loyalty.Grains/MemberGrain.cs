@@ -280,8 +280,24 @@ public sealed partial class MemberGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         state.State.ReleaseEmptyCollections();
+
+        // Contacts stored in plain text (before encryption was configured) or under an older key are sealed again
+        // under the current key in memory; the member's next write stores them so (docs/security.md, key rotation).
+        var s = state.State;
+        if (personalData.NeedsResealing(s.Phone) || personalData.NeedsResealing(s.Email))
+        {
+            s.Phone = personalData.Seal(Phone, this.GetPrimaryKeyString(), "phone");
+            s.Email = personalData.Seal(Email, this.GetPrimaryKeyString(), "email");
+        }
+
         return Task.CompletedTask;
     }
+
+    /// <summary>The member's phone in plain text (stored sealed: <see cref="PersonalData"/>).</summary>
+    private string? Phone => personalData.Open(state.State.Phone, this.GetPrimaryKeyString(), "phone");
+
+    /// <summary>The member's e-mail in plain text (stored sealed).</summary>
+    private string? Email => personalData.Open(state.State.Email, this.GetPrimaryKeyString(), "email");
 
     public async Task<MemberView> EnrollAsync(EnrollCommand command)
     {
@@ -294,8 +310,8 @@ public sealed partial class MemberGrain(
                 && (command.CardNumber is null || s.Cards.Contains(command.CardNumber))
                 && (command.ReferrerId is null || command.ReferrerId == s.ReferrerId)
                 && (command.Profile is not { } p
-                    || ((p.Phone is null || p.Phone == s.Phone)
-                        && (p.Email is null || p.Email == s.Email)
+                    || ((p.Phone is null || p.Phone == Phone)
+                        && (p.Email is null || p.Email == Email)
                         && (p.Attributes.IsDefault || p.Attributes.SequenceEqual(s.Attributes))
                         && (p.MarketingConsent is null || p.MarketingConsent == s.MarketingConsent)
                         && (p.Anniversary is null || p.Anniversary == s.Anniversary)));
@@ -414,13 +430,13 @@ public sealed partial class MemberGrain(
     {
         EnsureEnrolled();
         var s = state.State;
-        if ((update.Profile.Phone is { } newPhone && newPhone != s.Phone) || (update.Profile.Email is { } newEmail && newEmail != s.Email))
+        if ((update.Profile.Phone is { } newPhone && newPhone != Phone) || (update.Profile.Email is { } newEmail && newEmail != Email))
         {
             Profiles.EnsureProof(s.Cards, proof, "changing the phone or e-mail");
         }
 
         var program = await Program();
-        var oldPhone = s.Phone;
+        var oldPhone = Phone;
         if (update.Profile.Phone is { } phone && phone != oldPhone)
         {
             // The new number is bound first; the old one is let go only after the profile is durable.
@@ -433,7 +449,7 @@ public sealed partial class MemberGrain(
         ApplyProfile(s, update.Profile);
         GrantProfileBonus(program, clock.UtcNow);
         await PersistAsync();
-        if (oldPhone is not null && oldPhone != s.Phone)
+        if (oldPhone is not null && oldPhone != Phone)
         {
             await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, personalData.PhoneKey(ProgramId, oldPhone))).ReleaseAsync(MemberId);
         }
@@ -944,15 +960,24 @@ public sealed partial class MemberGrain(
         }
     }
 
-    private static void ApplyProfile(MemberState s, MemberProfile? profile)
+    private void ApplyProfile(MemberState s, MemberProfile? profile)
     {
         if (profile is null)
         {
             return;
         }
 
-        s.Phone = profile.Phone ?? s.Phone;
-        s.Email = profile.Email ?? s.Email;
+        // Sealed at rest; a value that did not change keeps its sealed form.
+        if (profile.Phone is { } phone && phone != Phone)
+        {
+            s.Phone = personalData.Seal(phone, this.GetPrimaryKeyString(), "phone");
+        }
+
+        if (profile.Email is { } email && email != Email)
+        {
+            s.Email = personalData.Seal(email, this.GetPrimaryKeyString(), "email");
+        }
+
         if (!profile.Attributes.IsDefault)
         {
             var attributes = s.AttributesForWrite();

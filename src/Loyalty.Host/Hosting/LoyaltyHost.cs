@@ -52,6 +52,12 @@ public static partial class LoyaltyHost
                 "Loyalty:PersonalDataPepper is empty: in Production the phone index must be keyed (set Loyalty__PersonalDataPepper from a secret store; docs/security.md)");
         }
 
+        if (builder.Environment.IsProduction() && string.IsNullOrEmpty(options.PersonalDataKeys))
+        {
+            throw new InvalidOperationException(
+                "Loyalty:PersonalDataKeys is empty: in Production phone numbers and e-mail addresses are encrypted at rest (set Loyalty__PersonalDataKeys from a secret store; docs/security.md)");
+        }
+
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, options, connectionString));
 
         if (connectionString is not null)
@@ -70,7 +76,7 @@ public static partial class LoyaltyHost
             builder.Services.AddSingleton<Security.IAuditTrail, Security.MemoryAuditTrail>();
         }
 
-        builder.Services.AddSingleton(new PersonalData(options.PersonalDataPepper));
+        builder.Services.AddSingleton(new PersonalData(options.PersonalDataPepper, options.PersonalDataKeys));
         builder.Services.AddLoyaltyGrains();
         builder.Services.AddOptions<CouponOptions>()
             .BindConfiguration(CouponOptions.Section)

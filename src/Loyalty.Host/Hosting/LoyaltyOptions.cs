@@ -91,6 +91,14 @@ public sealed class LoyaltyOptions
     /// </summary>
     public string PersonalDataPepper { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Keys that seal phone numbers and e-mail addresses at rest (member state, message outbox): "id:base64 of 32
+    /// bytes", comma-separated, the current key first; the others still open what they sealed (rotation,
+    /// docs/security.md). Set it from a secret store (env <c>Loyalty__PersonalDataKeys</c>). Empty: stored in plain
+    /// text (development only: the engine refuses to start in Production without keys).
+    /// </summary>
+    public string PersonalDataKeys { get; set; } = string.Empty;
+
     /// <summary>TLS for the three ports, and optional client certificates (docs/security.md, "TLS").</summary>
     [ValidateObjectMembers]
     public TlsOptions Tls { get; set; } = new();

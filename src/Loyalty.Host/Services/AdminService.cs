@@ -9,7 +9,8 @@ namespace Loyalty.Host.Services;
 
 /// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
 internal sealed partial class AdminService(
-    IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore, Security.IAuditTrail audit)
+    IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore, Security.IAuditTrail audit,
+    PersonalData personalData)
     : Api.V1.AdminService.AdminServiceBase
 {
     public const int MaxCouponsPerCall = 10_000;
@@ -56,7 +57,11 @@ internal sealed partial class AdminService(
         }
 
         var messages = await automationStore.ListMessagesAsync(programId, memberId, request.Limit == 0 ? 100 : request.Limit, context.CancellationToken);
-        return new ListMessagesResponse { Messages = { messages.Select(AutomationMapping.ToProto) } };
+        // Recipients are sealed at rest; the sender reading the outbox through this call gets them in plain text.
+        return new ListMessagesResponse
+        {
+            Messages = { messages.Select(m => AutomationMapping.ToProto(m with { Recipient = personalData.OpenRecipient(m.Recipient, m.ProgramId, m.MemberId)! })) },
+        };
     }
 
     private static LoyaltyProgram ToProto(ProgramSettings settings)

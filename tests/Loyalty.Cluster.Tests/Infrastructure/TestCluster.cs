@@ -100,6 +100,7 @@ public sealed class TestCluster : IAsyncDisposable
             ["Loyalty__ListenAddress"] = "127.0.0.1",
             ["Loyalty__Security__OperatorToken"] = OperatorToken,
             ["Loyalty__PersonalDataPepper"] = "cluster-test-pepper",
+            ["Loyalty__PersonalDataKeys"] = "cluster:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans"] = "Warning",

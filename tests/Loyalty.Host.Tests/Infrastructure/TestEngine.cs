@@ -21,6 +21,9 @@ public sealed class TestEngine : IAsyncDisposable
     /// <summary>The operator token every test engine is configured with (Loyalty:Security:OperatorToken).</summary>
     public const string OperatorToken = "test-operator-token-0123456789abcdef";
 
+    /// <summary>The key that seals phones and e-mails in every test engine (Loyalty:PersonalDataKeys).</summary>
+    public const string PersonalDataKeys = "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, TerminalFleet> _fleets = new(StringComparer.Ordinal);
 
@@ -93,6 +96,7 @@ public sealed class TestEngine : IAsyncDisposable
             ["Loyalty:AdminGrpcPort"] = adminGrpcPort.ToString(),
             ["Loyalty:Security:OperatorToken"] = OperatorToken,
             ["Loyalty:PersonalDataPepper"] = "test-pepper",
+            ["Loyalty:PersonalDataKeys"] = PersonalDataKeys,
             ["Loyalty:ListenAddress"] = "127.0.0.1",
             ["Loyalty:SiloPort"] = FreePort().ToString(),
             ["Loyalty:GatewayPort"] = FreePort().ToString(),

@@ -42,6 +42,7 @@ public sealed class Targets : IAsyncLifetime
                 ["Loyalty:AdminGrpcPort"] = (grpcPort + 2).ToString(),
                 ["Loyalty:Security:OperatorToken"] = OperatorToken,
                 ["Loyalty:PersonalDataPepper"] = "test-pepper",
+                ["Loyalty:PersonalDataKeys"] = "loadtest:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
                 ["Loyalty:ListenAddress"] = "127.0.0.1",
                 ["Loyalty:SiloPort"] = FreePort().ToString(),
                 ["Loyalty:GatewayPort"] = FreePort().ToString(),
