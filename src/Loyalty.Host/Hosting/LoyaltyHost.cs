@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Loyalty.Grains;
 using Loyalty.Host.Services;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -87,6 +88,7 @@ public static partial class LoyaltyHost
         builder.Services.AddSingleton<LoyaltyMetrics>();
         builder.Services.AddSingleton<Security.CredentialCache>();
         builder.Services.AddSingleton<Security.LookupThrottle>();
+        builder.Services.TryAddSingleton(new Security.FirstOperatorToken.Output(Console.Out));
         builder.Services.AddHostedService<Security.FirstOperatorToken>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("loyalty", serviceInstanceId: options.SiloName))

@@ -9,8 +9,12 @@ namespace Loyalty.Host.Security;
 /// and prints it once to standard output (never to the log): the way in for whoever installed it. Later starts
 /// print nothing; a lost token is replaced by configuring one (docs/security.md, "The first operator token").
 /// </summary>
-public sealed partial class FirstOperatorToken(IGrainFactory grains, IOptions<LoyaltyOptions> options, ILogger<FirstOperatorToken> logger) : IHostedService
+public sealed partial class FirstOperatorToken(IGrainFactory grains, IOptions<LoyaltyOptions> options, ILogger<FirstOperatorToken> logger, FirstOperatorToken.Output output)
+    : IHostedService
 {
+    /// <summary>Where the token is printed: standard output (a test gives its own writer).</summary>
+    public sealed record Output(TextWriter Writer);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.Value.Security.OperatorToken is { Length: > 0 })
@@ -22,7 +26,7 @@ public sealed partial class FirstOperatorToken(IGrainFactory grains, IOptions<Lo
         {
             if (await grains.GetGrain<IOperatorDirectoryGrain>(0).IssueFirstAsync() is { } issued)
             {
-                Console.Out.WriteLine($"""
+                output.Writer.WriteLine($"""
 
                     ==========================================================================
                      First start: an operator token was issued. It is shown only this once.
@@ -32,7 +36,7 @@ public sealed partial class FirstOperatorToken(IGrainFactory grains, IOptions<Lo
                     ==========================================================================
 
                     """);
-                await Console.Out.FlushAsync(cancellationToken);
+                await output.Writer.FlushAsync(cancellationToken);
                 LogIssued(logger, issued.CredentialId);
             }
         }
