@@ -73,8 +73,13 @@ public sealed class AuthorizationTests(EngineFixture fixture)
             new RegisterTerminalRequest { ProgramId = program, StoreId = "store-1", TerminalId = "pos-77" }).ResponseAsync);
 
         // Even with the operator token, the terminal port does not serve the admin API (gRPC or JSON), nor the terminal API the admin port.
+        // The probes: UpsertProgram, CreateCoupons{amount_off: 10000}, ListMessages on the terminal port.
         var adminOnTerminalPort = new AdminService.AdminServiceClient(Engine.Channel.Intercept(LoyaltyAdmin.WithBearer(TestEngine.OperatorToken)));
         Assert.Equal(StatusCode.Unimplemented, (await Assert.ThrowsAsync<RpcException>(() => adminOnTerminalPort.CreateCouponsAsync(Coupons(program)).ResponseAsync)).StatusCode);
+        Assert.Equal(StatusCode.Unimplemented, (await Assert.ThrowsAsync<RpcException>(() => adminOnTerminalPort.UpsertProgramAsync(
+            new LoyaltyProgram { ProgramId = program, Name = "taken over", Currency = "EUR", EarnPoints = 100, EarnPerAmount = 1 }).ResponseAsync)).StatusCode);
+        Assert.Equal(StatusCode.Unimplemented, (await Assert.ThrowsAsync<RpcException>(() => adminOnTerminalPort.ListMessagesAsync(new ListMessagesRequest { ProgramId = program }).ResponseAsync)).StatusCode);
+        Assert.Equal("Test club", (await Engine.Admin.GetProgramAsync(new GetProgramRequest { ProgramId = program })).Name);
         var posOnAdminPort = new PosService.PosServiceClient(Engine.AdminChannel.Intercept(LoyaltyAdmin.WithBearer(TestEngine.OperatorToken)));
         Assert.Equal(StatusCode.Unimplemented, (await Assert.ThrowsAsync<RpcException>(() => posOnAdminPort.CommitAsync(Sales.Commit(program, member, "wrong-port")).ResponseAsync)).StatusCode);
         using var terminalPortHttp = new HttpClient { BaseAddress = new Uri(Engine.Address), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
