@@ -11,12 +11,16 @@ namespace Loyalty.Host.Security;
 /// Resolves bearer tokens to credentials, per silo. A token is checked against its stored hash once and
 /// then trusted for <see cref="SecurityOptions.CredentialCacheSeconds"/> (no grain call, no database round trip
 /// per request); after that it is looked up again, so a revocation reaches every silo within that time.
-/// Unknown tokens are remembered for the same time, so a flood of made-up tokens costs one lookup each.
+/// Unknown tokens are remembered for the same time, so a flood of made-up tokens costs one lookup each. When the
+/// credential's grain cannot be reached (its silo died), a credential known less than a minute ago is still trusted.
 /// </summary>
 public sealed class CredentialCache(IGrainFactory grains, IOptions<LoyaltyOptions> options)
 {
     /// <summary>Past this many remembered tokens the cache starts over (bounds memory under a flood of made-up tokens).</summary>
     public const int MaxEntries = 100_000;
+
+    /// <summary>How long past its expiry a known credential is still trusted while its grain cannot be reached.</summary>
+    private const long StaleIfErrorMs = 60_000;
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly long _ttlMs = options.Value.Security.CredentialCacheSeconds * 1000L;
@@ -44,7 +48,19 @@ public sealed class CredentialCache(IGrainFactory grains, IOptions<LoyaltyOption
 
     private async ValueTask<Credential?> LookUpAsync(string token, string credentialId, long now)
     {
-        var stored = await grains.GetGrain<ICredentialGrain>(credentialId).GetAsync();
+        Credential? stored;
+        try
+        {
+            stored = await grains.GetGrain<ICredentialGrain>(credentialId).GetAsync();
+        }
+        catch (Exception failure) when (failure is TimeoutException or OrleansException
+            && _entries.TryGetValue(token, out var previous) && previous.Credential is not null && now - previous.ExpiresAt < StaleIfErrorMs)
+        {
+            // The credential's grain is unreachable (its silo just died and is not yet declared dead): a till that was
+            // valid seconds ago stays valid until the grain answers again, rather than every till failing at once.
+            return previous.Credential;
+        }
+
         var credential = stored is not null && AccessTokens.Verifies(stored, token) ? stored : null;
         if (_entries.Count >= MaxEntries)
         {
