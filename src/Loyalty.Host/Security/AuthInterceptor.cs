@@ -146,15 +146,16 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
         string? programId = null;
         if (request is not null)
         {
-            var copy = request.Descriptor.Parser.ParseFrom(request.ToByteString());
-            if (copy.Descriptor.FindFieldByName("codes") is { IsRepeated: true } codes && ((System.Collections.IList)codes.Accessor.GetValue(copy)).Count is var given and > 0)
+            programId = Fields.GetOrAdd(request.Descriptor, ScopeFields.Of).ProgramId?.Accessor.GetValue(request) as string;
+            if (request.Descriptor.FindFieldByName("codes") is { IsRepeated: true } codes && ((System.Collections.IList)codes.Accessor.GetValue(request)).Count is var given and > 0)
             {
-                codes.Accessor.Clear(copy);
+                // The request itself stays as the service saw it: the codes are cleared from a copy.
+                request = request.Descriptor.Parser.ParseFrom(request.ToByteString());
+                codes.Accessor.Clear(request);
                 detail = $"{given} codes given (not recorded); ";
             }
 
-            detail += JsonFormatter.Default.Format(copy);
-            programId = Fields.GetOrAdd(copy.Descriptor, ScopeFields.Of).ProgramId?.Accessor.GetValue(copy) as string;
+            detail += JsonFormatter.Default.Format(request);
         }
 
         try
