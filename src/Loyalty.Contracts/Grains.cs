@@ -65,6 +65,14 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("IdentifyAt")]
     Task<MemberView> IdentifyAtAsync(string? storeId, string? channel);
 
+    /// <summary>
+    /// <see cref="IdentifyAtAsync"/> for a member found by a card or phone key ("card", or "phone" with the
+    /// number's peppered hash): answers only while the member holds that key — CARD_NOT_FOUND, CARD_BLOCKED
+    /// or PHONE_NOT_FOUND otherwise — so a lookup cached by a silo can never identify the wrong member.
+    /// </summary>
+    [Alias("IdentifyByKey")]
+    Task<MemberView> IdentifyByKeyAsync(string kind, string key, string? storeId, string? channel);
+
     /// <summary>Changes the profile; completing it (name, phone, email, birth date) earns the program's profile bonus once.</summary>
     [Alias("UpdateProfile")]
     Task<MemberView> UpdateProfileAsync(ProfileUpdate update, MemberProof proof);
@@ -105,27 +113,6 @@ public interface IMemberGrain : IGrainWithStringKey
     /// <summary>What a quote needs in one call: the member's view (tier) and the promotion engine's facts.</summary>
     [Alias("GetForQuote")]
     Task<MemberQuoteView> GetForQuoteAsync();
-}
-
-/// <summary>Card number → member index, also used for phone lookup hashes ("tel:…"). Key: program/card.</summary>
-[Alias("loyalty.ICardGrain")]
-public interface ICardGrain : IGrainWithStringKey
-{
-    /// <summary>Binds the card to the member; returns the member that owns it (an earlier owner wins).</summary>
-    [Alias("Claim")]
-    Task<string> ClaimAsync(string memberId);
-
-    /// <summary>The owning member id; CARD_NOT_FOUND when unbound.</summary>
-    [Alias("Lookup")]
-    Task<string> LookupAsync();
-
-    /// <summary>Blocks the card for good if <paramref name="memberId"/> holds it (a lost card): lookups answer CARD_BLOCKED.</summary>
-    [Alias("Block")]
-    Task BlockAsync(string memberId);
-
-    /// <summary>Unbinds the card (or phone) if <paramref name="memberId"/> holds it; otherwise does nothing.</summary>
-    [Alias("Release")]
-    Task ReleaseAsync(string memberId);
 }
 
 /// <summary>

@@ -90,6 +90,9 @@ public static class Profiles
             : [.. set];
     }
 
+    /// <summary>How every phone key starts (a card number never needs to: the two are kept apart by kind).</summary>
+    public const string PhoneKeyPrefix = "tel:";
+
     /// <summary>
     /// The index key a phone is found by: "tel:" and 32 hex digits of HMAC-SHA256(pepper, program | phone).
     /// The plain number is never a grain key or a storage key. Phone numbers have little entropy, so the
@@ -98,7 +101,7 @@ public static class Profiles
     public static string PhoneKey(string pepper, string programId, string normalizedPhone)
     {
         var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(pepper), Encoding.UTF8.GetBytes(programId + "|" + normalizedPhone));
-        return "tel:" + Convert.ToHexString(mac, 0, 16).ToLowerInvariant();
+        return PhoneKeyPrefix + Convert.ToHexString(mac, 0, 16).ToLowerInvariant();
     }
 
     /// <summary>

@@ -185,6 +185,21 @@ public sealed class MemberState : IStateWithRows
     /// <summary>The storage refused the last write because the sale it creates already had a row (nothing of it was written).</summary>
     public void MarkDuplicate() => _duplicate = true;
 
+    // Not part of the state: set by the storage when another member holds a key the write claims.
+    [NonSerialized]
+    private string? _keyTaken;
+
+    /// <summary>The storage refused the last write because another member holds a card or phone it claims (nothing of it was written).</summary>
+    public void MarkKeyTaken(string kind) => _keyTaken = kind;
+
+    /// <summary>The kind of key (<see cref="MemberKeys"/>) that refused the last write, once; null when none did.</summary>
+    public string? TakeKeyTaken()
+    {
+        var kind = _keyTaken;
+        _keyTaken = null;
+        return kind;
+    }
+
     /// <summary>True once after a write that <see cref="MarkDuplicate"/> refused.</summary>
     public bool TakeDuplicate()
     {
@@ -327,20 +342,17 @@ public sealed partial class MemberGrain(
 
         await CheckReferrerAsync(command.ReferrerId);
 
+        // The card and the phone are claimed by the enrollment's own write (one transaction): a key another
+        // member holds refuses it whole (CARD_IN_USE, PHONE_IN_USE) and nothing of it is kept.
         if (command.CardNumber is { } card)
         {
-            var owner = await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, card)).ClaimAsync(MemberId);
-            if (owner != MemberId)
-            {
-                throw new LoyaltyException(ErrorReason.CardInUse, "the card belongs to another member");
-            }
-
             s.CardsForWrite().Add(card);
+            StageKey(MemberKeys.Card, card, KeyOperation.Claim);
         }
 
         if (command.Profile?.Phone is { } phone)
         {
-            await ClaimPhoneAsync(phone);
+            StageKey(MemberKeys.Phone, personalData.PhoneKey(ProgramId, phone), KeyOperation.Claim);
         }
 
         s.Enrolled = true;
@@ -363,6 +375,22 @@ public sealed partial class MemberGrain(
     }
 
     public Task<MemberView> IdentifyAsync() => IdentifyAtAsync(null, null);
+
+    public Task<MemberView> IdentifyByKeyAsync(string kind, string key, string? storeId, string? channel)
+    {
+        EnsureEnrolled();
+        var s = state.State;
+        switch (kind)
+        {
+            case MemberKeys.Card when s.Cards.Contains(key):
+            case MemberKeys.Phone when Phone is { } phone && personalData.PhoneKey(ProgramId, phone) == key:
+                return IdentifyAtAsync(storeId, channel);
+            case MemberKeys.Card when s.BlockedCards.Contains(key):
+                throw MemberKeyErrors.Blocked();
+            default:
+                throw MemberKeyErrors.NotFound(kind);
+        }
+    }
 
     public async Task<MemberView> IdentifyAtAsync(string? storeId, string? channel)
     {
@@ -395,27 +423,18 @@ public sealed partial class MemberGrain(
             throw new LoyaltyException(ErrorReason.CardBlocked, "the new card is a blocked card");
         }
 
-        var owner = await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, newCard)).ClaimAsync(MemberId);
-        if (owner != MemberId)
-        {
-            throw new LoyaltyException(ErrorReason.CardInUse, "the new card belongs to another member");
-        }
-
-        // Blocked before the member's write: if that write fails, a retry finds the card blocked and goes on.
-        if (lostCard is not null)
-        {
-            await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, lostCard)).BlockAsync(MemberId);
-        }
-
+        // The new card is claimed and the lost one blocked by the member's own write (one transaction).
         var changed = !s.Cards.Contains(newCard) || (lostCard is not null && s.Cards.Contains(lostCard));
         if (!s.Cards.Contains(newCard))
         {
             s.CardsForWrite().Add(newCard);
+            StageKey(MemberKeys.Card, newCard, KeyOperation.Claim);
         }
 
         if (lostCard is not null && s.CardsForWrite().Remove(lostCard))
         {
             s.BlockedCardsForWrite().Add(lostCard);
+            StageKey(MemberKeys.Card, lostCard, KeyOperation.Block);
         }
 
         if (changed)
@@ -439,8 +458,12 @@ public sealed partial class MemberGrain(
         var oldPhone = Phone;
         if (update.Profile.Phone is { } phone && phone != oldPhone)
         {
-            // The new number is bound first; the old one is let go only after the profile is durable.
-            await ClaimPhoneAsync(phone);
+            // The new number is bound and the old one let go by the profile's own write (one transaction).
+            StageKey(MemberKeys.Phone, personalData.PhoneKey(ProgramId, phone), KeyOperation.Claim);
+            if (oldPhone is not null)
+            {
+                StageKey(MemberKeys.Phone, personalData.PhoneKey(ProgramId, oldPhone), KeyOperation.Release);
+            }
         }
 
         s.Name = update.Name ?? s.Name;
@@ -449,10 +472,6 @@ public sealed partial class MemberGrain(
         ApplyProfile(s, update.Profile);
         GrantProfileBonus(program, clock.UtcNow);
         await PersistAsync();
-        if (oldPhone is not null && oldPhone != Phone)
-        {
-            await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, personalData.PhoneKey(ProgramId, oldPhone))).ReleaseAsync(MemberId);
-        }
 
         if (birthDateChanged)
         {
@@ -884,6 +903,11 @@ public sealed partial class MemberGrain(
         if (rows.WritesWithState)
         {
             await state.WriteOrDeactivateAsync(this);
+            if (s.TakeKeyTaken() is { } kind)
+            {
+                throw await KeyTakenAsync(kind);
+            }
+
             if (s.TakeDuplicate())
             {
                 throw new DuplicateTransactionException($"transaction {staged.NewTransactionId} already has a sale row");
@@ -897,6 +921,11 @@ public sealed partial class MemberGrain(
         if (taken?.NewTransactionId is { } id && await rows.FindSaleAsync(ProgramId, MemberId, id) is not null)
         {
             throw new DuplicateTransactionException($"transaction {id} already has a sale row");
+        }
+
+        if (taken is not null && rows.ClaimKeys(taken) is { } takenKind)
+        {
+            throw await KeyTakenAsync(takenKind);
         }
 
         await state.WriteOrDeactivateAsync(this);
@@ -951,13 +980,16 @@ public sealed partial class MemberGrain(
     /// <summary>A sum that would not fit: refused precisely (it is the input's fault), never reported as transient.</summary>
     private static LoyaltyException OutOfRange() => LoyaltyException.Invalid("lines", "the amounts or points are out of range");
 
-    private async Task ClaimPhoneAsync(string phone)
+    private void StageKey(string kind, string key, KeyOperation operation) =>
+        state.State.Staged(ProgramId, MemberId).Keys.Add(new KeyChange(kind, key, operation));
+
+    /// <summary>A write refused because another member holds a key it claims: memory goes back to storage, the refusal names the key.</summary>
+    private async Task<LoyaltyException> KeyTakenAsync(string kind)
     {
-        var owner = await GrainFactory.GetGrain<ICardGrain>(Keys.Scoped(ProgramId, personalData.PhoneKey(ProgramId, phone))).ClaimAsync(MemberId);
-        if (owner != MemberId)
-        {
-            throw new LoyaltyException(ErrorReason.PhoneInUse, "the phone number belongs to another member");
-        }
+        await ReloadOrDeactivateAsync();
+        return kind == MemberKeys.Phone
+            ? new LoyaltyException(ErrorReason.PhoneInUse, "the phone number belongs to another member")
+            : new LoyaltyException(ErrorReason.CardInUse, "the card belongs to another member");
     }
 
     private void ApplyProfile(MemberState s, MemberProfile? profile)

@@ -23,7 +23,13 @@ public sealed class MemberRows(string programId, string memberId)
 
     public List<LedgerEntry> Ledger { get; } = [];
 
-    public bool IsEmpty => Sales.Count == 0 && Ledger.Count == 0;
+    /// <summary>
+    /// Cards and phone keys this write claims, lets go of or blocks (docs/write-path.md, "Cards and phones
+    /// as rows"): a claim of a key another member holds refuses the whole write (<see cref="IStateWithRows.MarkKeyTaken"/>).
+    /// </summary>
+    public List<KeyChange> Keys { get; } = [];
+
+    public bool IsEmpty => Sales.Count == 0 && Ledger.Count == 0 && Keys.Count == 0;
 
     /// <summary>Stages one sale record (a later version of the same sale replaces the earlier one).</summary>
     public void AddSale(SaleRecord sale, bool isNew)
@@ -48,6 +54,44 @@ public sealed class MemberRows(string programId, string memberId)
     }
 }
 
+/// <summary>What a member write does to one of its lookup keys.</summary>
+public enum KeyOperation
+{
+    /// <summary>Binds the key to the member (refused when another member holds it).</summary>
+    Claim,
+
+    /// <summary>Lets go of a key the member holds (an old phone number).</summary>
+    Release,
+
+    /// <summary>Keeps the key bound to the member for good but identifying nobody (a lost card).</summary>
+    Block,
+}
+
+/// <summary>One change of a member's lookup key: <see cref="MemberKeys.Card"/> or <see cref="MemberKeys.Phone"/> (a peppered hash).</summary>
+public sealed record KeyChange(string Kind, string Key, KeyOperation Operation);
+
+/// <summary>Who holds a lookup key; a blocked key identifies nobody.</summary>
+public sealed record MemberKeyOwner(string MemberId, bool Blocked);
+
+/// <summary>The kinds of lookup keys (the <c>kind</c> column of <c>member_keys</c>).</summary>
+public static class MemberKeys
+{
+    public const string Card = "card";
+
+    public const string Phone = "phone";
+}
+
+/// <summary>The refusals of a lookup by card or phone.</summary>
+public static class MemberKeyErrors
+{
+    public static LoyaltyException Blocked() =>
+        new(ErrorReason.CardBlocked, "the card was reported lost and is blocked; use the member's new card");
+
+    public static LoyaltyException NotFound(string kind) => kind == MemberKeys.Phone
+        ? new LoyaltyException(ErrorReason.PhoneNotFound, "no member has this phone number")
+        : new LoyaltyException(ErrorReason.CardNotFound, "no member holds this card");
+}
+
 /// <summary>A state that hands rows to the storage writing it (the member's <see cref="MemberRows"/>).</summary>
 public interface IStateWithRows
 {
@@ -56,6 +100,9 @@ public interface IStateWithRows
 
     /// <summary>Told by the storage: the write was refused, nothing of it written, because the sale it creates already had a row.</summary>
     void MarkDuplicate();
+
+    /// <summary>Told by the storage: the write was refused, nothing of it written, because another member holds a key it claims.</summary>
+    void MarkKeyTaken(string kind);
 }
 
 /// <summary>
@@ -110,20 +157,70 @@ public interface IMemberRowStore
 
     /// <summary>Only when <see cref="WritesWithState"/> is false: keeps the rows of a state write that succeeded.</summary>
     Task AppendAsync(MemberRows rows);
+
+    /// <summary>Who holds a card or phone key of the program (null: nobody).</summary>
+    Task<MemberKeyOwner?> FindKeyAsync(string programId, string kind, string key);
+
+    /// <summary>
+    /// Only when <see cref="WritesWithState"/> is false: claims the keys of a write before it (its releases and blocks
+    /// follow in <see cref="AppendAsync"/>). Answers the kind of the first key another member holds (nothing claimed), or null.
+    /// </summary>
+    string? ClaimKeys(MemberRows rows);
 }
 
 /// <summary>The row store without a database (and in grain tests): sales in memory, ledger entries in the <see cref="ILedgerStore"/>.</summary>
 public sealed class MemoryMemberRowStore(ILedgerStore ledger) : IMemberRowStore
 {
     private readonly ConcurrentDictionary<(string, string, string), SaleRecord> _sales = new();
+    private readonly ConcurrentDictionary<(string, string, string), MemberKeyOwner> _keys = new();
 
     public bool WritesWithState => false;
 
     public Task<SaleRecord?> FindSaleAsync(string programId, string memberId, string transactionId) =>
         Task.FromResult(_sales.TryGetValue((programId, memberId, transactionId), out var sale) ? sale : null);
 
+    public Task<MemberKeyOwner?> FindKeyAsync(string programId, string kind, string key) =>
+        Task.FromResult(_keys.TryGetValue((programId, kind, key), out var owner) ? owner : null);
+
+    public string? ClaimKeys(MemberRows rows)
+    {
+        var added = new List<(string, string, string)>();
+        foreach (var change in rows.Keys.Where(k => k.Operation == KeyOperation.Claim))
+        {
+            var id = (rows.ProgramId, change.Kind, change.Key);
+            var mine = new MemberKeyOwner(rows.MemberId, false);
+            if (_keys.TryAdd(id, mine))
+            {
+                added.Add(id);
+            }
+            else if (_keys.TryGetValue(id, out var owner) && owner.MemberId != rows.MemberId)
+            {
+                added.ForEach(a => _keys.TryRemove(a, out _));
+                return change.Kind;
+            }
+        }
+
+        return null;
+    }
+
     public async Task AppendAsync(MemberRows rows)
     {
+        foreach (var change in rows.Keys)
+        {
+            var id = (rows.ProgramId, change.Kind, change.Key);
+            if (_keys.TryGetValue(id, out var owner) && owner.MemberId == rows.MemberId)
+            {
+                if (change.Operation == KeyOperation.Release)
+                {
+                    _keys.TryRemove(id, out _);
+                }
+                else if (change.Operation == KeyOperation.Block)
+                {
+                    _keys[id] = owner with { Blocked = true };
+                }
+            }
+        }
+
         foreach (var sale in rows.Sales)
         {
             _sales[(rows.ProgramId, rows.MemberId, sale.Result.TransactionId)] = sale;

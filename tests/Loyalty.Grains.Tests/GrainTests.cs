@@ -90,10 +90,9 @@ public sealed class GrainTests(ClusterFixture fixture)
     public async Task A_lookup_that_finds_nobody_leaves_no_activation_behind()
     {
         var (program, member, _) = await NewMemberAsync();
-        var card = Grains.GetGrain<ICardGrain>(Keys.Scoped(program, "guessed-" + Guid.NewGuid().ToString("N")[..8]));
         var nobody = Grains.GetGrain<IMemberGrain>(Keys.Scoped(program, "guessed-" + Guid.NewGuid().ToString("N")[..8]));
 
-        Assert.Equal(ErrorReason.CardNotFound, (await Assert.ThrowsAsync<LoyaltyException>(() => card.LookupAsync())).Reason);
+        // (A card or phone nobody holds is a row that does not exist: it activates nothing at all.)
         Assert.Equal(ErrorReason.MemberNotFound, (await Assert.ThrowsAsync<LoyaltyException>(() => nobody.GetAsync())).Reason);
 
         // Deactivation follows the call; give it a moment, then neither probe is resident. The real member is.
@@ -102,7 +101,7 @@ public sealed class GrainTests(ClusterFixture fixture)
         for (var attempt = 0; attempt < 50; attempt++)
         {
             resident = [.. (await management.GetDetailedGrainStatistics()).Select(s => s.GrainId)];
-            if (!resident.Contains(card.GetGrainId()) && !resident.Contains(nobody.GetGrainId()))
+            if (!resident.Contains(nobody.GetGrainId()))
             {
                 break;
             }
@@ -110,7 +109,6 @@ public sealed class GrainTests(ClusterFixture fixture)
             await Task.Delay(100);
         }
 
-        Assert.DoesNotContain(card.GetGrainId(), resident);
         Assert.DoesNotContain(nobody.GetGrainId(), resident);
         Assert.Contains(member.GetGrainId(), resident);
     }
@@ -151,11 +149,24 @@ public sealed class GrainTests(ClusterFixture fixture)
     [Fact]
     public async Task A_card_belongs_to_the_first_member_that_claims_it()
     {
-        var (program, _, memberId) = await NewMemberAsync();
-        var card = Grains.GetGrain<ICardGrain>(Keys.Scoped(program, "card-" + Guid.NewGuid().ToString("N")[..6]));
+        var (program, first, _) = await NewMemberAsync();
+        var card = "card-" + Guid.NewGuid().ToString("N")[..6];
+        await first.ReplaceCardAsync(null, card, MemberProof.Operator);
+        var second = Grains.GetGrain<IMemberGrain>(Keys.Scoped(program, "m" + Guid.NewGuid().ToString("N")[..8]));
 
-        Assert.Equal(memberId, await card.ClaimAsync(memberId));
-        Assert.Equal(memberId, await card.ClaimAsync("someone-else"));
-        Assert.Equal(memberId, await card.LookupAsync());
+        var refused = await Assert.ThrowsAsync<LoyaltyException>(() => second.EnrollAsync(new EnrollCommand("Ada", card)));
+
+        Assert.Equal(ErrorReason.CardInUse, refused.Reason);
+        Assert.Equal(ErrorReason.MemberNotFound, (await Assert.ThrowsAsync<LoyaltyException>(() => second.GetAsync())).Reason);
+        Assert.Contains(card, (await first.IdentifyByKeyAsync(MemberKeys.Card, card, null, null)).Cards);
+
+        // Lost: the card stays the first member's, blocked; the member answers for it no more, and nobody else can take it.
+        var replacement = card + "-2";
+        await first.ReplaceCardAsync(card, replacement, MemberProof.Operator);
+        Assert.Equal(ErrorReason.CardBlocked,
+            (await Assert.ThrowsAsync<LoyaltyException>(() => first.IdentifyByKeyAsync(MemberKeys.Card, card, null, null))).Reason);
+        Assert.Equal(ErrorReason.CardInUse,
+            (await Assert.ThrowsAsync<LoyaltyException>(() => second.EnrollAsync(new EnrollCommand("Ada", card)))).Reason);
+        Assert.Contains(replacement, (await first.IdentifyByKeyAsync(MemberKeys.Card, replacement, null, null)).Cards);
     }
 }

@@ -21,7 +21,7 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     {
         _connectionString = await TestPostgres.CreateDatabaseAsync();
         _dataSource = NpgsqlDataSource.Create(_connectionString);
-        foreach (var script in new[] { "001_persistence.sql", "004_ledger.sql", "007_member_sales.sql" })
+        foreach (var script in new[] { "001_persistence.sql", "004_ledger.sql", "007_member_sales.sql", "009_member_keys.sql" })
         {
             await using var schema = DataSource.CreateCommand(await File.ReadAllTextAsync(Path.Combine(TestPostgres.RepoRoot, "deploy", "sql", script)));
             await schema.ExecuteNonQueryAsync();
@@ -199,6 +199,66 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
             await using var show = DataSource.CreateCommand("SHOW enable_seqscan");
             Assert.Equal("on", await show.ExecuteScalarAsync());
         }
+    }
+
+    [Fact]
+    public async Task Members_racing_for_one_card_in_many_transactions_leave_it_to_exactly_one()
+    {
+        // 8 writers (as 8 silos would have): the claims land in concurrent transactions as well as in shared ones.
+        var writers = Enumerable.Range(0, 8).Select(_ => new GrainStateWriter(DataSource, "svc", writers: 1)).ToArray();
+        var members = Enumerable.Range(0, 40).Select(i => $"m{i}").ToArray();
+        var results = await Task.WhenAll(members.Select((m, i) => writers[i % writers.Length].WriteAsync(
+            "member", "p/" + m, null, new byte[] { 1 }, Keys(m, (MemberKeys.Card, "c-1", KeyOperation.Claim), (MemberKeys.Card, "own-" + m, KeyOperation.Claim)))));
+        foreach (var writer in writers)
+        {
+            await writer.DisposeAsync();
+        }
+
+        var winner = Assert.Single(results, r => r.Version == 1);
+        Assert.All(results.Where(r => r.Version is null), r => Assert.Equal(MemberKeys.Card, r.TakenKind));
+        Assert.Null(winner.TakenKind);
+        var owner = members[Array.IndexOf(results, winner)];
+
+        // Only the winner's state and keys were written; a refused member left none of its keys (its own card included).
+        Assert.Equal(["p/" + owner], (await RowsAsync()).Keys);
+        Assert.Equal(
+            [$"card/c-1/{owner}/false", $"card/own-{owner}/{owner}/false"],
+            await KeysAsync("SELECT kind || '/' || key || '/' || member_id || '/' || blocked FROM member_keys ORDER BY key"));
+    }
+
+    [Fact]
+    public async Task A_members_key_changes_land_with_its_state_and_a_stale_write_changes_no_key()
+    {
+        await using var writer = new GrainStateWriter(DataSource, "svc", writers: 1);
+        Assert.Equal(1, (await writer.WriteAsync("member", "p/a", null, new byte[] { 1 },
+            Keys("a", (MemberKeys.Card, "lost", KeyOperation.Claim), (MemberKeys.Phone, "tel:old", KeyOperation.Claim)))).Version);
+
+        // A stale version changes nothing, keys included.
+        var stale = await writer.WriteAsync("member", "p/a", 0, new byte[] { 9 },
+            Keys("a", (MemberKeys.Card, "lost", KeyOperation.Block), (MemberKeys.Phone, "tel:old", KeyOperation.Release)));
+        Assert.Equal((null, null), (stale.Version, stale.TakenKind));
+        Assert.Equal(["card/lost/a/false", "phone/tel:old/a/false"], await KeysAsync(KeyRowsSql));
+
+        // The current version: the lost card stays the member's, blocked; the old phone is let go, the new one claimed.
+        var changed = await writer.WriteAsync("member", "p/a", 1, new byte[] { 2 }, Keys("a",
+            (MemberKeys.Card, "lost", KeyOperation.Block), (MemberKeys.Phone, "tel:old", KeyOperation.Release), (MemberKeys.Phone, "tel:new", KeyOperation.Claim)));
+        Assert.Equal(2, changed.Version);
+        Assert.Equal(["card/lost/a/true", "phone/tel:new/a/false"], await KeysAsync(KeyRowsSql));
+
+        // Another member cannot claim the blocked card; the released phone is free for anyone.
+        var refused = await writer.WriteAsync("member", "p/b", null, new byte[] { 1 }, Keys("b", (MemberKeys.Card, "lost", KeyOperation.Claim)));
+        Assert.Equal((null, MemberKeys.Card), (refused.Version, refused.TakenKind));
+        Assert.Equal(1, (await writer.WriteAsync("member", "p/b", null, new byte[] { 1 }, Keys("b", (MemberKeys.Phone, "tel:old", KeyOperation.Claim)))).Version);
+        Assert.Equal(["card/lost/a/true", "phone/tel:new/a/false", "phone/tel:old/b/false"], await KeysAsync(KeyRowsSql));
+    }
+
+    private const string KeyRowsSql = "SELECT kind || '/' || key || '/' || member_id || '/' || blocked FROM member_keys ORDER BY kind, key";
+
+    private static SideRows Keys(string member, params (string Kind, string Key, KeyOperation Operation)[] changes)
+    {
+        var rows = new MemberRows("p", member);
+        rows.Keys.AddRange(changes.Select(c => new KeyChange(c.Kind, c.Key, c.Operation)));
+        return new SideRows(rows, []);
     }
 
     private static SideRows Rows(string member, string[]? newSales = null, long[]? ledgerSeqs = null)

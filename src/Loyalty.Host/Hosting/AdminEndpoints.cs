@@ -70,7 +70,6 @@ public static class AdminEndpoints
                 {
                     "member" => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, id)),
                     "coupon" => grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, id)),
-                    "card" => grains.GetGrain<ICardGrain>(Keys.Scoped(programId, id)),
                     "campaign" => grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, id)),
                     _ => null,
                 };

@@ -88,6 +88,7 @@ public static partial class LoyaltyHost
         builder.Services.AddSingleton<LoyaltyMetrics>();
         builder.Services.AddSingleton<Security.CredentialCache>();
         builder.Services.AddSingleton<Security.LookupThrottle>();
+        builder.Services.AddSingleton<Services.MemberKeyLookup>();
         builder.Services.TryAddSingleton(new Security.FirstOperatorToken.Output(Console.Out));
         builder.Services.AddHostedService<Security.FirstOperatorToken>();
         builder.Services.AddOpenTelemetry()
@@ -129,9 +130,20 @@ public static partial class LoyaltyHost
         {
             LogNotDurable(logger);
         }
-        else if (options.ApplySchema)
+        else
         {
-            await SchemaMigrator.ApplyAsync(connectionString, logger);
+            if (options.ApplySchema)
+            {
+                await SchemaMigrator.ApplyAsync(connectionString, logger);
+            }
+
+            // Before the silo takes calls: card grains of earlier versions become member_keys rows (once).
+            await Storage.LegacyCardMigration.RunAsync(
+                app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+                app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId,
+                app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Orleans.Configuration.AdoNetGrainStorageOptions>>()
+                    .Get(Loyalty.Contracts.ProviderNames.GrainStorage).GrainStorageSerializer,
+                logger);
         }
 
         if (options.StorageFaults.Enabled)

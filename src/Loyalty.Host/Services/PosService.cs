@@ -8,7 +8,7 @@ using Loyalty.Grains;
 namespace Loyalty.Host.Services;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
-internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, PersonalData personalData, ProgramCache programs, Security.LookupThrottle lookups)
+internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, PersonalData personalData, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys)
     : Api.V1.PosService.PosServiceBase
 {
     public const int MaxNameLength = 200;
@@ -33,7 +33,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
         if (memberId is null)
         {
             // A retried enrollment with a new card finds the member the first attempt created.
-            var existing = await TryOwnerOfCard(programId, card!);
+            var existing = await memberKeys.OwnerAsync(programId, MemberKeys.Card, card!);
             memberId = existing ?? "m" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         }
 
@@ -97,15 +97,16 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
 
         try
         {
-            var memberId = request.KeyCase switch
+            var view = request.KeyCase switch
             {
-                IdentifyRequest.KeyOneofCase.MemberId => Mapping.Id(request.MemberId, "member_id"),
-                IdentifyRequest.KeyOneofCase.CardNumber => await grains
-                    .GetGrain<ICardGrain>(Keys.Scoped(programId, Mapping.Id(request.CardNumber, "card_number"))).LookupAsync(),
-                IdentifyRequest.KeyOneofCase.Phone => await OwnerOfPhone(programId, Profiles.NormalizePhone(request.Phone)),
+                IdentifyRequest.KeyOneofCase.MemberId => await Member(programId, Mapping.Id(request.MemberId, "member_id")).IdentifyAtAsync(storeId, channel),
+                IdentifyRequest.KeyOneofCase.CardNumber => await memberKeys.IdentifyAsync(
+                    programId, MemberKeys.Card, Mapping.Id(request.CardNumber, "card_number"), storeId, channel),
+                IdentifyRequest.KeyOneofCase.Phone => await memberKeys.IdentifyAsync(
+                    programId, MemberKeys.Phone, personalData.PhoneKey(programId, Profiles.NormalizePhone(request.Phone)), storeId, channel),
                 _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
             };
-            return Mapping.ToIdentifyProto(programId, await Member(programId, memberId).IdentifyAtAsync(storeId, channel));
+            return Mapping.ToIdentifyProto(programId, view);
         }
         catch (LoyaltyException miss) when (till is not null
             && miss.Reason is ErrorReason.CardNotFound or ErrorReason.PhoneNotFound or ErrorReason.MemberNotFound)
@@ -340,28 +341,4 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
     }
 
     private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
-
-    private async Task<string> OwnerOfPhone(string programId, string phone)
-    {
-        try
-        {
-            return await grains.GetGrain<ICardGrain>(Keys.Scoped(programId, personalData.PhoneKey(programId, phone))).LookupAsync();
-        }
-        catch (LoyaltyException e) when (e.Reason == ErrorReason.CardNotFound)
-        {
-            throw new LoyaltyException(ErrorReason.PhoneNotFound, "no member has this phone number");
-        }
-    }
-
-    private async Task<string?> TryOwnerOfCard(string programId, string card)
-    {
-        try
-        {
-            return await grains.GetGrain<ICardGrain>(Keys.Scoped(programId, card)).LookupAsync();
-        }
-        catch (LoyaltyException e) when (e.Reason == ErrorReason.CardNotFound)
-        {
-            return null;
-        }
-    }
 }

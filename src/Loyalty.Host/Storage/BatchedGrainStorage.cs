@@ -19,10 +19,10 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
     : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
     /// <summary>
-    /// String-keyed grains written on every checkout: members, the cards they claim, the coupons they redeem
-    /// and the campaign budgets they draw on (each of the last two still group-commits its own calls).
+    /// String-keyed grains written on every checkout: members (with their cards and phones as rows), the
+    /// coupons they redeem and the campaign budgets they draw on (each of the last two still group-commits its own calls).
     /// </summary>
-    public static readonly IReadOnlySet<string> HotStates = new HashSet<string>(StringComparer.Ordinal) { "member", "card", "coupon", "campaign-budget" };
+    public static readonly IReadOnlySet<string> HotStates = new HashSet<string>(StringComparer.Ordinal) { "member", "coupon", "campaign-budget" };
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ReadStateAsync(stateName, grainId, grainState);
@@ -40,6 +40,13 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         var payload = serializer.Serialize(grainState.State).ToMemory();
         var side = rows is null ? null : new SideRows(rows, [.. rows.Sales.Select(sale => serializer.Serialize(sale).ToArray())]);
         var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload, side);
+        if (written.TakenKind is { } kind)
+        {
+            // Likewise: another member holds a card or phone the write claims; nothing was written.
+            ((IStateWithRows)grainState.State!).MarkKeyTaken(kind);
+            return;
+        }
+
         if (written.Duplicate)
         {
             // Not an error of storage (which Orleans would log as one): nothing was written, and the grain,

@@ -39,10 +39,44 @@ public sealed class GrainStateWriter : IAsyncDisposable
     // statement and the rows in ONE statement; the rows are inserted from the state statement's output, so a
     // refused state write lands none of them. Answers one row: the new version (null when refused) and
     // whether the sale it creates already had a row.
-    private static readonly string InsertWithRowsSql = WithRows(InsertSql, 5);
+    private static readonly string InsertWithRowsSql = $"""
+        WITH s AS ({InsertSql}),
+        {RowsSql(5)}
+        SELECT (SELECT version FROM s), {DuplicateSql(5)}
+        """;
 
-    private static string WithRows(string stateSql, int p) => $"""
-        WITH s AS ({stateSql}),
+    // A member write that claims, lets go of or blocks a card or phone (enrollment, a new card, a new phone;
+    // rare next to sales): the state, its rows and its keys in ONE statement of its own. The state row is
+    // written only if no other member holds a key it claims ("taken"); the key rows follow the state
+    // statement's output, like the sale and ledger rows. The batch takes a transaction-scoped advisory
+    // lock per claimed key first (KeyLocksSql, in a statement before this one), so two transactions
+    // claiming one key run one after the other and the second's snapshot sees the first's row: exactly one
+    // wins, and the other is refused on its own without failing its batch.
+    // Answers one row: the new version (null when refused), duplicate sale, the kind of the key another
+    // member holds (null when none).
+    private const string UpdateUnlessTakenSql = """
+        UPDATE grain_state SET payload = $5, version = version + 1, modified_on = now()
+        WHERE service_id = $1 AND state_name = $2 AND grain_key = $3 AND grain_n0 = 0 AND grain_n1 = 0 AND version = $4
+          AND NOT EXISTS (SELECT 1 FROM taken)
+        RETURNING version
+        """;
+
+    private const string InsertUnlessTakenSql = """
+        INSERT INTO grain_state (service_id, state_name, grain_key, grain_n0, grain_n1, version, payload)
+        SELECT $1, $2, $3, 0, 0, 1, $4 WHERE NOT EXISTS (SELECT 1 FROM taken)
+        ON CONFLICT ON CONSTRAINT grain_state_pk DO NOTHING
+        RETURNING version
+        """;
+
+    private static readonly string UpdateWithKeysSql = WithKeys(UpdateUnlessTakenSql, 6);
+
+    private static readonly string InsertWithKeysSql = WithKeys(InsertUnlessTakenSql, 5);
+
+    // One advisory lock per claimed key, in a fixed order (the keys come sorted), held to the batch's commit.
+    private const string KeyLocksSql = "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k";
+
+    // The sale and ledger rows of one member (parameters from p: program, member, new sale id, sale columns, ledger columns).
+    private static string RowsSql(int p) => $"""
         sales AS (
             INSERT INTO member_sales (service_id, program_id, member_id, transaction_id, occurred_at, record)
             SELECT $1, ${p}, ${p + 1}, t.id, t.at, t.rec
@@ -54,11 +88,34 @@ public sealed class GrainStateWriter : IAsyncDisposable
             FROM s, unnest(${p + 6}::bigint[], ${p + 7}::text[], ${p + 8}::bigint[], ${p + 9}::integer[], ${p + 10}::text[], ${p + 11}::timestamptz[], ${p + 12}::text[])
                 AS l(seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
             ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING)
-        SELECT (SELECT version FROM s),
-               CASE WHEN EXISTS (SELECT 1 FROM s) THEN false
-                    ELSE EXISTS (SELECT 1 FROM member_sales m
-                                 WHERE m.service_id = $1 AND m.program_id = ${p} AND m.member_id = ${p + 1} AND m.transaction_id = ${p + 2})
-               END
+        """;
+
+    // Whether a refused write was refused because the sale it creates already had a row.
+    private static string DuplicateSql(int p) => $"""
+        CASE WHEN EXISTS (SELECT 1 FROM s) THEN false
+             ELSE EXISTS (SELECT 1 FROM member_sales m
+                          WHERE m.service_id = $1 AND m.program_id = ${p} AND m.member_id = ${p + 1} AND m.transaction_id = ${p + 2})
+        END
+        """;
+
+    private static string WithKeys(string stateSql, int p) => $"""
+        WITH k AS (SELECT * FROM unnest(${p + 13}::text[], ${p + 14}::text[], ${p + 15}::text[]) AS k(kind, key, op)),
+        taken AS (
+            SELECT k.kind FROM k JOIN member_keys m
+                ON m.service_id = $1 AND m.program_id = ${p} AND m.kind = k.kind AND m.key = k.key
+            WHERE k.op = 'claim' AND m.member_id <> ${p + 1}
+            LIMIT 1),
+        s AS ({stateSql}),
+        {RowsSql(p)},
+        claimed AS (
+            INSERT INTO member_keys (service_id, program_id, kind, key, member_id, blocked)
+            SELECT $1, ${p}, k.kind, k.key, ${p + 1}, k.op = 'block' FROM s, k WHERE k.op IN ('claim', 'block')
+            ON CONFLICT ON CONSTRAINT member_keys_pk DO UPDATE SET blocked = member_keys.blocked OR excluded.blocked
+            WHERE member_keys.member_id = excluded.member_id),
+        released AS (
+            DELETE FROM member_keys m USING s, k
+            WHERE k.op = 'release' AND m.service_id = $1 AND m.program_id = ${p} AND m.kind = k.kind AND m.key = k.key AND m.member_id = ${p + 1})
+        SELECT (SELECT version FROM s), {DuplicateSql(p)}, (SELECT kind FROM taken)
         """;
 
     // Every member update with rows in a batch, in ONE statement (one parse, plan and executor start-up for the
@@ -224,8 +281,16 @@ public sealed class GrainStateWriter : IAsyncDisposable
         // updates with rows share one statement (first); every other write has its own.
         await using var command = new NpgsqlBatch(connection);
         command.BatchCommands.Add(new NpgsqlBatchCommand(PlannerSettingsSql));
-        var updates = batch.Where(w => w is { Rows: not null, Version: not null }).ToList();
-        var singles = updates.Count == 0 ? batch : batch.Where(w => w is not { Rows: not null, Version: not null }).ToList();
+        var claims = KeyLocks(batch);
+        if (claims is not null)
+        {
+            var locks = new NpgsqlBatchCommand(KeyLocksSql);
+            locks.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = claims });
+            command.BatchCommands.Add(locks);
+        }
+
+        var updates = batch.Where(w => w is { Rows: not null, Version: not null } && !w.Rows.HasKeys).ToList();
+        var singles = updates.Count == 0 ? batch : batch.Where(w => w is not { Rows: not null, Version: not null } || w.Rows.HasKeys).ToList();
         if (updates.Count > 0)
         {
             command.BatchCommands.Add(UpdatesWithRows(updates));
@@ -237,6 +302,8 @@ public sealed class GrainStateWriter : IAsyncDisposable
             {
                 { Rows: null, Version: null } => InsertSql,
                 { Rows: null } => UpdateSql,
+                { Rows.HasKeys: true, Version: null } => InsertWithKeysSql,
+                { Rows.HasKeys: true } => UpdateWithKeysSql,
                 _ => InsertWithRowsSql,
             });
             statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
@@ -255,6 +322,11 @@ public sealed class GrainStateWriter : IAsyncDisposable
         var committed = new Dictionary<(string, string), WriteOutcome>(batch.Count);
         await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
         await reader.NextResultAsync().ConfigureAwait(false); // past the planner settings
+        if (claims is not null)
+        {
+            await reader.NextResultAsync().ConfigureAwait(false); // past the key locks
+        }
+
         if (updates.Count > 0)
         {
             // One row per member update, in order: n, new version or null, refused as a duplicate sale.
@@ -271,15 +343,20 @@ public sealed class GrainStateWriter : IAsyncDisposable
         }
 
         // A plain statement answers one row (the new version) when its row was written, none when it was
-        // stale; a first write with rows always answers one row (version or null, duplicate or not).
+        // stale; a write with rows always answers one row (version or null, duplicate or not, and with keys
+        // the kind of a key another member holds).
         for (var index = 0; index < singles.Count; index++)
         {
             if (await reader.ReadAsync().ConfigureAwait(false))
             {
                 var write = singles[index];
-                committed[(write.StateName, write.GrainKey)] = write.Rows is null
-                    ? new WriteOutcome(reader.GetInt32(0), false)
-                    : new WriteOutcome(reader.IsDBNull(0) ? null : reader.GetInt32(0), reader.GetBoolean(1));
+                committed[(write.StateName, write.GrainKey)] = write.Rows switch
+                {
+                    null => new WriteOutcome(reader.GetInt32(0), false),
+                    { HasKeys: true } => new WriteOutcome(
+                        reader.IsDBNull(0) ? null : reader.GetInt32(0), reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetString(2)),
+                    _ => new WriteOutcome(reader.IsDBNull(0) ? null : reader.GetInt32(0), reader.GetBoolean(1)),
+                };
             }
 
             if (index + 1 < singles.Count)
@@ -289,6 +366,24 @@ public sealed class GrainStateWriter : IAsyncDisposable
         }
 
         return committed;
+    }
+
+    /// <summary>The advisory lock names of every key the batch claims, sorted (null when it claims none).</summary>
+    private string[]? KeyLocks(List<PendingWrite> batch)
+    {
+        List<string>? names = null;
+        foreach (var write in batch)
+        {
+            if (write.Rows is { HasKeys: true } side)
+            {
+                foreach (var change in side.Rows.Keys.Where(k => k.Operation == KeyOperation.Claim))
+                {
+                    (names ??= []).Add($"{_serviceId}/{side.Rows.ProgramId}/{change.Kind}/{change.Key}");
+                }
+            }
+        }
+
+        return names is null ? null : [.. names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>The one statement for every member update with rows in a batch (<see cref="UpdatesWithRowsSql"/>).</summary>
@@ -339,8 +434,11 @@ public sealed class GrainStateWriter : IAsyncDisposable
     }
 }
 
-/// <summary>What became of one state write: the new version, or null when refused (stale, or <see cref="Duplicate"/>).</summary>
-public readonly record struct WriteOutcome(int? Version, bool Duplicate);
+/// <summary>
+/// What became of one state write: the new version, or null when refused (stale, <see cref="Duplicate"/>, or
+/// <see cref="TakenKind"/>: another member holds a card or phone it claims).
+/// </summary>
+public readonly record struct WriteOutcome(int? Version, bool Duplicate, string? TakenKind = null);
 
 /// <summary>
 /// A member's rows for the state write they travel with: the sales it creates or changes (records
@@ -349,6 +447,9 @@ public readonly record struct WriteOutcome(int? Version, bool Duplicate);
 public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
 {
     public MemberRows Rows { get; } = rows;
+
+    /// <summary>True when the write claims, lets go of or blocks a card or phone (a statement of its own).</summary>
+    public bool HasKeys => Rows.Keys.Count > 0;
 
     /// <summary>Appends this member's sale and ledger rows, numbered <paramref name="n"/>, to a batch's columns.</summary>
     internal void AddTo(long n, SaleColumns sales, LedgerColumns ledger)
@@ -386,6 +487,12 @@ public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
         parameters.Add(new NpgsqlParameter<string?> { TypedValue = Rows.NewTransactionId, NpgsqlDbType = NpgsqlDbType.Text });
         sales.AddParameters(parameters, numbered: false);
         ledger.AddParameters(parameters, numbered: false);
+        if (HasKeys)
+        {
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Rows.Keys.Select(k => k.Kind)] });
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Rows.Keys.Select(k => k.Key)] });
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Rows.Keys.Select(k => k.Operation.ToString().ToLowerInvariant())] });
+        }
     }
 }
 
