@@ -96,5 +96,25 @@ public sealed class CardTests(EngineFixture fixture)
         Assert.Equal("Renamed", (await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = victim, Name = "Renamed" })).Name);
     }
 
+    [Fact]
+    public async Task A_lookup_remembered_by_the_silo_never_identifies_a_member_that_let_go_of_the_key()
+    {
+        var program = await fixture.NewProgramAsync();
+        var phone = "+4915" + Random.Shared.NextInt64(100_000_000, 999_999_999);
+        var card = Card();
+        var eva = (await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, CardNumber = card, Phone = phone })).MemberId;
+        Assert.Equal(eva, (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = phone })).MemberId);
+        Assert.Equal(eva, (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = card })).MemberId);
+
+        // The number moves to another member, and the card is reported lost: the silo's remembered answers are stale.
+        await Engine.OperatorPos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = eva, Phone = "+4930123456" });
+        var ada = (await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, CardNumber = Card(), Phone = phone })).MemberId;
+        await Engine.OperatorPos.ReplaceCardAsync(new ReplaceCardRequest { ProgramId = program, MemberId = eva, LostCardNumber = card, NewCardNumber = Card() });
+
+        Assert.Equal(ada, (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = phone })).MemberId);
+        var blocked = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = card }).ResponseAsync);
+        Assert.Equal("CARD_BLOCKED", blocked.Reason());
+    }
+
     private static string Card() => "card-" + Guid.NewGuid().ToString("N")[..12];
 }

@@ -46,6 +46,9 @@ public sealed class TestEngine : IAsyncDisposable
         OperatorPos = new PosService.PosServiceClient(Channel.Intercept(LoyaltyAdmin.WithBearer(OperatorToken)));
     }
 
+    /// <summary>The engine's services (its serializer, its data source).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The terminal API with the operator token (customer service: no store, no terminal).</summary>
     public PosService.PosServiceClient OperatorPos { get; }
 
