@@ -94,7 +94,7 @@ internal static class Commands
                 notes.Add($"{target}: seeded {options.Members:N0} members with cards in {workloads[target].SeedTime.TotalSeconds:0.0} s ({options.Members / workloads[target].SeedTime.TotalSeconds:N0} enrollments/s)");
                 if (rssBefore is { } before && rssAfter is { } after)
                 {
-                    notes.Add($"engine resident memory {before:0} MB → {after:0} MB while activating {options.Members:N0} members (+ their card grains): ≈ {(after - before) * 1024 / options.Members:0.0} KB per member, GC not forced (rough upper bound)");
+                    notes.Add($"engine resident memory {before:0} MB → {after:0} MB while activating {options.Members:N0} members: ≈ {(after - before) * 1024 / options.Members:0.0} KB per member, GC not forced (rough upper bound)");
                 }
             }
 
