@@ -987,9 +987,7 @@ public sealed partial class MemberGrain(
     private async Task<LoyaltyException> KeyTakenAsync(string kind)
     {
         await ReloadOrDeactivateAsync();
-        return kind == MemberKeys.Phone
-            ? new LoyaltyException(ErrorReason.PhoneInUse, "the phone number belongs to another member")
-            : new LoyaltyException(ErrorReason.CardInUse, "the card belongs to another member");
+        return MemberKeyErrors.InUse(kind);
     }
 
     private void ApplyProfile(MemberState s, MemberProfile? profile)

@@ -3,12 +3,9 @@ using Loyalty.Api.V1;
 using Loyalty.Client;
 using Loyalty.Contracts;
 using Loyalty.Grains;
+using Loyalty.Host.Storage;
 using Loyalty.Host.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Npgsql;
-using Orleans.Configuration;
-using Orleans.Storage;
 
 namespace Loyalty.Host.Tests;
 
@@ -36,7 +33,7 @@ public sealed class CardMigrationTests(EngineFixture fixture)
             await before.OperatorPos.ReplaceCardAsync(new ReplaceCardRequest { ProgramId = program, MemberId = second, LostCardNumber = "card-2", NewCardNumber = "card-3" });
 
             // Turn the keys back into what the previous version stored: a card grain row each, no member_keys row.
-            var serializer = before.Services.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(ProviderNames.GrainStorage).GrainStorageSerializer;
+            var serializer = before.Services.GrainStateSerializer();
             await using var data = NpgsqlDataSource.Create(fixture.ConnectionString);
             var keys = new List<(string Key, string Member, bool Blocked)>();
             await using (var read = data.CreateCommand($"SELECT key, member_id, blocked FROM member_keys WHERE service_id = '{serviceId}'"))
@@ -80,7 +77,7 @@ public sealed class CardMigrationTests(EngineFixture fixture)
     [Fact]
     public void A_card_grain_state_reads_from_the_bytes_the_previous_version_wrote()
     {
-        var serializer = fixture.Engine.Services.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(ProviderNames.GrainStorage).GrainStorageSerializer;
+        var serializer = fixture.Engine.Services.GrainStateSerializer();
         var written = Convert.ToHexString(serializer.Serialize(new LegacyCardState { MemberId = "m-1", Blocked = true }).ToArray());
         Assert.Equal(CardStateBytes, written);
         var state = serializer.Deserialize<LegacyCardState>(BinaryData.FromBytes(Convert.FromHexString(CardStateBytes)));

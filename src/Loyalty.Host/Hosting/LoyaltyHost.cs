@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Loyalty.Grains;
 using Loyalty.Host.Services;
+using Loyalty.Host.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -65,9 +66,7 @@ public static partial class LoyaltyHost
         {
             builder.Services.AddSingleton<Loyalty.Grains.ILedgerStore, PostgresLedgerStore>();
             builder.Services.AddSingleton<Loyalty.Grains.IMemberRowStore>(sp => new Storage.PostgresMemberRowStore(
-                sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>(),
-                sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Orleans.Configuration.AdoNetGrainStorageOptions>>().Get(Loyalty.Contracts.ProviderNames.GrainStorage).GrainStorageSerializer));
+                sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.ServiceId(), sp.GrainStateSerializer()));
             builder.Services.AddSingleton<ICouponSeriesStore, PostgresCouponSeriesStore>();
             builder.Services.AddSingleton<IAutomationStore, PostgresAutomationStore>();
             builder.Services.AddSingleton<Security.IAuditTrail, Security.PostgresAuditTrail>();
@@ -139,10 +138,7 @@ public static partial class LoyaltyHost
 
             // Before the silo takes calls: card grains of earlier versions become member_keys rows (once).
             await Storage.LegacyCardMigration.RunAsync(
-                app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-                app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId,
-                app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Orleans.Configuration.AdoNetGrainStorageOptions>>()
-                    .Get(Loyalty.Contracts.ProviderNames.GrainStorage).GrainStorageSerializer,
+                app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), app.Services.ServiceId(), app.Services.GrainStateSerializer(),
                 logger);
         }
 

@@ -1,6 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using Loyalty.Grains;
 using Orleans.Storage;
 
@@ -82,11 +80,11 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         services.Remove(descriptor);
         services.AddSingleton(provider => new GrainStateWriter(
             provider.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-            provider.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            provider.ServiceId(),
             writers));
         services.AddKeyedSingleton<IGrainStorage>(name, (provider, key) => new BatchedGrainStorage(
             (IGrainStorage)create(provider, key),
             provider.GetRequiredService<GrainStateWriter>(),
-            provider.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(name).GrainStorageSerializer));
+            provider.GrainStateSerializer(name)));
     }
 }

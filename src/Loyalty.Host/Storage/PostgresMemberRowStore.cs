@@ -1,8 +1,6 @@
 using Loyalty.Contracts;
 using Loyalty.Grains;
-using Microsoft.Extensions.Options;
 using Npgsql;
-using Orleans.Configuration;
 using Orleans.Storage;
 
 namespace Loyalty.Host.Storage;
@@ -13,7 +11,7 @@ namespace Loyalty.Host.Storage;
 /// sale is no longer among the member's recent ones (a void, a refund, a late retry) and when a till
 /// identifies a member by card or phone.
 /// </summary>
-public sealed class PostgresMemberRowStore(NpgsqlDataSource dataSource, IOptions<ClusterOptions> cluster, IGrainStorageSerializer serializer) : IMemberRowStore
+public sealed class PostgresMemberRowStore(NpgsqlDataSource dataSource, string serviceId, IGrainStorageSerializer serializer) : IMemberRowStore
 {
     private const string FindSql = """
         SELECT record FROM member_sales
@@ -29,24 +27,29 @@ public sealed class PostgresMemberRowStore(NpgsqlDataSource dataSource, IOptions
 
     public async Task<SaleRecord?> FindSaleAsync(string programId, string memberId, string transactionId)
     {
-        await using var command = dataSource.CreateCommand(FindSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = cluster.Value.ServiceId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = programId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = memberId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = transactionId });
+        await using var command = Command(FindSql, programId, memberId, transactionId);
         var record = await command.ExecuteScalarAsync() as byte[];
         return record is null ? null : serializer.Deserialize<SaleRecord>(BinaryData.FromBytes(record));
     }
 
     public async Task<MemberKeyOwner?> FindKeyAsync(string programId, string kind, string key)
     {
-        await using var command = dataSource.CreateCommand(FindKeySql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = cluster.Value.ServiceId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = programId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = kind });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        await using var command = Command(FindKeySql, programId, kind, key);
         await using var reader = await command.ExecuteReaderAsync();
         return await reader.ReadAsync() ? new MemberKeyOwner(reader.GetString(0), reader.GetBoolean(1)) : null;
+    }
+
+    /// <summary>A query of this service's rows: the service id, then <paramref name="values"/>, as text parameters in order.</summary>
+    private NpgsqlCommand Command(string sql, params string[] values)
+    {
+        var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = serviceId });
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
+        }
+
+        return command;
     }
 
     public Task AppendAsync(MemberRows rows) =>
