@@ -14,6 +14,40 @@ public sealed class GeneratorPartsTests
         Assert.Equal(micros, Math.Round(Commands.CpuMicrosPerOperation(cpuPercent, perSecond)));
 
     [Fact]
+    public void A_process_group_counts_its_shared_and_file_backed_memory_once()
+    {
+        if (!Metrics.ProcessWatch.Supported)
+        {
+            return; // /proc is Linux's
+        }
+
+        // Two children of this process: the same sleep binary and libc mapped three times over.
+        var children = Enumerable.Range(0, 2)
+            .Select(_ => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "30") { UseShellExecute = false })!)
+            .ToList();
+        try
+        {
+            var self = Environment.ProcessId;
+            var watch = new Metrics.ProcessWatch([new Metrics.WatchedProcess("group", self, WithChildren: true), new Metrics.WatchedProcess("alone", self, WithChildren: false)]);
+            watch.Sample(0);
+            var group = watch.Timelines.Single(t => t.Name == "group").Samples.Single().RssMb;
+            var alone = watch.Timelines.Single(t => t.Name == "alone").Samples.Single().RssMb;
+            var separately = alone + children.Sum(c => Metrics.ProcessWatch.RssMb(c.Id) ?? 0);
+
+            Assert.True(group > alone, $"the group ({group} MB) holds more than the parent alone ({alone} MB)");
+            Assert.True(group < separately, $"the group ({group} MB) is less than its members' resident memory added up ({separately} MB)");
+        }
+        finally
+        {
+            foreach (var child in children)
+            {
+                child.Kill();
+                child.WaitForExit();
+            }
+        }
+    }
+
+    [Fact]
     public void Zipf_draws_ranks_with_the_zipf_frequencies()
     {
         var zipf = new ZipfSampler(10, 1.0);

@@ -85,17 +85,23 @@ internal sealed class ProcessWatch
                 Collect(process.Pid, children, pids);
             }
 
-            double rssKb = 0, cpu = 0;
+            // A group's shared memory (PostgreSQL's buffers) and its file-backed pages (the same binary and
+            // libraries in every backend) count once: the largest of the group; private memory adds up.
+            double anonKb = 0, fileKb = 0, sharedKb = 0, cpu = 0;
             var alive = false;
             foreach (var pid in pids)
             {
-                if (Read(pid, proportional: process.WithChildren) is { } reading)
+                if (Read(pid) is { } reading)
                 {
                     alive = true;
-                    rssKb += reading.RssKb;
+                    anonKb += reading.AnonKb;
+                    fileKb = Math.Max(fileKb, reading.FileKb);
+                    sharedKb = Math.Max(sharedKb, reading.SharedKb);
                     cpu += reading.CpuSeconds;
                 }
             }
+
+            var rssKb = anonKb + fileKb + sharedKb;
 
             if (!alive)
             {
@@ -111,7 +117,7 @@ internal sealed class ProcessWatch
     }
 
     /// <summary>Resident memory of one process in MB, or null when it cannot be read.</summary>
-    public static double? RssMb(int pid) => Read(pid, proportional: false) is { } r ? r.RssKb / 1024 : null;
+    public static double? RssMb(int pid) => Read(pid) is { } r ? (r.AnonKb + r.FileKb + r.SharedKb) / 1024 : null;
 
     /// <summary>Load average over the last minute (runnable processes; above the core count means contention).</summary>
     public static double? LoadAverage()
@@ -149,25 +155,54 @@ internal sealed class ProcessWatch
         }
     }
 
-    /// <summary>RSS (or, for a process group, PSS, so shared memory such as PostgreSQL's buffers counts once) and CPU seconds.</summary>
-    private static (double RssKb, double CpuSeconds)? Read(int pid, bool proportional)
+    /// <summary>
+    /// Resident memory by kind (anonymous, file-backed, shared) and CPU seconds, from /proc/&lt;pid&gt;/status and
+    /// /proc/&lt;pid&gt;/stat. Not smaps_rollup (PSS): the kernel walks every page table entry of the process to
+    /// answer it, which for PostgreSQL's backends, each mapping the shared buffers, cost the generator a
+    /// quarter of a core at one reading a second — CPU taken from the targets it measures (docs/performance.md).
+    /// </summary>
+    private static (double AnonKb, double FileKb, double SharedKb, double CpuSeconds)? Read(int pid)
     {
         try
         {
-            var memory = proportional && File.Exists($"/proc/{pid}/smaps_rollup") ? File.ReadAllLines($"/proc/{pid}/smaps_rollup") : File.ReadAllLines($"/proc/{pid}/status");
-            var rssLine = memory.FirstOrDefault(l => l.StartsWith(proportional ? "Pss:" : "VmRSS:", StringComparison.Ordinal))
-                ?? memory.FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            var rss = rssLine is null ? 0 : double.Parse(rssLine.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            double anon = 0, file = 0, shared = 0, rss = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    rss = Kb(line);
+                }
+                else if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+                {
+                    anon = Kb(line);
+                }
+                else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+                {
+                    file = Kb(line);
+                }
+                else if (line.StartsWith("RssShmem:", StringComparison.Ordinal))
+                {
+                    shared = Kb(line);
+                }
+            }
+
+            if (anon + file + shared == 0)
+            {
+                anon = rss; // a kernel without the split
+            }
+
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             // After "pid (comm) ": state=0, ..., utime=11, stime=12 (fields 14 and 15 of proc(5)).
             var ticks = double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
-            return (rss, ticks / ClockTicksPerSecond);
+            return (anon, file, shared, ticks / ClockTicksPerSecond);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
             return null;
         }
+
+        static double Kb(string line) => double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
     private static Dictionary<int, List<int>> ChildrenByParent()

@@ -132,7 +132,7 @@ internal static class ReportWriter
             }
 
             md.AppendLine();
-            md.AppendLine("RSS of a process group (PostgreSQL with its backends) is PSS: shared buffers count once.");
+            md.AppendLine("RSS of a process group (PostgreSQL with its backends): the private memory of each process, plus its shared memory (the buffers) and file-backed pages once (the largest of the group).");
         }
 
         if (r.Notes.Count > 0)
