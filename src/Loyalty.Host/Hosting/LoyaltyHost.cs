@@ -155,6 +155,7 @@ public static partial class LoyaltyHost
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
         MessageSizeLimit.Use(app);
         AdminEndpoints.Map(app, options);
+        ConsoleEndpoints.Map(app);
         LogListening(logger, options.GrpcPort, options.HealthPort, options.AdminGrpcPort, connectionString is null ? "in-memory" : "PostgreSQL", options.ClusteringMode.ToString());
         return app;
     }

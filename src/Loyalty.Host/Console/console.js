@@ -1,0 +1,814 @@
+// The Loyalty console: a small front end over the admin JSON API on this port. It holds no business rule:
+// every check, every figure and every refusal comes from the API (docs/console.md).
+'use strict';
+
+const TOKEN_KEY = 'loyalty.console.token';
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+const statusLine = document.getElementById('status');
+let me = null;          // the signed-in caller (GET /v1/me)
+let programs = [];      // the programs the caller may see
+let stopBoard = null;   // stops the live board's polling when the page changes
+
+// ---------- DOM ----------
+
+/** Builds an element: h('a', { href: '#/x' }, 'text', child). Text is always set as text, never as HTML. */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+    else if (key === 'class') el.className = value;
+    else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+function svg(tag, attrs) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attrs || {})) el.setAttribute(key, String(value));
+  return el;
+}
+
+function show(title, ...content) {
+  main.replaceChildren(h('h1', {}, title), ...content);
+  document.title = `${title} · Loyalty console`;
+  main.focus({ preventScroll: true });
+}
+
+function say(text) {
+  statusLine.textContent = text;
+  if (text) setTimeout(() => { if (statusLine.textContent === text) statusLine.textContent = ''; }, 6000);
+}
+
+// ---------- the API ----------
+
+class ApiError extends Error {
+  constructor(status, message, violations, reason) {
+    super(message);
+    this.status = status;
+    this.violations = violations;
+    this.reason = reason;
+  }
+}
+
+async function api(method, path, body) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const response = await fetch(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+    cache: 'no-store',
+  });
+  const text = await response.text();
+  if (response.ok) return text ? parseJson(text) : {};
+  let status = {};
+  try { status = JSON.parse(text); } catch { /* not JSON */ }
+  const violations = [];
+  let reason = null;
+  for (const detail of status.details || []) {
+    for (const v of detail.fieldViolations || []) violations.push({ field: v.field, description: v.description });
+    if (detail.reason) reason = detail.reason;
+  }
+  if (response.status === 401) {
+    throw new ApiError(401, status.message || 'The token is unknown, revoked or missing: sign in again.', violations, reason);
+  }
+  if (response.status === 403) {
+    throw new ApiError(403, status.message || 'This token may not do that.', violations, reason);
+  }
+  throw new ApiError(response.status, status.message || `The engine answered ${response.status} ${response.statusText}`, violations, reason);
+}
+
+/** One JSON document, or (a server-streaming call) several, as an array. */
+function parseJson(text) {
+  try { return JSON.parse(text); } catch { /* a stream of documents */ }
+  const docs = [];
+  let depth = 0, start = -1, inString = false, escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) { if (escaped) escaped = false; else if (c === '\\') escaped = true; else if (c === '"') inString = false; continue; }
+    if (c === '"') inString = true;
+    else if (c === '{') { if (depth++ === 0) start = i; }
+    else if (c === '}') { if (--depth === 0) docs.push(JSON.parse(text.slice(start, i + 1))); }
+  }
+  return docs;
+}
+
+const enc = encodeURIComponent;
+
+// ---------- values ----------
+
+function get(obj, path) {
+  return path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
+}
+
+function set(obj, path, value) {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {});
+  const last = keys[keys.length - 1];
+  if (value === undefined) delete o[last]; else o[last] = value;
+}
+
+const snakeToCamel = s => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+const fieldId = path => `f-${path.replace(/\./g, '-')}`;
+const money = v => (v === undefined || v === null || v === '') ? '0' : String(v);
+const when = ts => ts ? new Date(ts).toLocaleString() : '';
+const stateName = s => (s || '').replace(/^[A-Z_]*STATE_/, '').toLowerCase();
+
+function toLocalInput(ts) {
+  if (!ts) return '';
+  const d = new Date(ts);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+// ---------- forms ----------
+// A field: { path, label, type: text|number|bool|select|list|intlist|datetime|json|rows, help, options, columns, required }
+
+function fieldControl(spec, value) {
+  const id = fieldId(spec.path);
+  const describedBy = `${id}-help ${id}-error`;
+  switch (spec.type) {
+    case 'bool':
+      return h('input', { type: 'checkbox', id, checked: !!value, 'aria-describedby': describedBy });
+    case 'select':
+      return h('select', { id, 'aria-describedby': describedBy },
+        spec.options.map(([v, label]) => h('option', { value: v, selected: (value ?? spec.options[0][0]) === v }, label)));
+    case 'list':
+      return h('input', { id, type: 'text', value: (value || []).join(', '), 'aria-describedby': describedBy });
+    case 'intlist':
+      return h('input', { id, type: 'text', inputmode: 'numeric', value: (value || []).join(', '), 'aria-describedby': describedBy });
+    case 'datetime':
+      return h('input', { id, type: 'datetime-local', value: toLocalInput(value), 'aria-describedby': describedBy });
+    case 'json':
+      return h('textarea', { id, spellcheck: 'false', 'aria-describedby': describedBy }, value === undefined ? '' : JSON.stringify(value, null, 2));
+    case 'number':
+      return h('input', { id, type: 'number', step: '1', value: value ?? '', required: spec.required, 'aria-describedby': describedBy });
+    default:
+      return h('input', { id, type: 'text', value: value ?? '', required: spec.required, readonly: spec.readonly, autocomplete: 'off', 'aria-describedby': describedBy });
+  }
+}
+
+function fieldBlock(spec, value) {
+  const id = fieldId(spec.path);
+  if (spec.type === 'rows') return rowsBlock(spec, value || []);
+  const control = fieldControl(spec, value);
+  const label = h('label', { for: id }, spec.label);
+  const help = h('p', { class: 'help', id: `${id}-help` }, spec.help || '');
+  const error = h('p', { class: 'error', id: `${id}-error` });
+  const block = spec.type === 'bool'
+    ? h('div', { class: 'field check', 'data-path': spec.path }, control, label, help, error)
+    : h('div', { class: `field${spec.type === 'json' ? ' wide' : ''}`, 'data-path': spec.path }, label, control, help, error);
+  block.spec = spec;
+  return block;
+}
+
+/** A repeated message as a table of inputs: rows can be added and removed. */
+function rowsBlock(spec, rows) {
+  const id = fieldId(spec.path);
+  const body = h('tbody');
+  const addRow = values => {
+    const cells = spec.columns.map(col => {
+      const label = `${spec.label} ${body.children.length + 1}: ${col.label}`;
+      const v = values ? get(values, col.path) : undefined;
+      const input = col.type === 'list'
+        ? h('input', { type: 'text', value: (v || []).join(', '), 'aria-label': label, 'data-col': col.path })
+        : col.type === 'select'
+          ? h('select', { 'aria-label': label, 'data-col': col.path }, col.options.map(([o, text]) => h('option', { value: o, selected: v === o }, text)))
+          : h('input', { type: col.type === 'number' ? 'number' : 'text', value: v ?? '', 'aria-label': label, 'data-col': col.path });
+      return h('td', {}, input);
+    });
+    const row = h('tr', {}, cells, h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: () => row.remove() }, 'Remove')));
+    body.append(row);
+  };
+  rows.forEach(addRow);
+  const block = h('div', { class: 'field rows', 'data-path': spec.path },
+    h('span', { class: 'label', id: `${id}-label` }, h('strong', {}, spec.label)),
+    spec.help ? h('p', { class: 'help' }, spec.help) : null,
+    h('table', { 'aria-labelledby': `${id}-label` },
+      h('thead', {}, h('tr', {}, spec.columns.map(c => h('th', { scope: 'col' }, c.label)), h('th', {}, h('span', { class: 'muted' }, '')))),
+      body),
+    h('button', { type: 'button', class: 'secondary', onclick: () => addRow(null) }, `Add ${spec.rowName || 'row'}`),
+    h('p', { class: 'error', id: `${id}-error` }));
+  block.spec = spec;
+  return block;
+}
+
+/** Reads a form's fields over a copy of the original object, so fields the form does not show survive a save. */
+function readFields(container, original) {
+  const out = structuredClone(original || {});
+  const problems = [];
+  for (const block of container.querySelectorAll('[data-path]')) {
+    const spec = block.spec;
+    if (!spec || block.closest('[hidden]')) continue;
+    if (spec.type === 'rows') {
+      const rows = [];
+      for (const tr of block.querySelectorAll('tbody tr')) {
+        const row = {};
+        for (const input of tr.querySelectorAll('[data-col]')) {
+          const col = spec.columns.find(c => c.path === input.dataset.col);
+          const raw = input.value.trim();
+          if (raw === '') continue;
+          set(row, col.path, col.type === 'list' ? splitList(raw) : raw);
+        }
+        if (Object.keys(row).length) rows.push(row);
+      }
+      set(out, spec.path, rows);
+      continue;
+    }
+    const input = block.querySelector('input, select, textarea');
+    const raw = spec.type === 'bool' ? input.checked : input.value.trim();
+    try {
+      set(out, spec.path, parseValue(spec, raw));
+    } catch (e) {
+      problems.push({ field: spec.path, description: e.message });
+    }
+  }
+  return { value: out, problems };
+}
+
+function splitList(raw) {
+  return raw.split(',').map(s => s.trim()).filter(Boolean);
+}
+
+function parseValue(spec, raw) {
+  switch (spec.type) {
+    case 'bool': return raw || undefined;
+    case 'list': return raw ? splitList(raw) : [];
+    case 'intlist': return raw ? splitList(raw).map(s => { if (!/^-?\d+$/.test(s)) throw new Error(`"${s}" is not a whole number`); return Number(s); }) : [];
+    case 'datetime': return raw ? new Date(raw).toISOString() : undefined;
+    case 'json':
+      if (!raw) return undefined;
+      try { return JSON.parse(raw); } catch (e) { throw new Error(`not valid JSON: ${e.message}`); }
+    case 'number':
+      if (raw === '') return undefined;
+      if (!/^-?\d+$/.test(raw)) throw new Error('a whole number, please');
+      return raw; // int64 travel as strings; the API parses both
+    case 'select': return raw || undefined;
+    default: return raw === '' ? undefined : raw;
+  }
+}
+
+/** Shows the API's refusal: the message on top, each field's description under its field. */
+function showErrors(form, error) {
+  for (const e of form.querySelectorAll('.error')) e.textContent = '';
+  for (const b of form.querySelectorAll('.field.invalid')) b.classList.remove('invalid');
+  form.querySelector('.alert')?.remove();
+  if (!error) return;
+  const violations = error.violations || [];
+  const unplaced = [];
+  for (const v of violations) {
+    const path = v.field.split('.').map(p => snakeToCamel(p.replace(/\[\d+\]/g, ''))).join('.');
+    let block = null;
+    for (let p = path; p && !block; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+      block = form.querySelector(`[data-path="${CSS.escape(p)}"]`) || [...form.querySelectorAll('[data-path]')].find(b => b.dataset.path.endsWith(`.${p}`) || b.dataset.path === p);
+    }
+    if (block && !block.closest('[hidden]')) {
+      block.classList.add('invalid');
+      block.querySelector('.error').textContent = v.description;
+    } else unplaced.push(v);
+  }
+  const alert = h('div', { class: 'alert', role: 'alert', tabindex: '-1' },
+    h('strong', {}, error.status ? `Refused: ${error.message}` : error.message),
+    unplaced.length ? h('ul', {}, unplaced.map(v => h('li', {}, `${v.field}: ${v.description}`))) : null);
+  form.prepend(alert);
+  alert.focus();
+}
+
+function errorBox(error) {
+  return h('div', { class: 'alert', role: 'alert' }, error.message || String(error));
+}
+
+/** A form that calls submit(value) and shows what the API refused. */
+function apiForm(fields, original, submit, submitLabel, extra) {
+  const form = h('form', { class: 'grid', novalidate: true });
+  form.append(...fields.map(f => f.group ? groupBlock(f, original) : fieldBlock(f, get(original || {}, f.path))));
+  const button = h('button', { type: 'submit' }, submitLabel);
+  form.append(h('div', { class: 'actions' }, button, extra || null));
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    const { value, problems } = readFields(form, original);
+    if (problems.length) { showErrors(form, { message: 'Please correct the fields below.', violations: problems }); return; }
+    button.disabled = true;
+    try {
+      showErrors(form, null);
+      await submit(value, form);
+    } catch (e) {
+      if (e.status === 401) return signOut(e.message);
+      showErrors(form, e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function groupBlock(group, original) {
+  const fs = h('fieldset', { id: group.id || null, hidden: group.hidden || null },
+    h('legend', {}, group.group),
+    h('div', { class: 'inner' }, group.fields.map(f => fieldBlock(f, get(original || {}, f.path)))));
+  return fs;
+}
+
+// ---------- sign-in, navigation ----------
+
+function signOut(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  me = null;
+  location.hash = '#/signin';
+  route().then(() => message && showErrors(main.querySelector('form'), { message }));
+}
+
+function signInPage() {
+  nav.replaceChildren();
+  who.textContent = '';
+  const form = apiForm([
+    { path: 'token', label: 'Operator token', type: 'text', required: true, help: 'An operator or marketer token (IssueOperatorToken; the first one is in the engine\'s configuration, see the README).' },
+  ], {}, async value => {
+    sessionStorage.setItem(TOKEN_KEY, value.token || '');
+    me = await api('GET', '/v1/me');
+    location.hash = '#/programs';
+  }, 'Sign in');
+  form.querySelector('input').type = 'password';
+  form.querySelector('input').autocomplete = 'current-password';
+  show('Sign in', h('p', {}, 'The console works through the admin API of this engine; what you may see and change is what your token allows.'), form);
+}
+
+function isOperator() {
+  return me && me.role === 'OPERATOR_ROLE_OPERATOR';
+}
+
+function renderNav(programId, current) {
+  const links = [['#/programs', 'Programs', 'programs']];
+  if (programId) {
+    const p = enc(programId);
+    links.push([`#/p/${p}/program`, 'Program', 'program'], [`#/p/${p}/campaigns`, 'Campaigns', 'campaigns'],
+      [`#/p/${p}/series`, 'Coupon series', 'series'], [`#/p/${p}/members`, 'Members', 'members']);
+    if (isOperator()) links.push([`#/p/${p}/stores`, 'Stores & terminals', 'stores']);
+  }
+  nav.replaceChildren(...links.map(([href, text, key]) => h('a', { href, 'aria-current': key === current ? 'page' : null }, text)));
+  who.replaceChildren(
+    `${me.name || me.credentialId} (${isOperator() ? 'operator' : 'marketer'}) `,
+    h('button', { type: 'button', class: 'secondary', onclick: () => signOut() }, 'Sign out'));
+}
+
+async function route() {
+  if (stopBoard) { stopBoard(); stopBoard = null; }
+  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  if (!sessionStorage.getItem(TOKEN_KEY) || parts[0] === 'signin' || parts[0] === '') {
+    if (sessionStorage.getItem(TOKEN_KEY) && parts[0] === '') { location.hash = '#/programs'; return; }
+    return signInPage();
+  }
+  try {
+    me ??= await api('GET', '/v1/me');
+    if (parts[0] === 'programs') return await programsPage();
+    if (parts[0] === 'p' && parts[1]) {
+      const [, programId, page, id, sub] = parts;
+      renderNav(programId, page);
+      switch (page) {
+        case 'program': return await programPage(programId);
+        case 'campaigns': return id ? (sub === 'board' ? await boardPage(programId, id) : await campaignPage(programId, id)) : await campaignsPage(programId);
+        case 'series': return await seriesPage(programId, id);
+        case 'stores': return await storesPage(programId);
+        case 'members': return await membersPage(programId, id);
+        default: break;
+      }
+    }
+    show('Not found', h('p', {}, 'There is no such page. '), h('a', { href: '#/programs' }, 'Programs'));
+  } catch (e) {
+    if (e.status === 401) return signOut(e.message);
+    show('Something failed', errorBox(e));
+  }
+}
+
+// ---------- programs ----------
+
+async function programsPage() {
+  renderNav(null, 'programs');
+  programs = (await api('GET', '/v1/programs')).programs || [];
+  const list = programs.length
+    ? h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Program'), h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Currency'))),
+        h('tbody', {}, programs.map(p => h('tr', {},
+          h('td', {}, h('a', { href: `#/p/${enc(p.programId)}/campaigns` }, p.programId)),
+          h('td', {}, p.name || ''), h('td', {}, p.currency || '')))))
+    : h('p', { class: 'muted' }, 'No program yet.');
+  const create = isOperator()
+    ? [h('h2', {}, 'New program'), programForm(null)]
+    : [];
+  show('Programs', list, ...create);
+}
+
+const tierModels = [['TIER_MODEL_UNSPECIFIED', 'no tiers'], ['TIER_MODEL_PREVIOUS_MONTH', 'previous month'], ['TIER_MODEL_ROLLING_12_MONTHS', 'rolling 12 months'], ['TIER_MODEL_LIFETIME', 'lifetime']];
+
+function programFields(existing) {
+  return [
+    { path: 'programId', label: 'Program id', readonly: !!existing, required: true, help: 'Letters, digits and ._:- (1..64).' },
+    { path: 'name', label: 'Name' },
+    { path: 'currency', label: 'Currency', help: 'ISO 4217, e.g. EUR.' },
+    { path: 'timeZone', label: 'Time zone', help: 'IANA, e.g. Europe/Prague; empty = UTC.' },
+    { group: 'Earning', fields: [
+      { path: 'earnPoints', label: 'Points', type: 'number', help: 'Points earned for every "per amount".' },
+      { path: 'earnPerAmount', label: 'Per amount (minor units)', type: 'number' },
+      { path: 'expiryMonths', label: 'Expiry (months)', type: 'number', help: '0 = points never expire.' },
+      { path: 'pendingDays', label: 'Pending days', type: 'number', help: 'Earned points become spendable after this many days.' },
+      { path: 'earnRules', label: 'Earn rules (JSON)', type: 'json', help: 'categoryMultipliers, productMultipliers, productBonuses, enrollmentBonus, firstPurchaseBonus, birthdayMonthBonus, profileCompletedBonus.' },
+    ] },
+    { group: 'Burning and cashback', fields: [
+      { path: 'pointValue', label: 'Point value (minor units)', type: 'number', help: '0 = points cannot pay.' },
+      { path: 'maxBurnPercent', label: 'Max share paid in points (%)', type: 'number' },
+      { path: 'cashbackPercent', label: 'Cashback (%)', type: 'number', help: 'Of what a sale paid in money, credited for the next sale.' },
+      { path: 'creditExpiryDays', label: 'Credit expiry (days)', type: 'number', help: '0 = never.' },
+      { path: 'maxDiscountPercent', label: 'Discount cap per basket (%)', type: 'number', help: '0 = no cap.' },
+    ] },
+    { group: 'Tiers', fields: [
+      { path: 'tiers.model', label: 'Tier model', type: 'select', options: tierModels },
+      { path: 'tiers.discountExcludesSaleItems', label: 'No tier discount on sale items', type: 'bool' },
+      { path: 'tiers.levels', label: 'Levels', type: 'rows', rowName: 'level', columns: [
+        { path: 'name', label: 'Name' }, { path: 'minSpend', label: 'Min spend', type: 'number' },
+        { path: 'discountPercent', label: 'Discount %', type: 'number' }, { path: 'earnMultiplierPercent', label: 'Earn ×%', type: 'number' },
+        { path: 'perks', label: 'Perks', type: 'list' }] },
+    ] },
+    { group: 'Rewards', fields: [
+      { path: 'rewards', label: 'Rewards', type: 'rows', rowName: 'reward', columns: [
+        { path: 'rewardId', label: 'Reward id' }, { path: 'sku', label: 'SKU' }, { path: 'points', label: 'Points', type: 'number' }] },
+    ] },
+    { group: 'Segments and automations', fields: [
+      { path: 'segments', label: 'Segments (JSON)', type: 'json', help: 'A list of { segmentId, minPurchases, minLifetimeSpend, tiers, attributes, … } (docs/promotions.md).' },
+      { path: 'automations', label: 'Automations (JSON)', type: 'json', help: 'A list of { kind, template, coupon, days, points } (docs/automations.md).' },
+    ] },
+  ];
+}
+
+function programForm(program) {
+  return apiForm(programFields(program), program || { currency: 'EUR', earnPoints: '1', earnPerAmount: '100' }, async value => {
+    if (value.tiers && (!value.tiers.model || value.tiers.model === 'TIER_MODEL_UNSPECIFIED') && !(value.tiers.levels || []).length) delete value.tiers;
+    const saved = await api('PUT', `/v1/programs/${enc(value.programId || '')}`, value);
+    say(`Program ${saved.programId} saved.`);
+    location.hash = `#/p/${enc(saved.programId)}/program`;
+    if (program) await route();
+  }, program ? 'Save program' : 'Create program');
+}
+
+async function programPage(programId) {
+  const program = await api('GET', `/v1/programs/${enc(programId)}`);
+  show(`Program ${program.programId}`, programForm(program));
+}
+
+// ---------- campaigns ----------
+
+const effects = [
+  ['percentOff', 'Percent off the basket'], ['amountOff', 'Amount off the basket'], ['itemsPercentOff', 'Percent off each target line'],
+  ['itemsAmountOff', 'Amount off each target unit'], ['buyGet', 'Buy N get M'], ['stampCard', 'Stamp card'], ['bundle', 'Bundle (cross-sell)'],
+  ['volumeScale', 'Volume scale'], ['bonusPoints', 'Bonus points'], ['pointsMultiplierPercent', 'Points multiplier'], ['issueCoupon', 'Issue a coupon'],
+];
+const weekdays = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'].map(d => `WEEKDAY_${d}`);
+
+function effectGroups() {
+  const one = (key, label, help) => ({ group: label, id: `effect-${key}`, fields: [{ path: key, label, type: 'number', help }] });
+  return [
+    one('percentOff', 'Percent off', '1..100, rounded down.'),
+    one('amountOff', 'Amount off (minor units)'),
+    one('itemsPercentOff', 'Percent off each target line', 'Needs targets.'),
+    one('itemsAmountOff', 'Amount off each target unit (minor units)', 'Needs targets.'),
+    { group: 'Buy N get M', id: 'effect-buyGet', fields: [
+      { path: 'buyGet.buy', label: 'Buy', type: 'number' }, { path: 'buyGet.get', label: 'Get', type: 'number' },
+      { path: 'buyGet.getPercentOff', label: 'At percent off', type: 'number', help: '0 = free.' }] },
+    { group: 'Stamp card', id: 'effect-stampCard', fields: [
+      { path: 'stampCard.stamps', label: 'Stamps to collect', type: 'number' },
+      { path: 'stampCard.rewardPercentOff', label: 'Reward percent off', type: 'number', help: '0 = free.' }] },
+    { group: 'Bundle', id: 'effect-bundle', fields: [
+      { path: 'bundle.buy.skus', label: 'Buy SKUs', type: 'list' }, { path: 'bundle.buy.categories', label: 'Buy categories', type: 'list' },
+      { path: 'bundle.buyQuantity', label: 'Buy quantity', type: 'number' }, { path: 'bundle.getQuantity', label: 'Get quantity', type: 'number' },
+      { path: 'bundle.getPercentOff', label: 'Get percent off', type: 'number' }] },
+    { group: 'Volume scale', id: 'effect-volumeScale', fields: [
+      { path: 'volumeScale.basis', label: 'Basis', type: 'select', options: [['SCALE_BASIS_QUANTITY', 'quantity'], ['SCALE_BASIS_AMOUNT', 'amount']] },
+      { path: 'volumeScale.steps', label: 'Steps', type: 'rows', rowName: 'step', columns: [
+        { path: 'threshold', label: 'Threshold', type: 'number' }, { path: 'percentOff', label: 'Percent off', type: 'number' }] }] },
+    one('bonusPoints', 'Bonus points'),
+    one('pointsMultiplierPercent', 'Points multiplier (%)', '101..1000; 200 = double points.'),
+    { group: 'Coupon to issue', id: 'effect-issueCoupon', fields: [
+      { path: 'issueCoupon', label: 'Coupon terms (JSON)', type: 'json', help: 'e.g. { "amountOff": "500", "minBasket": "2000" }' },
+      { path: 'couponValidDays', label: 'Valid for (days)', type: 'number', help: '0 = 30.' }] },
+  ];
+}
+
+function campaignFields(existing) {
+  return [
+    { path: 'campaignId', label: 'Campaign id', readonly: !!existing, required: true },
+    { path: 'name', label: 'Name' },
+    { path: '__effect', label: 'Effect', type: 'select', options: effects },
+    { path: 'priority', label: 'Priority', type: 'number', help: 'Higher applies first.' },
+    ...effectGroups().map(g => ({ ...g, hidden: true })),
+    { group: 'Window and budget', fields: [
+      { path: 'validFrom', label: 'Valid from', type: 'datetime' }, { path: 'validUntil', label: 'Valid until', type: 'datetime' },
+      { path: 'maxRedemptions', label: 'Budget: redemptions', type: 'number', help: '0 = unlimited; enforced exactly.' },
+      { path: 'maxDiscountMoney', label: 'Budget: discount money', type: 'number', help: '0 = unlimited.' },
+      { path: 'maxPerMember', label: 'Per member', type: 'number' }, { path: 'maxPerStore', label: 'Per store', type: 'number' },
+      { path: 'minBasket', label: 'Minimum basket', type: 'number' }, { path: 'maxDiscount', label: 'Max discount per basket', type: 'number' },
+      { path: 'exclusive', label: 'Exclusive', type: 'bool', help: 'Applies only alone.' },
+      { path: 'melting', label: 'Melting discount', type: 'rows', rowName: 'step', columns: [
+        { path: 'hoursBeforeEnd', label: 'Hours before end', type: 'number' }, { path: 'percentOff', label: 'Percent off', type: 'number' }] }] },
+    { group: 'Targets', fields: [
+      { path: 'targets.skus', label: 'SKUs', type: 'list' }, { path: 'targets.categories', label: 'Categories', type: 'list' },
+      { path: 'targets.excludedSkus', label: 'Excluded SKUs', type: 'list' }, { path: 'targets.excludedCategories', label: 'Excluded categories', type: 'list' },
+      { path: 'targets.excludeOnSale', label: 'Exclude sale items', type: 'bool' }] },
+    { group: 'Conditions', fields: [
+      { path: 'conditions.date', label: 'Date', help: 'YYYY-MM-DD' },
+      { path: 'conditions.daysOfWeek', label: 'Days of week', type: 'list', help: weekdays.join(', ') },
+      { path: 'conditions.hoursFrom', label: 'Hours from', help: 'HH:MM' }, { path: 'conditions.hoursUntil', label: 'Hours until', help: 'HH:MM' },
+      { path: 'conditions.daysOfMonth', label: 'Days of month', type: 'intlist' },
+      { path: 'conditions.membersOnly', label: 'Members only', type: 'bool' }, { path: 'conditions.firstPurchase', label: 'First purchase', type: 'bool' },
+      { path: 'conditions.tiers', label: 'Tiers', type: 'list' }, { path: 'conditions.attributes', label: 'Attributes', type: 'list' },
+      { path: 'conditions.segments', label: 'Segments', type: 'list' },
+      { path: 'conditions.birthdayWindowDays', label: 'Birthday window (days)', type: 'number' },
+      { path: 'conditions.inactiveDays', label: 'Inactive for (days)', type: 'number' },
+      { path: 'conditions.stores', label: 'Stores', type: 'list' }, { path: 'conditions.channels', label: 'Channels', type: 'list' },
+      { path: 'conditions.paymentMethods', label: 'Payment methods', type: 'list' }] },
+  ];
+}
+
+const campaignStatusText = c => stateName(c.state) || 'unknown';
+
+function effectSummary(c) {
+  const key = effects.find(([k]) => c[k] !== undefined);
+  if (!key) return '';
+  const v = c[key[0]];
+  return typeof v === 'object' ? key[1] : `${key[1]}: ${v}`;
+}
+
+async function campaignsPage(programId) {
+  const campaigns = (await api('GET', `/v1/programs/${enc(programId)}/campaigns`)).campaigns || [];
+  const table = campaigns.length
+    ? h('table', {},
+        h('thead', {}, h('tr', {}, ['Campaign', 'Effect', 'Status', 'Window', 'Redemptions', ''].map(t => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, campaigns.map(c => h('tr', { 'data-campaign': c.campaignId },
+          h('td', {}, h('a', { href: `#/p/${enc(programId)}/campaigns/${enc(c.campaignId)}` }, c.campaignId), h('div', { class: 'muted' }, c.name || '')),
+          h('td', {}, effectSummary(c)),
+          h('td', {}, h('span', { class: `badge ${campaignStatusText(c)}` }, campaignStatusText(c))),
+          h('td', {}, `${when(c.validFrom) || '—'} → ${when(c.validUntil) || '—'}`),
+          h('td', { class: 'num' }, c.statistics?.redemptions ?? '0'),
+          h('td', {}, h('a', { href: `#/p/${enc(programId)}/campaigns/${enc(c.campaignId)}/board` }, 'Live board'))))))
+    : h('p', { class: 'muted' }, 'No campaign yet.');
+  show(`Campaigns of ${programId}`, table, h('h2', {}, 'New campaign'), campaignForm(programId, null));
+}
+
+function campaignForm(programId, campaign) {
+  const original = campaign ? structuredClone(campaign) : { programId, priority: 0 };
+  const current = effects.find(([k]) => original[k] !== undefined)?.[0] || 'percentOff';
+  original.__effect = current;
+  delete original.state; delete original.endedAt; delete original.statistics;
+  const form = apiForm(campaignFields(campaign), original, async value => {
+    const effect = value.__effect;
+    delete value.__effect;
+    for (const [k] of effects) if (k !== effect) delete value[k];
+    value.programId = programId;
+    const saved = await api('PUT', `/v1/programs/${enc(programId)}/campaigns/${enc(value.campaignId || '')}`, value);
+    say(`Campaign ${saved.campaignId} saved.`);
+    location.hash = `#/p/${enc(programId)}/campaigns/${enc(saved.campaignId)}`;
+    if (campaign) await route();
+  }, campaign ? 'Save campaign' : 'Create campaign');
+  const select = form.querySelector(`#${fieldId('__effect')}`);
+  const sync = () => {
+    for (const [k] of effects) {
+      const group = form.querySelector(`#effect-${k}`);
+      if (group) group.hidden = k !== select.value;
+    }
+  };
+  select.addEventListener('change', sync);
+  sync();
+  return form;
+}
+
+async function campaignPage(programId, campaignId) {
+  const campaign = await api('GET', `/v1/programs/${enc(programId)}/campaigns/${enc(campaignId)}`);
+  const end = h('button', { type: 'button', class: 'danger', onclick: async () => {
+    if (!confirm(`End campaign ${campaignId}? It never applies again.`)) return;
+    try { await api('POST', `/v1/programs/${enc(programId)}/campaigns/${enc(campaignId)}:end`); say(`Campaign ${campaignId} ended.`); await route(); }
+    catch (e) { main.prepend(errorBox(e)); }
+  } }, 'End campaign');
+  const state = campaignStatusText(campaign);
+  show(`Campaign ${campaignId}`,
+    h('p', {}, 'Status: ', h('span', { class: `badge ${state}` }, state), ' · ',
+      h('a', { href: `#/p/${enc(programId)}/campaigns/${enc(campaignId)}/board` }, 'Live board'), ' · ',
+      `${campaign.statistics?.redemptions ?? 0} redemptions, ${money(campaign.statistics?.discountGiven)} given`),
+    campaignForm(programId, campaign),
+    state === 'ended' ? null : h('div', { class: 'actions' }, end));
+}
+
+// ---------- live flash-sale board ----------
+
+async function boardPage(programId, campaignId) {
+  const campaign = await api('GET', `/v1/programs/${enc(programId)}/campaigns/${enc(campaignId)}`);
+  const tile = (label, key) => h('div', { class: 'tile' }, h('div', { class: 'label', id: `l-${key}` }, label), h('div', { class: 'value', id: `v-${key}`, 'aria-labelledby': `l-${key}` }, '–'));
+  const chart = svg('svg', { class: 'chart', viewBox: '0 0 600 200', preserveAspectRatio: 'none', role: 'img', 'aria-label': 'Grants per second over the last two minutes' });
+  const updated = h('p', { class: 'muted', id: 'board-updated' }, 'waiting for the first reading…');
+  show(`Live: ${campaign.name || campaignId}`,
+    h('div', { class: 'board' }, tile('Remaining budget', 'remaining'), tile('Grants / s', 'grants'), tile('Refusals / s', 'refusals'),
+      tile('Granted', 'granted'), tile('Pending holds', 'pending'), tile('Status', 'state')),
+    h('h2', {}, 'Grants per second'), chart, updated);
+  const history = [];
+  let last = null;
+  let stopped = false;
+  stopBoard = () => { stopped = true; };
+  const tick = async () => {
+    if (stopped) return;
+    try {
+      const s = await api('GET', `/v1/programs/${enc(programId)}/campaigns/${enc(campaignId)}/status`);
+      const now = performance.now();
+      const granted = Number(s.redemptions || 0);
+      const refused = Number(s.refusals || 0);
+      if (last) {
+        const seconds = Math.max(0.001, (now - last.at) / 1000);
+        const grants = Math.max(0, (granted - last.granted) / seconds);
+        const refusals = Math.max(0, (refused - last.refused) / seconds);
+        document.getElementById('v-grants').textContent = Math.round(grants).toLocaleString();
+        document.getElementById('v-refusals').textContent = Math.round(refusals).toLocaleString();
+        history.push(grants);
+        if (history.length > 120) history.shift();
+        drawChart(chart, history);
+      }
+      last = { at: now, granted, refused };
+      document.getElementById('v-remaining').textContent = remainingText(s);
+      document.getElementById('v-granted').textContent = granted.toLocaleString();
+      document.getElementById('v-pending').textContent = String(s.pendingHolds || 0);
+      document.getElementById('v-state').textContent = s.exhausted ? 'exhausted' : 'granting';
+      updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    } catch (e) {
+      if (e.status === 401) { stopped = true; return signOut(e.message); }
+      updated.textContent = `reading failed: ${e.message}`;
+    }
+    if (!stopped) setTimeout(tick, 1000);
+  };
+  tick();
+}
+
+function remainingText(s) {
+  if (s.remainingRedemptions !== undefined && s.remainingRedemptions !== null && String(s.remainingRedemptions) !== '-1') return Number(s.remainingRedemptions).toLocaleString();
+  if (s.remainingDiscountMoney !== undefined && String(s.remainingDiscountMoney) !== '-1') return Number(s.remainingDiscountMoney).toLocaleString();
+  return 'no limit';
+}
+
+function drawChart(chart, values) {
+  const max = Math.max(1, ...values);
+  const step = 600 / 119;
+  const points = values.map((v, i) => `${(i + 120 - values.length) * step},${200 - (v / max) * 180}`).join(' ');
+  chart.replaceChildren(
+    svg('line', { x1: 0, y1: 199, x2: 600, y2: 199, stroke: '#d0d7de' }),
+    svg('polyline', { points, fill: 'none', stroke: '#0b5cad', 'stroke-width': 2.5, 'vector-effect': 'non-scaling-stroke' }));
+  const label = svg('text', { x: 4, y: 14, 'font-size': 12, fill: '#57606a' });
+  label.textContent = `max ${Math.round(max).toLocaleString()}/s`;
+  chart.append(label);
+}
+
+// ---------- coupon series ----------
+
+const recentSeriesKey = programId => `loyalty.console.series.${programId}`;
+
+async function seriesPage(programId, seriesId) {
+  if (seriesId) return seriesDetail(programId, seriesId);
+  const recent = JSON.parse(localStorage.getItem(recentSeriesKey(programId)) || '[]');
+  const open = h('form', { class: 'inline-form', onsubmit: e => { e.preventDefault(); const v = e.target.querySelector('input').value.trim(); if (v) location.hash = `#/p/${enc(programId)}/series/${enc(v)}`; } },
+    h('div', { class: 'field' }, h('label', { for: 'open-series' }, 'Series id'), h('input', { id: 'open-series', type: 'text' })),
+    h('button', { type: 'submit', class: 'secondary' }, 'Open'));
+  const form = apiForm([
+    { path: 'seriesId', label: 'Series id', required: true, help: 'The idempotency key: creating it again returns the same series.' },
+    { path: 'count', label: 'Number of codes', type: 'number', help: '1..10,000,000' },
+    { path: 'terms', label: 'Terms of every code (JSON)', type: 'json', help: 'e.g. { "amountOff": "500", "minBasket": "2000", "validUntil": "2027-01-31T23:00:00Z" }' },
+  ], { terms: { amountOff: '500' } }, async value => {
+    const created = await api('PUT', `/v1/programs/${enc(programId)}/coupon-series/${enc(value.seriesId || '')}`, { ...value, count: Number(value.count || 0) });
+    localStorage.setItem(recentSeriesKey(programId), JSON.stringify([created.seriesId, ...recent.filter(s => s !== created.seriesId)].slice(0, 20)));
+    say(`Series ${created.seriesId} created.`);
+    location.hash = `#/p/${enc(programId)}/series/${enc(created.seriesId)}`;
+  }, 'Create series');
+  show(`Coupon series of ${programId}`,
+    recent.length ? h('div', {}, h('h2', {}, 'Created in this browser'), h('ul', {}, recent.map(s => h('li', {}, h('a', { href: `#/p/${enc(programId)}/series/${enc(s)}` }, s))))) : null,
+    h('h2', {}, 'Open a series'), open, h('h2', {}, 'New series'), form);
+}
+
+async function seriesDetail(programId, seriesId) {
+  const progress = h('progress', { class: 'progress', max: 1, value: 0, 'aria-label': 'Codes generated' });
+  const line = h('p', { id: 'series-progress' }, '');
+  const download = h('button', { type: 'button', disabled: true, onclick: () => downloadSeries(programId, seriesId, download) }, 'Download CSV');
+  show(`Coupon series ${seriesId}`, progress, line, h('div', { class: 'actions' }, download));
+  let stopped = false;
+  stopBoard = () => { stopped = true; };
+  const tick = async () => {
+    if (stopped) return;
+    try {
+      const s = await api('GET', `/v1/programs/${enc(programId)}/coupon-series/${enc(seriesId)}`);
+      progress.max = s.count || 1;
+      progress.value = s.generated || 0;
+      const done = s.state === 'COUPON_SERIES_STATE_COMPLETE';
+      line.textContent = `${Number(s.generated || 0).toLocaleString()} of ${Number(s.count || 0).toLocaleString()} codes generated${done ? ' — complete' : '…'}; ${Number(s.redeemed || 0).toLocaleString()} redeemed`;
+      download.disabled = !done;
+      if (!done) setTimeout(tick, 1000);
+    } catch (e) {
+      if (e.status === 401) return signOut(e.message);
+      line.replaceChildren(errorBox(e));
+    }
+  };
+  tick();
+}
+
+async function downloadSeries(programId, seriesId, button) {
+  button.disabled = true;
+  try {
+    const pages = await api('GET', `/v1/programs/${enc(programId)}/coupon-series/${enc(seriesId)}/codes`);
+    const list = Array.isArray(pages) ? pages : [pages];
+    const quote = v => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const lines = ['code,redeemed,redeemed_at,member_id,transaction_id'];
+    for (const page of list) {
+      for (const c of (page.result || page).codes || []) {
+        lines.push([c.code, c.redeemed ? 'true' : 'false', c.redeemedAt || '', c.memberId || '', c.transactionId || ''].map(v => quote(String(v))).join(','));
+      }
+    }
+    const blob = new Blob([lines.join('\n') + '\n'], { type: 'text/csv' });
+    const a = h('a', { href: URL.createObjectURL(blob), download: `${programId}-${seriesId}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    say(`${(lines.length - 1).toLocaleString()} codes exported.`);
+  } catch (e) {
+    if (e.status === 401) return signOut(e.message);
+    main.prepend(errorBox(e));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---------- stores and terminals ----------
+
+async function storesPage(programId) {
+  const p = enc(programId);
+  const [stores, terminals] = await Promise.all([api('GET', `/v1/programs/${p}/stores`), api('GET', `/v1/programs/${p}/terminals`)]);
+  const secret = h('div', { id: 'secret', 'aria-live': 'polite' });
+  const storeForm = apiForm([{ path: 'storeId', label: 'Store id', required: true }, { path: 'name', label: 'Name' }], {}, async value => {
+    await api('PUT', `/v1/programs/${p}/stores/${enc(value.storeId || '')}`, value);
+    say(`Store ${value.storeId} registered.`);
+    await route();
+  }, 'Register store');
+  const terminalForm = apiForm([
+    { path: 'storeId', label: 'Store', type: 'select', options: (stores.stores || []).map(s => [s.storeId, `${s.storeId} ${s.name ? `(${s.name})` : ''}`]) },
+    { path: 'terminalId', label: 'Terminal id', required: true }], {}, async value => {
+    const issued = await api('POST', `/v1/programs/${p}/stores/${enc(value.storeId || '')}/terminals/${enc(value.terminalId || '')}`, {});
+    await route();
+    document.getElementById('secret').replaceChildren(
+      h('h2', {}, `Secret of terminal ${issued.terminal.terminalId}`),
+      h('p', {}, 'Shown once: configure the terminal with it now. Registering the terminal again issues a new secret and retires this one.'),
+      h('p', { class: 'secret', id: 'terminal-secret' }, issued.token));
+  }, 'Register terminal / issue a new secret');
+  const revoke = t => h('button', { type: 'button', class: 'danger', onclick: async () => {
+    if (!confirm(`Revoke terminal ${t.terminalId}? It stops working within seconds.`)) return;
+    try { await api('POST', `/v1/programs/${p}/stores/${enc(t.storeId)}/terminals/${enc(t.terminalId)}:revoke`); say(`Terminal ${t.terminalId} revoked.`); await route(); }
+    catch (e) { main.prepend(errorBox(e)); }
+  } }, 'Revoke');
+  show(`Stores and terminals of ${programId}`, secret,
+    h('h2', {}, 'Stores'),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Store', 'Name', 'Registered'].map(t => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, (stores.stores || []).map(s => h('tr', {}, h('td', {}, s.storeId), h('td', {}, s.name || ''), h('td', {}, when(s.registeredAt)))))),
+    storeForm,
+    h('h2', {}, 'Terminals'),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Terminal', 'Store', 'Registered', 'Status', ''].map(t => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, (terminals.terminals || []).map(t => h('tr', { 'data-terminal': t.terminalId },
+        h('td', {}, t.terminalId), h('td', {}, t.storeId), h('td', {}, when(t.registeredAt)),
+        h('td', {}, t.revokedAt ? `revoked ${when(t.revokedAt)}` : 'active'), h('td', {}, t.revokedAt ? '' : revoke(t)))))),
+    (stores.stores || []).length ? terminalForm : h('p', { class: 'muted' }, 'Register a store first.'));
+}
+
+// ---------- members (customer service) ----------
+
+async function membersPage(programId, memberId) {
+  const p = enc(programId);
+  const find = apiForm([
+    { path: 'by', label: 'Find by', type: 'select', options: [['card', 'card number'], ['phone', 'phone number']] },
+    { path: 'value', label: 'Card or phone', required: true }], {}, async value => {
+    const found = await api('GET', `/v1/programs/${p}/members:find?${value.by}=${enc(value.value || '')}`);
+    location.hash = `#/p/${p}/members/${enc(found.memberId)}`;
+  }, 'Find');
+  if (!memberId) return show(`Members of ${programId}`, find);
+  const [member, ledger] = await Promise.all([
+    api('GET', `/v1/programs/${p}/members/${enc(memberId)}`),
+    api('GET', `/v1/programs/${p}/members/${enc(memberId)}/ledger?pageSize=100`),
+  ]);
+  const facts = [['Member', member.memberId], ['Tier', member.tier || '—'], ['Points available', member.pointsAvailable ?? member.available ?? ledger.balance],
+    ['Points pending', member.pointsPending ?? member.pending ?? '0'], ['Store credit', member.credit ?? ledger.credit ?? '0']];
+  show(`Member ${member.memberId}`,
+    h('table', {}, h('tbody', {}, facts.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'num' }, String(v ?? '')))))),
+    h('h2', {}, 'Points by expiry month'),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Earned in'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col', class: 'num' }, 'Points'))),
+      h('tbody', {}, (member.buckets || []).map(b => h('tr', {}, h('td', {}, b.month || b.bucketMonth || ''), h('td', {}, b.expiresOn || b.expiresAt || ''), h('td', { class: 'num' }, b.points))))),
+    h('h2', {}, 'Ledger'),
+    h('table', {}, h('thead', {}, h('tr', {}, ['#', 'Type', 'Points', 'Asset', 'Month', 'Transaction', 'At'].map(t => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, (ledger.entries || []).map(e => h('tr', {}, h('td', {}, e.seq), h('td', {}, e.type), h('td', { class: 'num' }, e.points), h('td', {}, e.asset),
+        h('td', {}, e.bucketMonth), h('td', {}, e.transactionId || ''), h('td', {}, when(e.at)))))),
+    h('h2', {}, 'Find another member'), find);
+}
+
+window.addEventListener('hashchange', route);
+route();

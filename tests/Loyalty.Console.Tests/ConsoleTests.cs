@@ -1,0 +1,249 @@
+using Grpc.Core;
+using Loyalty.Api.V1;
+using Loyalty.Console.Tests.Infrastructure;
+using Loyalty.LoadTests;
+using Loyalty.LoadTests.Scenarios;
+using OpenQA.Selenium;
+
+namespace Loyalty.Console.Tests;
+
+/// <summary>
+/// The console in a real headless Chromium against a real engine and PostgreSQL (issue #16): every check is made
+/// twice, on the page and through the admin API, so a page that only looks right fails.
+/// </summary>
+public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
+{
+    [Fact]
+    public async Task An_operator_signs_in_and_creates_a_program_and_a_campaign_through_the_forms()
+    {
+        var programId = "club-" + Guid.NewGuid().ToString("N")[..6];
+        site.SignIn(ConsoleSite.OperatorToken);
+        site.Type("programId", programId);
+        site.Type("name", "Coffee club");
+        site.Type("currency", "EUR");
+        site.Type("earnPoints", "1");
+        site.Type("earnPerAmount", "100");
+        site.Type("expiryMonths", "12");
+        site.Click("Create program");
+        site.Until(d => d.FindElement(By.TagName("h1")).Text == $"Program {programId}" ? true : (bool?)null);
+        site.Screenshot("program");
+
+        var program = await site.Admin.GetProgramAsync(new GetProgramRequest { ProgramId = programId });
+        Assert.Equal("Coffee club", program.Name);
+        Assert.Equal(12, program.ExpiryMonths);
+        Assert.Equal(100, program.EarnPerAmount);
+
+        // A refusal is explained where it belongs, and changes nothing.
+        site.Open($"#/p/{programId}/campaigns");
+        site.Type("campaignId", "coffee-10");
+        site.Type("name", "10% on coffee");
+        site.Select("__effect", "percentOff");
+        site.Type("percentOff", "150");
+        site.Type("maxRedemptions", "50");
+        site.Click("Create campaign");
+        var fieldError = site.Until(d => d.FindElements(By.CssSelector("[data-path='percentOff'] .error")).FirstOrDefault(e => e.Text.Length > 0));
+        Assert.Contains("percent", fieldError.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Refused", site.Text(By.CssSelector(".alert")), StringComparison.Ordinal);
+        Assert.Empty((await site.Admin.ListCampaignsAsync(new ListCampaignsRequest { ProgramId = programId })).Campaigns);
+
+        site.Type("percentOff", "10");
+        site.Click("Create campaign");
+        site.Until(d => d.FindElement(By.TagName("h1")).Text == "Campaign coffee-10" ? true : (bool?)null);
+        site.Open($"#/p/{programId}/campaigns");
+        var row = site.Wait(By.CssSelector("tr[data-campaign='coffee-10']"));
+        Assert.Contains("live", row.Text, StringComparison.Ordinal);
+        site.Screenshot("campaigns");
+
+        var campaign = await site.Admin.GetCampaignAsync(new GetCampaignRequest { ProgramId = programId, CampaignId = "coffee-10" });
+        Assert.Equal(10, campaign.PercentOff);
+        Assert.Equal(50, campaign.MaxRedemptions);
+        Assert.Equal("10% on coffee", campaign.Name);
+        Assert.Equal(CampaignState.Live, campaign.State);
+    }
+
+    [Fact]
+    public async Task The_live_board_follows_a_flash_sale_run_by_the_load_generator_down_to_zero()
+    {
+        const int Budget = 150;
+        var options = new RunOptions
+        {
+            Scenario = "flash-sale",
+            Target = "engine",
+            Address = site.TerminalAddress,
+            AdminAddress = site.AdminGrpcAddress,
+            OperatorToken = ConsoleSite.OperatorToken,
+            Model = LoadModel.Closed,
+            Terminals = 16,
+            Duration = TimeSpan.FromSeconds(60),
+            RampUp = TimeSpan.FromSeconds(0.2),
+            Members = 40,
+            Budget = Budget,
+            Contention = 4,
+            Live = false,
+            FlashMode = "campaign",
+        };
+        using var workload = await Workload.SeedAsync(options);
+        var run = Runner.RunAsync(workload, options, "console", _ => { }, CancellationToken.None);
+
+        // The scenario defines its campaign as it starts: open the board as soon as it exists.
+        string? campaignId = null;
+        for (var i = 0; i < 200 && campaignId is null; i++)
+        {
+            var campaigns = await site.Admin.ListCampaignsAsync(new ListCampaignsRequest { ProgramId = workload.ProgramId });
+            campaignId = campaigns.Campaigns.FirstOrDefault()?.CampaignId;
+            if (campaignId is null)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.NotNull(campaignId);
+        site.SignIn(ConsoleSite.OperatorToken);
+        site.Open($"#/p/{workload.ProgramId}/campaigns/{campaignId}/board");
+        site.Wait(By.Id("v-remaining"));
+        var report = await run;
+        Assert.All(report.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+
+        site.Until(d => d.FindElement(By.Id("v-remaining")).Text == "0" && d.FindElement(By.Id("v-pending")).Text == "0" ? true : (bool?)null, 30);
+        var status = await site.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = workload.ProgramId, CampaignId = campaignId });
+        Assert.Equal(Budget, status.Redemptions);
+        Assert.True(status.Exhausted);
+        Assert.Equal(status.Redemptions.ToString("N0", System.Globalization.CultureInfo.GetCultureInfo("en-US")), site.Text(By.Id("v-granted")));
+        Assert.Equal("exhausted", site.Text(By.Id("v-state")));
+        Assert.NotEmpty(site.Browser.FindElements(By.CssSelector("svg.chart polyline")));
+        site.Screenshot("flash-board");
+    }
+
+    [Fact]
+    public async Task A_coupon_series_created_in_the_console_shows_its_progress_and_downloads_as_csv()
+    {
+        var programId = await NewProgramAsync("series");
+        site.SignIn(ConsoleSite.OperatorToken);
+        site.Open($"#/p/{programId}/series");
+        site.Type("seriesId", "xmas");
+        site.Type("count", "120");
+        site.Click("Create series");
+        site.Until(d => d.FindElement(By.Id("series-progress")).Text.Contains("complete", StringComparison.Ordinal) ? true : (bool?)null, 60);
+        site.Screenshot("coupon-series");
+        foreach (var old in Directory.GetFiles(site.Downloads))
+        {
+            File.Delete(old);
+        }
+
+        site.Click("Download CSV");
+        var file = site.Until(_ => Directory.GetFiles(site.Downloads, "*.csv").FirstOrDefault(), 30);
+        var lines = File.ReadAllLines(file);
+        Assert.Equal("code,redeemed,redeemed_at,member_id,transaction_id", lines[0]);
+        var downloaded = lines.Skip(1).Select(l => l.Split(',')[0]).ToHashSet(StringComparer.Ordinal);
+
+        var exported = new HashSet<string>(StringComparer.Ordinal);
+        using var stream = site.Admin.ExportCouponSeries(new ExportCouponSeriesRequest { ProgramId = programId, SeriesId = "xmas" });
+        await foreach (var page in stream.ResponseStream.ReadAllAsync())
+        {
+            exported.UnionWith(page.Codes.Select(c => c.Code));
+        }
+
+        Assert.Equal(120, exported.Count);
+        Assert.Equal(exported, downloaded);
+    }
+
+    [Fact]
+    public async Task An_operator_registers_a_store_and_a_terminal_sees_its_secret_once_and_revokes_it()
+    {
+        var programId = await NewProgramAsync("stores");
+        site.SignIn(ConsoleSite.OperatorToken);
+        site.Open($"#/p/{programId}/stores");
+        site.Type("storeId", "prague-1");
+        site.Type("name", "Prague Old Town");
+        site.Click("Register store");
+        site.Until(d => d.FindElements(By.CssSelector("td")).Any(td => td.Text == "prague-1") ? true : (bool?)null);
+
+        site.Select("storeId", "prague-1");
+        site.Type("terminalId", "till-1");
+        site.Click("Register terminal / issue a new secret");
+        var secret = site.Text(By.Id("terminal-secret"));
+        Assert.StartsWith("pos_", secret, StringComparison.Ordinal);
+        site.Screenshot("stores-and-terminals");
+        var terminals = await site.Admin.ListTerminalsAsync(new ListTerminalsRequest { ProgramId = programId });
+        var terminal = Assert.Single(terminals.Terminals);
+        Assert.Contains(terminal.CredentialId, secret, StringComparison.Ordinal);
+
+        // Shown once: a fresh visit of the page does not show it again.
+        site.Open($"#/p/{programId}/campaigns");
+        site.Open($"#/p/{programId}/stores");
+        site.Wait(By.CssSelector("tr[data-terminal='till-1']"));
+        Assert.DoesNotContain(secret, site.Browser.PageSource, StringComparison.Ordinal);
+
+        site.Until(d => d.FindElement(By.CssSelector("tr[data-terminal='till-1'] button"))).Click();
+        site.Browser.SwitchTo().Alert().Accept();
+        site.Until(d => d.FindElement(By.CssSelector("tr[data-terminal='till-1']")).Text.Contains("revoked", StringComparison.Ordinal) ? true : (bool?)null);
+        terminals = await site.Admin.ListTerminalsAsync(new ListTerminalsRequest { ProgramId = programId });
+        Assert.NotNull(Assert.Single(terminals.Terminals).RevokedAt);
+    }
+
+    [Fact]
+    public async Task A_marketer_sees_only_their_programs()
+    {
+        var theirs = await NewProgramAsync("mine");
+        var other = await NewProgramAsync("other");
+        var token = await site.Admin.IssueOperatorTokenAsync(new IssueOperatorTokenRequest
+        {
+            Role = OperatorRole.Marketer, Name = "Marketing Prague", ProgramIds = { theirs },
+        });
+
+        site.SignIn(token.Token);
+        var table = site.Wait(By.CssSelector("main table"));
+        Assert.Contains(theirs, table.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(other, site.Browser.FindElement(By.TagName("main")).Text, StringComparison.Ordinal);
+        Assert.Contains("marketer", site.Text(By.Id("who")), StringComparison.Ordinal);
+        site.Screenshot("programs-marketer");
+
+        site.Open($"#/p/{theirs}/campaigns");
+        site.Wait(By.CssSelector("h1"));
+        Assert.Empty(site.Browser.FindElements(By.CssSelector("#nav a[href*='/stores']")));
+
+        site.Open($"#/p/{other}/campaigns");
+        var refusal = site.Wait(By.CssSelector(".alert"));
+        Assert.DoesNotContain("Campaigns of", site.Browser.FindElement(By.TagName("h1")).Text, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(refusal.Text));
+    }
+
+    [Fact]
+    public async Task Customer_service_finds_a_member_by_card_and_sees_the_balance_and_the_ledger()
+    {
+        var options = new RunOptions
+        {
+            Scenario = "accrual", Target = "engine", Address = site.TerminalAddress, AdminAddress = site.AdminGrpcAddress,
+            OperatorToken = ConsoleSite.OperatorToken, Model = LoadModel.Closed, Terminals = 4, Duration = TimeSpan.FromSeconds(1),
+            RampUp = TimeSpan.FromSeconds(0.1), Members = 3, Live = false, VoidShare = 0, RetryShare = 0,
+        };
+        using var workload = await Workload.SeedAsync(options);
+        await Runner.RunAsync(workload, options, "console", _ => { }, CancellationToken.None);
+        var ledger = await site.Admin.ListLedgerAsync(new ListLedgerRequest { ProgramId = workload.ProgramId, MemberId = workload.Members[0], PageSize = 1000 });
+        Assert.True(ledger.Balance > 0, "the member earned points");
+
+        site.SignIn(ConsoleSite.OperatorToken);
+        site.Open($"#/p/{workload.ProgramId}/members");
+        site.Select("by", "card");
+        site.Type("value", workload.Cards[0]);
+        site.Click("Find");
+        site.Until(d => d.FindElement(By.TagName("h1")).Text == $"Member {workload.Members[0]}" ? true : (bool?)null);
+        var page = site.Browser.FindElement(By.TagName("main")).Text;
+        Assert.Contains(ledger.Balance.ToString(System.Globalization.CultureInfo.InvariantCulture), page, StringComparison.Ordinal);
+        var rows = site.Browser.FindElements(By.XPath("//h2[.='Ledger']/following-sibling::table[1]/tbody/tr"));
+        Assert.Equal(Math.Min(100, ledger.Entries.Count), rows.Count);
+        site.Screenshot("member");
+
+        // An unknown card is said to be unknown.
+        site.Type("value", "no-such-card");
+        site.Click("Find");
+        Assert.False(string.IsNullOrWhiteSpace(site.Text(By.CssSelector(".alert"))));
+    }
+
+    private async Task<string> NewProgramAsync(string prefix)
+    {
+        var programId = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
+        await site.Admin.UpsertProgramAsync(new LoyaltyProgram { ProgramId = programId, Name = $"{prefix} club", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100 });
+        return programId;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using Loyalty.Api.V1;
+using Loyalty.Client;
+using Loyalty.Host.Hosting;
+using Loyalty.Host.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace Loyalty.Console.Tests.Infrastructure;
+
+/// <summary>
+/// A real engine (silo + Kestrel, durable on the test PostgreSQL) and a real headless Chromium driven by
+/// ChromeDriver (Debian's packages; deploy/chromium.sh installs them when missing), shared by the console's tests.
+/// Screenshots land in the test output under <c>screenshots/</c>.
+/// </summary>
+public sealed class ConsoleSite : IAsyncLifetime
+{
+    public const string OperatorToken = "console-operator-token-0123456789abcdef";
+
+    private WebApplication? _engine;
+    private GrpcChannel? _adminChannel;
+    private readonly string _profile = Directory.CreateTempSubdirectory("loyalty-chromium-").FullName;
+
+    public ChromeDriver Browser { get; private set; } = null!;
+
+    /// <summary>The admin HTTP port: the console and the admin JSON API.</summary>
+    public string ConsoleAddress { get; private set; } = string.Empty;
+
+    public string TerminalAddress { get; private set; } = string.Empty;
+
+    public string AdminGrpcAddress { get; private set; } = string.Empty;
+
+    /// <summary>The admin API over gRPC with the operator token: what the tests check the console against.</summary>
+    public AdminService.AdminServiceClient Admin { get; private set; } = null!;
+
+    public string Downloads { get; } = Directory.CreateTempSubdirectory("loyalty-downloads-").FullName;
+
+    public string Screenshots { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        var database = await TestPostgres.CreateDatabaseAsync();
+        var grpcPort = FreePort();
+        var healthPort = FreePort();
+        var adminPort = FreePort();
+        _engine = await LoyaltyHost.BuildAsync([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = database,
+                ["Loyalty:GrpcPort"] = grpcPort.ToString(),
+                ["Loyalty:HealthPort"] = healthPort.ToString(),
+                ["Loyalty:AdminGrpcPort"] = adminPort.ToString(),
+                ["Loyalty:Security:OperatorToken"] = OperatorToken,
+                ["Loyalty:PersonalDataPepper"] = "console-pepper",
+                ["Loyalty:PersonalDataKeys"] = "console:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                ["Loyalty:ListenAddress"] = "127.0.0.1",
+                ["Loyalty:SiloPort"] = FreePort().ToString(),
+                ["Loyalty:GatewayPort"] = FreePort().ToString(),
+                ["Loyalty:ServiceId"] = "console-" + Guid.NewGuid().ToString("N")[..8],
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Logging:LogLevel:Grpc"] = "Warning",
+            });
+            builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
+        });
+        await _engine.StartAsync();
+        ConsoleAddress = $"http://127.0.0.1:{healthPort}";
+        TerminalAddress = $"http://127.0.0.1:{grpcPort}";
+        AdminGrpcAddress = $"http://127.0.0.1:{adminPort}";
+        _adminChannel = GrpcChannel.ForAddress(AdminGrpcAddress);
+        Admin = LoyaltyAdmin.Create(_adminChannel, OperatorToken);
+
+        Directory.CreateDirectory(Screenshots);
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(await DriverPathAsync())!, "chromedriver");
+        service.HideCommandPromptWindow = true;
+        service.SuppressInitialDiagnosticInformation = true;
+        var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium" };
+        // Headless, and quiet: without the background-networking flags Chromium keeps calling Google's hosts,
+        // which this machine's closed network refuses.
+        options.AddArguments(
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+            $"--user-data-dir={_profile}");
+        options.AddUserProfilePreference("download.default_directory", Downloads);
+        options.AddUserProfilePreference("download.prompt_for_download", false);
+        Browser = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+    }
+
+    public async Task DisposeAsync()
+    {
+        Browser?.Quit();
+        Browser?.Dispose();
+        _adminChannel?.Dispose();
+        if (_engine is not null)
+        {
+            await _engine.StopAsync();
+            await _engine.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_profile, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Chromium may still hold a file for a moment
+        }
+    }
+
+    /// <summary>Opens a console page (a hash route such as <c>#/programs</c>).</summary>
+    public void Open(string route = "")
+    {
+        Browser.Navigate().GoToUrl($"{ConsoleAddress}/console/{route}");
+    }
+
+    public void SignIn(string token)
+    {
+        Open("#/signin");
+        var field = Wait(By.Id("f-token"));
+        field.Clear();
+        field.SendKeys(token);
+        field.Submit();
+        Until(d => d.Url.Contains("#/programs", StringComparison.Ordinal) && d.FindElements(By.CssSelector("h1")).Any(h => h.Text == "Programs"));
+    }
+
+    public IWebElement Wait(By by, int seconds = 15) => Until(d => d.FindElements(by).FirstOrDefault(e => e.Displayed), seconds);
+
+    public T Until<T>(Func<IWebDriver, T?> condition, int seconds = 15)
+    {
+        var wait = new WebDriverWait(Browser, TimeSpan.FromSeconds(seconds)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
+        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException));
+        return wait.Until(d => condition(d))!;
+    }
+
+    /// <summary>Types into a form field found by its API path (the field's id is <c>f-</c> + path with dots as dashes).</summary>
+    public void Type(string path, string text)
+    {
+        var field = Wait(By.Id("f-" + path.Replace('.', '-')));
+        field.Clear();
+        field.SendKeys(text);
+    }
+
+    public void Select(string path, string value)
+    {
+        new SelectElement(Wait(By.Id("f-" + path.Replace('.', '-')))).SelectByValue(value);
+    }
+
+    public void Click(string buttonText) =>
+        Until(d => d.FindElements(By.CssSelector("button")).FirstOrDefault(b => b.Displayed && b.Enabled && b.Text == buttonText)).Click();
+
+    public string Text(By by) => Wait(by).Text;
+
+    public void Screenshot(string name)
+    {
+        Browser.GetScreenshot().SaveAsFile(Path.Combine(Screenshots, name + ".png"));
+    }
+
+    private static async Task<string> DriverPathAsync()
+    {
+        if (File.Exists("/usr/bin/chromedriver") && File.Exists("/usr/bin/chromium"))
+        {
+            return "/usr/bin/chromedriver";
+        }
+
+        var start = new ProcessStartInfo("bash", [Path.Combine(TestPostgres.RepoRoot, "deploy", "chromium.sh")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not run deploy/chromium.sh");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0
+            ? (await output).Trim()
+            : throw new InvalidOperationException($"deploy/chromium.sh failed ({process.ExitCode}): {await errors}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
