@@ -106,19 +106,33 @@ public static class AccessRules
         }
     }
 
+    /// <summary>Whether the caller may administer the program: an operator any, a marketer those in its token.</summary>
+    public static bool MayAdminister(Credential caller, string programId) => caller.Role switch
+    {
+        AccessRole.Operator => true,
+        AccessRole.Marketer => !caller.Programs.IsDefault && caller.Programs.Contains(programId, StringComparer.Ordinal),
+        _ => false,
+    };
+
     /// <summary>An admin call about one program: an operator, or a marketer holding that program.</summary>
     public static void EnsureAdmin(Credential caller, string programId)
     {
-        switch (caller.Role)
+        EnsureAdminCredential(caller);
+        if (!MayAdminister(caller, programId))
         {
-            case AccessRole.Operator:
-                return;
-            case AccessRole.Marketer when !caller.Programs.IsDefault && caller.Programs.Contains(programId, StringComparer.Ordinal):
-                return;
-            case AccessRole.Marketer:
-                throw new LoyaltyException(ErrorReason.OutOfScope, "this marketer token is not for this program", "program_id");
-            default:
-                throw new LoyaltyException(ErrorReason.RoleNotAllowed, "the admin API needs an operator or marketer token; terminal credentials are for the terminal API");
+            throw new LoyaltyException(ErrorReason.OutOfScope, "this marketer token is not for this program", "program_id");
+        }
+    }
+
+    /// <summary>
+    /// An admin call about no one program that answers each caller within its own scope (who am I, the programs
+    /// I may see): an operator or a marketer; never a terminal.
+    /// </summary>
+    public static void EnsureAdminCredential(Credential caller)
+    {
+        if (caller.Role is not (AccessRole.Operator or AccessRole.Marketer))
+        {
+            throw new LoyaltyException(ErrorReason.RoleNotAllowed, "the admin API needs an operator or marketer token; terminal credentials are for the terminal API");
         }
     }
 

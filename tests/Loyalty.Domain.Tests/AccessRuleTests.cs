@@ -46,6 +46,8 @@ public sealed class AccessRuleTests
         Assert.Equal((ErrorReason.OutOfScope, "terminal_id"), Refusal(() => AccessRules.EnsureTerminalCall(till, "p", "s1", "t2")));
         Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureAdmin(till, "p")).Reason);
         Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureOperator(till)).Reason);
+        Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureAdminCredential(till)).Reason);
+        Assert.False(AccessRules.MayAdminister(till, "p"));
     }
 
     [Fact]
@@ -56,10 +58,14 @@ public sealed class AccessRuleTests
         Assert.Equal(ErrorReason.OutOfScope, Refusal(() => AccessRules.EnsureAdmin(marketer, "c")).Reason);
         Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureOperator(marketer)).Reason);
         Assert.Equal(ErrorReason.RoleNotAllowed, Refusal(() => AccessRules.EnsureTerminalCall(marketer, "a", null, null)).Reason);
+        AccessRules.EnsureAdminCredential(marketer);
+        Assert.Equal((true, false), (AccessRules.MayAdminister(marketer, "a"), AccessRules.MayAdminister(marketer, "c")));
 
         var operatorToken = Operator(AccessRole.Operator, []);
         AccessRules.EnsureAdmin(operatorToken, "anything");
         AccessRules.EnsureOperator(operatorToken);
+        AccessRules.EnsureAdminCredential(operatorToken);
+        Assert.True(AccessRules.MayAdminister(operatorToken, "anything"));
         AccessRules.EnsureTerminalCall(operatorToken, "anything", "any-store", null);
     }
 

@@ -29,6 +29,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousPos.CommitAsync(Sales.Commit(program, member, "anon-1")).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member }).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.CreateCouponsAsync(Coupons(program)).ResponseAsync);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
 
         // Well-formed tokens nobody issued, a malformed one, the right prefix with a wrong secret.
         var terminalToken = await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default);
@@ -36,6 +37,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         {
             await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => PosWith(token).CommitAsync(Sales.Commit(program, member, "made-up")).ResponseAsync);
             await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => AdminWith(token).CreateCouponsAsync(Coupons(program)).ResponseAsync);
+            await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => AdminWith(token).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
         }
 
         await AssertUnchangedAsync(program, member);
@@ -72,6 +74,14 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).RegisterTerminalAsync(
             new RegisterTerminalRequest { ProgramId = program, StoreId = "store-1", TerminalId = "pos-77" }).ResponseAsync);
 
+        // Nor the calls any operator or marketer may make (gRPC and JSON).
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
+        using (var terminalOnAdminHttp = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) })
+        {
+            terminalOnAdminHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", terminalToken);
+            Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync("/v1/me")).StatusCode);
+        }
+
         // Even with the operator token, the terminal port does not serve the admin API (gRPC or JSON), nor the terminal API the admin port.
         // The probes: UpsertProgram, CreateCoupons{amount_off: 10000}, ListMessages on the terminal port.
         var adminOnTerminalPort = new AdminService.AdminServiceClient(Engine.Channel.Intercept(LoyaltyAdmin.WithBearer(TestEngine.OperatorToken)));
@@ -97,6 +107,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         var marketer = AdminWith(issued.Token);
 
         Assert.Single((await marketer.CreateCouponsAsync(Coupons(program))).Codes);
+        Assert.Equal([program], (await marketer.WhoAmIAsync(new WhoAmIRequest())).ProgramIds);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.CreateCouponsAsync(Coupons(other)).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetProgramAsync(new GetProgramRequest { ProgramId = other }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.UpsertProgramAsync(new LoyaltyProgram { ProgramId = other, Name = "taken over", Currency = "EUR", EarnPoints = 100, EarnPerAmount = 1 }).ResponseAsync);
@@ -111,8 +122,10 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/programs/{program}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("/v1/operator-tokens")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v1/me")).StatusCode);
         using var anonymous = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v1/programs/{program}/messages")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/me")).StatusCode);
 
         Assert.Equal("Test club", (await Engine.Admin.GetProgramAsync(new GetProgramRequest { ProgramId = other })).Name);
         await AssertUnchangedAsync(program, member);

@@ -16,7 +16,8 @@ namespace Loyalty.Host.Security;
 /// <item>terminal API (<c>PosService</c>): a terminal credential of the request's program — a request naming
 /// another store or terminal is PERMISSION_DENIED, one naming none gets the credential's — or an operator;</item>
 /// <item>admin API (<c>AdminService</c>): an operator, or a marketer holding the request's program; stores,
-/// terminals and tokens are for operators only.</item>
+/// terminals and tokens are for operators only; the calls that answer each caller within its own scope
+/// (<c>WhoAmI</c>, <c>ListPrograms</c>) for any operator or marketer.</item>
 /// </list>
 /// Any request message with a <c>program_id</c>, <c>store_id</c> or <c>terminal_id</c> field is checked by that
 /// field, found by its proto name: a new endpoint gets the same checks without a list to keep up to date.
@@ -33,6 +34,12 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
     {
         "RegisterStore", "ListStores", "RegisterTerminal", "RevokeTerminal", "ListTerminals",
         "IssueOperatorToken", "ListOperatorTokens", "RevokeOperatorToken", "ListAudit",
+    }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Admin calls without a program that any operator or marketer may make: they answer within the caller's own scope.</summary>
+    private static readonly FrozenSet<string> AnyAdminCredential = new[]
+    {
+        "WhoAmI", "ListPrograms",
     }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Admin calls that create value or access: recorded in the audit trail once they succeeded.</summary>
@@ -126,6 +133,10 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
         else if (method.StartsWith(AdminServicePrefix, StringComparison.Ordinal) && !OperatorOnly.Contains(method) && programId is not null)
         {
             AccessRules.EnsureAdmin(caller, programId);
+        }
+        else if (AnyAdminCredential.Contains(method))
+        {
+            AccessRules.EnsureAdminCredential(caller);
         }
         else
         {

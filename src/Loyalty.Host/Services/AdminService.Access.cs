@@ -69,6 +69,19 @@ internal sealed partial class AdminService
     public override async Task<OperatorToken> RevokeOperatorToken(RevokeOperatorTokenRequest request, ServerCallContext context) =>
         ToProto(await Operators.RevokeAsync(request.CredentialId));
 
+    public override Task<WhoAmIResponse> WhoAmI(WhoAmIRequest request, ServerCallContext context)
+    {
+        var caller = Caller(context);
+        return Task.FromResult(new WhoAmIResponse
+        {
+            CredentialId = caller.CredentialId,
+            Role = ToProto(caller.Role),
+            Name = caller.Name,
+            ProgramIds = { caller.Programs.IsDefault ? [] : caller.Programs },
+            IssuedAt = caller.IssuedAt == DateTimeOffset.MinValue ? null : Mapping.Time(caller.IssuedAt),
+        });
+    }
+
     public override async Task<ListAuditResponse> ListAudit(ListAuditRequest request, ServerCallContext context)
     {
         var programId = Mapping.OptionalId(request.FilterProgramId, "filter_program_id");
@@ -85,11 +98,18 @@ internal sealed partial class AdminService
                 records.Select(r => new AuditEntry
                 {
                     Id = r.Id, At = Mapping.Time(r.At), CredentialId = r.CredentialId, Method = r.Method, ProgramId = r.ProgramId ?? string.Empty, Detail = r.Detail,
-                    Role = r.Role == AccessRole.Operator ? OperatorRole.Operator : OperatorRole.Marketer,
+                    Role = ToProto(r.Role),
                 }),
             },
         };
     }
+
+    /// <summary>The authorized caller (AuthInterceptor has checked it before any admin call runs).</summary>
+    private static Credential Caller(ServerCallContext context) =>
+        Security.AuthInterceptor.Caller(context) ?? throw new LoyaltyException(ErrorReason.CredentialMissing, "this call needs a credential: authorization: Bearer <token>");
+
+    /// <summary>Operator and marketer roles as the admin API names them (terminals never reach it).</summary>
+    private static OperatorRole ToProto(AccessRole role) => role == AccessRole.Operator ? OperatorRole.Operator : OperatorRole.Marketer;
 
     private IStoreDirectoryGrain Directory(string programId) => grains.GetGrain<IStoreDirectoryGrain>(programId);
 
@@ -131,7 +151,7 @@ internal sealed partial class AdminService
     private static OperatorToken ToProto(OperatorTokenInfo token) => new()
     {
         CredentialId = token.CredentialId,
-        Role = token.Role == AccessRole.Operator ? OperatorRole.Operator : OperatorRole.Marketer,
+        Role = ToProto(token.Role),
         ProgramIds = { token.Programs.IsDefault ? [] : token.Programs },
         Name = token.Name,
         IssuedAt = Mapping.Time(token.IssuedAt),

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Loyalty.Api.V1;
+using Loyalty.Client;
+using Loyalty.Host.Tests.Infrastructure;
+
+namespace Loyalty.Host.Tests;
+
+/// <summary>What a console asks first: who the token is (WhoAmI, GET /v1/me), over gRPC and JSON.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class CallerAndProgramsTests(EngineFixture fixture)
+{
+    private TestEngine Engine => fixture.Engine;
+
+    [Fact]
+    public async Task WhoAmI_answers_the_token_s_id_role_name_and_programs()
+    {
+        var program = await fixture.NewProgramAsync();
+        var configured = await Engine.Admin.WhoAmIAsync(new WhoAmIRequest());
+        Assert.Equal(("configured", OperatorRole.Operator, 0), (configured.CredentialId, configured.Role, configured.ProgramIds.Count));
+        Assert.Null(configured.IssuedAt);
+
+        var before = DateTimeOffset.UtcNow.AddSeconds(-5);
+        var issued = await Engine.Admin.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Marketer, ProgramIds = { program, "another" }, Name = "Marketing C" });
+        var marketer = await LoyaltyAdmin.Create(Engine.AdminChannel, issued.Token).WhoAmIAsync(new WhoAmIRequest());
+        Assert.Equal(issued.OperatorToken.CredentialId, marketer.CredentialId);
+        Assert.Equal((OperatorRole.Marketer, "Marketing C"), (marketer.Role, marketer.Name));
+        Assert.Equal([program, "another"], marketer.ProgramIds);
+        Assert.True(marketer.IssuedAt.ToDateTimeOffset() >= before);
+
+        // JSON: enums by name, the same fields in camelCase; an operator's program list is empty (every program).
+        using var http = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", issued.Token);
+        var json = await http.GetFromJsonAsync<JsonElement>("/v1/me");
+        Assert.Equal(issued.OperatorToken.CredentialId, json.GetProperty("credentialId").GetString());
+        Assert.Equal("OPERATOR_ROLE_MARKETER", json.GetProperty("role").GetString());
+        Assert.Equal("Marketing C", json.GetProperty("name").GetString());
+        Assert.Equal([program, "another"], json.GetProperty("programIds").EnumerateArray().Select(p => p.GetString()));
+        using var operatorHttp = Engine.AdminHttp();
+        var me = await operatorHttp.GetFromJsonAsync<JsonElement>("/v1/me");
+        Assert.Equal(("configured", "OPERATOR_ROLE_OPERATOR"), (me.GetProperty("credentialId").GetString(), me.GetProperty("role").GetString()));
+        Assert.Equal(0, me.GetProperty("programIds").GetArrayLength());
+
+        // A revoked token is no one.
+        await Engine.Admin.RevokeOperatorTokenAsync(new RevokeOperatorTokenRequest { CredentialId = issued.OperatorToken.CredentialId });
+        var deadline = DateTime.UtcNow.AddSeconds(12);
+        while ((await http.GetAsync("/v1/me")).StatusCode != HttpStatusCode.Unauthorized)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the revoked token still answered WhoAmI 12 s later");
+            await Task.Delay(250);
+        }
+    }
+}
