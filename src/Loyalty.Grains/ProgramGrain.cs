@@ -15,10 +15,14 @@ public sealed class ProgramState
 }
 
 public sealed class ProgramGrain(
-    [PersistentState("program", ProviderNames.GrainStorage)] IPersistentState<ProgramState> state,
-    LoyaltyClock clock)
+    [PersistentState(ProgramGrain.StateName, ProviderNames.GrainStorage)] IPersistentState<ProgramState> state,
+    LoyaltyClock clock,
+    IProgramDirectory directory)
     : Grain, IProgramGrain
 {
+    /// <summary>The name of its state in the grain storage (the <c>state_name</c> of its <c>grain_state</c> row).</summary>
+    public const string StateName = "program";
+
     /// <summary>How long a silo's cache may wait to hear of a change before the change's caller is answered anyway.</summary>
     private static readonly TimeSpan NotifyTimeout = TimeSpan.FromSeconds(2);
 
@@ -36,6 +40,7 @@ public sealed class ProgramGrain(
         // Campaigns are defined one by one (DefineCampaignAsync); redefining the program keeps them.
         settings = settings with { Campaigns = state.State.Settings?.Campaigns ?? [] };
         await SaveAsync(settings);
+        await directory.RecordAsync(settings.ProgramId);
         await GrainFactory.GetGrain<IAutomationGrain>(settings.ProgramId).ScheduleAsync(settings.Automations);
         return settings;
     }

@@ -30,6 +30,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member }).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.CreateCouponsAsync(Coupons(program)).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
 
         // Well-formed tokens nobody issued, a malformed one, the right prefix with a wrong secret.
         var terminalToken = await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default);
@@ -38,6 +39,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
             await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => PosWith(token).CommitAsync(Sales.Commit(program, member, "made-up")).ResponseAsync);
             await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => AdminWith(token).CreateCouponsAsync(Coupons(program)).ResponseAsync);
             await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => AdminWith(token).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
+            await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => AdminWith(token).ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
         }
 
         await AssertUnchangedAsync(program, member);
@@ -76,10 +78,12 @@ public sealed class AuthorizationTests(EngineFixture fixture)
 
         // Nor the calls any operator or marketer may make (gRPC and JSON).
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
         using (var terminalOnAdminHttp = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) })
         {
             terminalOnAdminHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", terminalToken);
             Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync("/v1/me")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync("/v1/programs")).StatusCode);
         }
 
         // Even with the operator token, the terminal port does not serve the admin API (gRPC or JSON), nor the terminal API the admin port.
@@ -108,6 +112,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
 
         Assert.Single((await marketer.CreateCouponsAsync(Coupons(program))).Codes);
         Assert.Equal([program], (await marketer.WhoAmIAsync(new WhoAmIRequest())).ProgramIds);
+        Assert.Equal([program], (await marketer.ListProgramsAsync(new ListProgramsRequest())).Programs.Select(p => p.ProgramId)); // not `other`
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.CreateCouponsAsync(Coupons(other)).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetProgramAsync(new GetProgramRequest { ProgramId = other }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.UpsertProgramAsync(new LoyaltyProgram { ProgramId = other, Name = "taken over", Currency = "EUR", EarnPoints = 100, EarnPerAmount = 1 }).ResponseAsync);
@@ -126,6 +131,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         using var anonymous = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v1/programs/{program}/messages")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/programs")).StatusCode);
 
         Assert.Equal("Test club", (await Engine.Admin.GetProgramAsync(new GetProgramRequest { ProgramId = other })).Name);
         await AssertUnchangedAsync(program, member);

@@ -68,6 +68,8 @@ public static partial class LoyaltyHost
             builder.Services.AddSingleton<Loyalty.Grains.IMemberRowStore>(sp => new Storage.PostgresMemberRowStore(
                 sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.ServiceId(), sp.GrainStateSerializer()));
             builder.Services.AddSingleton<ICouponSeriesStore, PostgresCouponSeriesStore>();
+            builder.Services.AddSingleton<Loyalty.Grains.IProgramDirectory>(sp => new Storage.PostgresProgramDirectory(
+                sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.ServiceId()));
             builder.Services.AddSingleton<IAutomationStore, PostgresAutomationStore>();
             builder.Services.AddSingleton<Security.IAuditTrail, Security.PostgresAuditTrail>();
         }

@@ -10,7 +10,7 @@ namespace Loyalty.Host.Services;
 /// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
 internal sealed partial class AdminService(
     IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore, Security.IAuditTrail audit,
-    PersonalData personalData)
+    PersonalData personalData, IProgramDirectory programs)
     : Api.V1.AdminService.AdminServiceBase
 {
     public const int MaxCouponsPerCall = 10_000;
@@ -39,6 +39,14 @@ internal sealed partial class AdminService(
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
         return ToProto(await grains.GetGrain<IProgramGrain>(programId).GetAsync());
+    }
+
+    public override async Task<ListProgramsResponse> ListPrograms(ListProgramsRequest request, ServerCallContext context)
+    {
+        var caller = Caller(context);
+        var visible = (await programs.ListAsync(context.CancellationToken)).Where(p => AccessRules.MayAdminister(caller, p));
+        var settings = await Task.WhenAll(visible.Select(p => grains.GetGrain<IProgramGrain>(p).GetAsync()));
+        return new ListProgramsResponse { Programs = { settings.Select(ToProto) } };
     }
 
     public override async Task<Api.V1.AutomationReport> RunAutomations(RunAutomationsRequest request, ServerCallContext context)
