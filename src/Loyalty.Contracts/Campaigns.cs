@@ -233,12 +233,15 @@ public sealed record MemberFacts(
 }
 
 /// <summary>A campaign's budget use, as counted by its budget grain.</summary>
+/// <param name="Refusals">Reservations refused for want of budget since <paramref name="RefusalsSince"/> (the activation): in memory only.</param>
 [GenerateSerializer, Immutable, Alias("loyalty.CampaignBudgetStatus")]
 public sealed record CampaignBudgetStatus(
     [property: Id(0)] long Redemptions,
     [property: Id(1)] long DiscountGiven,
     [property: Id(2)] int PendingHolds,
-    [property: Id(3)] bool Exhausted);
+    [property: Id(3)] bool Exhausted,
+    [property: Id(4)] long Refusals = 0,
+    [property: Id(5)] DateTimeOffset? RefusalsSince = null);
 
 /// <summary>
 /// A campaign's budget. Reentrant by design: reservations arriving together are decided in order

@@ -230,6 +230,14 @@ public static class Campaigns
         && (campaign.MaxDiscountMoney == 0 || discountGiven + discount <= campaign.MaxDiscountMoney)
         && (campaign.MaxPerStore == 0 || storeRedemptions + 1 <= campaign.MaxPerStore);
 
+    /// <summary>
+    /// What the budget can still grant under the campaign's global limits — redemptions and money — never below
+    /// zero; null where the campaign sets no such limit.
+    /// </summary>
+    public static (long? Redemptions, long? Discount) Remaining(CampaignDefinition campaign, long redemptions, long discountGiven) =>
+        (campaign.MaxRedemptions == 0 ? null : Math.Max(0, campaign.MaxRedemptions - redemptions),
+            campaign.MaxDiscountMoney == 0 ? null : Math.Max(0, campaign.MaxDiscountMoney - discountGiven));
+
     private static void Group(CampaignDefinition campaign, string buyField, string? getField, string percentField)
     {
         if (campaign.BuyQuantity is <= 0 or > MaxGroup)

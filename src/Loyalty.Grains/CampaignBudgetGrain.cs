@@ -74,6 +74,11 @@ public sealed partial class CampaignBudgetGrain(
 
     private GroupCommit<Op>? _commits;
 
+    // Reservations refused since this activation (GetStatusAsync): in memory on purpose, an increment on the refusal
+    // path only; persisting them would add a write to every batch of a sold-out flash sale.
+    private long _refusals;
+    private DateTimeOffset _activatedAt;
+
     private GroupCommit<Op> Commits => _commits ??= new(DecideAsync, state.WriteStateAsync, (count, failure) =>
     {
         LogBatchFailed(logger, count, failure);
@@ -86,6 +91,7 @@ public sealed partial class CampaignBudgetGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _activatedAt = clock.UtcNow;
         this.RegisterGrainTimer(SettleStaleHoldsAsync, new GrainTimerCreationOptions(HoldTimeout, HoldTimeout) { Interleave = true });
         return Task.CompletedTask;
     }
@@ -100,6 +106,7 @@ public sealed partial class CampaignBudgetGrain(
     {
         if (!await Commits.RunAsync<bool>(new Op(OpKind.Reserve, transactionId, memberId, discount, storeId)))
         {
+            _refusals++;
             throw new LoyaltyException(ErrorReason.BudgetExhausted, "the campaign's budget is exhausted");
         }
     }
@@ -135,7 +142,7 @@ public sealed partial class CampaignBudgetGrain(
         var s = state.State;
         BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
         return new CampaignBudgetStatus(
-            s.Redemptions, s.DiscountGiven, s.Holds.Count, campaign is null || !Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, 1));
+            s.Redemptions, s.DiscountGiven, s.Holds.Count, campaign is null || !Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, 1), _refusals, _activatedAt);
     }
 
     /// <summary>Decides one batch in arrival order against the persisted remainder (one turn: nothing interleaves).</summary>

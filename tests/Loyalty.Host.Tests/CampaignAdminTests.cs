@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Loyalty.Api.V1;
@@ -85,6 +87,48 @@ public sealed class CampaignAdminTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task The_status_shows_the_limits_what_remains_and_the_grants_refused_once_the_budget_ran_out()
+    {
+        const int budget = 3;
+        const int beyond = 2;
+        var program = await fixture.NewProgramAsync();
+        var before = DateTimeOffset.UtcNow.AddSeconds(-5);
+        await Define(program, "flash", c => (c.PercentOff, c.MaxRedemptions, c.MaxPerStore) = (10, budget, 50));
+        await Define(program, "money", c => (c.AmountOff, c.MaxDiscountMoney) = (100, 1_000));
+        await Define(program, "open", c => c.BonusPoints = 7);
+        var fresh = await Status(program, "flash");
+        Assert.Equal((0L, 3L, 3L, -1L, 0L, false), (fresh.Redemptions, fresh.MaxRedemptions, fresh.RedemptionsRemaining, fresh.DiscountRemaining, fresh.Refusals, fresh.Exhausted));
+
+        var member = await fixture.NewMemberAsync(program);
+        var sales = new List<CommitResponse>();
+        for (var i = 0; i < budget + beyond; i++)
+        {
+            sales.Add(await Engine.Pos.CommitAsync(Sales.Commit(program, member, $"board-{i}")));
+        }
+
+        Assert.Equal(budget, sales.Count(s => s.Campaigns.Any(c => c.CampaignId == "flash")));
+        Assert.Equal(beyond, sales.Count(s => s.Dropped.Any(d => (d.SourceId, d.Reason) == ("flash", "BUDGET_EXHAUSTED"))));
+
+        var flash = await Status(program, "flash");
+        Assert.Equal((3L, 0L, true, 50L), (flash.Redemptions, flash.RedemptionsRemaining, flash.Exhausted, flash.MaxPerStore));
+        Assert.True(flash.Refusals >= beyond, $"{flash.Refusals} refusals counted for {beyond} sales refused the campaign");
+        Assert.InRange(flash.RefusalsSince.ToDateTimeOffset(), before, DateTimeOffset.UtcNow);
+        var money = await Status(program, "money");
+        Assert.Equal((1_000L, 500L, -1L, 0L), (money.MaxDiscountMoney, money.DiscountRemaining, money.RedemptionsRemaining, money.Refusals));
+        var open = await Status(program, "open");
+        Assert.Equal((-1L, -1L, 0L, 0L), (open.RedemptionsRemaining, open.DiscountRemaining, open.MaxRedemptions, open.Refusals));
+
+        // The campaign's statistics say the same; JSON as a board reads it (int64 as strings, -1 = no limit).
+        Assert.Equal(flash.Refusals, (await Engine.Admin.GetCampaignAsync(new GetCampaignRequest { ProgramId = program, CampaignId = "flash" })).Statistics.Refusals);
+        using var http = Engine.AdminHttp();
+        var json = await http.GetFromJsonAsync<JsonElement>($"/v1/programs/{program}/campaigns/flash/status");
+        Assert.Equal(("3", "3", "0", "-1", true), (json.GetProperty("redemptions").GetString(), json.GetProperty("maxRedemptions").GetString(),
+            json.GetProperty("redemptionsRemaining").GetString(), json.GetProperty("discountRemaining").GetString(), json.GetProperty("exhausted").GetBoolean()));
+        Assert.True(long.Parse(json.GetProperty("refusals").GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= beyond);
+        Assert.Equal(JsonValueKind.String, json.GetProperty("refusalsSince").ValueKind); // RFC 3339
+    }
+
+    [Fact]
     public async Task An_ended_campaign_no_longer_applies_keeps_its_statistics_and_ending_again_changes_nothing()
     {
         var program = await fixture.NewProgramAsync();
@@ -135,6 +179,9 @@ public sealed class CampaignAdminTests(EngineFixture fixture)
         var noProgram = await Assert.ThrowsAsync<RpcException>(() => Engine.Admin.ListCampaignsAsync(new ListCampaignsRequest { ProgramId = "no-such-program" }).ResponseAsync);
         Assert.Equal((StatusCode.NotFound, "PROGRAM_NOT_FOUND"), (noProgram.StatusCode, noProgram.Reason()));
     }
+
+    private async Task<CampaignStatus> Status(string program, string campaign) =>
+        await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = campaign });
 
     private async Task<Campaign> Define(string program, string id, Action<Campaign> shape)
     {

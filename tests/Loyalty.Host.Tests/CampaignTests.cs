@@ -46,6 +46,8 @@ public sealed class CampaignTests(EngineFixture fixture)
 
         var status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = "flash" });
         Assert.Equal((500L, 500L * 3_703, true), (status.Redemptions, status.DiscountGiven, status.Exhausted));
+        Assert.Equal((500L, 0L, -1L), (status.MaxRedemptions, status.RedemptionsRemaining, status.DiscountRemaining));
+        Assert.True(status.Refusals >= 1_500, $"{status.Refusals} refusals counted for 1,500 sales that did not get the campaign");
 
         // Quote no longer offers the exhausted campaign.
         var quote = new QuoteRequest { ProgramId = program };

@@ -17,6 +17,9 @@ internal sealed partial class AdminService(
     public const int MaxSeriesCount = 10_000_000;
     public const int ExportPageSize = 1_000;
 
+    /// <summary>What CampaignStatus answers for "no limit" in its remaining fields (0 is "nothing left").</summary>
+    public const long NoLimit = -1;
+
     public override async Task<LoyaltyProgram> UpsertProgram(LoyaltyProgram request, ServerCallContext context)
     {
         var settings = Mapping.ToContract(request) with
@@ -210,7 +213,7 @@ internal sealed partial class AdminService(
     public override async Task<CampaignStatus> GetCampaignStatus(GetCampaignStatusRequest request, ServerCallContext context)
     {
         var (programId, campaign) = await CampaignAsync(request.ProgramId, request.CampaignId);
-        return ToProto(campaign.CampaignId, await BudgetStatusAsync(programId, campaign.CampaignId));
+        return ToProto(campaign, await BudgetStatusAsync(programId, campaign.CampaignId));
     }
 
     private async Task<(string ProgramId, CampaignDefinition Campaign)> CampaignAsync(string program, string campaign)
@@ -233,18 +236,29 @@ internal sealed partial class AdminService(
         var view = Mapping.ToProto(definition, programId);
         view.State = Mapping.ToProto(Campaigns.StateAt(definition, now, status.Exhausted));
         view.EndedAt = Mapping.Time(Campaigns.StoppedAt(definition, now));
-        view.Statistics = ToProto(definition.CampaignId, status);
+        view.Statistics = ToProto(definition, status);
         return view;
     }
 
-    private static CampaignStatus ToProto(string campaignId, CampaignBudgetStatus status) => new()
+    private static CampaignStatus ToProto(CampaignDefinition campaign, CampaignBudgetStatus status)
     {
-        CampaignId = campaignId,
-        Redemptions = status.Redemptions,
-        DiscountGiven = status.DiscountGiven,
-        PendingHolds = status.PendingHolds,
-        Exhausted = status.Exhausted,
-    };
+        var (redemptionsLeft, discountLeft) = Campaigns.Remaining(campaign, status.Redemptions, status.DiscountGiven);
+        return new CampaignStatus
+        {
+            CampaignId = campaign.CampaignId,
+            Redemptions = status.Redemptions,
+            DiscountGiven = status.DiscountGiven,
+            PendingHolds = status.PendingHolds,
+            Exhausted = status.Exhausted,
+            MaxRedemptions = campaign.MaxRedemptions,
+            MaxDiscountMoney = campaign.MaxDiscountMoney,
+            MaxPerStore = campaign.MaxPerStore,
+            RedemptionsRemaining = redemptionsLeft ?? NoLimit,
+            DiscountRemaining = discountLeft ?? NoLimit,
+            Refusals = status.Refusals,
+            RefusalsSince = Mapping.Time(status.RefusalsSince),
+        };
+    }
 
     public override async Task<Coupon> GetCoupon(GetCouponRequest request, ServerCallContext context)
     {
