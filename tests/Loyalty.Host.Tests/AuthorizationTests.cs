@@ -79,11 +79,13 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         // Nor the calls any operator or marketer may make (gRPC and JSON).
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => FirstPageAsync(AdminWith(terminalToken), program));
         using (var terminalOnAdminHttp = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) })
         {
             terminalOnAdminHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", terminalToken);
             Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync("/v1/me")).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync("/v1/programs")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync($"/v1/programs/{program}/coupon-series/any/codes")).StatusCode);
         }
 
         // Even with the operator token, the terminal port does not serve the admin API (gRPC or JSON), nor the terminal API the admin port.
@@ -116,6 +118,8 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.CreateCouponsAsync(Coupons(other)).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetProgramAsync(new GetProgramRequest { ProgramId = other }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.UpsertProgramAsync(new LoyaltyProgram { ProgramId = other, Name = "taken over", Currency = "EUR", EarnPoints = 100, EarnPerAmount = 1 }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => FirstPageAsync(marketer, other));
+        await Refused(StatusCode.NotFound, "COUPON_SERIES_NOT_FOUND", () => FirstPageAsync(marketer, program)); // its own program: past authorization
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterStoreAsync(new RegisterStoreRequest { ProgramId = program, StoreId = "s-9" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = program, StoreId = "store-1", TerminalId = "pos-9" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Operator, Name = "escalate" }).ResponseAsync);
@@ -126,6 +130,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", issued.Token);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/programs/{program}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}/coupon-series/any/codes")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("/v1/operator-tokens")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v1/me")).StatusCode);
         using var anonymous = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
@@ -267,6 +272,13 @@ public sealed class AuthorizationTests(EngineFixture fixture)
     private PosService.PosServiceClient PosWith(string token) => new(Engine.Channel.Intercept(LoyaltyAdmin.WithBearer(token)));
 
     private AdminService.AdminServiceClient AdminWith(string token) => LoyaltyAdmin.Create(Engine.AdminChannel, token);
+
+    /// <summary>Reads the first page of a series export (a server stream: a refusal arrives with it).</summary>
+    private static async Task FirstPageAsync(AdminService.AdminServiceClient admin, string program)
+    {
+        using var call = admin.ExportCouponSeries(new ExportCouponSeriesRequest { ProgramId = program, SeriesId = "any" });
+        await call.ResponseStream.MoveNext(CancellationToken.None);
+    }
 
     private static CreateCouponsRequest Coupons(string program) => new() { ProgramId = program, Count = 1, Terms = new CouponTerms { AmountOff = 10_000 } };
 

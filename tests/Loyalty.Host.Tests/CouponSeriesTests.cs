@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
 using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Client;
@@ -88,6 +90,23 @@ public sealed class CouponSeriesTests(EngineFixture fixture, ITestOutputHelper o
             redeemed.Select(c => (c.Code, c.MemberId, c.TransactionId)));
         Assert.All(redeemed, c => Assert.True(c.RedeemedAt.ToDateTime() > DateTime.UtcNow.AddMinutes(-5)));
         Assert.Equal(5, (await Engine.Admin.GetCouponSeriesAsync(new GetCouponSeriesRequest { ProgramId = program, SeriesId = "export" })).Redeemed);
+
+        // The same export as JSON (GET …/codes): one page object per line, camelCase, the same codes and states.
+        using var http = Engine.AdminHttp();
+        using var response = await http.GetAsync($"/v1/programs/{program}/coupon-series/export/codes", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal((HttpStatusCode.OK, "application/json"), (response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var pages = lines.Select(line => JsonDocument.Parse(line).RootElement.GetProperty("codes").EnumerateArray().ToList()).ToList();
+        Assert.Equal([1_000, 1_000, 500], pages.Select(p => p.Count).Order().Reverse());
+        var json = pages.SelectMany(p => p).ToDictionary(c => c.GetProperty("code").GetString()!);
+        Assert.Equal(exported.Select(c => c.Code).Order(StringComparer.Ordinal), json.Keys.Order(StringComparer.Ordinal));
+        foreach (var code in exported)
+        {
+            var row = json[code.Code];
+            Assert.Equal((code.Redeemed, code.MemberId, code.TransactionId),
+                (row.GetProperty("redeemed").GetBoolean(), row.GetProperty("memberId").GetString(), row.GetProperty("transactionId").GetString()));
+            Assert.Equal(code.RedeemedAt is not null, row.TryGetProperty("redeemedAt", out _));
+        }
     }
 
     [Fact]
@@ -110,6 +129,10 @@ public sealed class CouponSeriesTests(EngineFixture fixture, ITestOutputHelper o
             await call.ResponseStream.MoveNext();
         });
         Assert.Equal((StatusCode.NotFound, "COUPON_SERIES_NOT_FOUND"), (export.StatusCode, export.Reason()));
+        using var http = Engine.AdminHttp();
+        var exportJson = await http.GetAsync($"/v1/programs/{program}/coupon-series/nope/codes");
+        Assert.Equal(HttpStatusCode.NotFound, exportJson.StatusCode);
+        Assert.Contains("COUPON_SERIES_NOT_FOUND", await exportJson.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private async Task<CouponSeries> WaitCompleteAsync(string program, string seriesId, TimeSpan timeout)
