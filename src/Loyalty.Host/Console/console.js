@@ -131,8 +131,8 @@ function toLocalInput(ts) {
 // ---------- forms ----------
 // A field: { path, label, type: text|number|bool|select|list|intlist|datetime|json|rows, help, options, columns, required }
 
-function fieldControl(spec, value) {
-  const id = fieldId(spec.path);
+function fieldControl(spec, value, prefix) {
+  const id = fieldId(prefix + spec.path);
   const describedBy = `${id}-help ${id}-error`;
   switch (spec.type) {
     case 'bool':
@@ -155,10 +155,10 @@ function fieldControl(spec, value) {
   }
 }
 
-function fieldBlock(spec, value) {
-  const id = fieldId(spec.path);
-  if (spec.type === 'rows') return rowsBlock(spec, value || []);
-  const control = fieldControl(spec, value);
+function fieldBlock(spec, value, prefix = '') {
+  const id = fieldId(prefix + spec.path);
+  if (spec.type === 'rows') return rowsBlock(spec, value || [], prefix);
+  const control = fieldControl(spec, value, prefix);
   const label = h('label', { for: id }, spec.label);
   const help = h('p', { class: 'help', id: `${id}-help` }, spec.help || '');
   const error = h('p', { class: 'error', id: `${id}-error` });
@@ -170,8 +170,8 @@ function fieldBlock(spec, value) {
 }
 
 /** A repeated message as a table of inputs: rows can be added and removed. */
-function rowsBlock(spec, rows) {
-  const id = fieldId(spec.path);
+function rowsBlock(spec, rows, prefix) {
+  const id = fieldId(prefix + spec.path);
   const body = h('tbody');
   const addRow = values => {
     const cells = spec.columns.map(col => {
@@ -215,7 +215,7 @@ function readFields(container, original) {
           const col = spec.columns.find(c => c.path === input.dataset.col);
           const raw = input.value.trim();
           if (raw === '') continue;
-          set(row, col.path, col.type === 'list' ? splitList(raw) : raw);
+          set(row, col.path, col.type === 'list' ? splitList(raw) : col.type === 'number' ? parseValue(col, raw) : raw);
         }
         if (Object.keys(row).length) rows.push(row);
       }
@@ -249,7 +249,8 @@ function parseValue(spec, raw) {
     case 'number':
       if (raw === '') return undefined;
       if (!/^-?\d+$/.test(raw)) throw new Error('a whole number, please');
-      return raw; // int64 travel as strings; the API parses both
+      // A JSON number (int32 fields take nothing else); an int64 beyond 2^53 as a string, which its fields accept.
+      return Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
     case 'select': return raw || undefined;
     default: return raw === '' ? undefined : raw;
   }
@@ -286,9 +287,10 @@ function errorBox(error) {
 }
 
 /** A form that calls submit(value) and shows what the API refused. */
-function apiForm(fields, original, submit, submitLabel, extra) {
+/** Field ids are f-<prefix><path> (dots as dashes): give a form a prefix when another form on the page has the same fields. */
+function apiForm(fields, original, submit, submitLabel, extra, prefix = '') {
   const form = h('form', { class: 'grid', novalidate: true });
-  form.append(...fields.map(f => f.group ? groupBlock(f, original) : fieldBlock(f, get(original || {}, f.path))));
+  form.append(...fields.map(f => f.group ? groupBlock(f, original, prefix) : fieldBlock(f, get(original || {}, f.path), prefix)));
   const button = h('button', { type: 'submit' }, submitLabel);
   form.append(h('div', { class: 'actions' }, button, extra || null));
   form.addEventListener('submit', async event => {
@@ -309,10 +311,10 @@ function apiForm(fields, original, submit, submitLabel, extra) {
   return form;
 }
 
-function groupBlock(group, original) {
+function groupBlock(group, original, prefix) {
   const fs = h('fieldset', { id: group.id || null, hidden: group.hidden || null },
     h('legend', {}, group.group),
-    h('div', { class: 'inner' }, group.fields.map(f => fieldBlock(f, get(original || {}, f.path)))));
+    h('div', { class: 'inner' }, group.fields.map(f => fieldBlock(f, get(original || {}, f.path), prefix))));
   return fs;
 }
 
@@ -605,12 +607,12 @@ async function campaignPage(programId, campaignId) {
 
 async function boardPage(programId, campaignId) {
   const campaign = await api('GET', `/v1/programs/${enc(programId)}/campaigns/${enc(campaignId)}`);
-  const tile = (label, key) => h('div', { class: 'tile' }, h('div', { class: 'label', id: `l-${key}` }, label), h('div', { class: 'value', id: `v-${key}`, 'aria-labelledby': `l-${key}` }, '–'));
+  const tile = (label, key, word) => h('div', { class: 'tile' }, h('div', { class: 'label', id: `l-${key}` }, label), h('div', { class: word ? 'value word' : 'value', id: `v-${key}`, 'aria-labelledby': `l-${key}` }, '–'));
   const chart = svg('svg', { class: 'chart', viewBox: '0 0 600 200', preserveAspectRatio: 'none', role: 'img', 'aria-label': 'Grants per second over the last two minutes' });
   const updated = h('p', { class: 'muted', id: 'board-updated' }, 'waiting for the first reading…');
   show(`Live: ${campaign.name || campaignId}`,
     h('div', { class: 'board' }, tile('Remaining budget', 'remaining'), tile('Grants / s', 'grants'), tile('Refusals / s', 'refusals'),
-      tile('Granted', 'granted'), tile('Pending holds', 'pending'), tile('Status', 'state')),
+      tile('Granted', 'granted'), tile('Pending holds', 'pending'), tile('Status', 'state', true)),
     h('h2', {}, 'Grants per second'), chart, updated);
   const history = [];
   let last = null;
@@ -622,7 +624,7 @@ async function boardPage(programId, campaignId) {
       const s = await api('GET', `/v1/programs/${enc(programId)}/campaigns/${enc(campaignId)}/status`);
       const now = performance.now();
       const granted = Number(s.redemptions || 0);
-      const refused = Number(s.refusals || 0);
+      const refused = Number(s.refusals || 0); // since the budget grain's activation (refusalsSince)
       if (last) {
         const seconds = Math.max(0.001, (now - last.at) / 1000);
         const grants = Math.max(0, (granted - last.granted) / seconds);
@@ -649,8 +651,9 @@ async function boardPage(programId, campaignId) {
 }
 
 function remainingText(s) {
-  if (s.remainingRedemptions !== undefined && s.remainingRedemptions !== null && String(s.remainingRedemptions) !== '-1') return Number(s.remainingRedemptions).toLocaleString();
-  if (s.remainingDiscountMoney !== undefined && String(s.remainingDiscountMoney) !== '-1') return Number(s.remainingDiscountMoney).toLocaleString();
+  // A limit of 0 means none (and proto3 JSON leaves zeros out, so a missing remaining is 0 when there is a limit).
+  if (Number(s.maxRedemptions || 0) > 0) return Number(s.redemptionsRemaining || 0).toLocaleString();
+  if (Number(s.maxDiscountMoney || 0) > 0) return `${Number(s.discountRemaining || 0).toLocaleString()} (money)`;
   return 'no limit';
 }
 
@@ -661,6 +664,8 @@ function drawChart(chart, values) {
   chart.replaceChildren(
     svg('line', { x1: 0, y1: 199, x2: 600, y2: 199, stroke: '#d0d7de' }),
     svg('polyline', { points, fill: 'none', stroke: '#0b5cad', 'stroke-width': 2.5, 'vector-effect': 'non-scaling-stroke' }));
+  const [x, y] = points.split(' ').pop().split(',');
+  chart.append(svg('circle', { cx: x, cy: y, r: 4 })); // the latest reading, visible from the first one on
   const label = svg('text', { x: 4, y: 14, 'font-size': 12, fill: '#57606a' });
   label.textContent = `max ${Math.round(max).toLocaleString()}/s`;
   chart.append(label);
@@ -762,7 +767,7 @@ async function storesPage(programId) {
       h('h2', {}, `Secret of terminal ${issued.terminal.terminalId}`),
       h('p', {}, 'Shown once: configure the terminal with it now. Registering the terminal again issues a new secret and retires this one.'),
       h('p', { class: 'secret', id: 'terminal-secret' }, issued.token));
-  }, 'Register terminal / issue a new secret');
+  }, 'Register terminal / issue a new secret', null, 'terminal.');
   const revoke = t => h('button', { type: 'button', class: 'danger', onclick: async () => {
     if (!confirm(`Revoke terminal ${t.terminalId}? It stops working within seconds.`)) return;
     try { await api('POST', `/v1/programs/${p}/stores/${enc(t.storeId)}/terminals/${enc(t.terminalId)}:revoke`); say(`Terminal ${t.terminalId} revoked.`); await route(); }
@@ -788,7 +793,8 @@ async function membersPage(programId, memberId) {
   const find = apiForm([
     { path: 'by', label: 'Find by', type: 'select', options: [['card', 'card number'], ['phone', 'phone number']] },
     { path: 'value', label: 'Card or phone', required: true }], {}, async value => {
-    const found = await api('GET', `/v1/programs/${p}/members:find?${value.by}=${enc(value.value || '')}`);
+    // In the body, never in the URL: a phone number is personal data (docs/security.md).
+    const found = await api('POST', `/v1/programs/${p}/members:find`, { [value.by]: value.value || '' });
     location.hash = `#/p/${p}/members/${enc(found.memberId)}`;
   }, 'Find');
   if (!memberId) return show(`Members of ${programId}`, find);

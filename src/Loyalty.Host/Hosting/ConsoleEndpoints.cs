@@ -21,9 +21,15 @@ public static class ConsoleEndpoints
 
     public static void Map(WebApplication app)
     {
-        app.MapGet(Path, () => Results.Redirect($"{Path}/")).WithMetadata(AdminEndpoints.AdminPortOnly.Instance);
+        // One route for "/console", "/console/" and "/console/<file>" (routing does not tell the first two apart):
+        // the bare path is sent to the folder, so the page's relative URLs resolve under it.
         app.MapGet($"{Path}/{{file?}}", (string? file, HttpContext context) =>
         {
+            if (string.IsNullOrEmpty(file) && !context.Request.Path.Value!.EndsWith('/'))
+            {
+                return Results.Redirect($"{Path}/");
+            }
+
             if (!Files.TryGetValue(string.IsNullOrEmpty(file) ? "index.html" : file, out var found))
             {
                 return Results.NotFound();

@@ -126,17 +126,39 @@ public sealed class ConsoleSite : IAsyncLifetime
         var field = Wait(By.Id("f-token"));
         field.Clear();
         field.SendKeys(token);
-        field.Submit();
+        Click("Sign in");
         Until(d => d.Url.Contains("#/programs", StringComparison.Ordinal) && d.FindElements(By.CssSelector("h1")).Any(h => h.Text == "Programs"));
     }
 
     public IWebElement Wait(By by, int seconds = 15) => Until(d => d.FindElements(by).FirstOrDefault(e => e.Displayed), seconds);
 
+    /// <summary>Waits until the condition holds; on a timeout the error says where the browser was and what it showed.</summary>
+    public void Until(Func<IWebDriver, bool> condition, int seconds = 15) => Until(d => condition(d) ? (object)true : null, seconds);
+
     public T Until<T>(Func<IWebDriver, T?> condition, int seconds = 15)
+        where T : class
     {
         var wait = new WebDriverWait(Browser, TimeSpan.FromSeconds(seconds)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
         wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException));
-        return wait.Until(d => condition(d))!;
+        try
+        {
+            return wait.Until(d => condition(d))!;
+        }
+        catch (WebDriverTimeoutException timeout)
+        {
+            string shown;
+            try
+            {
+                shown = Browser.FindElement(By.TagName("body")).Text;
+                Screenshot("failure-" + DateTime.UtcNow.ToString("HHmmssfff", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            catch (WebDriverException)
+            {
+                shown = "(unreadable)";
+            }
+
+            throw new WebDriverTimeoutException($"{timeout.Message} at {Browser.Url}; the page showed: {shown}", timeout);
+        }
     }
 
     /// <summary>Types into a form field found by its API path (the field's id is <c>f-</c> + path with dots as dashes).</summary>
