@@ -80,6 +80,8 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => FirstPageAsync(AdminWith(terminalToken), program));
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).GetMemberAsync(new GetMemberRequest { ProgramId = program, MemberId = member }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).FindMemberAsync(new FindMemberRequest { ProgramId = program, Card = "any" }).ResponseAsync);
         using (var terminalOnAdminHttp = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) })
         {
             terminalOnAdminHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", terminalToken);
@@ -120,6 +122,10 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.UpsertProgramAsync(new LoyaltyProgram { ProgramId = other, Name = "taken over", Currency = "EUR", EarnPoints = 100, EarnPerAmount = 1 }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => FirstPageAsync(marketer, other));
         await Refused(StatusCode.NotFound, "COUPON_SERIES_NOT_FOUND", () => FirstPageAsync(marketer, program)); // its own program: past authorization
+        Assert.Equal(member, (await marketer.GetMemberAsync(new GetMemberRequest { ProgramId = program, MemberId = member })).MemberId);
+        await Refused(StatusCode.NotFound, "CARD_NOT_FOUND", () => marketer.FindMemberAsync(new FindMemberRequest { ProgramId = program, Card = "no-such-card" }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetMemberAsync(new GetMemberRequest { ProgramId = other, MemberId = otherMember }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.FindMemberAsync(new FindMemberRequest { ProgramId = other, Card = "any" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterStoreAsync(new RegisterStoreRequest { ProgramId = program, StoreId = "s-9" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = program, StoreId = "store-1", TerminalId = "pos-9" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Operator, Name = "escalate" }).ResponseAsync);
@@ -131,12 +137,17 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/programs/{program}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}/coupon-series/any/codes")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}/members/{otherMember}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}/members:find?card=any")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/programs/{program}/members/{member}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("/v1/operator-tokens")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v1/me")).StatusCode);
         using var anonymous = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v1/programs/{program}/messages")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/me")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/programs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v1/programs/{program}/members/{member}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync($"/v1/programs/{program}/members:find", new { phone = "+420777000111" })).StatusCode);
 
         Assert.Equal("Test club", (await Engine.Admin.GetProgramAsync(new GetProgramRequest { ProgramId = other })).Name);
         await AssertUnchangedAsync(program, member);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
 using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Host.Tests.Infrastructure;
@@ -9,7 +10,8 @@ namespace Loyalty.Host.Tests;
 /// <summary>
 /// Issue #13: names, phones and e-mails never reach the log. An engine on PostgreSQL logging everything at
 /// Information (and the engine's own categories at Debug) into memory goes through enrollments, lookups, profile
-/// changes, sales, refusals of bad input carrying personal data, and unauthenticated calls; then every log line,
+/// changes, sales, refusals of bad input carrying personal data, unauthenticated calls, and customer service's
+/// member lookups by phone on the admin API (gRPC and JSON); then every log line,
 /// exceptions included, is searched for each personal value the test used.
 /// </summary>
 public sealed class PersonalDataLogTests
@@ -67,7 +69,16 @@ public sealed class PersonalDataLogTests
         await Swallow(engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = "+420600000002" }).ResponseAsync);
         await Swallow(new PosService.PosServiceClient(engine.Channel).EnrollAsync(new EnrollRequest { ProgramId = program, Name = name, Email = email }).ResponseAsync); // no credential
         await engine.Admin.RunAutomationsAsync(new RunAutomationsRequest { ProgramId = program });
-        return [name, "Quaxbrenner", phone, "777123987", email, newEmail, badEmail, "+420600000001", "+420600000002"];
+
+        // Customer service finds members by phone on the admin API: gRPC and JSON, hits, misses and refusals.
+        await engine.Admin.FindMemberAsync(new FindMemberRequest { ProgramId = program, Phone = "+420 777 123 987" });
+        await Swallow(engine.Admin.FindMemberAsync(new FindMemberRequest { ProgramId = program, Phone = "+420600000003" }).ResponseAsync);
+        await Swallow(engine.Admin.FindMemberAsync(new FindMemberRequest { ProgramId = program, Phone = "+420600000004", Card = "card-pii-1" }).ResponseAsync);
+        using var http = engine.AdminHttp();
+        (await http.PostAsJsonAsync($"/v1/programs/{program}/members:find", new { phone })).EnsureSuccessStatusCode();
+        await http.PostAsJsonAsync($"/v1/programs/{program}/members:find", new { phone = "+420600000005" });
+        await http.GetAsync($"/v1/programs/{program}/members:find?phone=%2B420600000006"); // refused: a phone goes in a body, never a URL
+        return [name, "Quaxbrenner", phone, "777123987", email, newEmail, badEmail, "+420600000001", "+420600000002", "600000003", "600000004", "600000005", "600000006"];
     }
 
     private static async Task Swallow(Task call)

@@ -10,7 +10,7 @@ namespace Loyalty.Host.Services;
 /// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
 internal sealed partial class AdminService(
     IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore, Security.IAuditTrail audit,
-    PersonalData personalData, IProgramDirectory programs)
+    PersonalData personalData, IProgramDirectory programs, MemberKeyLookup memberKeys)
     : Api.V1.AdminService.AdminServiceBase
 {
     public const int MaxCouponsPerCall = 10_000;
@@ -157,6 +157,34 @@ internal sealed partial class AdminService(
         var response = new CreateCouponsResponse();
         response.Codes.AddRange(codes);
         return response;
+    }
+
+    public override async Task<MemberResponse> FindMember(FindMemberRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        if (request.Card.Length > 0 && request.Phone.Length > 0)
+        {
+            throw LoyaltyException.Invalid("phone", "give a card or a phone, not both");
+        }
+
+        if (request.Phone.Length > 0 && context.GetHttpContext().Request.Query.ContainsKey("phone"))
+        {
+            // A URL is what proxies and request logs record: a phone number travels in a body only (docs/security.md).
+            throw LoyaltyException.Invalid("phone", "send a phone in the JSON body of a POST to /v1/programs/{program_id}/members:find, never in the URL");
+        }
+
+        // The silo's key lookup, as Identify at a till uses it (a miss activates no grain); not throttled: staff, not a till.
+        var view = request.Card.Length > 0 ? await memberKeys.IdentifyAsync(programId, MemberKeys.Card, Mapping.Id(request.Card, "card"), null, null)
+            : request.Phone.Length > 0 ? await memberKeys.IdentifyByPhoneAsync(programId, request.Phone, null, null)
+            : throw LoyaltyException.Invalid("card", "give a card or a phone");
+        return Mapping.ToProto(programId, view);
+    }
+
+    public override async Task<MemberResponse> GetMember(GetMemberRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var memberId = Mapping.Id(request.MemberId, "member_id");
+        return Mapping.ToProto(programId, await grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId)).IdentifyAtAsync(null, null));
     }
 
     public override async Task<ListLedgerResponse> ListLedger(ListLedgerRequest request, ServerCallContext context)

@@ -12,7 +12,7 @@ namespace Loyalty.Host.Services;
 /// member, a card blocked or replaced) the entry is dropped and the key read again. A key nobody holds is
 /// never cached (misses are throttled per terminal instead) and activates no grain.
 /// </summary>
-public sealed class MemberKeyLookup(IMemberRowStore rows, IGrainFactory grains)
+public sealed class MemberKeyLookup(IMemberRowStore rows, IGrainFactory grains, PersonalData personalData)
 {
     /// <summary>Entries kept at most; the cache starts over beyond (≈ 150 bytes each).</summary>
     public const int MaxEntries = 500_000;
@@ -45,6 +45,13 @@ public sealed class MemberKeyLookup(IMemberRowStore rows, IGrainFactory grains)
         _owners[id] = owner;
         return view;
     }
+
+    /// <summary>
+    /// <see cref="IdentifyAsync"/> by a phone number in any typing ("+420 601-234 567"): found through its peppered
+    /// lookup key, never the number itself; INVALID_ARGUMENT naming <paramref name="field"/> when it is not a phone number.
+    /// </summary>
+    public Task<MemberView> IdentifyByPhoneAsync(string programId, string phone, string? storeId, string? channel, string field = "phone") =>
+        IdentifyAsync(programId, MemberKeys.Phone, personalData.PhoneKey(programId, Domain.Profiles.NormalizePhone(phone, field)), storeId, channel);
 
     /// <summary>The member that holds the key now (read from storage, not the cache); CARD_BLOCKED for a blocked card, null when nobody holds it.</summary>
     public async Task<string?> OwnerAsync(string programId, string kind, string key) =>

@@ -8,7 +8,7 @@ using Loyalty.Grains;
 namespace Loyalty.Host.Services;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
-internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, PersonalData personalData, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys)
+internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys)
     : Api.V1.PosService.PosServiceBase
 {
     public const int MaxNameLength = 200;
@@ -102,8 +102,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Perso
                 IdentifyRequest.KeyOneofCase.MemberId => await Member(programId, Mapping.Id(request.MemberId, "member_id")).IdentifyAtAsync(storeId, channel),
                 IdentifyRequest.KeyOneofCase.CardNumber => await memberKeys.IdentifyAsync(
                     programId, MemberKeys.Card, Mapping.Id(request.CardNumber, "card_number"), storeId, channel),
-                IdentifyRequest.KeyOneofCase.Phone => await memberKeys.IdentifyAsync(
-                    programId, MemberKeys.Phone, personalData.PhoneKey(programId, Profiles.NormalizePhone(request.Phone)), storeId, channel),
+                IdentifyRequest.KeyOneofCase.Phone => await memberKeys.IdentifyByPhoneAsync(programId, request.Phone, storeId, channel),
                 _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
             };
             return Mapping.ToIdentifyProto(programId, view);
