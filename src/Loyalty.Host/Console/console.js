@@ -140,6 +140,9 @@ function fieldControl(spec, value, prefix) {
     case 'select':
       return h('select', { id, 'aria-describedby': describedBy },
         spec.options.map(([v, label]) => h('option', { value: v, selected: (value ?? spec.options[0][0]) === v }, label)));
+    case 'checks':
+      return h('div', { id, role: 'group', 'aria-labelledby': `${id}-label`, 'aria-describedby': describedBy, class: 'checks' },
+        spec.options.map(([v, label]) => h('label', {}, h('input', { type: 'checkbox', value: v, checked: (value || []).includes(v) }), label)));
     case 'list':
       return h('input', { id, type: 'text', value: (value || []).join(', '), 'aria-describedby': describedBy });
     case 'intlist':
@@ -159,7 +162,7 @@ function fieldBlock(spec, value, prefix = '') {
   const id = fieldId(prefix + spec.path);
   if (spec.type === 'rows') return rowsBlock(spec, value || [], prefix);
   const control = fieldControl(spec, value, prefix);
-  const label = h('label', { for: id }, spec.label);
+  const label = spec.type === 'checks' ? h('span', { class: 'label', id: `${id}-label` }, spec.label) : h('label', { for: id }, spec.label);
   const help = h('p', { class: 'help', id: `${id}-help` }, spec.help || '');
   const error = h('p', { class: 'error', id: `${id}-error` });
   const block = spec.type === 'bool'
@@ -220,6 +223,10 @@ function readFields(container, original) {
         if (Object.keys(row).length) rows.push(row);
       }
       set(out, spec.path, rows);
+      continue;
+    }
+    if (spec.type === 'checks') {
+      set(out, spec.path, [...block.querySelectorAll('input[type=checkbox]:checked')].map(c => c.value));
       continue;
     }
     const input = block.querySelector('input, select, textarea');
@@ -360,7 +367,14 @@ function renderNav(programId, current) {
     h('button', { type: 'button', class: 'secondary', onclick: () => signOut() }, 'Sign out'));
 }
 
-async function route() {
+// One page at a time: a route waits for the one before it, so quick hash changes end on the last page asked for.
+let routing = Promise.resolve();
+function route() {
+  routing = routing.then(renderRoute, renderRoute);
+  return routing;
+}
+
+async function renderRoute() {
   if (stopBoard) { stopBoard(); stopBoard = null; }
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (!sessionStorage.getItem(TOKEN_KEY) || parts[0] === 'signin' || parts[0] === '') {
@@ -522,7 +536,7 @@ function campaignFields(existing) {
       { path: 'targets.excludeOnSale', label: 'Exclude sale items', type: 'bool' }] },
     { group: 'Conditions', fields: [
       { path: 'conditions.date', label: 'Date', help: 'YYYY-MM-DD' },
-      { path: 'conditions.daysOfWeek', label: 'Days of week', type: 'list', help: weekdays.join(', ') },
+      { path: 'conditions.daysOfWeek', label: 'Days of week', type: 'checks', options: weekdays.map(d => [d, d.slice(8, 11).toLowerCase()]) },
       { path: 'conditions.hoursFrom', label: 'Hours from', help: 'HH:MM' }, { path: 'conditions.hoursUntil', label: 'Hours until', help: 'HH:MM' },
       { path: 'conditions.daysOfMonth', label: 'Days of month', type: 'intlist' },
       { path: 'conditions.membersOnly', label: 'Members only', type: 'bool' }, { path: 'conditions.firstPurchase', label: 'First purchase', type: 'bool' },
@@ -660,9 +674,9 @@ function remainingText(s) {
 function drawChart(chart, values) {
   const max = Math.max(1, ...values);
   const step = 600 / 119;
-  const points = values.map((v, i) => `${(i + 120 - values.length) * step},${200 - (v / max) * 180}`).join(' ');
+  const points = values.map((v, i) => `${(i + 120 - values.length) * step},${192 - (v / max) * 170}`).join(' ');
   chart.replaceChildren(
-    svg('line', { x1: 0, y1: 199, x2: 600, y2: 199, stroke: '#d0d7de' }),
+    svg('line', { x1: 0, y1: 193, x2: 600, y2: 193, stroke: '#d0d7de' }),
     svg('polyline', { points, fill: 'none', stroke: '#0b5cad', 'stroke-width': 2.5, 'vector-effect': 'non-scaling-stroke' }));
   const [x, y] = points.split(' ').pop().split(',');
   chart.append(svg('circle', { cx: x, cy: y, r: 4 })); // the latest reading, visible from the first one on
@@ -802,13 +816,15 @@ async function membersPage(programId, memberId) {
     api('GET', `/v1/programs/${p}/members/${enc(memberId)}`),
     api('GET', `/v1/programs/${p}/members/${enc(memberId)}/ledger?pageSize=100`),
   ]);
-  const facts = [['Member', member.memberId], ['Tier', member.tier || '—'], ['Points available', member.pointsAvailable ?? member.available ?? ledger.balance],
-    ['Points pending', member.pointsPending ?? member.pending ?? '0'], ['Store credit', member.credit ?? ledger.credit ?? '0']];
+  const balance = member.balance || {};
+  const facts = [['Member', member.memberId], ['Name', member.name || '—'], ['Cards', (member.cardNumbers || []).join(', ') || '—'],
+    ['Tier', member.tier?.name || '—'], ['Points available', balance.available ?? '0'], ['Points pending', balance.pending ?? '0'],
+    ['Expiring this month', balance.expiringThisMonth ?? '0'], ['Store credit', balance.credit ?? '0'], ['Enrolled', when(member.enrolledAt)]];
   show(`Member ${member.memberId}`,
-    h('table', {}, h('tbody', {}, facts.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'num' }, String(v ?? '')))))),
-    h('h2', {}, 'Points by expiry month'),
+    h('table', {}, h('tbody', {}, facts.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { 'data-fact': k }, String(v ?? '')))))),
+    h('h2', {}, 'Points by expiry'),
     h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Earned in'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col', class: 'num' }, 'Points'))),
-      h('tbody', {}, (member.buckets || []).map(b => h('tr', {}, h('td', {}, b.month || b.bucketMonth || ''), h('td', {}, b.expiresOn || b.expiresAt || ''), h('td', { class: 'num' }, b.points))))),
+      h('tbody', {}, (balance.buckets || []).map(b => h('tr', {}, h('td', {}, b.month || ''), h('td', {}, b.expiresAt ? when(b.expiresAt) : 'never'), h('td', { class: 'num' }, b.points))))),
     h('h2', {}, 'Ledger'),
     h('table', {}, h('thead', {}, h('tr', {}, ['#', 'Type', 'Points', 'Asset', 'Month', 'Transaction', 'At'].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, (ledger.entries || []).map(e => h('tr', {}, h('td', {}, e.seq), h('td', {}, e.type), h('td', { class: 'num' }, e.points), h('td', {}, e.asset),

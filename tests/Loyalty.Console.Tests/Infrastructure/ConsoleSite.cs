@@ -181,6 +181,7 @@ public sealed class ConsoleSite : IAsyncLifetime
 
     public void Screenshot(string name)
     {
+        Browser.ExecuteScript("window.scrollTo(0, 0)");
         Browser.GetScreenshot().SaveAsFile(Path.Combine(Screenshots, name + ".png"));
     }
 
