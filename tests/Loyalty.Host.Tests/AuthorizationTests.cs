@@ -79,6 +79,8 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         // Nor the calls any operator or marketer may make (gRPC and JSON).
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).PreviewQuoteAsync(
+            new PreviewQuoteRequest { ProgramId = program, Lines = { Sales.Line("x", 1, 1_000) } }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => FirstPageAsync(AdminWith(terminalToken), program));
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).GetMemberAsync(new GetMemberRequest { ProgramId = program, MemberId = member }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).FindMemberAsync(new FindMemberRequest { ProgramId = program, Card = "any" }).ResponseAsync);
@@ -123,6 +125,8 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => FirstPageAsync(marketer, other));
         await Refused(StatusCode.NotFound, "COUPON_SERIES_NOT_FOUND", () => FirstPageAsync(marketer, program)); // its own program: past authorization
         Assert.Equal(member, (await marketer.GetMemberAsync(new GetMemberRequest { ProgramId = program, MemberId = member })).MemberId);
+        Assert.NotNull(await marketer.PreviewQuoteAsync(new PreviewQuoteRequest { ProgramId = program, Lines = { Sales.Line("x", 1, 1_000) } }));
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.PreviewQuoteAsync(new PreviewQuoteRequest { ProgramId = other, Lines = { Sales.Line("x", 1, 1_000) } }).ResponseAsync);
         await Refused(StatusCode.NotFound, "CARD_NOT_FOUND", () => marketer.FindMemberAsync(new FindMemberRequest { ProgramId = program, Card = "no-such-card" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetMemberAsync(new GetMemberRequest { ProgramId = other, MemberId = otherMember }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.FindMemberAsync(new FindMemberRequest { ProgramId = other, Card = "any" }).ResponseAsync);

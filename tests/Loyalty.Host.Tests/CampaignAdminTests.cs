@@ -129,6 +129,36 @@ public sealed class CampaignAdminTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_preview_prices_a_sample_basket_as_the_till_quotes_it_and_changes_nothing()
+    {
+        var program = await fixture.NewProgramAsync();
+        await Define(program, "ten", c => (c.PercentOff, c.MaxRedemptions) = (10, 5));
+        await Define(program, "members", c => (c.AmountOff, c.Conditions) = (300, new CampaignConditions { MembersOnly = true }));
+        var member = await fixture.NewMemberAsync(program);
+        foreach (var who in new[] { string.Empty, member })
+        {
+            var preview = new PreviewQuoteRequest { ProgramId = program, MemberId = who, StoreId = "store-1" };
+            preview.Lines.Add(Sales.Line("coffee", 2, 2_500));
+            var quote = new QuoteRequest { ProgramId = program, MemberId = who, StoreId = "store-1" };
+            quote.Lines.Add(Sales.Line("coffee", 2, 2_500));
+
+            var previewed = await Engine.Admin.PreviewQuoteAsync(preview);
+            Assert.Equal(await Engine.Pos.QuoteAsync(quote), previewed); // one pricing path
+            Assert.True(previewed.Campaigns.Any(c => c.CampaignId == "ten" && c.Discount > 0), previewed.ToString());
+            Assert.Equal(previewed.Discount, previewed.Discounts.Sum(d => d.Amount)); // every line names its source
+            Assert.All(previewed.Discounts, d => Assert.Equal((DiscountSource.Campaign, true), (d.Source, d.SourceId is "ten" or "members")));
+        }
+
+        // A preview holds and spends nothing: the budget of 5 is untouched.
+        var status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = "ten" });
+        Assert.Equal((0L, 0, 5L), (status.Redemptions, status.PendingHolds, status.RedemptionsRemaining));
+
+        var bad = new PreviewQuoteRequest { ProgramId = program };
+        bad.Lines.Add(Sales.Line("coffee", -1, 2_500));
+        Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(() => Engine.Admin.PreviewQuoteAsync(bad).ResponseAsync)).StatusCode);
+    }
+
+    [Fact]
     public async Task An_ended_campaign_no_longer_applies_keeps_its_statistics_and_ending_again_changes_nothing()
     {
         var program = await fixture.NewProgramAsync();

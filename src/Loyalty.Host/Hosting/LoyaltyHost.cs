@@ -90,6 +90,7 @@ public static partial class LoyaltyHost
         builder.Services.AddSingleton<Security.CredentialCache>();
         builder.Services.AddSingleton<Security.LookupThrottle>();
         builder.Services.AddSingleton<Services.MemberKeyLookup>();
+        builder.Services.AddSingleton<Services.QuotePricing>();
         builder.Services.TryAddSingleton(new Security.FirstOperatorToken.Output(Console.Out));
         builder.Services.AddHostedService<Security.FirstOperatorToken>();
         builder.Services.AddOpenTelemetry()

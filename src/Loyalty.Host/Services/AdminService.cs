@@ -10,7 +10,7 @@ namespace Loyalty.Host.Services;
 /// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
 internal sealed partial class AdminService(
     IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore, Security.IAuditTrail audit,
-    PersonalData personalData, IProgramDirectory programs, MemberKeyLookup memberKeys)
+    PersonalData personalData, IProgramDirectory programs, MemberKeyLookup memberKeys, QuotePricing pricing)
     : Api.V1.AdminService.AdminServiceBase
 {
     public const int MaxCouponsPerCall = 10_000;
@@ -236,6 +236,23 @@ internal sealed partial class AdminService(
         var campaignId = Mapping.Id(request.CampaignId, "campaign_id");
         var ended = await grains.GetGrain<IProgramGrain>(programId).EndCampaignAsync(campaignId);
         return await CampaignViewAsync(programId, ended);
+    }
+
+    public override Task<QuoteResponse> PreviewQuote(PreviewQuoteRequest request, ServerCallContext context)
+    {
+        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var input = new QuoteInput(
+            programId,
+            Mapping.OptionalId(request.MemberId, "member_id"),
+            Mapping.OptionalId(request.StoreId, "store_id"),
+            request.StoreId,
+            Mapping.Lines(request.Lines),
+            null,
+            Mapping.RewardIds(request.RewardIds),
+            Mapping.OptionalId(request.Channel, "channel"),
+            Mapping.OptionalId(request.PaymentMethod, "payment_method"),
+            string.Empty);
+        return pricing.QuoteAsync(input, () => Task.CompletedTask);
     }
 
     public override async Task<CampaignStatus> GetCampaignStatus(GetCampaignStatusRequest request, ServerCallContext context)

@@ -8,7 +8,7 @@ using Loyalty.Grains;
 namespace Loyalty.Host.Services;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
-internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys)
+internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys, QuotePricing pricing)
     : Api.V1.PosService.PosServiceBase
 {
     public const int MaxNameLength = 200;
@@ -134,86 +134,9 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         var code = await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode);
         var channel = Mapping.OptionalId(request.Channel, "channel");
         var paymentMethod = Mapping.OptionalId(request.PaymentMethod, "payment_method");
-        var program = await programs.GetAsync(programId);
-        Mapping.EnsureCurrency(request.Currency, program);
-        var member = memberId is null ? null : await Member(programId, memberId).GetForQuoteAsync();
-        var view = member?.View;
-        var tier = view?.Tier?.Level;
-        var facts = member?.Facts;
-
-        var subtotal = Pricing.Validate(lines);
-        CouponCheck? check = null;
-        CouponDefinition? usable = null;
-        if (code is not null)
-        {
-            check = new CouponCheck { Code = code };
-            try
-            {
-                var status = await grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
-                Coupons.EnsureAvailable(status);
-
-                // What a quote knows: the member, store and tier (purchase history is checked at commit).
-                var couponFacts = new CouponContext(memberId, storeId, tier?.Name, null, null);
-                Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow, couponFacts);
-                Segments.EnsureCouponAllowed(status.Definition, program, facts, tier, clock.UtcNow);
-                usable = status.Definition;
-                check.Valid = true;
-            }
-            catch (LoyaltyException refusal)
-            {
-                if (refusal.Reason == ErrorReason.CouponNotFound)
-                {
-                    await Guard(programId, request.StoreId, request.TerminalId).RecordFailureAsync();
-                }
-
-                check.Reason = ErrorReasons.Code(refusal.Reason);
-                check.Message = refusal.Message;
-            }
-        }
-
-        var rewards = Mapping.RewardIds(request.RewardIds);
-        var promotions = new PromotionContext(clock.UtcNow, request.StoreId, channel, paymentMethod, facts);
-        var priced = await PriceWithBudgetsAsync(programId, program, lines, usable, tier, rewards, promotions);
-        if (check is not null)
-        {
-            // The coupon's own discount (what a till prints beside it), not the basket's.
-            check.Discount = priced.CouponDiscount;
-            if (priced.CouponCappedAway)
-            {
-                check.Valid = false;
-                check.Reason = ErrorReasons.Code(ErrorReason.CouponNoDiscount);
-                check.Message = Coupons.CappedAwayMessage(program);
-            }
-        }
-
-        var response = new QuoteResponse
-        {
-            Currency = program.Currency,
-            Subtotal = priced.Subtotal,
-            Discount = priced.Discount,
-            Total = priced.Total,
-            PointsToEarn = priced.PointsToEarn,
-            Coupon = check,
-            TierDiscount = priced.TierDiscount,
-            Tier = tier?.Name ?? string.Empty,
-            RewardDiscount = priced.RewardDiscount,
-            RewardPoints = priced.RewardPoints,
-            CampaignId = priced.Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? priced.Campaigns.FirstOrDefault()?.CampaignId ?? string.Empty,
-            CampaignDiscount = priced.CampaignDiscount,
-            CampaignPoints = priced.CampaignPoints,
-            Discounts = { priced.Lines.Select(l => Mapping.ToProto(l, code)) },
-            Campaigns = { priced.Campaigns.Select(Mapping.ToProto) },
-            Hints = { priced.Hints.Select(Mapping.ToProto) },
-        };
-        if (view?.Tier is { Next: { } next, AmountToNext: > 0 } tierStatus)
-        {
-            response.Hints.Add(new Api.V1.PromotionHint
-            {
-                SourceId = "tier", AmountMissing = tierStatus.AmountToNext, Message = $"spend {tierStatus.AmountToNext} more to reach {next.Name}",
-            });
-        }
-
-        return response;
+        return await pricing.QuoteAsync(
+            new QuoteInput(programId, memberId, storeId, request.StoreId, lines, code, Mapping.RewardIds(request.RewardIds), channel, paymentMethod, request.Currency),
+            () => Guard(programId, request.StoreId, request.TerminalId).RecordFailureAsync());
     }
 
     public override async Task<CommitResponse> Commit(CommitRequest request, ServerCallContext context)
@@ -274,31 +197,6 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
     /// grant what they would give now: read only; Commit reserves, and a campaign whose budget ran out in
     /// between drops out of the sale, which still commits and names it in <c>dropped</c>.
     /// </summary>
-    private async Task<PricedBasket> PriceWithBudgetsAsync(
-        string programId,
-        ProgramSettings program,
-        System.Collections.Immutable.ImmutableArray<Contracts.BasketLine> lines,
-        CouponDefinition? coupon,
-        Contracts.TierLevel? tier,
-        System.Collections.Immutable.ImmutableArray<string> rewards,
-        PromotionContext context)
-    {
-        var unavailable = System.Collections.Immutable.ImmutableHashSet<string>.Empty;
-        while (true)
-        {
-            var priced = Pricing.Price(lines, program, coupon, tier, rewards, context with { Unavailable = unavailable });
-            var checks = await Task.WhenAll(priced.Campaigns.Where(c => c.Budgeted).Select(async c =>
-                (c.CampaignId, Ok: await grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, c.CampaignId)).CanGrantAsync(context.StoreId ?? string.Empty, c.Discount))));
-            var refused = checks.Where(c => !c.Ok).Select(c => c.CampaignId).ToList();
-            if (refused.Count == 0)
-            {
-                return priced;
-            }
-
-            unavailable = unavailable.Union(refused);
-        }
-    }
-
     /// <summary>A coupon code from a terminal that is not throttled; a malformed code counts as a failed guess.</summary>
     private async Task<string?> GuardedCouponCodeAsync(string programId, string storeId, string terminalId, string text)
     {
