@@ -47,8 +47,11 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         Assert.Empty((await site.Admin.ListCampaignsAsync(new ListCampaignsRequest { ProgramId = programId })).Campaigns);
 
         site.Type("percentOff", "10");
-        site.Browser.FindElement(By.CssSelector("#f-conditions-daysOfWeek input[value='WEEKDAY_SATURDAY']")).Click();
-        site.Browser.FindElement(By.CssSelector("#f-conditions-daysOfWeek input[value='WEEKDAY_SUNDAY']")).Click();
+        foreach (var day in site.Browser.FindElements(By.CssSelector("#f-conditions-daysOfWeek input[type='checkbox']")))
+        {
+            day.Click(); // every day of the week, ticked one by one
+        }
+
         site.Click("Create campaign");
         site.Until(d => d.FindElement(By.TagName("h1")).Text == "Campaign coffee-10");
         site.Open($"#/p/{programId}/campaigns");
@@ -60,7 +63,22 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         Assert.Equal(10, campaign.PercentOff);
         Assert.Equal(50, campaign.MaxRedemptions);
         Assert.Equal("10% on coffee", campaign.Name);
-        Assert.Equal([Weekday.Saturday, Weekday.Sunday], campaign.Conditions.DaysOfWeek);
+        Assert.Equal(Enum.GetValues<Weekday>().Where(d => d != Weekday.Unspecified), campaign.Conditions.DaysOfWeek);
+
+        // The preview prices a sample basket along the till's Quote path: the page shows what the API answers.
+        site.Open($"#/p/{programId}/campaigns/coffee-10");
+        site.Wait(By.Id("f-preview-memberId"));
+        site.Click("Preview");
+        var previewLine = site.Wait(By.CssSelector("#preview-lines tbody tr"));
+        var expected = await site.Admin.PreviewQuoteAsync(new PreviewQuoteRequest
+        {
+            ProgramId = programId, Lines = { new BasketLine { Sku = "sample", Quantity = 1, UnitPrice = 10_000 } },
+        });
+        var line = Assert.Single(expected.Discounts);
+        Assert.Equal(("coffee-10", 1_000L), (line.SourceId, line.Amount));
+        Assert.Contains("coffee-10", previewLine.Text, StringComparison.Ordinal);
+        Assert.Equal(expected.Total.ToString(System.Globalization.CultureInfo.InvariantCulture), site.Text(By.CssSelector("td[data-quote='Total']")));
+        site.Screenshot("campaign-preview", site.Browser.FindElement(By.Id("preview-result")));
         Assert.Equal(CampaignState.Live, campaign.State); // in its window with budget left; the weekday is a condition of each sale
     }
 

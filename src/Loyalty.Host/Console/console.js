@@ -609,12 +609,37 @@ async function campaignPage(programId, campaignId) {
     catch (e) { main.prepend(errorBox(e)); }
   } }, 'End campaign');
   const state = campaignStatusText(campaign);
+  const result = h('div', { id: 'preview-result', 'aria-live': 'polite' });
+  const preview = apiForm([
+    { path: 'lines', label: 'Sample basket', type: 'rows', rowName: 'line', help: 'Prices in minor units (2500 = 25.00).', columns: [
+      { path: 'sku', label: 'SKU' }, { path: 'category', label: 'Category' }, { path: 'quantity', label: 'Quantity', type: 'number' },
+      { path: 'unitPrice', label: 'Unit price', type: 'number' }] },
+    { path: 'memberId', label: 'As member (optional)', help: 'Tier, segments and per-member conditions of this member.' },
+    { path: 'storeId', label: 'Store (optional)' }, { path: 'channel', label: 'Channel (optional)' }, { path: 'paymentMethod', label: 'Payment method (optional)' },
+  ], { lines: [{ sku: 'sample', quantity: 1, unitPrice: '10000' }] }, async value => {
+    const quote = await api('POST', `/v1/programs/${enc(programId)}/quotes:preview`, value);
+    result.replaceChildren(previewResult(quote));
+  }, 'Preview', null, 'preview.');
   show(`Campaign ${campaignId}`,
     h('p', {}, 'Status: ', h('span', { class: `badge ${state}` }, state), ' · ',
       h('a', { href: `#/p/${enc(programId)}/campaigns/${enc(campaignId)}/board` }, 'Live board'), ' · ',
       `${campaign.statistics?.redemptions ?? 0} redemptions, ${money(campaign.statistics?.discountGiven)} given`),
     campaignForm(programId, campaign),
-    state === 'ended' ? null : h('div', { class: 'actions' }, end));
+    state === 'ended' ? null : h('div', { class: 'actions' }, end),
+    h('h2', {}, 'Preview: price a sample basket as a till would'), preview, result);
+}
+
+/** A quote as the till would show it: every discount line with its source, the total, points and hints. */
+function previewResult(q) {
+  const sourceName = s => (s || '').replace('DISCOUNT_SOURCE_', '').toLowerCase();
+  return h('div', {},
+    h('table', { id: 'preview-lines' },
+      h('thead', {}, h('tr', {}, ['Source', 'From', 'Basket line', 'Discount'].map(t => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, (q.discounts || []).map(d => h('tr', {}, h('td', {}, sourceName(d.source)), h('td', {}, d.sourceId || ''),
+        h('td', {}, String((d.lineIndex || 0) + 1)), h('td', { class: 'num' }, money(d.amount)))))),
+    h('table', {}, h('tbody', {}, [['Subtotal', q.subtotal], ['Discount', q.discount], ['Total', q.total], ['Points to earn', q.pointsToEarn]]
+      .map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'num', 'data-quote': k }, money(v)))))),
+    (q.hints || []).length ? h('ul', {}, q.hints.map(hint => h('li', {}, hint.message || `${hint.sourceId}: ${money(hint.amountMissing)} more`))) : null);
 }
 
 // ---------- live flash-sale board ----------

@@ -179,9 +179,18 @@ public sealed class ConsoleSite : IAsyncLifetime
 
     public string Text(By by) => Wait(by).Text;
 
-    public void Screenshot(string name)
+    /// <summary>Saves the page as it looks from the top, or scrolled to <paramref name="at"/>.</summary>
+    public void Screenshot(string name, IWebElement? at = null)
     {
-        Browser.ExecuteScript("window.scrollTo(0, 0)");
+        if (at is null)
+        {
+            Browser.ExecuteScript("window.scrollTo(0, 0)");
+        }
+        else
+        {
+            Browser.ExecuteScript("arguments[0].scrollIntoView({ block: 'center' })", at);
+        }
+
         Browser.GetScreenshot().SaveAsFile(Path.Combine(Screenshots, name + ".png"));
     }
 
