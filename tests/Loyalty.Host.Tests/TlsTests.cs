@@ -121,7 +121,8 @@ public sealed class TlsTests : IDisposable
             request.CertificateExtensions.Add(names.Build());
         }
 
-        using var issued = request.Create(_ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(12));
+        // Within the CA's validity (a later "now + 1 day" can pass the CA's own end by a second and be refused).
+        using var issued = request.Create(_ca, _ca.NotBefore, _ca.NotAfter, RandomNumberGenerator.GetBytes(12));
         var withKey = issued.CopyWithPrivateKey(key);
 
         // Round-trip through PKCS#12 so the key is usable by SslStream on every platform.
