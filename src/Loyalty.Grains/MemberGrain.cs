@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Loyalty.Contracts;
 using Loyalty.Domain;
+using Orleans.Serialization;
 
 namespace Loyalty.Grains;
 
@@ -20,9 +21,12 @@ public sealed class MemberState : IStateWithRows
     [NonSerialized]
     private MemberRows? _staged;
 
-    // Not part of the state: the most recent sales, each already a row (or staged with the write that makes it one).
+    // Not part of the state: the most recent sales, each already a row (or staged with the write that makes it one),
+    // serialized: one array per sale instead of a graph of some forty objects, which every sale would otherwise
+    // leave for the garbage collector to trace and copy until the member's next sales push it out (measured:
+    // these graphs were most of what survived each gen0 collection under checkout load, docs/performance.md).
     [NonSerialized]
-    private Dictionary<string, SaleRecord>? _recent;
+    private Dictionary<string, byte[]>? _recent;
 
     [Id(2)]
     private List<string>? _cards;
@@ -69,11 +73,17 @@ public sealed class MemberState : IStateWithRows
     public PointsAccount Account { get; set; } = new();
 
     /// <summary>
-    /// The most recent sales' idempotency records (transaction id → body fingerprint, stored result, what
-    /// reverses it), in memory only and at most <see cref="RecentSales"/> after a write; every sale is a
-    /// row of its own, read from there when it is not here.
+    /// One of the most recent sales' idempotency records (body fingerprint, stored result, what reverses it),
+    /// in memory only and at most <see cref="RecentSales"/> after a write; null when it is not among them
+    /// (every sale is a row of its own, read from there). A copy: a change is kept by <see cref="RememberSale"/>.
     /// </summary>
-    public IReadOnlyDictionary<string, SaleRecord> Sales => ReadOnlyViews.Of(_recent ?? _sales);
+    public SaleRecord? RecentSale(string transactionId, Serializer<SaleRecord> serializer) =>
+        _recent is null
+            ? _sales?.GetValueOrDefault(transactionId)
+            : _recent.TryGetValue(transactionId, out var bytes) ? serializer.Deserialize(bytes) : null;
+
+    /// <summary>The sales a state written by an earlier version holds, by transaction id (empty once they are rows).</summary>
+    public IReadOnlyDictionary<string, SaleRecord> LegacySalesById => ReadOnlyViews.Of(_sales);
 
     /// <summary>Sales a state written by an earlier version holds; null once they are rows.</summary>
     public IReadOnlyCollection<SaleRecord>? LegacySales => _sales?.Values;
@@ -162,19 +172,24 @@ public sealed class MemberState : IStateWithRows
     /// Keeps a sale among the recent ones (as the most recent), forgetting the least recent beyond
     /// <see cref="RecentSales"/>; each is a row, or staged with the write that makes it one.
     /// </summary>
-    public void RememberSale(SaleRecord sale)
+    public void RememberSale(SaleRecord sale, Serializer<SaleRecord> serializer)
     {
         if (_recent is null)
         {
             // A state written by an earlier version: its sales start out as the recent ones, oldest first.
-            _recent = _sales is null ? [] : new Dictionary<string, SaleRecord>(_sales);
-            _recentOrder = [.. _recent.OrderBy(p => p.Value.Result.OccurredAt).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key)];
+            _recent = [];
+            _recentOrder = [];
+            foreach (var (key, old) in (_sales ?? []).OrderBy(p => p.Value.Result.OccurredAt).ThenBy(p => p.Key, StringComparer.Ordinal))
+            {
+                _recent[key] = serializer.SerializeToArray(old);
+                _recentOrder.Add(key);
+            }
         }
 
         var id = sale.Result.TransactionId;
         _recentOrder!.Remove(id);
         _recentOrder.Add(id);
-        _recent[id] = sale;
+        _recent[id] = serializer.SerializeToArray(sale);
         while (_recentOrder.Count > RecentSales)
         {
             _recent.Remove(_recentOrder[0]);
@@ -237,7 +252,7 @@ public sealed class MemberState : IStateWithRows
         _couponUses = _couponUses is { Count: 0 } ? null : _couponUses;
         Account.ReleaseEmptyCollections();
         Spend.ReleaseEmptyCollections();
-        foreach (var sale in Sales.Values)
+        foreach (var sale in LegacySalesById.Values)
         {
             sale.ReleaseEmptyCollections();
         }
@@ -282,7 +297,8 @@ public sealed partial class MemberGrain(
     IMemberRowStore rows,
     PersonalData personalData,
     IAutomationStore automationStore,
-    ProgramCache programs)
+    ProgramCache programs,
+    Serializer<SaleRecord> saleSerializer)
     : Grain, IMemberGrain
 {
 
@@ -486,7 +502,7 @@ public sealed partial class MemberGrain(
         EnsureEnrolled();
         var s = state.State;
         var fingerprint = Fingerprints.Of(command);
-        if (s.Sales.TryGetValue(command.TransactionId, out var known))
+        if (s.RecentSale(command.TransactionId, saleSerializer) is { } known)
         {
             return Answer(known, fingerprint);
         }
@@ -601,7 +617,7 @@ public sealed partial class MemberGrain(
 
         s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
         RecordIssuedCoupons(sale.Result, now);
-        s.RememberSale(sale);
+        s.RememberSale(sale, saleSerializer);
         s.Staged(ProgramId, MemberId).AddSale(sale, isNew: true);
         if (coupon is { PerMemberLimit: > 0 })
         {
@@ -678,12 +694,12 @@ public sealed partial class MemberGrain(
 
     /// <summary>A sale of this member: from the recent ones in memory, else from its row.</summary>
     private async Task<SaleRecord?> FindSaleAsync(string transactionId) =>
-        state.State.Sales.TryGetValue(transactionId, out var sale) ? sale : await rows.FindSaleAsync(ProgramId, MemberId, transactionId);
+        state.State.RecentSale(transactionId, saleSerializer) ?? await rows.FindSaleAsync(ProgramId, MemberId, transactionId);
 
     /// <summary>A changed sale (void, refund) is kept among the recent ones and its row rewritten with the state.</summary>
     private void StageChangedSale(SaleRecord sale)
     {
-        state.State.RememberSale(sale);
+        state.State.RememberSale(sale, saleSerializer);
         state.State.Staged(ProgramId, MemberId).AddSale(sale, isNew: false);
     }
 
@@ -892,7 +908,7 @@ public sealed partial class MemberGrain(
             foreach (var sale in legacy.Where(sale => !staged.Sales.Any(t => t.Result.TransactionId == sale.Result.TransactionId)).ToList())
             {
                 staged.AddSale(sale, isNew: false);
-                s.RememberSale(sale);
+                s.RememberSale(sale, saleSerializer);
             }
 
             s.ForgetLegacySales();

@@ -47,7 +47,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
             Assert.Equal((true, "Eva", At, 1L), (s.Enrolled, s.Name, s.EnrolledAt, s.Account.NextSeq));
             Assert.Empty(s.Cards);
             Assert.Empty(s.BlockedCards);
-            Assert.Empty(s.Sales);
+            Assert.Empty(s.LegacySalesById);
             Assert.Empty(s.Attributes);
             Assert.Empty(s.Automations);
             Assert.Empty(s.ReferralsRewarded);
@@ -59,7 +59,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
             Assert.Empty(s.Account.Credit);
             Assert.Empty(s.Spend.ByMonth);
             Assert.Empty(s.Spend.BirthdayBonusYears);
-            Assert.False(s.Sales.ContainsKey("t1"));
+            Assert.False(s.LegacySalesById.ContainsKey("t1"));
 
             s.CardsForWrite().Add("card-1");
             s.StampsForWrite()["stamp"] = 2;
@@ -83,7 +83,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
 
         // Loading and writing again gives the same bytes: nothing was created by reading.
         var loaded = Serializer.Deserialize<MemberState>(bytes)!;
-        _ = (loaded.Cards.Count, loaded.Sales.Count, loaded.Account.Lots.Count, loaded.Spend.ByMonth.Count);
+        _ = (loaded.Cards.Count, loaded.LegacySalesById.Count, loaded.Account.Lots.Count, loaded.Spend.ByMonth.Count);
         Assert.Equal(bytes, Serializer.SerializeToArray(loaded));
     }
 
@@ -98,6 +98,37 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         var bytes = Serializer.SerializeToArray(used);
         used.ReleaseEmptyCollections();
         Assert.Equal(bytes, Serializer.SerializeToArray(used));
+    }
+
+    [Fact]
+    public void Recent_sales_are_kept_as_copies_and_the_least_recent_is_forgotten_first()
+    {
+        var sales = fixture.Cluster.ServiceProvider.GetRequiredService<Serializer<SaleRecord>>();
+        var s = Serializer.Deserialize<MemberState>(Convert.FromBase64String(UsedBefore))!;
+        var legacy = s.LegacySalesById["t1"];
+        Assert.Same(legacy, s.RecentSale("t1", sales)); // not yet migrated: the loaded sale itself
+
+        // Migrated by the first sale remembered: every sale in memory is a copy, changed only by remembering it again.
+        s.RememberSale(new SaleRecord { Fingerprint = "f2", Result = legacy.Result with { TransactionId = "t2" } }, sales);
+        var copy = s.RecentSale("t1", sales)!;
+        Assert.NotSame(legacy, copy);
+        Assert.Equal((10L, "rf"), (copy.BurnedByMonth[202610], copy.Refunds["r1"].Fingerprint));
+        copy.Void = new VoidResult("t1", 0, false, false, 0, At);
+        Assert.Null(s.RecentSale("t1", sales)!.Void);
+        s.RememberSale(copy, sales);
+        Assert.NotNull(s.RecentSale("t1", sales)!.Void);
+
+        // t1 was remembered last: the next ones push out t2 first.
+        for (var i = 3; i < 3 + MemberState.RecentSales - 1; i++)
+        {
+            s.RememberSale(new SaleRecord { Fingerprint = "f", Result = legacy.Result with { TransactionId = $"t{i}" } }, sales);
+        }
+
+        Assert.Null(s.RecentSale("t2", sales));
+        Assert.NotNull(s.RecentSale("t1", sales));
+        s.RememberSale(new SaleRecord { Fingerprint = "f", Result = legacy.Result with { TransactionId = "t99" } }, sales);
+        Assert.Null(s.RecentSale("t1", sales));
+        Assert.Equal("f", s.RecentSale("t99", sales)!.Fingerprint);
     }
 
     [Fact]
@@ -117,14 +148,14 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         Assert.Equal((2L, 40L, 5L), (s.Account.NextSeq, s.Account.LedgerTotal, s.Account.CreditTotal));
         Assert.Equal(3_000, s.Spend.ByMonth[202611]);
         Assert.Equal([2026], s.Spend.BirthdayBonusYears);
-        var sale = s.Sales["t1"];
+        var sale = s.LegacySalesById["t1"];
         Assert.Equal(10, sale.BurnedByMonth[202610]);
         Assert.Equal(7, Assert.Single(sale.CreditSpentFrom).Amount);
         Assert.Equal(15, sale.Refunds["r1"].Result.PointsClawedBack);
 
         // Written again by this code, the same contents come back.
         var again = RoundTrip(s);
-        Assert.Equal((10L, 7L, "rf"), (again.Sales["t1"].BurnedByMonth[202610], again.Sales["t1"].CreditSpentFrom[0].Amount, again.Sales["t1"].Refunds["r1"].Fingerprint));
+        Assert.Equal((10L, 7L, "rf"), (again.LegacySalesById["t1"].BurnedByMonth[202610], again.LegacySalesById["t1"].CreditSpentFrom[0].Amount, again.LegacySalesById["t1"].Refunds["r1"].Fingerprint));
         Assert.Equal(["card-0"], again.BlockedCards);
     }
 
