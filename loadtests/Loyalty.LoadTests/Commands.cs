@@ -170,6 +170,7 @@ internal static class Commands
             await WriteComparisonAsync(comparisons, dir, "summary", "Benchmark: engine vs plain-SQL baseline", CommandLine(), notes);
             Console.WriteLine();
             Console.WriteLine(ComparisonTable(comparisons));
+            Console.WriteLine(FloorText(Floor(comparisons)));
             Console.WriteLine($"summary: {dir}/summary.md");
             return Worst(all.Select(Runner.ExitCode));
         }
@@ -185,6 +186,55 @@ internal static class Commands
     internal sealed record Comparison(string Label, string Load, RunReport Engine, RunReport Baseline)
     {
         public double Ratio => (Baseline.HeadlineOperation?.PerSecond ?? 0) > 0 ? (Engine.HeadlineOperation?.PerSecond ?? 0) / Baseline.HeadlineOperation!.PerSecond : double.NaN;
+    }
+
+    /// <summary>One item of the write-path issue's floor (#12), judged from one suite.</summary>
+    internal sealed record FloorItem(string Item, bool Holds, string Measured);
+
+    /// <summary>
+    /// Issue #12's floor, judged from one suite's runs: accrual ≥ 5,000/s and ≥ 2× the baseline, checkout ≥ 2,500/s
+    /// and ≥ 2×, the engine's p99 ≤ the baseline's in each open-model run, every correctness check passing. (The
+    /// constant write size is judged by deploy/bench.sh from the stored rows.) A run missing from the suite fails its item.
+    /// </summary>
+    internal static IReadOnlyList<FloorItem> Floor(IReadOnlyList<Comparison> comparisons)
+    {
+        var items = new List<FloorItem>();
+        foreach (var (label, minimum) in new[] { ("accrual, closed", 5_000d), ("checkout, closed", 2_500d) })
+        {
+            var c = comparisons.FirstOrDefault(c => c.Label == label);
+            var rate = c?.Engine.HeadlineOperation?.PerSecond ?? 0;
+            items.Add(new FloorItem(
+                $"{label}: engine ≥ {minimum:N0}/s and ≥ 2× the baseline",
+                c is not null && rate >= minimum && c.Ratio >= 2,
+                c is null ? "not run" : $"{rate:N0}/s, {ReportWriter.F(c.Ratio, "0.00")}×"));
+        }
+
+        foreach (var label in new[] { "checkout, open", "accrual, open" })
+        {
+            var c = comparisons.FirstOrDefault(c => c.Label == label);
+            var (engine, baseline) = (c?.Engine.HeadlineOperation?.P99Ms, c?.Baseline.HeadlineOperation?.P99Ms);
+            items.Add(new FloorItem(
+                $"{label}: engine p99 ≤ baseline p99",
+                engine is { } e && baseline is { } b && e <= b,
+                c is null ? "not run" : $"{engine:0.0} vs {baseline:0.0} ms"));
+        }
+
+        var failed = comparisons.Where(c => !c.Engine.ChecksPassed || !c.Baseline.ChecksPassed).Select(c => c.Label).ToList();
+        items.Add(new FloorItem("every correctness check passed", comparisons.Count > 0 && failed.Count == 0, failed.Count == 0 ? "all" : "failed in: " + string.Join(", ", failed)));
+        return items;
+    }
+
+    internal static string FloorText(IReadOnlyList<FloorItem> floor)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Issue #12's floor in this suite: {(floor.All(f => f.Holds) ? "**holds**" : "**not met**")} (the write size per commit: the line deploy/bench.sh adds below)");
+        md.AppendLine();
+        foreach (var f in floor)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {(f.Holds ? "✅" : "❌")} {f.Item}: {f.Measured}");
+        }
+
+        return md.ToString();
     }
 
     public static string ComparisonTable(IReadOnlyList<Comparison> comparisons)
@@ -223,6 +273,12 @@ internal static class Commands
         md.AppendLine();
         md.Append(ComparisonTable(comparisons));
         md.AppendLine();
+        if (name == "summary")
+        {
+            md.Append(FloorText(Floor(comparisons)));
+            md.AppendLine();
+        }
+
         md.AppendLine("Closed model: N terminals back to back (capacity, latency under saturation). Open model: fixed arrival rate, latency from the intended start (no coordinated omission). Each run's own report has every operation, errors by reason, the correctness checks, CPU and memory of each process:");
         md.AppendLine();
         foreach (var c in comparisons)
