@@ -192,11 +192,6 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         return Mapping.ToProto(await Member(programId, memberId).RefundAsync(command));
     }
 
-    /// <summary>
-    /// Prices the basket passing over campaigns whose budget (global, money or this store's) could not
-    /// grant what they would give now: read only; Commit reserves, and a campaign whose budget ran out in
-    /// between drops out of the sale, which still commits and names it in <c>dropped</c>.
-    /// </summary>
     /// <summary>A coupon code from a terminal that is not throttled; a malformed code counts as a failed guess.</summary>
     private async Task<string?> GuardedCouponCodeAsync(string programId, string storeId, string terminalId, string text)
     {

@@ -67,7 +67,7 @@ internal sealed class QuotePricing(IGrainFactory grains, LoyaltyClock clock, Pro
             }
         }
 
-                var promotions = new PromotionContext(clock.UtcNow, rawStoreId, channel, paymentMethod, facts);
+        var promotions = new PromotionContext(clock.UtcNow, rawStoreId, channel, paymentMethod, facts);
         var priced = await PriceWithBudgetsAsync(programId, program, lines, usable, tier, rewards, promotions);
         if (check is not null)
         {
@@ -111,16 +111,21 @@ internal sealed class QuotePricing(IGrainFactory grains, LoyaltyClock clock, Pro
         return response;
     }
 
+    /// <summary>
+    /// Prices the basket passing over campaigns whose budget (global, money or this store's) could not
+    /// grant what they would give now: read only; Commit reserves, and a campaign whose budget ran out in
+    /// between drops out of the sale, which still commits and names it in <c>dropped</c>.
+    /// </summary>
     private async Task<PricedBasket> PriceWithBudgetsAsync(
         string programId,
         ProgramSettings program,
-        System.Collections.Immutable.ImmutableArray<Contracts.BasketLine> lines,
+        ImmutableArray<Contracts.BasketLine> lines,
         CouponDefinition? coupon,
         Contracts.TierLevel? tier,
-        System.Collections.Immutable.ImmutableArray<string> rewards,
+        ImmutableArray<string> rewards,
         PromotionContext context)
     {
-        var unavailable = System.Collections.Immutable.ImmutableHashSet<string>.Empty;
+        var unavailable = ImmutableHashSet<string>.Empty;
         while (true)
         {
             var priced = Pricing.Price(lines, program, coupon, tier, rewards, context with { Unavailable = unavailable });
