@@ -167,10 +167,11 @@ internal static class Commands
             }
 
             notes.Add($"open-model rates are half the lower of the two closed-model throughputs (checkout {checkoutRate:N0}/s, accrual {accrualRate:N0}/s, accrual capped at 2,500/s): both targets get the same offered load");
-            await WriteComparisonAsync(comparisons, dir, "summary", "Benchmark: engine vs plain-SQL baseline", CommandLine(), notes);
+            var floor = FloorText(Floor(comparisons));
+            await WriteComparisonAsync(comparisons, dir, "summary", "Benchmark: engine vs plain-SQL baseline", CommandLine(), notes, floor);
             Console.WriteLine();
             Console.WriteLine(ComparisonTable(comparisons));
-            Console.WriteLine(FloorText(Floor(comparisons)));
+            Console.WriteLine(floor);
             Console.WriteLine($"summary: {dir}/summary.md");
             return Worst(all.Select(Runner.ExitCode));
         }
@@ -256,7 +257,9 @@ internal static class Commands
         static string Lat(OperationSummary? o) => o is null ? "–" : $"{ReportWriter.F(o.P50Ms, "0.0")} / {ReportWriter.F(o.P99Ms, "0.0")} / {ReportWriter.F(o.P999Ms, "0.0")}";
     }
 
-    private static async Task WriteComparisonAsync(IReadOnlyList<Comparison> comparisons, string dir, string name, string title, string command, IReadOnlyList<string> notes)
+    /// <param name="verdict">Markdown after the table (the suite's floor verdict), or null.</param>
+    private static async Task WriteComparisonAsync(
+        IReadOnlyList<Comparison> comparisons, string dir, string name, string title, string command, IReadOnlyList<string> notes, string? verdict = null)
     {
         Directory.CreateDirectory(dir);
         var md = new StringBuilder();
@@ -273,9 +276,9 @@ internal static class Commands
         md.AppendLine();
         md.Append(ComparisonTable(comparisons));
         md.AppendLine();
-        if (name == "summary")
+        if (verdict is not null)
         {
-            md.Append(FloorText(Floor(comparisons)));
+            md.Append(verdict);
             md.AppendLine();
         }
 
