@@ -73,31 +73,16 @@ public sealed class DriverAndReportTests
         op.Success(start);
         op.Error("Unavailable/ENGINE_UNAVAILABLE");
         op.Sample(1, 1);
-        var report = new RunReport
+        var report = TestReports.Empty() with
         {
-            Scenario = "accrual",
-            Target = "engine",
-            Address = "http://127.0.0.1:1",
             Description = "closed model, 1 terminal",
-            Model = "closed",
-            DurationSeconds = 10,
-            WarmUpSeconds = 0,
-            MeasuredSeconds = 10,
-            Seed = 1,
-            Members = 10,
-            Zipf = 0.7,
-            ProgramId = "p",
-            StartedAt = DateTimeOffset.UtcNow,
             Machine = RunReport.DescribeMachine(),
-            Command = "test",
             Headline = "commit",
             HeadlineUnit = "durable accruals",
             Operations = [OperationSummary.From(op, metrics.Measured)],
-            Dropped = 0,
             Timeline = new Dictionary<string, List<TimelinePoint>> { ["commit"] = op.Timeline },
             Processes = [new ProcessTimeline("engine", 1, [new ProcessSample(1, 300, 80)])],
             Checks = [new CheckResult("every acknowledged commit counted exactly once", false, "1 balance differs")],
-            Thresholds = [],
             Notes = ["a note"],
         };
         var dir = Path.Combine(Path.GetTempPath(), "lt-report-" + Guid.NewGuid().ToString("N"));

@@ -5,32 +5,11 @@ namespace Loyalty.LoadTests.Tests;
 /// <summary>The bench's verdict on issue #12's floor, from the figures of one suite.</summary>
 public sealed class FloorTests
 {
-    private static RunReport Run(string target, double perSecond, double p99, bool checksPassed = true) => new()
+    private static RunReport Run(string target, double perSecond, double p99, bool checksPassed = true) => TestReports.Empty() with
     {
-        Scenario = "accrual",
         Target = target,
-        Address = "http://127.0.0.1:1",
-        Description = "test",
-        Model = "closed",
-        DurationSeconds = 10,
-        WarmUpSeconds = 0,
-        MeasuredSeconds = 10,
-        Seed = 1,
-        Members = 10,
-        Zipf = 0.7,
-        ProgramId = "p",
-        StartedAt = DateTimeOffset.UtcNow,
-        Machine = "test",
-        Command = "test",
-        Headline = "h",
-        HeadlineUnit = "ops",
         Operations = [new OperationSummary("h", 1, 0, 0, perSecond, 1, 2, p99, p99, p99, 1, new Dictionary<string, long>(), new Dictionary<string, long>())],
-        Dropped = 0,
-        Timeline = new Dictionary<string, List<Metrics.TimelinePoint>>(),
-        Processes = [],
         Checks = [new CheckResult("counted once", checksPassed, "")],
-        Thresholds = [],
-        Notes = [],
     };
 
     private static List<Commands.Comparison> Suite(double accrual = 6_000, double checkout = 3_000, double openP99 = 20, bool checks = true) =>
