@@ -75,7 +75,8 @@ public sealed class MemberState : IStateWithRows
     /// <summary>
     /// One of the most recent sales' idempotency records (body fingerprint, stored result, what reverses it),
     /// in memory only and at most <see cref="RecentSales"/> after a write; null when it is not among them
-    /// (every sale is a row of its own, read from there). A copy: a change is kept by <see cref="RememberSale"/>.
+    /// (every sale is a row of its own, read from there). A copy, kept changed only by <see cref="RememberSale"/>; until
+    /// the first sale is remembered, a state written by an earlier version answers with the sale object it loaded.
     /// </summary>
     public SaleRecord? RecentSale(string transactionId, Serializer<SaleRecord> serializer) =>
         _recent is null
@@ -84,9 +85,6 @@ public sealed class MemberState : IStateWithRows
 
     /// <summary>The sales a state written by an earlier version holds, by transaction id (empty once they are rows).</summary>
     public IReadOnlyDictionary<string, SaleRecord> LegacySalesById => ReadOnlyViews.Of(_sales);
-
-    /// <summary>Sales a state written by an earlier version holds; null once they are rows.</summary>
-    public IReadOnlyCollection<SaleRecord>? LegacySales => _sales?.Values;
 
     /// <summary>The legacy sales are rows now (staged with this write): the state no longer carries them.</summary>
     public void ForgetLegacySales() => _sales = null;
@@ -903,9 +901,9 @@ public sealed partial class MemberGrain(
     {
         var s = state.State;
         var staged = s.Staged(ProgramId, MemberId);
-        if (s.LegacySales is { } legacy)
+        if (s.LegacySalesById is { Count: > 0 } legacy)
         {
-            foreach (var sale in legacy.Where(sale => !staged.Sales.Any(t => t.Result.TransactionId == sale.Result.TransactionId)).ToList())
+            foreach (var sale in legacy.Values.Where(sale => !staged.Sales.Any(t => t.Result.TransactionId == sale.Result.TransactionId)).ToList())
             {
                 staged.AddSale(sale, isNew: false);
                 s.RememberSale(sale, saleSerializer);
