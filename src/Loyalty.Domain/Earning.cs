@@ -48,7 +48,13 @@ public static class Earning
         Int128 bonus = 0;
         foreach (var line in lines)
         {
-            bonus += (Int128)line.Quantity * rules.ProductBonuses.Where(b => b.Sku == line.Sku).Sum(b => b.Points);
+            foreach (var product in rules.ProductBonuses)
+            {
+                if (product.Sku == line.Sku)
+                {
+                    bonus += (Int128)line.Quantity * product.Points;
+                }
+            }
         }
 
         return Clamp(points + bonus);

@@ -179,8 +179,20 @@ public static class Pricing
         return eligible.Select((e, i) => e - paid[i]).ToArray();
     }
 
-    private static List<DiscountLine> Sourced(DiscountSource source, string id, long[] shares) =>
-        shares.Select((a, i) => new DiscountLine(source, id, i, a)).Where(l => l.Amount > 0).ToList();
+    private static List<DiscountLine> Sourced(DiscountSource source, string id, long[] shares)
+    {
+        // A line only where the share is positive (most baskets have no tier or coupon discount at all).
+        var lines = new List<DiscountLine>();
+        for (var i = 0; i < shares.Length; i++)
+        {
+            if (shares[i] > 0)
+            {
+                lines.Add(new DiscountLine(source, id, i, shares[i]));
+            }
+        }
+
+        return lines;
+    }
 
     private static void Subtract(long[] remaining, long[] shares)
     {

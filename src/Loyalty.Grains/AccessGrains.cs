@@ -117,13 +117,13 @@ public sealed class StoreTerminalsGrain(
         var (programId, storeId) = Keys.Split(this.GetPrimaryKeyString());
         var issued = AccessTokens.New(AccessRole.Terminal);
         var now = clock.UtcNow;
-        await GrainFactory.GetGrain<ICredentialGrain>(issued.CredentialId).IssueAsync(new Credential(
+        await GrainFactory.Grain<ICredentialGrain>(issued.CredentialId).IssueAsync(new Credential(
             issued.CredentialId, AccessRole.Terminal, AccessTokens.Hash(issued.Token), programId, storeId, terminalId, [], $"{storeId}/{terminalId}", now, null));
 
         // The new secret works from here on; the old one is revoked before the caller hears of the new one.
         if (known?.CredentialId is { } old)
         {
-            await GrainFactory.GetGrain<ICredentialGrain>(old).RevokeAsync();
+            await GrainFactory.Grain<ICredentialGrain>(old).RevokeAsync();
         }
 
         var terminal = new TerminalInfo(terminalId, storeId, issued.CredentialId, known?.RegisteredAt ?? now, null);
@@ -141,7 +141,7 @@ public sealed class StoreTerminalsGrain(
 
         if (known.CredentialId is { } credentialId)
         {
-            await GrainFactory.GetGrain<ICredentialGrain>(credentialId).RevokeAsync();
+            await GrainFactory.Grain<ICredentialGrain>(credentialId).RevokeAsync();
             known = known with { CredentialId = null, RevokedAt = clock.UtcNow };
             state.State.Terminals[terminalId] = known;
             await state.WriteOrDeactivateAsync(this);
@@ -180,7 +180,7 @@ public sealed class OperatorDirectoryGrain(
 
         var issued = AccessTokens.New(role);
         var now = clock.UtcNow;
-        await GrainFactory.GetGrain<ICredentialGrain>(issued.CredentialId).IssueAsync(new Credential(
+        await GrainFactory.Grain<ICredentialGrain>(issued.CredentialId).IssueAsync(new Credential(
             issued.CredentialId, role, AccessTokens.Hash(issued.Token), null, null, null, programs, name, now, null));
         state.State.Tokens[issued.CredentialId] = new OperatorTokenInfo(issued.CredentialId, role, programs, name, now, null);
         await state.WriteOrDeactivateAsync(this);
@@ -204,7 +204,7 @@ public sealed class OperatorDirectoryGrain(
 
         if (known.RevokedAt is null)
         {
-            await GrainFactory.GetGrain<ICredentialGrain>(credentialId).RevokeAsync();
+            await GrainFactory.Grain<ICredentialGrain>(credentialId).RevokeAsync();
             known = known with { RevokedAt = clock.UtcNow };
             state.State.Tokens[credentialId] = known;
             await state.WriteOrDeactivateAsync(this);

@@ -53,7 +53,7 @@ public sealed partial class AutomationGrain(
     public async Task<AutomationReport> RunAsync()
     {
         var programId = this.GetPrimaryKeyString();
-        var program = await GrainFactory.GetGrain<IProgramGrain>(programId).GetAsync();
+        var program = await GrainFactory.Grain<IProgramGrain>(programId).GetAsync();
         var now = clock.UtcNow;
         if (program.Automations.IsDefaultOrEmpty)
         {
@@ -71,7 +71,7 @@ public sealed partial class AutomationGrain(
             {
                 try
                 {
-                    return (Fired: await GrainFactory.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId)).RunAutomationsAsync(), Failed: false);
+                    return (Fired: await GrainFactory.Grain<IMemberGrain>(Keys.Scoped(programId, memberId)).RunAutomationsAsync(), Failed: false);
                 }
                 catch (LoyaltyException e) when (e.Reason == ErrorReason.MemberNotFound)
                 {

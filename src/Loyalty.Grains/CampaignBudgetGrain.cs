@@ -85,9 +85,12 @@ public sealed partial class CampaignBudgetGrain(
         DeactivateOnIdle();
     });
 
-    private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
+    // The key split once per activation (reading it builds new strings each time).
+    private (string ProgramId, string Id)? _key;
 
-    private string CampaignId => Keys.Split(this.GetPrimaryKeyString()).Id;
+    private string ProgramId => (_key ??= Keys.Split(this.GetPrimaryKeyString())).ProgramId;
+
+    private string CampaignId => (_key ??= Keys.Split(this.GetPrimaryKeyString())).Id;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {

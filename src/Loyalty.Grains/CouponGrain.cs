@@ -124,9 +124,12 @@ public sealed partial class CouponGrain(
     private long _durableVersion;
     private long _recordedVersion;
 
-    private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
+    // The key split once per activation (reading it builds new strings each time).
+    private (string ProgramId, string Id)? _key;
 
-    private string Code => Keys.Split(this.GetPrimaryKeyString()).Id;
+    private string ProgramId => (_key ??= Keys.Split(this.GetPrimaryKeyString())).ProgramId;
+
+    private string Code => (_key ??= Keys.Split(this.GetPrimaryKeyString())).Id;
 
     private TimeSpan HoldTimeout => options.Value.HoldTimeout;
 

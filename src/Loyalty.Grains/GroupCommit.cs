@@ -110,7 +110,7 @@ internal static class StaleHolds
         {
             try
             {
-                var member = grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
+                var member = grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId));
                 await (await member.HasSaleAsync(transactionId) ? confirm(transactionId) : release(transactionId));
             }
             catch (Exception failure)

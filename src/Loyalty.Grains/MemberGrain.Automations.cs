@@ -77,7 +77,7 @@ public sealed partial class MemberGrain
             return [];
         }
 
-        var statuses = await Task.WhenAll(issued.Select(r => GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, r.Code!)).GetAsync()));
+        var statuses = await Task.WhenAll(issued.Select(r => GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, r.Code!)).GetAsync()));
         return [.. issued.Zip(statuses)
             .Where(p => p.Second is { RedeemedByTransaction: null, PendingHolds: 0, WithdrawnAt: null } && !(p.Second.Definition.ValidUntil <= now))
             .Select(p => new PersonalCouponView(p.First.Code!, p.First.Kind, p.Second.Definition))];
@@ -97,7 +97,7 @@ public sealed partial class MemberGrain
 
         try
         {
-            await GrainFactory.GetGrain<IMemberGrain>(Keys.Scoped(ProgramId, referrerId)).GetAsync();
+            await GrainFactory.Grain<IMemberGrain>(Keys.Scoped(ProgramId, referrerId)).GetAsync();
         }
         catch (LoyaltyException e) when (e.Reason == ErrorReason.MemberNotFound)
         {
@@ -136,7 +136,7 @@ public sealed partial class MemberGrain
 
         try
         {
-            await GrainFactory.GetGrain<IMemberGrain>(Keys.Scoped(ProgramId, referrer)).RewardReferralAsync(MemberId);
+            await GrainFactory.Grain<IMemberGrain>(Keys.Scoped(ProgramId, referrer)).RewardReferralAsync(MemberId);
             s.ReferralRewarded = true;
             await PersistAsync();
         }
@@ -210,7 +210,7 @@ public sealed partial class MemberGrain
         }
 
         var used = await Task.WhenAll(issued.Select(c =>
-            GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, c.IssuedCoupon!)).WithdrawAsync(result.TransactionId)));
+            GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, c.IssuedCoupon!)).WithdrawAsync(result.TransactionId)));
         foreach (var campaign in issued)
         {
             if (state.State.Automations.TryGetValue(CampaignOccasion(campaign.CampaignId, result.TransactionId), out var run))
@@ -277,7 +277,7 @@ public sealed partial class MemberGrain
         var s = state.State;
         if (run.Code is { } code && rule.Coupon is not null)
         {
-            await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)).CreateAsync(Automations.PersonalCoupon(rule, MemberId, run.At));
+            await GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, code)).CreateAsync(Automations.PersonalCoupon(rule, MemberId, run.At));
         }
 
         // Messages need the member's consent and an address; the coupon is issued either way (Identify shows it).

@@ -300,9 +300,15 @@ public sealed partial class MemberGrain(
     : Grain, IMemberGrain
 {
 
-    private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
+    // The key split once per activation (reading it builds new strings each time).
+    private (string ProgramId, string Id)? _key;
 
-    private string MemberId => Keys.Split(this.GetPrimaryKeyString()).Id;
+    // What Facts() built, and for which stored version.
+    private (string Version, MemberFacts Facts)? _facts;
+
+    private string ProgramId => (_key ??= Keys.Split(this.GetPrimaryKeyString())).ProgramId;
+
+    private string MemberId => (_key ??= Keys.Split(this.GetPrimaryKeyString())).Id;
 
     private PointsAccount Account => state.State.Account;
 
@@ -545,7 +551,7 @@ public sealed partial class MemberGrain(
         var facts = (live && !program.Campaigns.IsDefaultOrEmpty) || command.CouponCode is not null ? Facts() : null;
         var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, facts) : null;
         CouponDefinition? coupon = null;
-        var coupons = command.CouponCode is { } code ? GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
+        var coupons = command.CouponCode is { } code ? GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
         var budgeted = new List<AppliedCampaign>();
         var dropped = ImmutableArray.CreateBuilder<DroppedPromotion>();
         SaleRecord sale;
@@ -684,7 +690,7 @@ public sealed partial class MemberGrain(
         await Task.WhenAll(budgeted.Where(c => !owned.Contains(c.CampaignId)).Select(c => Budget(c.CampaignId).ReleaseAsync(transactionId)));
         if (couponCode is not null && stored.Result.CouponCode != couponCode)
         {
-            await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, couponCode)).RestoreAsync(transactionId);
+            await GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, couponCode)).RestoreAsync(transactionId);
         }
 
         return Answer(stored, fingerprint);
@@ -717,7 +723,7 @@ public sealed partial class MemberGrain(
         {
             // Release first: the void is acknowledged only once the coupon is usable again.
             // RestoreAsync only releases a hold of this very transaction, so repeating it is harmless.
-            await GrainFactory.GetGrain<ICouponGrain>(Keys.Scoped(ProgramId, code)).RestoreAsync(transactionId);
+            await GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, code)).RestoreAsync(transactionId);
         }
 
         // Coupons this sale issued are withdrawn before the void is recorded, for the same reason.
@@ -874,14 +880,26 @@ public sealed partial class MemberGrain(
         }
     }
 
-    private ICampaignBudgetGrain Budget(string campaignId) => GrainFactory.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId));
+    private ICampaignBudgetGrain Budget(string campaignId) => GrainFactory.Grain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId));
 
+    /// <summary>
+    /// The facts of the stored state, built once per stored version (identify, quote and commit each ask for them):
+    /// every change of what they hold is written before the next call, and a write changes the version. Called
+    /// before a call changes the state, never after.
+    /// </summary>
     private MemberFacts Facts()
     {
+        if (_facts is { } cached && cached.Version == state.Etag)
+        {
+            return cached.Facts;
+        }
+
         var s = state.State;
-        return new MemberFacts(
+        var facts = new MemberFacts(
             [.. s.Attributes], s.Spend.Purchases, s.LastPurchaseAt, s.BirthDate, s.Stamps.ToImmutableDictionary(), s.CampaignUses.ToImmutableDictionary(), s.EnrolledAt,
             s.Spend.Lifetime, s.Spend.ByMonth.ToImmutableDictionary(), s.Spend.CategoryLastMonth.ToImmutableDictionary());
+        _facts = state.Etag is { } version ? (version, facts) : null;
+        return facts;
     }
 
     private ValueTask<ProgramSettings> Program() => programs.GetAsync(ProgramId);

@@ -56,7 +56,7 @@ public sealed class ProgramCache(IGrainFactory grains, ILogger<ProgramCache> log
 
     private async Task<ProgramSettings> ReadAsync(string programId)
     {
-        var grain = grains.GetGrain<IProgramGrain>(programId);
+        var grain = grains.Grain<IProgramGrain>(programId);
         if (_self is not { } self)
         {
             // The silo is still starting: no cache yet.

@@ -41,7 +41,7 @@ public sealed class ProgramGrain(
         settings = settings with { Campaigns = state.State.Settings?.Campaigns ?? [] };
         await SaveAsync(settings);
         await directory.RecordAsync(settings.ProgramId);
-        await GrainFactory.GetGrain<IAutomationGrain>(settings.ProgramId).ScheduleAsync(settings.Automations);
+        await GrainFactory.Grain<IAutomationGrain>(settings.ProgramId).ScheduleAsync(settings.Automations);
         return settings;
     }
 

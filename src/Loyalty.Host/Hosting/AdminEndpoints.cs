@@ -68,9 +68,9 @@ public static class AdminEndpoints
             {
                 IAddressable? grain = kind switch
                 {
-                    "member" => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, id)),
-                    "coupon" => grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, id)),
-                    "campaign" => grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, id)),
+                    "member" => grains.Grain<IMemberGrain>(Keys.Scoped(programId, id)),
+                    "coupon" => grains.Grain<ICouponGrain>(Keys.Scoped(programId, id)),
+                    "campaign" => grains.Grain<ICampaignBudgetGrain>(Keys.Scoped(programId, id)),
                     _ => null,
                 };
                 if (grain is null)

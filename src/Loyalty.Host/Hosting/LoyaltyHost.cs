@@ -98,6 +98,13 @@ public static partial class LoyaltyHost
             .WithMetrics(metrics => metrics
                 .AddMeter(LoyaltyMetrics.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
                 .AddPrometheusExporter());
+        // Interceptors and services hold no per-call state: one instance each instead of one per call (grpc-dotnet
+        // uses the lifetime registered here; unregistered, it builds a new one for every call).
+        builder.Services.AddSingleton<MetricsInterceptor>();
+        builder.Services.AddSingleton<ErrorInterceptor>();
+        builder.Services.AddSingleton<Security.AuthInterceptor>();
+        builder.Services.AddSingleton<PosService>();
+        builder.Services.AddSingleton<AdminService>();
         builder.Services.AddGrpc(grpc =>
         {
             // Outermost first: metrics see the status the terminal receives, after the error mapping.

@@ -51,7 +51,7 @@ public sealed class CredentialCache(IGrainFactory grains, IOptions<LoyaltyOption
         Credential? stored;
         try
         {
-            stored = await grains.GetGrain<ICredentialGrain>(credentialId).GetAsync();
+            stored = await grains.Grain<ICredentialGrain>(credentialId).GetAsync();
         }
         catch (Exception failure) when (failure is TimeoutException or OrleansException
             && _entries.TryGetValue(token, out var previous) && previous.Credential is not null && now - previous.ExpiresAt < StaleIfErrorMs)

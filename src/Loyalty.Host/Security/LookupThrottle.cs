@@ -34,7 +34,7 @@ public sealed class LookupThrottle(IGrainFactory grains, IOptions<LoyaltyOptions
     /// <summary>Counts a miss on the terminal's guard grain (<paramref name="guardKey"/>: program/store/terminal); throws TOO_MANY_LOOKUPS when it was one too many.</summary>
     public async Task RecordMissAsync(string credentialId, string guardKey)
     {
-        if (await grains.GetGrain<ITerminalGuardGrain>(guardKey).RecordLookupMissAsync(_maxPerMinute) is { } until)
+        if (await grains.Grain<ITerminalGuardGrain>(guardKey).RecordLookupMissAsync(_maxPerMinute) is { } until)
         {
             if (_throttledUntil.Count > 100_000)
             {

@@ -111,9 +111,9 @@ internal sealed partial class AdminService
     /// <summary>Operator and marketer roles as the admin API names them (terminals never reach it).</summary>
     private static OperatorRole ToProto(AccessRole role) => role == AccessRole.Operator ? OperatorRole.Operator : OperatorRole.Marketer;
 
-    private IStoreDirectoryGrain Directory(string programId) => grains.GetGrain<IStoreDirectoryGrain>(programId);
+    private IStoreDirectoryGrain Directory(string programId) => grains.Grain<IStoreDirectoryGrain>(programId);
 
-    private IStoreTerminalsGrain Terminals(string programId, string storeId) => grains.GetGrain<IStoreTerminalsGrain>(Keys.Scoped(programId, storeId));
+    private IStoreTerminalsGrain Terminals(string programId, string storeId) => grains.Grain<IStoreTerminalsGrain>(Keys.Scoped(programId, storeId));
 
     private IOperatorDirectoryGrain Operators => grains.GetGrain<IOperatorDirectoryGrain>(0);
 

@@ -35,27 +35,27 @@ internal sealed partial class AdminService(
                 s.CategoryMonths))],
         };
         Programs.Validate(settings);
-        return ToProto(await grains.GetGrain<IProgramGrain>(settings.ProgramId).DefineAsync(settings));
+        return ToProto(await grains.Grain<IProgramGrain>(settings.ProgramId).DefineAsync(settings));
     }
 
     public override async Task<LoyaltyProgram> GetProgram(GetProgramRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
-        return ToProto(await grains.GetGrain<IProgramGrain>(programId).GetAsync());
+        return ToProto(await grains.Grain<IProgramGrain>(programId).GetAsync());
     }
 
     public override async Task<ListProgramsResponse> ListPrograms(ListProgramsRequest request, ServerCallContext context)
     {
         var caller = Caller(context);
         var visible = (await programs.ListAsync(context.CancellationToken)).Where(p => AccessRules.MayAdminister(caller, p));
-        var settings = await Task.WhenAll(visible.Select(p => grains.GetGrain<IProgramGrain>(p).GetAsync()));
+        var settings = await Task.WhenAll(visible.Select(p => grains.Grain<IProgramGrain>(p).GetAsync()));
         return new ListProgramsResponse { Programs = { settings.Select(ToProto) } };
     }
 
     public override async Task<Api.V1.AutomationReport> RunAutomations(RunAutomationsRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
-        return AutomationMapping.ToProto(await grains.GetGrain<IAutomationGrain>(programId).RunAsync()); // PROGRAM_NOT_FOUND from the pass itself
+        return AutomationMapping.ToProto(await grains.Grain<IAutomationGrain>(programId).RunAsync()); // PROGRAM_NOT_FOUND from the pass itself
     }
 
     public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)
@@ -133,7 +133,7 @@ internal sealed partial class AdminService(
             codes = Enumerable.Range(0, request.Count).Select(_ => CouponCodes.Next()).ToList();
         }
 
-        await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        await grains.Grain<IProgramGrain>(programId).GetAsync();
         var failures = new ConcurrentBag<LoyaltyException>();
         await Parallel.ForEachAsync(
             codes,
@@ -142,7 +142,7 @@ internal sealed partial class AdminService(
             {
                 try
                 {
-                    await grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, code)).CreateAsync(definition);
+                    await grains.Grain<ICouponGrain>(Keys.Scoped(programId, code)).CreateAsync(definition);
                 }
                 catch (LoyaltyException refusal)
                 {
@@ -184,7 +184,7 @@ internal sealed partial class AdminService(
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
         var memberId = Mapping.Id(request.MemberId, "member_id");
-        return Mapping.ToProto(programId, await grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId)).IdentifyAtAsync(null, null));
+        return Mapping.ToProto(programId, await grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId)).IdentifyAtAsync(null, null));
     }
 
     public override async Task<ListLedgerResponse> ListLedger(ListLedgerRequest request, ServerCallContext context)
@@ -201,7 +201,7 @@ internal sealed partial class AdminService(
             throw LoyaltyException.Invalid("after_seq", "after_seq must not be negative");
         }
 
-        var page = await grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId))
+        var page = await grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId))
             .GetLedgerAsync(request.AfterSeq, request.PageSize == 0 ? 100 : request.PageSize);
         var response = new ListLedgerResponse { NextAfterSeq = page.NextAfterSeq, Balance = page.Balance, Credit = page.Credit };
         response.Entries.AddRange(page.Entries.Select(Mapping.ToProto));
@@ -211,14 +211,14 @@ internal sealed partial class AdminService(
     public override async Task<Campaign> DefineCampaign(Campaign request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
-        var stored = await grains.GetGrain<IProgramGrain>(programId).DefineCampaignAsync(Mapping.ToContract(request));
+        var stored = await grains.Grain<IProgramGrain>(programId).DefineCampaignAsync(Mapping.ToContract(request));
         return await CampaignViewAsync(programId, stored);
     }
 
     public override async Task<ListCampaignsResponse> ListCampaigns(ListCampaignsRequest request, ServerCallContext context)
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
-        var program = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        var program = await grains.Grain<IProgramGrain>(programId).GetAsync();
         var campaigns = program.Campaigns.IsDefault ? [] : program.Campaigns;
         var views = await Task.WhenAll(campaigns.OrderBy(c => c.CampaignId, StringComparer.Ordinal).Select(c => CampaignViewAsync(programId, c)));
         return new ListCampaignsResponse { Campaigns = { views } };
@@ -234,7 +234,7 @@ internal sealed partial class AdminService(
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
         var campaignId = Mapping.Id(request.CampaignId, "campaign_id");
-        var ended = await grains.GetGrain<IProgramGrain>(programId).EndCampaignAsync(campaignId);
+        var ended = await grains.Grain<IProgramGrain>(programId).EndCampaignAsync(campaignId);
         return await CampaignViewAsync(programId, ended);
     }
 
@@ -265,13 +265,13 @@ internal sealed partial class AdminService(
     {
         var programId = Mapping.Id(program, "program_id");
         var campaignId = Mapping.Id(campaign, "campaign_id");
-        var settings = await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        var settings = await grains.Grain<IProgramGrain>(programId).GetAsync();
         var found = settings.Campaigns.IsDefault ? null : settings.Campaigns.FirstOrDefault(c => c.CampaignId == campaignId);
         return (programId, found ?? throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign"));
     }
 
     private Task<CampaignBudgetStatus> BudgetStatusAsync(string programId, string campaignId) =>
-        grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, campaignId)).GetStatusAsync();
+        grains.Grain<ICampaignBudgetGrain>(Keys.Scoped(programId, campaignId)).GetStatusAsync();
 
     /// <summary>The stored definition with its state (the Domain's rule, from the window, the end and the budget) and statistics.</summary>
     private async Task<Campaign> CampaignViewAsync(string programId, CampaignDefinition definition)
@@ -309,7 +309,7 @@ internal sealed partial class AdminService(
     {
         var programId = Mapping.Id(request.ProgramId, "program_id");
         var code = Mapping.CouponCode(request.Code, "code") ?? throw LoyaltyException.Invalid("code", "code is required");
-        var status = await grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
+        var status = await grains.Grain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
         return new Coupon
         {
             Code = status.Code,
@@ -340,7 +340,7 @@ internal sealed partial class AdminService(
         }
 
         Coupons.ValidateSeriesDefinition(definition);
-        await grains.GetGrain<IProgramGrain>(programId).GetAsync();
+        await grains.Grain<IProgramGrain>(programId).GetAsync();
         var info = await series.RegisterAsync(programId, seriesId, request.Count, definition, clock.UtcNow, context.CancellationToken);
         if (!info.Complete)
         {

@@ -62,5 +62,5 @@ public sealed class MemberKeyLookup(IMemberRowStore rows, IGrainFactory grains, 
             { MemberId: var member } => member,
         };
 
-    private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
+    private IMemberGrain Member(string programId, string memberId) => grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId));
 }

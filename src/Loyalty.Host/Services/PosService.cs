@@ -214,7 +214,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
     }
 
     private ITerminalGuardGrain Guard(string programId, string storeId, string terminalId) =>
-        grains.GetGrain<ITerminalGuardGrain>(GuardKey(programId, storeId, terminalId));
+        grains.Grain<ITerminalGuardGrain>(GuardKey(programId, storeId, terminalId));
 
     /// <summary>What vouches for the member: the operator making the call, else the card presented at the till.</summary>
     private static MemberProof Proof(ServerCallContext context, string? presentedCard) =>
@@ -232,5 +232,5 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         }
     }
 
-    private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
+    private IMemberGrain Member(string programId, string memberId) => grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId));
 }

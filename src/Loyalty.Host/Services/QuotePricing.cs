@@ -45,7 +45,7 @@ internal sealed class QuotePricing(IGrainFactory grains, LoyaltyClock clock, Pro
             check = new CouponCheck { Code = code };
             try
             {
-                var status = await grains.GetGrain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
+                var status = await grains.Grain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
                 Coupons.EnsureAvailable(status);
 
                 // What a quote knows: the member, store and tier (purchase history is checked at commit).
@@ -130,7 +130,7 @@ internal sealed class QuotePricing(IGrainFactory grains, LoyaltyClock clock, Pro
         {
             var priced = Pricing.Price(lines, program, coupon, tier, rewards, context with { Unavailable = unavailable });
             var checks = await Task.WhenAll(priced.Campaigns.Where(c => c.Budgeted).Select(async c =>
-                (c.CampaignId, Ok: await grains.GetGrain<ICampaignBudgetGrain>(Keys.Scoped(programId, c.CampaignId)).CanGrantAsync(context.StoreId ?? string.Empty, c.Discount))));
+                (c.CampaignId, Ok: await grains.Grain<ICampaignBudgetGrain>(Keys.Scoped(programId, c.CampaignId)).CanGrantAsync(context.StoreId ?? string.Empty, c.Discount))));
             var refused = checks.Where(c => !c.Ok).Select(c => c.CampaignId).ToList();
             if (refused.Count == 0)
             {
@@ -141,5 +141,5 @@ internal sealed class QuotePricing(IGrainFactory grains, LoyaltyClock clock, Pro
         }
     }
 
-    private IMemberGrain Member(string programId, string memberId) => grains.GetGrain<IMemberGrain>(Keys.Scoped(programId, memberId));
+    private IMemberGrain Member(string programId, string memberId) => grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId));
 }
