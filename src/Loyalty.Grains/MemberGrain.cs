@@ -170,7 +170,8 @@ public sealed class MemberState : IStateWithRows
     /// Keeps a sale among the recent ones (as the most recent), forgetting the least recent beyond
     /// <see cref="RecentSales"/>; each is a row, or staged with the write that makes it one.
     /// </summary>
-    public void RememberSale(SaleRecord sale, Serializer<SaleRecord> serializer)
+    /// <returns>The sale as kept: Orleans' serialization of it, which is also its row's record (<see cref="MemberRows.AddSale"/>).</returns>
+    public byte[] RememberSale(SaleRecord sale, Serializer<SaleRecord> serializer)
     {
         if (_recent is null)
         {
@@ -187,12 +188,15 @@ public sealed class MemberState : IStateWithRows
         var id = sale.Result.TransactionId;
         _recentOrder!.Remove(id);
         _recentOrder.Add(id);
-        _recent[id] = serializer.SerializeToArray(sale);
+        var bytes = serializer.SerializeToArray(sale);
+        _recent[id] = bytes;
         while (_recentOrder.Count > RecentSales)
         {
             _recent.Remove(_recentOrder[0]);
             _recentOrder.RemoveAt(0);
         }
+
+        return bytes;
     }
 
     /// <summary>The storage refused the last write because the sale it creates already had a row (nothing of it was written).</summary>
@@ -621,8 +625,7 @@ public sealed partial class MemberGrain(
 
         s.LastPurchaseAt = s.LastPurchaseAt is { } last && last > occurredAt ? last : occurredAt;
         RecordIssuedCoupons(sale.Result, now);
-        s.RememberSale(sale, saleSerializer);
-        s.Staged(ProgramId, MemberId).AddSale(sale, isNew: true);
+        StageSale(sale, isNew: true);
         if (coupon is { PerMemberLimit: > 0 })
         {
             s.CouponUsesForWrite()[command.CouponCode!] = s.CouponUses.GetValueOrDefault(command.CouponCode!) + 1;
@@ -701,11 +704,11 @@ public sealed partial class MemberGrain(
         state.State.RecentSale(transactionId, saleSerializer) ?? await rows.FindSaleAsync(ProgramId, MemberId, transactionId);
 
     /// <summary>A changed sale (void, refund) is kept among the recent ones and its row rewritten with the state.</summary>
-    private void StageChangedSale(SaleRecord sale)
-    {
-        state.State.RememberSale(sale, saleSerializer);
-        state.State.Staged(ProgramId, MemberId).AddSale(sale, isNew: false);
-    }
+    private void StageChangedSale(SaleRecord sale) => StageSale(sale, isNew: false);
+
+    /// <summary>Keeps the sale among the recent ones and stages its row, serialized once for both.</summary>
+    private void StageSale(SaleRecord sale, bool isNew) =>
+        state.State.Staged(ProgramId, MemberId).AddSale(sale, isNew, state.State.RememberSale(sale, saleSerializer));
 
     public Task<VoidResult> VoidAsync(string transactionId) => ChangeAsync(() => VoidCoreAsync(transactionId));
 
@@ -923,8 +926,7 @@ public sealed partial class MemberGrain(
         {
             foreach (var sale in legacy.Values.Where(sale => !staged.Sales.Any(t => t.Result.TransactionId == sale.Result.TransactionId)).ToList())
             {
-                staged.AddSale(sale, isNew: false);
-                s.RememberSale(sale, saleSerializer);
+                StageSale(sale, isNew: false);
             }
 
             s.ForgetLegacySales();

@@ -16,8 +16,14 @@ public sealed class MemberRows(string programId, string memberId)
 
     public string MemberId { get; } = memberId;
 
+    // Beside Sales, position by position: each one's serialization by Orleans' serializer, when staged with it.
+    private readonly List<byte[]?> _serialized = [];
+
     /// <summary>Sale records to write (insert or replace), each keyed by its transaction id.</summary>
     public List<SaleRecord> Sales { get; } = [];
+
+    /// <summary>The <paramref name="index"/>-th sale serialized by Orleans' serializer, when it was staged with that.</summary>
+    public byte[]? SerializedSale(int index) => _serialized[index];
 
     public string? NewTransactionId { get; private set; }
 
@@ -31,18 +37,24 @@ public sealed class MemberRows(string programId, string memberId)
 
     public bool IsEmpty => Sales.Count == 0 && Ledger.Count == 0 && Keys.Count == 0;
 
-    /// <summary>Stages one sale record (a later version of the same sale replaces the earlier one).</summary>
-    public void AddSale(SaleRecord sale, bool isNew)
+    /// <summary>
+    /// Stages one sale record (a later version of the same sale replaces the earlier one), with its serialization by
+    /// Orleans' serializer when the caller has it (the member grain's recent-sales cache does): a storage whose
+    /// serializer is Orleans' own writes those bytes instead of serializing the sale again.
+    /// </summary>
+    public void AddSale(SaleRecord sale, bool isNew, byte[]? serialized = null)
     {
         var id = sale.Result.TransactionId;
         var index = Sales.FindIndex(s => s.Result.TransactionId == id);
         if (index >= 0)
         {
             Sales[index] = sale;
+            _serialized[index] = serialized;
         }
         else
         {
             Sales.Add(sale);
+            _serialized.Add(serialized);
         }
 
         if (isNew)

@@ -1,6 +1,7 @@
 using Loyalty.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace Loyalty.Grains.Tests;
 
@@ -129,6 +130,25 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         s.RememberSale(new SaleRecord { Fingerprint = "f", Result = legacy.Result with { TransactionId = "t99" } }, sales);
         Assert.Null(s.RecentSale("t1", sales));
         Assert.Equal("f", s.RecentSale("t99", sales)!.Fingerprint);
+    }
+
+    [Fact]
+    public void A_sale_kept_in_memory_is_byte_for_byte_its_row_as_the_storage_serializer_writes_it()
+    {
+        // The batched storage writes these bytes as the sale's row instead of serializing the sale again.
+        var sales = fixture.Cluster.ServiceProvider.GetRequiredService<Serializer<SaleRecord>>();
+        var storage = new OrleansGrainStorageSerializer(Serializer);
+        var s = Serializer.Deserialize<MemberState>(Convert.FromBase64String(UsedBefore))!;
+        var sale = s.LegacySalesById["t1"];
+        var changed = new SaleRecord { Fingerprint = "f2", Result = sale.Result with { TransactionId = "t2" }, Void = new VoidResult("t2", 5, false, false, 0, At) };
+
+        foreach (var kept in new[] { sale, changed })
+        {
+            var bytes = s.RememberSale(kept, sales);
+            Assert.Equal(storage.Serialize(kept).ToArray(), bytes);
+            var row = storage.Deserialize<SaleRecord>(new BinaryData(bytes));
+            Assert.Equal(Serializer.SerializeToArray(kept), Serializer.SerializeToArray(row));
+        }
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         int? version = grainState.ETag is { } etag ? int.Parse(etag, NumberStyles.None, CultureInfo.InvariantCulture) : null;
         var rows = grainState.State is IStateWithRows withRows ? withRows.TakeRows() : null;
         var payload = serializer.Serialize(grainState.State).ToMemory();
-        var side = rows is null ? null : new SideRows(rows, [.. rows.Sales.Select(sale => serializer.Serialize(sale).ToArray())]);
+        var side = rows is null ? null : new SideRows(rows, [.. rows.Sales.Select((sale, i) => SaleRecord(rows, i))]);
         var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload, side);
         if (written.TakenKind is { } kind)
         {
@@ -64,6 +64,13 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         grainState.ETag = newVersion.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
     }
+
+    /// <summary>
+    /// A sale's record as this storage's serializer writes it. With Orleans' own serializer (the default) the bytes
+    /// the member grain made for its recent-sales cache are exactly that (tested), so the sale is not serialized twice.
+    /// </summary>
+    private byte[] SaleRecord(MemberRows rows, int index) =>
+        (serializer is OrleansGrainStorageSerializer ? rows.SerializedSale(index) : null) ?? serializer.Serialize(rows.Sales[index]).ToArray();
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ClearStateAsync(stateName, grainId, grainState);
