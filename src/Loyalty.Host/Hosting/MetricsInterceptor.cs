@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Google.Rpc;
 using Grpc.Core;
@@ -52,7 +53,12 @@ public sealed class MetricsInterceptor(LoyaltyMetrics metrics) : Interceptor
     }
 
     /// <summary><c>/loyalty.v1.PosService/Commit</c> → <c>PosService/Commit</c>: a fixed, small set of tag values.</summary>
-    internal static string MethodName(string fullMethod)
+    // Method names as metric labels, made once per method (only the server's own methods reach an interceptor).
+    private static readonly ConcurrentDictionary<string, string> MethodNames = new(StringComparer.Ordinal);
+
+    internal static string MethodName(string fullMethod) => MethodNames.GetOrAdd(fullMethod, Label);
+
+    private static string Label(string fullMethod)
     {
         var slash = fullMethod.LastIndexOf('/');
         var service = slash > 0 ? fullMethod[..slash] : fullMethod;

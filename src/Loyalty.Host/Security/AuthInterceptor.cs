@@ -103,7 +103,8 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
             return null;
         }
 
-        var token = BearerToken(context.RequestHeaders.GetValue("authorization"))
+        // Read from the HTTP request: gRPC's RequestHeaders would copy every header of the call into a new collection.
+        var token = BearerToken(context.GetHttpContext().Request.Headers.Authorization.ToString())
             ?? throw new LoyaltyException(ErrorReason.CredentialMissing, "this call needs a credential: authorization: Bearer <token>");
         var caller = await credentials.ResolveAsync(token)
             ?? throw new LoyaltyException(ErrorReason.CredentialInvalid, "the credential is unknown or revoked");
