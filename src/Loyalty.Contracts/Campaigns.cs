@@ -253,11 +253,14 @@ public sealed record CampaignBudgetStatus(
 public interface ICampaignBudgetGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Reserves <paramref name="discount"/> for the transaction; the same transaction asking again
-    /// gets the same answer. BUDGET_EXHAUSTED when the budget cannot cover it.
+    /// Reserves <paramref name="discount"/> for the transaction; the same transaction asking again while
+    /// its hold is pending gets the same grant. BUDGET_EXHAUSTED when the budget cannot cover it.
+    /// Answers true when this call counted a new grant, false when it found the transaction's pending hold:
+    /// a hold already confirmed is not remembered, so a retry of a durable sale is granted anew and must give
+    /// that grant back (the member does, when it answers the retry from the sale's row).
     /// </summary>
     [Alias("Reserve")]
-    Task ReserveAsync(string transactionId, string memberId, long discount, string storeId = "");
+    Task<bool> ReserveAsync(string transactionId, string memberId, long discount, string storeId = "");
 
     /// <summary>The member's sale is durable: the hold becomes a final redemption.</summary>
     [Alias("Confirm")]

@@ -61,6 +61,14 @@ public sealed partial class CampaignBudgetGrain(
 {
     public static readonly TimeSpan HoldTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>What a reservation got: a new grant, the transaction's pending hold, or nothing.</summary>
+    private enum Reservation
+    {
+        Granted,
+        AlreadyHeld,
+        Refused,
+    }
+
     private enum OpKind
     {
         Reserve,
@@ -105,12 +113,17 @@ public sealed partial class CampaignBudgetGrain(
         return Task.CompletedTask;
     }
 
-    public async Task ReserveAsync(string transactionId, string memberId, long discount, string storeId = "")
+    public async Task<bool> ReserveAsync(string transactionId, string memberId, long discount, string storeId = "")
     {
-        if (!await Commits.RunAsync<bool>(new Op(OpKind.Reserve, transactionId, memberId, discount, storeId)))
+        switch (await Commits.RunAsync<Reservation>(new Op(OpKind.Reserve, transactionId, memberId, discount, storeId)))
         {
-            _refusals++;
-            throw new LoyaltyException(ErrorReason.BudgetExhausted, "the campaign's budget is exhausted");
+            case Reservation.Granted:
+                return true;
+            case Reservation.AlreadyHeld:
+                return false;
+            default:
+                _refusals++;
+                throw new LoyaltyException(ErrorReason.BudgetExhausted, "the campaign's budget is exhausted");
         }
     }
 
@@ -166,7 +179,7 @@ public sealed partial class CampaignBudgetGrain(
             switch (op.Kind)
             {
                 case OpKind.Reserve when s.Holds.ContainsKey(op.TransactionId):
-                    results[i] = true; // a retry of a transaction that already holds budget
+                    results[i] = Reservation.AlreadyHeld; // a retry of a transaction that already holds budget
                     break;
                 case OpKind.Reserve when campaign is not null
                     && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, op.Discount, s.StoreRedemptions.GetValueOrDefault(op.StoreId)):
@@ -174,10 +187,11 @@ public sealed partial class CampaignBudgetGrain(
                     s.DiscountGiven += op.Discount;
                     s.StoreRedemptions[op.StoreId] = s.StoreRedemptions.GetValueOrDefault(op.StoreId) + 1;
                     s.Holds[op.TransactionId] = new BudgetHold { MemberId = op.MemberId!, Discount = op.Discount, Since = clock.UtcNow, StoreId = op.StoreId };
-                    results[i] = changed = true;
+                    results[i] = Reservation.Granted;
+                    changed = true;
                     break;
                 case OpKind.Reserve:
-                    results[i] = false;
+                    results[i] = Reservation.Refused;
                     break;
                 case OpKind.Confirm:
                     changed |= s.Holds.Remove(op.TransactionId);

@@ -557,6 +557,7 @@ public sealed partial class MemberGrain(
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
         var budgeted = new List<AppliedCampaign>();
+        var grantedNow = new HashSet<string>(StringComparer.Ordinal);
         var dropped = ImmutableArray.CreateBuilder<DroppedPromotion>();
         SaleRecord sale;
         try
@@ -571,7 +572,7 @@ public sealed partial class MemberGrain(
                 Segments.EnsureCouponAllowed(coupon, program, facts, tier, now);
             }
 
-            var plan = await ReserveBudgetsAsync(command, program, coupon, tier, context, budgeted, dropped);
+            var plan = await ReserveBudgetsAsync(command, program, coupon, tier, context, budgeted, grantedNow, dropped);
             if (plan.CouponCappedAway)
             {
                 // The discount cap left nothing for the coupon: it stays unused (pricing without it is the same).
@@ -593,7 +594,7 @@ public sealed partial class MemberGrain(
             if (failure is LoyaltyException or OverflowException
                 && await rows.FindSaleAsync(ProgramId, MemberId, command.TransactionId) is { } stored)
             {
-                return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, budgeted);
+                return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, budgeted, grantedNow);
             }
 
             if (coupon is not null)
@@ -641,7 +642,7 @@ public sealed partial class MemberGrain(
             await ReloadOrDeactivateAsync();
             var stored = await rows.FindSaleAsync(ProgramId, MemberId, command.TransactionId)
                 ?? throw new InvalidOperationException("the sale row that refused the write is not readable");
-            return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, budgeted);
+            return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, budgeted, grantedNow);
         }
         foreach (var counted in sale.Result.Campaigns.Where(c => c.Redeemed && !c.Budgeted))
         {
@@ -684,13 +685,17 @@ public sealed partial class MemberGrain(
 
     /// <summary>
     /// A retry of a sale committed before (no longer among the recent sales in memory) whose attempt took
-    /// holds again: those the stored sale does not own are given back (its own stay), and it answers.
+    /// holds again: those the stored sale does not own are given back, and so are new grants of campaigns it
+    /// does own (their first grant was already confirmed: the budget counted the sale once); a pending hold the
+    /// sale owns stays (it is confirmed later). Then the stored sale answers.
     /// </summary>
-    private async Task<CommitResult> AnswerCommittedBeforeAsync(SaleRecord stored, string? couponCode, string fingerprint, List<AppliedCampaign> budgeted)
+    private async Task<CommitResult> AnswerCommittedBeforeAsync(
+        SaleRecord stored, string? couponCode, string fingerprint, List<AppliedCampaign> budgeted, HashSet<string> grantedNow)
     {
         var transactionId = stored.Result.TransactionId;
         var owned = stored.Result.Campaigns.IsDefault ? [] : stored.Result.Campaigns.Select(c => c.CampaignId).ToHashSet(StringComparer.Ordinal);
-        await Task.WhenAll(budgeted.Where(c => !owned.Contains(c.CampaignId)).Select(c => Budget(c.CampaignId).ReleaseAsync(transactionId)));
+        await Task.WhenAll(budgeted.Where(c => !owned.Contains(c.CampaignId) || grantedNow.Contains(c.CampaignId))
+            .Select(c => Budget(c.CampaignId).ReleaseAsync(transactionId)));
         if (couponCode is not null && stored.Result.CouponCode != couponCode)
         {
             await GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, couponCode)).RestoreAsync(transactionId);
@@ -835,9 +840,10 @@ public sealed partial class MemberGrain(
     /// again without it, and the reply names it with the reason (docs/promotions.md, "Sold out between quote
     /// and commit"). Ends when every applied budget is held; each round drops at least one campaign.
     /// </summary>
+    /// <param name="grantedNow">Campaigns whose budget counted a new grant for this call (not a pending hold of an earlier attempt).</param>
     private async Task<PricedBasket> ReserveBudgetsAsync(
         CommitCommand command, ProgramSettings program, CouponDefinition? coupon, TierLevel? tier, PromotionContext? context,
-        List<AppliedCampaign> budgeted, ImmutableArray<DroppedPromotion>.Builder dropped)
+        List<AppliedCampaign> budgeted, HashSet<string> grantedNow, ImmutableArray<DroppedPromotion>.Builder dropped)
     {
         while (true)
         {
@@ -854,7 +860,11 @@ public sealed partial class MemberGrain(
             {
                 try
                 {
-                    await Budget(c.CampaignId).ReserveAsync(command.TransactionId, MemberId, c.Discount, command.StoreId);
+                    if (await Budget(c.CampaignId).ReserveAsync(command.TransactionId, MemberId, c.Discount, command.StoreId))
+                    {
+                        grantedNow.Add(c.CampaignId); // the grain's turns never overlap: no lock needed
+                    }
+
                     return null;
                 }
                 catch (LoyaltyException refusal) when (refusal.Reason == ErrorReason.BudgetExhausted)
@@ -871,6 +881,7 @@ public sealed partial class MemberGrain(
             dropped.AddRange(refusals.OfType<DroppedPromotion>());
             await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReleaseAsync(command.TransactionId)));
             budgeted.Clear();
+            grantedNow.Clear();
         }
     }
 

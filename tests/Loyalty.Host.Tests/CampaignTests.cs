@@ -78,6 +78,42 @@ public sealed class CampaignTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_retry_of_a_sale_whose_grant_was_already_confirmed_is_counted_once()
+    {
+        // The retry is answered from the sale's row, after the member asked the budget again: the budget had
+        // already confirmed the first grant, so that ask is a second grant, which must be given back.
+        var program = await fixture.NewProgramAsync();
+        await Engine.Admin.DefineCampaignAsync(new Campaign { ProgramId = program, CampaignId = "few", Name = "x", AmountOff = 1_000, MaxRedemptions = 10 });
+        var ana = await fixture.NewMemberAsync(program);
+        var first = await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "r0"));
+        for (var i = 1; i <= 4; i++)
+        {
+            // Four later sales: r0 is no longer among the member's recent sales in memory.
+            await Engine.Pos.CommitAsync(Sales.Commit(program, ana, $"r{i}"));
+        }
+
+        var status = await SettledAsync(program, "few");
+        Assert.Equal((5L, 0), (status.Redemptions, status.PendingHolds));
+
+        Assert.Equal(first, await Engine.Pos.CommitAsync(Sales.Commit(program, ana, "r0")));
+        status = await SettledAsync(program, "few");
+        Assert.Equal((5L, 0, 5_000L), (status.Redemptions, status.PendingHolds, status.DiscountGiven));
+    }
+
+    /// <summary>The campaign's status once no hold is pending (confirmations are sent after each sale, not awaited).</summary>
+    private async Task<CampaignStatus> SettledAsync(string program, string campaignId)
+    {
+        var status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = campaignId });
+        for (var attempt = 0; attempt < 50 && status.PendingHolds > 0; attempt++)
+        {
+            await Task.Delay(100);
+            status = await Engine.Admin.GetCampaignStatusAsync(new GetCampaignStatusRequest { ProgramId = program, CampaignId = campaignId });
+        }
+
+        return status;
+    }
+
+    [Fact]
     public async Task A_campaign_without_limits_still_counts_its_redemptions_for_marketing()
     {
         var program = await fixture.NewProgramAsync();
