@@ -43,6 +43,20 @@ public sealed class FloorTests
     }
 
     [Fact]
+    public void Each_target_says_by_how_much_the_suite_misses_it()
+    {
+        // Accrual 6,000/s at p99 40 ms and 6,000 / 2,900 = 2.07×: 10,000/s is 1.7× away, 25 ms 1.6×, 3× 1.5×.
+        var suite = Suite().Append(new("reads, closed", "", Run("engine", 25_000, 8), Run("baseline", 9_000, 15))).ToList();
+        var targets = Commands.Targets(suite);
+        var accrual = Assert.Single(targets, t => t.Item.StartsWith("accrual, closed", StringComparison.Ordinal));
+        Assert.False(accrual.Holds);
+        Assert.EndsWith("rate 1.7× short, p99 1.6× over, ratio 1.5× short", accrual.Measured);
+        Assert.True(Assert.Single(targets, t => t.Item.StartsWith("reads, closed", StringComparison.Ordinal)).Holds);
+        Assert.Equal("not run", Assert.Single(targets, t => t.Item.StartsWith("flash-sale", StringComparison.Ordinal)).Measured);
+        Assert.Contains("1 of 4 met", Commands.TargetsText(targets));
+    }
+
+    [Fact]
     public void A_run_missing_from_the_suite_fails_its_item()
     {
         var floor = Commands.Floor(Suite().Where(c => c.Label != "accrual, open").ToList());
