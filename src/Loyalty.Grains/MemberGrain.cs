@@ -287,9 +287,9 @@ public sealed class AutomationRun
 }
 
 /// <summary>
-/// A member. The idempotency record of each sale and the ledger entries it produced are kept in
-/// this grain's own state and written in the same single durable write as the balance change;
-/// the entries then reach the reporting table in batches (docs/ledger.md, docs/idempotent-commit.md).
+/// A member. Each sale's record (its idempotency record, result and what reverses it) and the ledger entries it
+/// produced are rows of their own, written in the same PostgreSQL transaction as the member's state, which keeps
+/// only what the rules need and the few most recent sales (docs/write-path.md, docs/idempotent-commit.md).
 /// Not reentrant: commits, voids and refunds of one member are applied one at a time.
 /// </summary>
 public sealed partial class MemberGrain(
