@@ -229,10 +229,16 @@ internal static class Commands
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Issue #12's floor in this suite: {(floor.All(f => f.Holds) ? "**holds**" : "**not met**")} (the write size per commit: the line deploy/bench.sh adds below)");
+        return Checklist(md, floor);
+    }
+
+    /// <summary>Appends one line per item (✅ or ❌, what is asked, what was measured) after a blank line.</summary>
+    private static string Checklist(StringBuilder md, IReadOnlyList<FloorItem> items)
+    {
         md.AppendLine();
-        foreach (var f in floor)
+        foreach (var item in items)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"- {(f.Holds ? "✅" : "❌")} {f.Item}: {f.Measured}");
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {(item.Holds ? "✅" : "❌")} {item.Item}: {item.Measured}");
         }
 
         return md.ToString();
@@ -286,13 +292,7 @@ internal static class Commands
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Issue #12's targets in this suite: {targets.Count(t => t.Holds)} of {targets.Count} met (each miss says by how much; docs/performance.md says why)");
-        md.AppendLine();
-        foreach (var t in targets)
-        {
-            md.AppendLine(CultureInfo.InvariantCulture, $"- {(t.Holds ? "✅" : "❌")} {t.Item}: {t.Measured}");
-        }
-
-        return md.ToString();
+        return Checklist(md, targets);
     }
 
     public static string ComparisonTable(IReadOnlyList<Comparison> comparisons)

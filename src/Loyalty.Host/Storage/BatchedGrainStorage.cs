@@ -36,7 +36,7 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         int? version = grainState.ETag is { } etag ? int.Parse(etag, NumberStyles.None, CultureInfo.InvariantCulture) : null;
         var rows = grainState.State is IStateWithRows withRows ? withRows.TakeRows() : null;
         var payload = serializer.Serialize(grainState.State).ToMemory();
-        var side = rows is null ? null : new SideRows(rows, [.. rows.Sales.Select((sale, i) => SaleRecord(rows, i))]);
+        var side = rows is null ? null : new SideRows(rows, [.. Enumerable.Range(0, rows.Sales.Count).Select(i => SaleRecord(rows, i))]);
         var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload, side);
         if (written.TakenKind is { } kind)
         {
