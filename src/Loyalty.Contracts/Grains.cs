@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Loyalty.Contracts;
 
 /// <summary>A program's settings (the tenant). Key: program id.</summary>
@@ -110,9 +112,30 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("HasSale")]
     Task<bool> HasSaleAsync(string transactionId);
 
-    /// <summary>What a quote needs in one call: the member's view (tier) and the promotion engine's facts.</summary>
+    /// <summary>
+    /// What a quote needs in one call: the member's view (tier) and the promotion engine's facts. The front door now
+    /// calls <see cref="QuoteAsync"/>; this one stays for front doors of the previous release during a rolling upgrade.
+    /// </summary>
     [Alias("GetForQuote")]
     Task<MemberQuoteView> GetForQuoteAsync();
+
+    /// <summary>
+    /// Prices a basket for this member through the same step as <see cref="CommitAsync"/> (docs/architecture.md):
+    /// nothing is held or written. A commit of the same basket with nothing changed in between applies exactly this.
+    /// </summary>
+    [Alias("Quote"), ReadOnly]
+    Task<QuoteResult> QuoteAsync(QuoteCommand command);
+}
+
+/// <summary>
+/// Prices a walk-in customer's basket (no member) through the same step as a member's quote: a stateless worker,
+/// so a busy program's guest quotes spread over activations. Key: program id.
+/// </summary>
+[Alias("loyalty.IGuestCheckoutGrain")]
+public interface IGuestCheckoutGrain : IGrainWithStringKey
+{
+    [Alias("Quote")]
+    Task<QuoteResult> QuoteAsync(QuoteCommand command);
 }
 
 /// <summary>

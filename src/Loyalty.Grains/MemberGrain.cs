@@ -554,11 +554,10 @@ public sealed partial class MemberGrain(
         // program without campaigns has nothing to evaluate them against).
         var facts = (live && !program.Campaigns.IsDefaultOrEmpty) || command.CouponCode is not null ? Facts() : null;
         var context = live ? new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, facts) : null;
+        var basket = new CheckoutBasket(program, command.Lines, command.RewardIds, tier, context);
         CouponDefinition? coupon = null;
         var coupons = command.CouponCode is { } code ? GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, code)) : null;
-        var budgeted = new List<AppliedCampaign>();
-        var grantedNow = new HashSet<string>(StringComparer.Ordinal);
-        var dropped = ImmutableArray.CreateBuilder<DroppedPromotion>();
+        var holds = new BudgetHolds(GrainFactory, ProgramId, command.TransactionId, MemberId, command.StoreId);
         SaleRecord sale;
         try
         {
@@ -567,22 +566,22 @@ public sealed partial class MemberGrain(
                 // Held durably before the member's write. If that write then fails, the retry of this
                 // transaction id finds the coupon held by it and goes on; nothing is redeemed twice. If the
                 // sale never completes, the coupon asks HasSaleAsync after its hold timeout and releases it.
-                var couponContext = new CouponContext(MemberId, command.StoreId, tier?.Name, s.Spend.Purchases, s.CouponUses.GetValueOrDefault(command.CouponCode!));
-                coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, subtotal, couponContext));
-                Segments.EnsureCouponAllowed(coupon, program, facts, tier, now);
+                coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, MemberId, subtotal, CouponFacts(command.StoreId, tier, command.CouponCode!)));
+                Checkout.EnsureCouponAllowed(coupon, program, facts, tier, now);
             }
 
-            var plan = await ReserveBudgetsAsync(command, program, coupon, tier, context, budgeted, grantedNow, dropped);
+            // The one pricing step a quote also takes, holding the budgets it asks (docs/architecture.md).
+            var plan = IssueCodes(await CheckoutStep.PriceAsync(basket, coupon, holds));
             if (plan.CouponCappedAway)
             {
                 // The discount cap left nothing for the coupon: it stays unused (pricing without it is the same).
                 await coupons!.RestoreAsync(command.TransactionId);
-                dropped.Add(new DroppedPromotion(DiscountSource.Coupon, command.CouponCode!, ErrorReason.CouponNoDiscount, Coupons.CappedAwayMessage(program)));
+                holds.Dropped.Add(new DroppedPromotion(DiscountSource.Coupon, command.CouponCode!, ErrorReason.CouponNoDiscount, Coupons.CappedAwayMessage(program)));
                 coupon = null;
                 command = command with { CouponCode = null };
             }
 
-            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, plan, dropped.ToImmutable());
+            sale = Domain.Sales.Commit(Account, program, command, coupon, fingerprint, now, s.Spend, s.BirthDate, plan, holds.Dropped.ToImmutable());
         }
         catch (Exception failure)
         {
@@ -594,7 +593,7 @@ public sealed partial class MemberGrain(
             if (failure is LoyaltyException or OverflowException
                 && await rows.FindSaleAsync(ProgramId, MemberId, command.TransactionId) is { } stored)
             {
-                return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, budgeted, grantedNow);
+                return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, holds);
             }
 
             if (coupon is not null)
@@ -602,7 +601,7 @@ public sealed partial class MemberGrain(
                 await coupons!.RestoreAsync(command.TransactionId);
             }
 
-            await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReleaseAsync(command.TransactionId)));
+            await holds.ReleaseAllAsync();
             if (failure is OverflowException)
             {
                 throw OutOfRange();
@@ -642,15 +641,16 @@ public sealed partial class MemberGrain(
             await ReloadOrDeactivateAsync();
             var stored = await rows.FindSaleAsync(ProgramId, MemberId, command.TransactionId)
                 ?? throw new InvalidOperationException("the sale row that refused the write is not readable");
-            return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, budgeted, grantedNow);
+            return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, holds);
         }
+
         foreach (var counted in sale.Result.Campaigns.Where(c => c.Redeemed && !c.Budgeted))
         {
             // Statistics of campaigns without limits (GetCampaignStatus): after the write, not awaited.
             _ = Budget(counted.CampaignId).CountAsync(command.TransactionId, counted.Discount, command.StoreId);
         }
 
-        foreach (var applied in budgeted)
+        foreach (var applied in holds.Held)
         {
             // The hold becomes final. If this message is lost, the campaign asks HasSaleAsync later.
             _ = Budget(applied.CampaignId).ConfirmAsync(command.TransactionId);
@@ -674,6 +674,23 @@ public sealed partial class MemberGrain(
         return new MemberQuoteView(View(await Program()), Facts());
     }
 
+    public async Task<QuoteResult> QuoteAsync(QuoteCommand command)
+    {
+        EnsureEnrolled();
+        var program = await Program();
+        var now = clock.UtcNow;
+        var tier = Tiers.Evaluate(program.Tiers, state.State.Spend, now);
+        var facts = Facts();
+        var basket = new CheckoutBasket(
+            program, command.Lines, command.RewardIds, tier?.Level, new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, facts));
+        var couponFacts = CouponFacts(command.StoreId, tier?.Level, command.CouponCode ?? string.Empty);
+        return await CheckoutStep.QuoteAsync(GrainFactory, ProgramId, basket, command.CouponCode, couponFacts, facts, tier, now);
+    }
+
+    /// <summary>What the coupon's conditions see of this member, for a quote and a commit alike.</summary>
+    private CouponContext CouponFacts(string storeId, TierLevel? tier, string code) =>
+        Checkout.CouponFacts(MemberId, storeId, tier, state.State.Spend.Purchases, state.State.CouponUses.GetValueOrDefault(code));
+
     public async Task<bool> HasSaleAsync(string transactionId) =>
         await FindSaleAsync(transactionId) is { Void: null };
 
@@ -689,12 +706,11 @@ public sealed partial class MemberGrain(
     /// does own (their first grant was already confirmed: the budget counted the sale once); a pending hold the
     /// sale owns stays (it is confirmed later). Then the stored sale answers.
     /// </summary>
-    private async Task<CommitResult> AnswerCommittedBeforeAsync(
-        SaleRecord stored, string? couponCode, string fingerprint, List<AppliedCampaign> budgeted, HashSet<string> grantedNow)
+    private async Task<CommitResult> AnswerCommittedBeforeAsync(SaleRecord stored, string? couponCode, string fingerprint, BudgetHolds holds)
     {
         var transactionId = stored.Result.TransactionId;
         var owned = stored.Result.Campaigns.IsDefault ? [] : stored.Result.Campaigns.Select(c => c.CampaignId).ToHashSet(StringComparer.Ordinal);
-        await Task.WhenAll(budgeted.Where(c => !owned.Contains(c.CampaignId) || grantedNow.Contains(c.CampaignId))
+        await Task.WhenAll(holds.Held.Where(c => !owned.Contains(c.CampaignId) || holds.GrantedNow.Contains(c.CampaignId))
             .Select(c => Budget(c.CampaignId).ReleaseAsync(transactionId)));
         if (couponCode is not null && stored.Result.CouponCode != couponCode)
         {
@@ -832,57 +848,6 @@ public sealed partial class MemberGrain(
 
         var entries = await ledger.ListAsync(ProgramId, MemberId, afterSeq, limit, CancellationToken.None);
         return new LedgerPage([.. entries], entries.Count == 0 ? afterSeq : entries[^1].Seq, Account.LedgerTotal, Account.CreditTotal);
-    }
-
-    /// <summary>
-    /// Prices the sale and reserves every budgeted campaign it applies (exactly, group-committed). A campaign
-    /// whose budget ran out since the quote drops out: what was reserved is released, the basket is priced
-    /// again without it, and the reply names it with the reason (docs/promotions.md, "Sold out between quote
-    /// and commit"). Ends when every applied budget is held; each round drops at least one campaign.
-    /// </summary>
-    /// <param name="grantedNow">Campaigns whose budget counted a new grant for this call (not a pending hold of an earlier attempt).</param>
-    private async Task<PricedBasket> ReserveBudgetsAsync(
-        CommitCommand command, ProgramSettings program, CouponDefinition? coupon, TierLevel? tier, PromotionContext? context,
-        List<AppliedCampaign> budgeted, HashSet<string> grantedNow, ImmutableArray<DroppedPromotion>.Builder dropped)
-    {
-        while (true)
-        {
-            var promotions = context is null || dropped.Count == 0
-                ? context
-                : context with { Unavailable = dropped.Where(d => d.Source == DiscountSource.Campaign).Select(d => d.SourceId).ToImmutableHashSet() };
-            var plan = IssueCodes(Pricing.Price(command.Lines, program, coupon, tier, command.RewardIds, promotions));
-            var wanted = plan.Campaigns.Where(c => c.Budgeted).ToList();
-
-            // Counted as held before the calls: if one fails outright, the caller releases them all (releasing
-            // a hold that was never taken changes nothing).
-            budgeted.AddRange(wanted);
-            var refusals = await Task.WhenAll(wanted.Select(async c =>
-            {
-                try
-                {
-                    if (await Budget(c.CampaignId).ReserveAsync(command.TransactionId, MemberId, c.Discount, command.StoreId))
-                    {
-                        grantedNow.Add(c.CampaignId); // the grain's turns never overlap: no lock needed
-                    }
-
-                    return null;
-                }
-                catch (LoyaltyException refusal) when (refusal.Reason == ErrorReason.BudgetExhausted)
-                {
-                    return new DroppedPromotion(DiscountSource.Campaign, c.CampaignId, refusal.Reason, refusal.Message);
-                }
-            }));
-            if (refusals.All(r => r is null))
-            {
-                return plan;
-            }
-
-            // Re-priced without the sold-out campaigns, the others may give other amounts: hold them again.
-            dropped.AddRange(refusals.OfType<DroppedPromotion>());
-            await Task.WhenAll(budgeted.Select(c => Budget(c.CampaignId).ReleaseAsync(command.TransactionId)));
-            budgeted.Clear();
-            grantedNow.Clear();
-        }
     }
 
     /// <summary>Returned units take their stamps back (Sales.StampsAfterReturn).</summary>

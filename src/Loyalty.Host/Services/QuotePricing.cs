@@ -20,126 +20,62 @@ internal sealed record QuoteInput(
     string Currency);
 
 /// <summary>
-/// Prices a basket the way a quote does: the program, the member's tier and facts, the coupon's check, the campaigns
-/// with their budgets' answers, the hints. One path for the terminal's <c>Quote</c> and the console's preview
-/// (<c>AdminService.PreviewQuote</c>), so a preview shows exactly what a till would.
+/// A quote at the edge: maps the basket and asks the member grain (or, without a member, the guest worker) to price
+/// it through the checkout step a commit takes (docs/architecture.md). One path for the terminal's <c>Quote</c> and the
+/// console's preview (<c>AdminService.PreviewQuote</c>), so a preview shows exactly what a till would.
 /// </summary>
-internal sealed class QuotePricing(IGrainFactory grains, LoyaltyClock clock, ProgramCache programs)
+internal sealed class QuotePricing(IGrainFactory grains, ProgramCache programs)
 {
     /// <summary>The quote; <paramref name="couponNotFound"/> runs when the coupon code does not exist (the terminal's guessing guard).</summary>
     public async Task<QuoteResponse> QuoteAsync(QuoteInput input, Func<Task> couponNotFound)
     {
-        var (programId, memberId, storeId, rawStoreId, lines, code, rewards, channel, paymentMethod, currency) = input;
-        var program = await programs.GetAsync(programId);
-        Mapping.EnsureCurrency(currency, program);
-        var member = memberId is null ? null : await Member(programId, memberId).GetForQuoteAsync();
-        var view = member?.View;
-        var tier = view?.Tier?.Level;
-        var facts = member?.Facts;
-
-        var subtotal = Pricing.Validate(lines);
-        CouponCheck? check = null;
-        CouponDefinition? usable = null;
-        if (code is not null)
+        Mapping.EnsureCurrency(input.Currency, await programs.GetAsync(input.ProgramId));
+        var command = new QuoteCommand
         {
-            check = new CouponCheck { Code = code };
-            try
-            {
-                var status = await grains.Grain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
-                Coupons.EnsureAvailable(status);
-
-                // What a quote knows: the member, store and tier (purchase history is checked at commit).
-                var couponFacts = new CouponContext(memberId, storeId, tier?.Name, null, null);
-                Coupons.EnsureApplicable(status.Definition, subtotal, clock.UtcNow, couponFacts);
-                Segments.EnsureCouponAllowed(status.Definition, program, facts, tier, clock.UtcNow);
-                usable = status.Definition;
-                check.Valid = true;
-            }
-            catch (LoyaltyException refusal)
-            {
-                if (refusal.Reason == ErrorReason.CouponNotFound)
-                {
-                    await couponNotFound();
-                }
-
-                check.Reason = ErrorReasons.Code(refusal.Reason);
-                check.Message = refusal.Message;
-            }
-        }
-
-        var promotions = new PromotionContext(clock.UtcNow, rawStoreId, channel, paymentMethod, facts);
-        var priced = await PriceWithBudgetsAsync(programId, program, lines, usable, tier, rewards, promotions);
-        if (check is not null)
-        {
-            // The coupon's own discount (what a till prints beside it), not the basket's.
-            check.Discount = priced.CouponDiscount;
-            if (priced.CouponCappedAway)
-            {
-                check.Valid = false;
-                check.Reason = ErrorReasons.Code(ErrorReason.CouponNoDiscount);
-                check.Message = Coupons.CappedAwayMessage(program);
-            }
-        }
-
-        var response = new QuoteResponse
-        {
-            Currency = program.Currency,
-            Subtotal = priced.Subtotal,
-            Discount = priced.Discount,
-            Total = priced.Total,
-            PointsToEarn = priced.PointsToEarn,
-            Coupon = check,
-            TierDiscount = priced.TierDiscount,
-            Tier = tier?.Name ?? string.Empty,
-            RewardDiscount = priced.RewardDiscount,
-            RewardPoints = priced.RewardPoints,
-            CampaignId = priced.Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? priced.Campaigns.FirstOrDefault()?.CampaignId ?? string.Empty,
-            CampaignDiscount = priced.CampaignDiscount,
-            CampaignPoints = priced.CampaignPoints,
-            Discounts = { priced.Lines.Select(l => Mapping.ToProto(l, code)) },
-            Campaigns = { priced.Campaigns.Select(Mapping.ToProto) },
-            Hints = { priced.Hints.Select(Mapping.ToProto) },
+            Lines = input.Lines,
+            StoreId = input.RawStoreId,
+            CouponCode = input.CouponCode,
+            RewardIds = input.Rewards.IsDefault ? [] : input.Rewards,
+            Channel = input.Channel,
+            PaymentMethod = input.PaymentMethod,
         };
-        if (view?.Tier is { Next: { } next, AmountToNext: > 0 } tierStatus)
+        var quote = input.MemberId is { } memberId
+            ? await grains.Grain<IMemberGrain>(Keys.Scoped(input.ProgramId, memberId)).QuoteAsync(command)
+            : await grains.Grain<IGuestCheckoutGrain>(input.ProgramId).QuoteAsync(command);
+        if (quote.Coupon is { Reason: ErrorReason.CouponNotFound })
         {
-            response.Hints.Add(new Api.V1.PromotionHint
-            {
-                SourceId = "tier", AmountMissing = tierStatus.AmountToNext, Message = $"spend {tierStatus.AmountToNext} more to reach {next.Name}",
-            });
+            await couponNotFound();
         }
 
-        return response;
+        return ToProto(quote);
     }
 
-    /// <summary>
-    /// Prices the basket passing over campaigns whose budget (global, money or this store's) could not
-    /// grant what they would give now: read only; Commit reserves, and a campaign whose budget ran out in
-    /// between drops out of the sale, which still commits and names it in <c>dropped</c>.
-    /// </summary>
-    private async Task<PricedBasket> PriceWithBudgetsAsync(
-        string programId,
-        ProgramSettings program,
-        ImmutableArray<Contracts.BasketLine> lines,
-        CouponDefinition? coupon,
-        Contracts.TierLevel? tier,
-        ImmutableArray<string> rewards,
-        PromotionContext context)
+    private static QuoteResponse ToProto(QuoteResult quote) => new()
     {
-        var unavailable = ImmutableHashSet<string>.Empty;
-        while (true)
-        {
-            var priced = Pricing.Price(lines, program, coupon, tier, rewards, context with { Unavailable = unavailable });
-            var checks = await Task.WhenAll(priced.Campaigns.Where(c => c.Budgeted).Select(async c =>
-                (c.CampaignId, Ok: await grains.Grain<ICampaignBudgetGrain>(Keys.Scoped(programId, c.CampaignId)).CanGrantAsync(context.StoreId ?? string.Empty, c.Discount))));
-            var refused = checks.Where(c => !c.Ok).Select(c => c.CampaignId).ToList();
-            if (refused.Count == 0)
+        Currency = quote.Currency,
+        Subtotal = quote.Subtotal,
+        Discount = quote.Discount,
+        Total = quote.Total,
+        PointsToEarn = quote.PointsToEarn,
+        Coupon = quote.Coupon is { } coupon
+            ? new CouponCheck
             {
-                return priced;
+                Code = coupon.Code,
+                Valid = coupon.Valid,
+                Reason = coupon.Reason is { } reason ? ErrorReasons.Code(reason) : string.Empty,
+                Message = coupon.Message ?? string.Empty,
+                Discount = coupon.Discount,
             }
-
-            unavailable = unavailable.Union(refused);
-        }
-    }
-
-    private IMemberGrain Member(string programId, string memberId) => grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId));
+            : null,
+        TierDiscount = quote.TierDiscount,
+        Tier = quote.TierName ?? string.Empty,
+        RewardDiscount = quote.RewardDiscount,
+        RewardPoints = quote.RewardPoints,
+        CampaignId = quote.CampaignId ?? string.Empty,
+        CampaignDiscount = quote.CampaignDiscount,
+        CampaignPoints = quote.CampaignPoints,
+        Discounts = { quote.DiscountLines.Select(l => Mapping.ToProto(l, quote.Coupon?.Code)) },
+        Campaigns = { quote.Campaigns.Select(Mapping.ToProto) },
+        Hints = { quote.Hints.Select(Mapping.ToProto) },
+    };
 }
