@@ -1,3 +1,5 @@
+using System.Reflection;
+using Loyalty.Domain;
 using Loyalty.Contracts;
 using Loyalty.Grains;
 
@@ -34,24 +36,35 @@ public static class StateFootprint
             CollectionsPerState: 13);
     }
 
-    private static MemberState Enrolled(int i, DateTimeOffset now) => new() { Enrolled = true, Name = "Member " + i, EnrolledAt = now };
+    private static MemberState Enrolled(int i, DateTimeOffset now)
+    {
+        var state = new MemberState();
+        state.Enroll(Program, "Member " + i, null, null, null, now);
+        return state;
+    }
 
-    /// <summary>The 13 collections a member state has (sales are rows now), each created (empty) by its first-write accessor.</summary>
+    private static readonly ProgramSettings Program = new("p", "Club", "EUR", 1, 100, 12);
+
+    /// <summary>
+    /// The 13 collections a member state has (sales are rows now), each created empty, as every state held them
+    /// before collections were created on first write. Set through reflection: the aggregate only creates a
+    /// collection when an intent method writes to it.
+    /// </summary>
     private static MemberState Eager(MemberState s)
     {
-        s.CardsForWrite();
-        s.BlockedCardsForWrite();
-        s.AttributesForWrite();
-        s.AutomationsForWrite();
-        s.ReferralsRewardedForWrite();
-        s.StampsForWrite();
-        s.CampaignUsesForWrite();
-        s.CouponUsesForWrite();
-        s.Account.LotsForWrite();
-        s.Account.OutboxForWrite();
-        s.Account.CreditForWrite();
-        s.Spend.ByMonthForWrite();
-        s.Spend.BirthdayBonusYearsForWrite();
+        foreach (var owner in new object[] { s, s.Account, s.Spend })
+        {
+            foreach (var field in owner.GetType().GetFields(BindingFlags.Instance | BindingFlags.NonPublic))
+            {
+                if (field.FieldType.IsGenericType && field.GetValue(owner) is null && field.Name is not ("_sales" or "_categoryLastMonth")
+                    && field.FieldType.GetGenericTypeDefinition() is var open
+                    && (open == typeof(List<>) || open == typeof(Dictionary<,>) || open == typeof(HashSet<>)))
+                {
+                    field.SetValue(owner, Activator.CreateInstance(field.FieldType));
+                }
+            }
+        }
+
         return s;
     }
 

@@ -49,14 +49,11 @@ public sealed partial class MemberGrain
         var s = state.State;
         var program = await Program();
         var rule = Rule(program, AutomationKind.Referral);
-        if (rule is null || s.ReferralsRewarded.Contains(friendId))
+        if (rule is null || !s.RewardReferral(friendId, rule.Points, clock.UtcNow))
         {
             return;
         }
 
-        var now = clock.UtcNow;
-        s.ReferralsRewardedForWrite().Add(friendId);
-        Ledger.Credit(Account, LedgerEntryType.Bonus, rule.Points, Months.Of(now), now, null, now);
         await PersistAsync();
 
         // The referrer's thank-you carries the points, not a coupon.
@@ -137,7 +134,7 @@ public sealed partial class MemberGrain
         try
         {
             await GrainFactory.Grain<IMemberGrain>(Keys.Scoped(ProgramId, referrer)).RewardReferralAsync(MemberId);
-            s.ReferralRewarded = true;
+            s.MarkReferralRewarded();
             await PersistAsync();
         }
         catch (Exception)
@@ -164,16 +161,6 @@ public sealed partial class MemberGrain
             ? plan with { Campaigns = [.. plan.Campaigns.Select(c => c.IssuesCoupon ? c with { IssuedCoupon = CouponCodes.Next() } : c)] }
             : plan;
 
-    /// <summary>Recorded with the sale (same durable write) as pending occasions; created right after.</summary>
-    private void RecordIssuedCoupons(CommitResult result, DateTimeOffset now)
-    {
-        foreach (var issued in result.Campaigns.IsDefault ? [] : result.Campaigns.Where(c => c.IssuedCoupon is not null))
-        {
-            state.State.AutomationsForWrite()[CampaignOccasion(issued.CampaignId, result.TransactionId)] =
-                new AutomationRun { Kind = AutomationKind.CampaignCoupon, Code = issued.IssuedCoupon, At = now };
-        }
-    }
-
     /// <summary>
     /// Creates the coupons the sale issued. Never fails the acknowledged commit: a code that could not be
     /// created now is created by the member's next call or automation pass (it is a pending occasion).
@@ -182,7 +169,7 @@ public sealed partial class MemberGrain
     {
         foreach (var issued in result.Campaigns.IsDefault ? [] : result.Campaigns.Where(c => c.IssuedCoupon is not null))
         {
-            var occasion = CampaignOccasion(issued.CampaignId, result.TransactionId);
+            var occasion = MemberState.CampaignOccasion(issued.CampaignId, result.TransactionId);
             if (state.State.Automations.TryGetValue(occasion, out var run) && !run.Done && CampaignRule(program, occasion) is { } rule)
             {
                 try
@@ -211,20 +198,10 @@ public sealed partial class MemberGrain
 
         var used = await Task.WhenAll(issued.Select(c =>
             GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, c.IssuedCoupon!)).WithdrawAsync(result.TransactionId)));
-        foreach (var campaign in issued)
-        {
-            if (state.State.Automations.TryGetValue(CampaignOccasion(campaign.CampaignId, result.TransactionId), out var run))
-            {
-                run.Withdrawn = true;
-                run.Done = true;
-            }
-        }
 
         var codes = issued.Zip(used).ToList();
         return ([.. codes.Where(p => !p.Second).Select(p => p.First.IssuedCoupon!)], [.. codes.Where(p => p.Second).Select(p => p.First.IssuedCoupon!)]);
     }
-
-    private static string CampaignOccasion(string campaignId, string transactionId) => $"campaign:{campaignId}:{transactionId}";
 
     /// <summary>The issue-coupon campaign named in a "campaign:id:transaction" occasion, as an automation rule without a message.</summary>
     private static AutomationRule? CampaignRule(ProgramSettings program, string occasion)
@@ -266,7 +243,7 @@ public sealed partial class MemberGrain
             At = clock.UtcNow,
             Values = values ?? [],
         };
-        s.AutomationsForWrite()[occasion] = run;
+        s.RecordOccasion(occasion, run);
         await PersistAsync();
         await CompleteAsync(rule, occasion, run);
         return true;

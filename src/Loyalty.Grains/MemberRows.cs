@@ -31,7 +31,7 @@ public sealed class MemberRows(string programId, string memberId)
 
     /// <summary>
     /// Cards and phone keys this write claims, lets go of or blocks (docs/write-path.md, "Cards and phones
-    /// as rows"): a claim of a key another member holds refuses the whole write (<see cref="IStateWithRows.MarkKeyTaken"/>).
+    /// as rows"): a claim of a key another member holds refuses the whole write (<see cref="PendingRows.MarkKeyTaken"/>).
     /// </summary>
     public List<KeyChange> Keys { get; } = [];
 
@@ -107,19 +107,6 @@ public static class MemberKeyErrors
     public static LoyaltyException NotFound(string kind) => kind == MemberKeys.Phone
         ? new LoyaltyException(ErrorReason.PhoneNotFound, "no member has this phone number")
         : new LoyaltyException(ErrorReason.CardNotFound, "no member holds this card");
-}
-
-/// <summary>A state that hands rows to the storage writing it (the member's <see cref="MemberRows"/>).</summary>
-public interface IStateWithRows
-{
-    /// <summary>The rows staged since the last write, handed over once (null when none).</summary>
-    MemberRows? TakeRows();
-
-    /// <summary>Told by the storage: the write was refused, nothing of it written, because the sale it creates already had a row.</summary>
-    void MarkDuplicate();
-
-    /// <summary>Told by the storage: the write was refused, nothing of it written, because another member holds a key it claims.</summary>
-    void MarkKeyTaken(string kind);
 }
 
 /// <summary>

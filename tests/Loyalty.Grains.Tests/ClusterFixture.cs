@@ -1,3 +1,6 @@
+using Orleans.Serialization;
+using Orleans.Storage;
+using Orleans.Configuration;
 using Loyalty.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -28,6 +31,10 @@ public sealed class ClusterFixture : IAsyncLifetime
             .AddMemoryGrainStorage(ProviderNames.GrainStorage)
             .UseInMemoryReminderService()
             .ConfigureServices(services => services
+                // States stored as the engine stores them: Orleans' serializer (private fields, [Id]s), not JSON.
+                .AddOptions<MemoryGrainStorageOptions>(ProviderNames.GrainStorage)
+                .Configure<IServiceProvider>((o, provider) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(provider.GetRequiredService<Serializer>()))
+                .Services
                 .AddLoyaltyGrains(Clock)
                 .Configure<CouponOptions>(o => o.HoldTimeout = CouponHoldTimeout));
     }

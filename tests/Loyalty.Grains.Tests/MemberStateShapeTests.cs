@@ -1,3 +1,4 @@
+using Loyalty.Domain;
 using Loyalty.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
@@ -21,7 +22,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         "IAADQQdFdmEh4CEg4AEFIeABASHgAQHgIeAhgADgqqHrSt8IgQAAAAAAAAAA4CEg4AEBAQEh4ODBAcEBwQEh4AEBwQEBAcEB"
         + "IeDBAQEBIeAh4CLgIeAnEeDg";
 
-    private const string UsedBefore =
+    internal const string UsedBefore =
         "IAADQQdBZGEhAANBDWNhcmQtMeAhIAADIQA0dzEBoSGAAOCqoetK3wiBAAAAAAAAAADg4OABCSEAAyHoAAUJAwUBoQE0dzFB"
         + "BXQxIYAA4Kqh60rfCIEAAAAAAAAAAOAJAwHg4AGhIQADIQAVATR3McEB4OABFeAhAQPBMSBABWYxIejAMQHCXQEBAcJdAXkB"
         + "NHcxwQEBoSGAAOCqoetK3wiBAAAAAAAAAADgAQEBAQEBIYAAAAAAAAAAAIEAAAAAAAAAAOABAQEBwQEBAQEBAQEBAQEBwQEB"
@@ -33,6 +34,16 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
 
     private static readonly DateTimeOffset At = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
 
+    private static readonly ProgramSettings Program = new("p", "Club", "EUR", 1, 100, 12);
+
+    /// <summary>Eva, enrolled at <see cref="At"/> in a program without an enrollment bonus.</summary>
+    private static MemberState Enrolled()
+    {
+        var state = new MemberState();
+        state.Enroll(Program, "Eva", null, null, null, At);
+        return state;
+    }
+
     private Serializer Serializer => fixture.Cluster.ServiceProvider.GetRequiredService<Serializer>();
 
     private MemberState RoundTrip(MemberState state) => Serializer.Deserialize<MemberState>(Serializer.SerializeToArray(state))!;
@@ -41,7 +52,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
     public void An_enrolled_state_written_before_and_one_written_now_load_alike_and_take_their_first_write()
     {
         var before = Serializer.Deserialize<MemberState>(Convert.FromBase64String(EnrolledBefore))!;
-        var now = RoundTrip(new MemberState { Enrolled = true, Name = "Eva", EnrolledAt = At });
+        var now = RoundTrip(Enrolled());
 
         foreach (var s in new[] { before, now })
         {
@@ -62,13 +73,13 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
             Assert.Empty(s.Spend.BirthdayBonusYears);
             Assert.False(s.LegacySalesById.ContainsKey("t1"));
 
-            s.CardsForWrite().Add("card-1");
-            s.StampsForWrite()["stamp"] = 2;
+            s.ReplaceCard(null, "card-1", MemberProof.Operator);
+            s.CountCouponUse("CODE", 2);
             s.Spend.ByMonthForWrite()[202611] = 3_000;
             s.Account.OutboxForWrite().Add(new LedgerEntry(1, LedgerEntryType.Earn, 30, 202611, "t1", At));
             var copy = RoundTrip(s);
             Assert.Equal(["card-1"], copy.Cards);
-            Assert.Equal(2, copy.Stamps["stamp"]);
+            Assert.Equal(2, copy.CouponUses["CODE"]);
             Assert.Equal(3_000, copy.Spend.ByMonth[202611]);
             Assert.Equal(30, Assert.Single(copy.Account.Outbox).Points);
         }
@@ -77,7 +88,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
     [Fact]
     public void A_state_written_now_keeps_its_unwritten_collections_absent()
     {
-        var bytes = Serializer.SerializeToArray(new MemberState { Enrolled = true, Name = "Eva", EnrolledAt = At });
+        var bytes = Serializer.SerializeToArray(Enrolled());
 
         // The same member as written before: the collections are absent now, not empty.
         Assert.NotEqual(Convert.FromBase64String(EnrolledBefore), bytes);
@@ -93,7 +104,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
     {
         var enrolled = Serializer.Deserialize<MemberState>(Convert.FromBase64String(EnrolledBefore))!;
         enrolled.ReleaseEmptyCollections();
-        Assert.Equal(Serializer.SerializeToArray(new MemberState { Enrolled = true, Name = "Eva", EnrolledAt = At }), Serializer.SerializeToArray(enrolled));
+        Assert.Equal(Serializer.SerializeToArray(Enrolled()), Serializer.SerializeToArray(enrolled));
 
         var used = Serializer.Deserialize<MemberState>(Convert.FromBase64String(UsedBefore))!;
         var bytes = Serializer.SerializeToArray(used);
@@ -106,30 +117,31 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
     {
         var sales = fixture.Cluster.ServiceProvider.GetRequiredService<Serializer<SaleRecord>>();
         var s = Serializer.Deserialize<MemberState>(Convert.FromBase64String(UsedBefore))!;
+        var recent = new RecentSales(sales);
         var legacy = s.LegacySalesById["t1"];
-        Assert.Same(legacy, s.RecentSale("t1", sales)); // not yet migrated: the loaded sale itself
+        Assert.Same(legacy, recent.Find("t1", s)); // not yet migrated: the loaded sale itself
 
         // Migrated by the first sale remembered: every sale in memory is a copy, changed only by remembering it again.
-        s.RememberSale(new SaleRecord { Fingerprint = "f2", Result = legacy.Result with { TransactionId = "t2" } }, sales);
-        var copy = s.RecentSale("t1", sales)!;
+        recent.Remember(new SaleRecord { Fingerprint = "f2", Result = legacy.Result with { TransactionId = "t2" } }, s);
+        var copy = recent.Find("t1", s)!;
         Assert.NotSame(legacy, copy);
         Assert.Equal((10L, "rf"), (copy.BurnedByMonth[202610], copy.Refunds["r1"].Fingerprint));
         copy.Void = new VoidResult("t1", 0, false, false, 0, At);
-        Assert.Null(s.RecentSale("t1", sales)!.Void);
-        s.RememberSale(copy, sales);
-        Assert.NotNull(s.RecentSale("t1", sales)!.Void);
+        Assert.Null(recent.Find("t1", s)!.Void);
+        recent.Remember(copy, s);
+        Assert.NotNull(recent.Find("t1", s)!.Void);
 
         // t1 was remembered last: the next ones push out t2 first.
-        for (var i = 3; i < 3 + MemberState.RecentSales - 1; i++)
+        for (var i = 3; i < 3 + RecentSales.Capacity - 1; i++)
         {
-            s.RememberSale(new SaleRecord { Fingerprint = "f", Result = legacy.Result with { TransactionId = $"t{i}" } }, sales);
+            recent.Remember(new SaleRecord { Fingerprint = "f", Result = legacy.Result with { TransactionId = $"t{i}" } }, s);
         }
 
-        Assert.Null(s.RecentSale("t2", sales));
-        Assert.NotNull(s.RecentSale("t1", sales));
-        s.RememberSale(new SaleRecord { Fingerprint = "f", Result = legacy.Result with { TransactionId = "t99" } }, sales);
-        Assert.Null(s.RecentSale("t1", sales));
-        Assert.Equal("f", s.RecentSale("t99", sales)!.Fingerprint);
+        Assert.Null(recent.Find("t2", s));
+        Assert.NotNull(recent.Find("t1", s));
+        recent.Remember(new SaleRecord { Fingerprint = "f", Result = legacy.Result with { TransactionId = "t99" } }, s);
+        Assert.Null(recent.Find("t1", s));
+        Assert.Equal("f", recent.Find("t99", s)!.Fingerprint);
     }
 
     [Fact]
@@ -139,12 +151,13 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         var sales = fixture.Cluster.ServiceProvider.GetRequiredService<Serializer<SaleRecord>>();
         var storage = new OrleansGrainStorageSerializer(Serializer);
         var s = Serializer.Deserialize<MemberState>(Convert.FromBase64String(UsedBefore))!;
+        var recent = new RecentSales(sales);
         var sale = s.LegacySalesById["t1"];
         var changed = new SaleRecord { Fingerprint = "f2", Result = sale.Result with { TransactionId = "t2" }, Void = new VoidResult("t2", 5, false, false, 0, At) };
 
         foreach (var kept in new[] { sale, changed })
         {
-            var bytes = s.RememberSale(kept, sales);
+            var bytes = recent.Remember(kept, s);
             Assert.Equal(storage.Serialize(kept).ToArray(), bytes);
             var row = storage.Deserialize<SaleRecord>(new BinaryData(bytes));
             Assert.Equal(Serializer.SerializeToArray(kept), Serializer.SerializeToArray(row));
@@ -192,25 +205,23 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         Assert.Throws<NotSupportedException>(() => ((ICollection<PointsLot>)first.Account.Lots).Add(new PointsLot()));
         Assert.Throws<NotSupportedException>(() => ((IDictionary<int, long>)first.Spend.ByMonth).Add(202611, 1));
 
-        first.CardsForWrite().Add("card-1");
-        first.StampsForWrite()["c"] = 1;
-        first.ReferralsRewardedForWrite().Add("friend");
+        first.ReplaceCard(null, "card-1", MemberProof.Operator);
+        first.CountCouponUse("c", 1);
+        first.RewardReferral("friend", 0, At);
         first.Account.LotsForWrite().Add(new PointsLot { Month = 202611, Points = 5 });
         first.Spend.ByMonthForWrite()[202611] = 100;
 
         Assert.Equal(["card-1"], first.Cards);
-        Assert.Same(first.CardsForWrite(), first.CardsForWrite());
         Assert.Empty(second.Cards);
-        Assert.Empty(second.Stamps);
+        Assert.Empty(second.CouponUses);
         Assert.Empty(second.ReferralsRewarded);
         Assert.Empty(second.Account.Lots);
         Assert.Empty(second.Spend.ByMonth);
-        Assert.NotSame(first.CardsForWrite(), second.CardsForWrite());
         Assert.NotSame(first.Account.LotsForWrite(), second.Account.LotsForWrite());
 
         // A copy (grain storage and calls copy state this way) owns its own collections.
         var copy = fixture.Cluster.ServiceProvider.GetRequiredService<DeepCopier>().Copy(first);
-        copy.CardsForWrite().Add("card-2");
+        copy.ReplaceCard(null, "card-2", MemberProof.Operator);
         copy.Spend.ByMonthForWrite()[202611] = 1;
         Assert.Equal(["card-1"], first.Cards);
         Assert.Equal(100, first.Spend.ByMonth[202611]);

@@ -1,3 +1,4 @@
+using Loyalty.Domain;
 using System.Collections.Immutable;
 using Loyalty.Contracts;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,12 +29,9 @@ public sealed class PromotionStateTests(ClusterFixture fixture)
         var facts = new MemberFacts(["student"], 2, DateTimeOffset.UnixEpoch, new DateOnly(1990, 1, 1), ImmutableDictionary<string, int>.Empty.Add("c", 7), ImmutableDictionary<string, int>.Empty, DateTimeOffset.UnixEpoch);
         Assert.Equal(7, Serializer.Deserialize<MemberFacts>(Serializer.SerializeToArray(facts))!.Stamps["c"]);
 
-        var state = new MemberState { LastPurchaseAt = DateTimeOffset.UnixEpoch };
-        state.AttributesForWrite().Add("student");
-        state.StampsForWrite()["c"] = 3;
-        state.CampaignUsesForWrite()["c"] = 1;
+        var state = Serializer.Deserialize<MemberState>(Convert.FromBase64String(MemberStateShapeTests.UsedBefore))!;
         var stateCopy = Serializer.Deserialize<MemberState>(Serializer.SerializeToArray(state))!;
-        Assert.Equal((3, 1, DateTimeOffset.UnixEpoch), (stateCopy.Stamps["c"], stateCopy.CampaignUses["c"], stateCopy.LastPurchaseAt));
+        Assert.Equal((3, 1, "student"), (stateCopy.Stamps["stamp"], stateCopy.CampaignUses["camp"], stateCopy.Attributes.Single()));
 
         var budget = new CampaignBudgetState { StoreRedemptions = { ["s1"] = 4 }, Holds = { ["t"] = new BudgetHold { MemberId = "m", StoreId = "s1" } } };
         var budgetCopy = Serializer.Deserialize<CampaignBudgetState>(Serializer.SerializeToArray(budget))!;

@@ -10,7 +10,7 @@ namespace Loyalty.Host.Storage;
 /// writes of many grains in one PostgreSQL transaction, each row still checked against its own
 /// version. Reads, clears and every other state pass to Orleans' ADO.NET provider, which reads the
 /// same rows: a state written by either loads in the other, so no migration is needed. A state that
-/// carries rows (<see cref="IStateWithRows"/>: the member's sales and ledger entries) has them written
+/// carries rows (<see cref="PendingRows"/>: the member's sales and ledger entries) has them written
 /// in its own statement, in the same transaction.
 /// </summary>
 public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter writer, IGrainStorageSerializer serializer)
@@ -34,22 +34,23 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
         }
 
         int? version = grainState.ETag is { } etag ? int.Parse(etag, NumberStyles.None, CultureInfo.InvariantCulture) : null;
-        var rows = grainState.State is IStateWithRows withRows ? withRows.TakeRows() : null;
+        var pending = PendingRows.Find(grainState.State);
+        var rows = pending?.Take();
         var payload = serializer.Serialize(grainState.State).ToMemory();
         var side = rows is null ? null : new SideRows(rows, [.. Enumerable.Range(0, rows.Sales.Count).Select(i => SaleRecord(rows, i))]);
         var written = await writer.WriteAsync(stateName, grainId.Key.ToString()!, version, payload, side);
         if (written.TakenKind is { } kind)
         {
             // Likewise: another member holds a card or phone the write claims; nothing was written.
-            ((IStateWithRows)grainState.State!).MarkKeyTaken(kind);
+            pending!.MarkKeyTaken(kind);
             return;
         }
 
         if (written.Duplicate)
         {
             // Not an error of storage (which Orleans would log as one): nothing was written, and the grain,
-            // told through its state, answers the retry from the sale's row.
-            ((IStateWithRows)grainState.State!).MarkDuplicate();
+            // told through the state's pending rows, answers the retry from the sale's row.
+            pending!.MarkDuplicate();
             return;
         }
 
