@@ -5,7 +5,6 @@ using Grpc.Net.Client;
 using Loyalty.Api.V1;
 using Loyalty.Client;
 using Loyalty.Host.Hosting;
-using Loyalty.Host.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;

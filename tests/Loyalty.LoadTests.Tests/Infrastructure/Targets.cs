@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Loyalty.Baseline;
 using Loyalty.Host.Hosting;
-using Loyalty.Host.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
