@@ -108,7 +108,7 @@ public sealed class FlashBudgetCrashTests(ITestOutputHelper output)
             TransactionId = transactionId,
             StoreId = "store-1",
             TerminalId = "pos-1",
-            Lines = { new BasketLine { Sku = "lipstick", Category = "cosmetics", Quantity = 1, UnitPrice = 2_000 } },
+            Lines = { Sales.Line("lipstick", 1, 2_000, "cosmetics") },
 
             // The shoppers only want the deal: strict pricing, so a sale after the budget is gone is refused, not sold at full price.
             ExpectedTotal = 1_400,

@@ -29,7 +29,7 @@ public sealed class PgScriptTests(ITestOutputHelper output)
             var connectionString = await server.StartAsync();
             output.WriteLine($"start: {connectionString}; data in {await server.DataDirectoryAsync()}");
 
-            Assert.Equal([1], await Postgres.QueryAsync(connectionString, "SELECT 1", r => r.GetInt32(0)));
+            Assert.Equal([1], await TestPostgres.QueryAsync(connectionString, "SELECT 1", r => r.GetInt32(0)));
             Assert.True(await server.IsRunningAsync(), "status after start");
             Assert.Equal("1", (await server.PsqlAsync("-tAc", "SELECT 1")).Trim());
 

@@ -71,7 +71,7 @@ public sealed class PostgresRestartTests(ITestOutputHelper output)
         finally
         {
             await Postgres.Private.StartAsync();
-            await Postgres.DropDatabaseAsync(database);
+            await TestPostgres.DropDatabaseAsync(database);
         }
     }
 

@@ -5,7 +5,7 @@ namespace Loyalty.Cluster.Tests.Infrastructure;
 /// <summary>Where the checkout, the host binaries and the test logs are.</summary>
 public static class Paths
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => Repo.Root;
 
     /// <summary>The build configuration this test assembly was built in; the host was built in the same one.</summary>
     public static string Configuration { get; } = typeof(Paths).Assembly
@@ -17,17 +17,4 @@ public static class Paths
 
     /// <summary>Silo logs of the last run, one folder per test class (.data is ignored by git).</summary>
     public static string LogRoot { get; } = Path.Combine(RepoRoot, ".data", "cluster-tests");
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Loyalty.Orleans.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Loyalty.Orleans.sln not found above " + AppContext.BaseDirectory);
-    }
 }

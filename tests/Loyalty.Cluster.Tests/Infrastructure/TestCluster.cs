@@ -224,7 +224,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     /// <summary>The membership table's status (3 active, 6 dead) of each generation of a silo, newest first.</summary>
     public Task<List<int>> MembershipStatusesAsync(SiloProcess silo) =>
-        Postgres.QueryAsync(ConnectionString, $"SELECT status FROM orleansmembershiptable WHERE port = {silo.SiloPort} ORDER BY generation DESC", r => r.GetInt32(0));
+        TestPostgres.QueryAsync(ConnectionString, $"SELECT status FROM orleansmembershiptable WHERE port = {silo.SiloPort} ORDER BY generation DESC", r => r.GetInt32(0));
 
     public async ValueTask DisposeAsync()
     {
@@ -256,7 +256,7 @@ public sealed class TestCluster : IAsyncDisposable
         {
             try
             {
-                await Postgres.DropDatabaseAsync(ConnectionString);
+                await TestPostgres.DropDatabaseAsync(ConnectionString);
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
             {

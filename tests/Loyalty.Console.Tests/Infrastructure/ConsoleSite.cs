@@ -1,14 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using Grpc.Net.Client;
 using Loyalty.Api.V1;
-using Loyalty.Client;
-using Loyalty.Host.Hosting;
-using Loyalty.Host.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
 using OpenQA.Selenium.Support.UI;
@@ -22,10 +13,10 @@ namespace Loyalty.Console.Tests.Infrastructure;
 /// </summary>
 public sealed class ConsoleSite : IAsyncLifetime
 {
-    public const string OperatorToken = "console-operator-token-0123456789abcdef";
+    /// <summary>The engine's operator token: what the console is signed in with.</summary>
+    public const string OperatorToken = TestEngine.OperatorToken;
 
-    private WebApplication? _engine;
-    private GrpcChannel? _adminChannel;
+    private TestEngine? _engine;
     private readonly string _profile = Directory.CreateTempSubdirectory("loyalty-chromium-").FullName;
 
     public ChromeDriver Browser { get; private set; } = null!;
@@ -46,36 +37,18 @@ public sealed class ConsoleSite : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var database = await TestPostgres.CreateDatabaseAsync();
-        var grpcPort = FreePort();
-        var healthPort = FreePort();
-        var adminPort = FreePort();
-        _engine = await LoyaltyHost.BuildAsync([], builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _engine = await TestEngine.StartAsync(
+            await TestPostgres.CreateDatabaseAsync(),
+            serviceId: "console-" + Guid.NewGuid().ToString("N")[..8],
+            extra: new Dictionary<string, string?>
             {
-                ["ConnectionStrings:Postgres"] = database,
-                ["Loyalty:GrpcPort"] = grpcPort.ToString(),
-                ["Loyalty:HealthPort"] = healthPort.ToString(),
-                ["Loyalty:AdminGrpcPort"] = adminPort.ToString(),
-                ["Loyalty:Security:OperatorToken"] = OperatorToken,
-                ["Loyalty:PersonalDataPepper"] = "console-pepper",
-                ["Loyalty:PersonalDataKeys"] = "console:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-                ["Loyalty:ListenAddress"] = "127.0.0.1",
-                ["Loyalty:SiloPort"] = FreePort().ToString(),
-                ["Loyalty:GatewayPort"] = FreePort().ToString(),
-                ["Loyalty:ServiceId"] = "console-" + Guid.NewGuid().ToString("N")[..8],
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:LogLevel:Grpc"] = "Warning",
             });
-            builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
-        });
-        await _engine.StartAsync();
-        ConsoleAddress = $"http://127.0.0.1:{healthPort}";
-        TerminalAddress = $"http://127.0.0.1:{grpcPort}";
-        AdminGrpcAddress = $"http://127.0.0.1:{adminPort}";
-        _adminChannel = GrpcChannel.ForAddress(AdminGrpcAddress);
-        Admin = LoyaltyAdmin.Create(_adminChannel, OperatorToken);
+        ConsoleAddress = _engine.AdminAddress;
+        TerminalAddress = _engine.Address;
+        AdminGrpcAddress = _engine.AdminGrpcAddress;
+        Admin = _engine.Admin;
 
         Directory.CreateDirectory(Screenshots);
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(await DriverPathAsync())!, "chromedriver");
@@ -97,10 +70,8 @@ public sealed class ConsoleSite : IAsyncLifetime
     {
         Browser?.Quit();
         Browser?.Dispose();
-        _adminChannel?.Dispose();
         if (_engine is not null)
         {
-            await _engine.StopAsync();
             await _engine.DisposeAsync();
         }
 
@@ -213,12 +184,5 @@ public sealed class ConsoleSite : IAsyncLifetime
         return process.ExitCode == 0
             ? (await output).Trim()
             : throw new InvalidOperationException($"deploy/chromium.sh failed ({process.ExitCode}): {await errors}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Loyalty.Host.Tests.Infrastructure;
 
@@ -72,12 +70,7 @@ public sealed class HostProcess : IAsyncDisposable
         _adminChannel.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => TestEngine.FreePort();
 
     private async Task WaitUntilServingAsync()
     {

@@ -1,11 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Loyalty.Baseline;
-using Loyalty.Host.Hosting;
-using Loyalty.Host.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 
 namespace Loyalty.LoadTests.Tests.Infrastructure;
 
@@ -17,8 +14,10 @@ public sealed class Targets : IAsyncLifetime
 {
     private readonly List<WebApplication> _apps = [];
     private readonly List<string> _databases = [];
+    private TestEngine? _engine;
 
-    public const string OperatorToken = "loadtest-operator-token-0123456789abcdef";
+    /// <summary>The engine's operator token, which the generator reads from the environment (EngineAccess).</summary>
+    public const string OperatorToken = TestEngine.OperatorToken;
 
     public string EngineAddress { get; private set; } = string.Empty;
 
@@ -32,29 +31,17 @@ public sealed class Targets : IAsyncLifetime
         // environment (EngineAccess), as with deploy/run.sh.
         var grpcPort = FreePortWithAdminPort();
         Environment.SetEnvironmentVariable(EngineAccess.TokenVariable, OperatorToken);
-        var engine = await LoyaltyHost.BuildAsync([], builder =>
+        _engine = await TestEngine.StartAsync(engineDb, serviceId: "lt-" + Guid.NewGuid().ToString("N")[..8], extra: new Dictionary<string, string?>
         {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Postgres"] = engineDb,
-                ["Loyalty:GrpcPort"] = grpcPort.ToString(),
-                ["Loyalty:HealthPort"] = FreePort().ToString(),
-                ["Loyalty:AdminGrpcPort"] = (grpcPort + 2).ToString(),
-                ["Loyalty:Security:OperatorToken"] = OperatorToken,
-                ["Loyalty:PersonalDataPepper"] = "test-pepper",
-                ["Loyalty:PersonalDataKeys"] = "loadtest:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-                ["Loyalty:ListenAddress"] = "127.0.0.1",
-                ["Loyalty:SiloPort"] = FreePort().ToString(),
-                ["Loyalty:GatewayPort"] = FreePort().ToString(),
-                ["Loyalty:ServiceId"] = "lt-" + Guid.NewGuid().ToString("N")[..8],
-                ["Logging:LogLevel:Default"] = "Warning",
-                ["Logging:LogLevel:Grpc"] = "Warning",
-            });
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            ["Loyalty:GrpcPort"] = grpcPort.ToString(),
+            ["Loyalty:HealthPort"] = FreePort().ToString(),
+            ["Loyalty:AdminGrpcPort"] = (grpcPort + 2).ToString(),
+            ["Loyalty:SiloPort"] = FreePort().ToString(),
+            ["Loyalty:GatewayPort"] = FreePort().ToString(),
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Grpc"] = "Warning",
         });
-        await engine.StartAsync();
-        _apps.Add(engine);
-        EngineAddress = $"http://127.0.0.1:{grpcPort}";
+        EngineAddress = _engine.Address;
 
         // The baseline creates its own database on the server it is given.
         var server = engineDb;
@@ -75,6 +62,11 @@ public sealed class Targets : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_engine is not null)
+        {
+            await _engine.DisposeAsync();
+        }
+
         foreach (var app in _apps)
         {
             await app.StopAsync();

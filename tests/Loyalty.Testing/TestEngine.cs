@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
-namespace Loyalty.Host.Tests.Infrastructure;
+namespace Loyalty.Testing;
 
 /// <summary>
 /// A real engine process-in-miniature: the production host (silo + Kestrel) on loopback ports,
@@ -84,19 +84,21 @@ public sealed class TestEngine : IAsyncDisposable
         return http;
     }
 
+    /// <summary>
+    /// Builds and starts the production host on a database (<paramref name="connectionString"/>) with the test
+    /// credentials on free loopback ports. <paramref name="extra"/> settings win over the defaults, ports included:
+    /// the engine's addresses follow whatever ports it ends up configured with.
+    /// </summary>
     public static async Task<TestEngine> StartAsync(
         string? connectionString, string serviceId, string clusterId = "test", ClusteringMode clustering = ClusteringMode.Localhost, IReadOnlyDictionary<string, string?>? extra = null,
         Action<WebApplicationBuilder>? configure = null)
     {
-        var grpcPort = FreePort();
-        var adminPort = FreePort();
-        var adminGrpcPort = FreePort();
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = connectionString ?? string.Empty,
-            ["Loyalty:GrpcPort"] = grpcPort.ToString(),
-            ["Loyalty:HealthPort"] = adminPort.ToString(),
-            ["Loyalty:AdminGrpcPort"] = adminGrpcPort.ToString(),
+            ["Loyalty:GrpcPort"] = FreePort().ToString(),
+            ["Loyalty:HealthPort"] = FreePort().ToString(),
+            ["Loyalty:AdminGrpcPort"] = FreePort().ToString(),
             ["Loyalty:Security:OperatorToken"] = OperatorToken,
             ["Loyalty:PersonalDataPepper"] = "test-pepper",
             ["Loyalty:PersonalDataKeys"] = PersonalDataKeys,
@@ -119,7 +121,9 @@ public sealed class TestEngine : IAsyncDisposable
             configure?.Invoke(builder);
         });
         await app.StartAsync();
-        return new TestEngine(app, grpcPort, adminPort, adminGrpcPort);
+        return new TestEngine(app, Port("Loyalty:GrpcPort"), Port("Loyalty:HealthPort"), Port("Loyalty:AdminGrpcPort"));
+
+        int Port(string key) => int.Parse(settings[key]!);
     }
 
     public async Task StopAsync()
@@ -141,7 +145,8 @@ public sealed class TestEngine : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port the operating system has just handed out as free.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,8 +1,9 @@
 using Loyalty.Api.V1;
 
-namespace Loyalty.Host.Tests;
+namespace Loyalty.Testing;
 
-internal static class Sales
+/// <summary>The sales the integration tests ring up, as a terminal sends them.</summary>
+public static class Sales
 {
     public static BasketLine Line(string sku, int quantity, long unitPrice, string category = "general") =>
         new() { Sku = sku, Category = category, Quantity = quantity, UnitPrice = unitPrice };
