@@ -262,8 +262,12 @@ public interface ICampaignBudgetGrain : IGrainWithStringKey
     [Alias("Reserve")]
     Task<bool> ReserveAsync(string transactionId, string memberId, long discount, string storeId = "");
 
-    /// <summary>The member's sale is durable: the hold becomes a final redemption.</summary>
+    /// <summary>
+    /// The member's sale is durable: the hold becomes a final redemption. One-way (no answer is sent):
+    /// a lost or failed confirmation leaves the hold, which is settled later by asking the member.
+    /// </summary>
     [Alias("Confirm")]
+    [Orleans.Concurrency.OneWay]
     Task ConfirmAsync(string transactionId);
 
     /// <summary>The sale that held budget was refused or voided: give the budget back.</summary>
@@ -272,9 +276,11 @@ public interface ICampaignBudgetGrain : IGrainWithStringKey
 
     /// <summary>
     /// Statistics for a campaign without limits: a durable sale used it. Sent after the member's write,
-    /// not awaited (no budget to protect): a crash in between under-counts by one, never over-counts.
+    /// one-way (no budget to protect, no answer sent): a crash or failed write in between under-counts
+    /// by one, never over-counts.
     /// </summary>
     [Alias("Count")]
+    [Orleans.Concurrency.OneWay]
     Task CountAsync(string transactionId, long discount, string storeId = "");
 
     /// <summary>A confirmed sale was voided: its redemption and discount go back to the budget (once per transaction).</summary>

@@ -183,8 +183,12 @@ public interface ICouponGrain : IGrainWithStringKey
     [Alias("Redeem")]
     Task<CouponDefinition> RedeemAsync(CouponRedemption redemption);
 
-    /// <summary>The sale holding the code is durable: the hold becomes final (fire and forget).</summary>
+    /// <summary>
+    /// The sale holding the code is durable: the hold becomes final. One-way (no answer is sent): a
+    /// lost or failed confirmation leaves the hold, which is settled later by asking the member.
+    /// </summary>
     [Alias("Confirm")]
+    [Orleans.Concurrency.OneWay]
     Task ConfirmAsync(string transactionId);
 
     /// <summary>Gives back the redemption of this transaction (a refused sale or a void). Returns whether one was given back.</summary>

@@ -2,6 +2,7 @@ using Loyalty.Contracts;
 using Loyalty.Domain;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Serialization;
 
 namespace Loyalty.Grains;
 
@@ -27,7 +28,7 @@ public sealed class CampaignBudgetState
     public Dictionary<string, long> StoreRedemptions { get; set; } = [];
 }
 
-[GenerateSerializer, Alias("loyalty.BudgetHold")]
+[GenerateSerializer, Immutable, Alias("loyalty.BudgetHold")]
 public sealed class BudgetHold
 {
     [Id(0)]
@@ -54,6 +55,7 @@ public sealed class BudgetHold
 [Reentrant]
 public sealed partial class CampaignBudgetGrain(
     [PersistentState("campaign-budget", ProviderNames.GrainStorage)] IPersistentState<CampaignBudgetState> state,
+    DeepCopier<CampaignBudgetState> copier,
     LoyaltyClock clock,
     ILogger<CampaignBudgetGrain> logger,
     ProgramCache programs)
@@ -80,14 +82,16 @@ public sealed partial class CampaignBudgetGrain(
 
     private readonly record struct Op(OpKind Kind, string TransactionId, string? MemberId, long Discount, string StoreId = "");
 
-    private GroupCommit<Op>? _commits;
+    private GroupCommit<Op, CampaignBudgetState>? _commits;
 
     // Reservations refused since this activation (GetStatusAsync): in memory on purpose, an increment on the refusal
     // path only; persisting them would add a write to every batch of a sold-out flash sale.
     private long _refusals;
     private DateTimeOffset _activatedAt;
 
-    private GroupCommit<Op> Commits => _commits ??= new(DecideAsync, state.WriteStateAsync, (count, failure) =>
+    // A failed batch puts back a copy of the whole state; nothing kept beside it derives from it
+    // (_refusals counts answers given, the gauge is published from state.State before each batch).
+    private GroupCommit<Op, CampaignBudgetState> Commits => _commits ??= new(state, copier, DecideAsync, state.WriteStateAsync, (count, failure) =>
     {
         LogBatchFailed(logger, count, failure);
         DeactivateOnIdle();
@@ -167,10 +171,8 @@ public sealed partial class CampaignBudgetGrain(
         var campaign = await CampaignAsync();
         var s = state.State;
 
-        // What the previous batches made durable (a failed batch was rolled back before this one).
+        // What the previous batches made durable (a failed batch was restored before this one).
         BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
-        var before = (s.Redemptions, s.DiscountGiven, Holds: new Dictionary<string, BudgetHold>(s.Holds), Returned: new HashSet<string>(s.Returned),
-            Stores: new Dictionary<string, long>(s.StoreRedemptions));
         var results = new object?[batch.Count];
         var changed = false;
         for (var i = 0; i < batch.Count; i++)
@@ -226,7 +228,7 @@ public sealed partial class CampaignBudgetGrain(
             }
         }
 
-        return new GroupDecision(results, changed, () => (s.Redemptions, s.DiscountGiven, s.Holds, s.Returned, s.StoreRedemptions) = before);
+        return new GroupDecision(results, changed);
     }
 
     /// <summary>Holds older than the timeout belong to sales that may have died with a silo: the member knows.</summary>

@@ -3,6 +3,7 @@ using Loyalty.Domain;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Serialization;
 
 namespace Loyalty.Grains;
 
@@ -55,7 +56,7 @@ public sealed class CouponState
     public string? WithdrawnFor { get; set; }
 }
 
-[GenerateSerializer, Alias("loyalty.CouponHold")]
+[GenerateSerializer, Immutable, Alias("loyalty.CouponHold")]
 public sealed class CouponHold
 {
     [Id(0)]
@@ -65,7 +66,7 @@ public sealed class CouponHold
     public DateTimeOffset Since { get; init; }
 }
 
-[GenerateSerializer, Alias("loyalty.CouponRecord")]
+[GenerateSerializer, Immutable, Alias("loyalty.CouponRecord")]
 public sealed class CouponRecord
 {
     [Id(0)]
@@ -96,6 +97,7 @@ public sealed class CouponRecord
 [Reentrant]
 public sealed partial class CouponGrain(
     [PersistentState("coupon", ProviderNames.GrainStorage)] IPersistentState<CouponState> state,
+    DeepCopier<CouponState> copier,
     LoyaltyClock clock,
     ICouponSeriesStore series,
     CouponRedemptionOutbox records,
@@ -117,7 +119,7 @@ public sealed partial class CouponGrain(
 
     private readonly record struct Op(OpKind Kind, string? TransactionId = null, CouponRedemption? Redemption = null, CouponDefinition? Definition = null);
 
-    private GroupCommit<Op>? _commits;
+    private GroupCommit<Op, CouponState>? _commits;
     private IGrainTimer? _timer;
     private Task _settle = Task.CompletedTask;
     private Task _flush = Task.CompletedTask;
@@ -133,7 +135,11 @@ public sealed partial class CouponGrain(
 
     private TimeSpan HoldTimeout => options.Value.HoldTimeout;
 
-    private GroupCommit<Op> Commits => _commits ??= new(DecideAsync, WriteAsync, (count, failure) =>
+    // A failed batch puts back a copy of the whole state. Nothing kept beside it needs rebuilding:
+    // _durableVersion moves only after a successful write, so it never passes the restored
+    // RecordVersion, and _recordedVersion never passes _durableVersion; readers (the flush, the
+    // timer, the settling) take state.State afresh each time.
+    private GroupCommit<Op, CouponState> Commits => _commits ??= new(state, copier, DecideAsync, WriteAsync, (count, failure) =>
     {
         LogBatchFailed(logger, count, failure);
         DeactivateOnIdle();
@@ -237,8 +243,6 @@ public sealed partial class CouponGrain(
     private Task<GroupDecision> DecideAsync(IReadOnlyList<Op> batch)
     {
         var s = state.State;
-        var before = (s.Definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, Holds: new Dictionary<string, CouponHold>(s.Holds),
-            s.Redemptions, Returned: new HashSet<string>(s.Returned), s.RecordVersion, Outbox: s.Outbox.ToList(), s.WithdrawnAt, s.WithdrawnFor);
         var now = clock.UtcNow;
         var outcomes = new object?[batch.Count];
         var changed = false;
@@ -260,8 +264,7 @@ public sealed partial class CouponGrain(
             s.Outbox.RemoveAll(r => r.Version <= recorded);
         }
 
-        return Task.FromResult(new GroupDecision(outcomes, changed, () =>
-            (s.Definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, s.Holds, s.Redemptions, s.Returned, s.RecordVersion, s.Outbox, s.WithdrawnAt, s.WithdrawnFor) = before));
+        return Task.FromResult(new GroupDecision(outcomes, changed));
     }
 
     private object Apply(Op op, DateTimeOffset now, ref bool changed)

@@ -1,27 +1,32 @@
 using Loyalty.Contracts;
+using Orleans.Serialization;
 
 namespace Loyalty.Grains;
 
 /// <summary>
 /// What one batch decided: an outcome per operation (a value, or the exception to answer it with),
-/// whether the state changed (then it is written once), and how to undo the in-memory changes if
-/// that write fails.
+/// and whether the state changed (then it is written once).
 /// </summary>
-internal sealed record GroupDecision(object?[] Outcomes, bool Changed, Action Rollback);
+internal sealed record GroupDecision(object?[] Outcomes, bool Changed);
 
 /// <summary>
 /// Group commit for a hot grain (docs/flash-budget.md): callers only enqueue; one loop takes
 /// everything queued, decides it in arrival order against the state (one turn, nothing interleaves),
-/// persists the batch with one write, and only then answers. If the write fails, the batch's
-/// in-memory changes are rolled back, every caller in it gets the failure (nothing acknowledged),
-/// and <paramref name="writeFailed"/> runs (the grains drop the activation).
+/// persists the batch with one write, and only then answers. If deciding or the write fails, the
+/// state goes back to a deep copy taken before the batch (one copy of the whole persisted state,
+/// so no field can escape the undo), every caller in it gets the failure (nothing acknowledged),
+/// and, for a failed write, <paramref name="writeFailed"/> runs (the grains drop the activation).
 /// Used by <see cref="CampaignBudgetGrain"/> and <see cref="CouponGrain"/>; both are [Reentrant]
-/// so that the queue fills while a write is in flight.
+/// so that the queue fills while a write is in flight. A grain that keeps anything derived from
+/// the state beside it must rebuild it from <c>state.State</c> after a restore: the object is replaced.
 /// </summary>
-internal sealed class GroupCommit<TOp>(
+internal sealed class GroupCommit<TOp, TState>(
+    IPersistentState<TState> state,
+    DeepCopier<TState> copier,
     Func<IReadOnlyList<TOp>, Task<GroupDecision>> decide,
     Func<Task> write,
     Action<int, Exception> writeFailed)
+    where TState : class
 {
     private readonly List<(TOp Op, TaskCompletionSource<object?> Done)> _queue = [];
     private Task _loop = Task.CompletedTask;
@@ -46,6 +51,11 @@ internal sealed class GroupCommit<TOp>(
         {
             var batch = _queue.ToList();
             _queue.Clear();
+
+            // One deep copy per batch, never per operation. Its cost grows with the state (a shared
+            // code's or a budget's pending holds and returned transactions); the holds and records
+            // are [Immutable], so only the collections themselves are copied.
+            var before = copier.Copy(state.State) ?? throw new InvalidOperationException("a grain's state is never null");
             GroupDecision decision;
             try
             {
@@ -53,6 +63,8 @@ internal sealed class GroupCommit<TOp>(
             }
             catch (Exception failure)
             {
+                // A decision that broke off half way: the operations it had applied are not kept.
+                state.State = before;
                 batch.ForEach(b => b.Done.TrySetException(failure));
                 continue;
             }
@@ -65,8 +77,9 @@ internal sealed class GroupCommit<TOp>(
                 }
                 catch (Exception failure)
                 {
-                    // Nothing of this batch is durable, so nothing of it is granted.
-                    decision.Rollback();
+                    // Nothing of this batch is durable, so nothing of it is granted, and memory goes
+                    // back to what the last successful write stored (the next batch builds on that).
+                    state.State = before;
                     writeFailed(batch.Count, failure);
                     batch.ForEach(b => b.Done.TrySetException(failure));
                     continue;
