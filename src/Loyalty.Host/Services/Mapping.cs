@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
 using Loyalty.Domain;
+using Loyalty.Host.Storage;
 
 namespace Loyalty.Host.Services;
 
