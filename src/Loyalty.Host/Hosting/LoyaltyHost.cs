@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Loyalty.Grains;
 using Loyalty.Host.Services;
+using Loyalty.Host.Services.Interceptors;
 using Loyalty.Host.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
