@@ -4,7 +4,7 @@ using Loyalty.Contracts;
 using Loyalty.Domain;
 using Loyalty.Grains;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Pos;
 
 /// <summary>A basket to price, validated at the edge (<see cref="QuotePricing"/>).</summary>
 internal sealed record QuoteInput(

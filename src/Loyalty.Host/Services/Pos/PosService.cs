@@ -5,7 +5,7 @@ using Loyalty.Contracts;
 using Loyalty.Domain;
 using Loyalty.Grains;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Pos;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
 internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys, QuotePricing pricing)

@@ -4,8 +4,9 @@ using Loyalty.Api.V1;
 using Loyalty.Contracts;
 using Loyalty.Domain;
 using Loyalty.Grains;
+using Loyalty.Host.Services.Pos;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Admin;
 
 /// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
 internal sealed partial class AdminService(

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Admin;
 
 /// <summary>Stores, terminals and operator tokens (operators only: <see cref="Security.AuthInterceptor"/>).</summary>
 internal sealed partial class AdminService

@@ -1,7 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Loyalty.Contracts;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Admin;
 
 /// <summary>Proto ⇄ contract mapping of automations and outbox messages.</summary>
 internal static class AutomationMapping
