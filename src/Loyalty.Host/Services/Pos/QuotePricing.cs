@@ -31,7 +31,7 @@ internal sealed class QuotePricing(IGrainFactory grains, LoyaltyClock clock, Pro
     {
         var (programId, memberId, storeId, rawStoreId, lines, code, rewards, channel, paymentMethod, currency) = input;
         var program = await programs.GetAsync(programId);
-        Mapping.EnsureCurrency(currency, program);
+        Requests.EnsureCurrency(currency, program);
         var member = memberId is null ? null : await Member(programId, memberId).GetForQuoteAsync();
         var view = member?.View;
         var tier = view?.Tier?.Level;
@@ -96,9 +96,9 @@ internal sealed class QuotePricing(IGrainFactory grains, LoyaltyClock clock, Pro
             CampaignId = priced.Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? priced.Campaigns.FirstOrDefault()?.CampaignId ?? string.Empty,
             CampaignDiscount = priced.CampaignDiscount,
             CampaignPoints = priced.CampaignPoints,
-            Discounts = { priced.Lines.Select(l => Mapping.ToProto(l, code)) },
-            Campaigns = { priced.Campaigns.Select(Mapping.ToProto) },
-            Hints = { priced.Hints.Select(Mapping.ToProto) },
+            Discounts = { priced.Lines.Select(l => PosMapping.ToProto(l, code)) },
+            Campaigns = { priced.Campaigns.Select(PosMapping.ToProto) },
+            Hints = { priced.Hints.Select(PosMapping.ToProto) },
         };
         if (view?.Tier is { Next: { } next, AmountToNext: > 0 } tierStatus)
         {
