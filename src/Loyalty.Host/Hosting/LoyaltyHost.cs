@@ -1,6 +1,9 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Loyalty.Grains;
 using Loyalty.Host.Services;
+using Loyalty.Host.Services.Admin;
+using Loyalty.Host.Services.Interceptors;
+using Loyalty.Host.Services.Pos;
 using Loyalty.Host.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -89,8 +92,8 @@ public static partial class LoyaltyHost
         builder.Services.AddSingleton<LoyaltyMetrics>();
         builder.Services.AddSingleton<Security.CredentialCache>();
         builder.Services.AddSingleton<Security.LookupThrottle>();
-        builder.Services.AddSingleton<Services.MemberKeyLookup>();
-        builder.Services.AddSingleton<Services.QuotePricing>();
+        builder.Services.AddSingleton<MemberKeyLookup>();
+        builder.Services.AddSingleton<QuotePricing>();
         builder.Services.TryAddSingleton(new Security.FirstOperatorToken.Output(Console.Out));
         builder.Services.AddHostedService<Security.FirstOperatorToken>();
         builder.Services.AddOpenTelemetry()

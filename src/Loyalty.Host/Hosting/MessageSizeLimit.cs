@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Loyalty.Contracts;
-using Loyalty.Host.Services;
+using Loyalty.Host.Services.Interceptors;
 using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using Microsoft.AspNetCore.Http.Features;
 

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Loyalty.Grains;
-using Loyalty.Host.Services;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Loyalty.Grains;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Admin;
 
 /// <summary>
 /// Generates coupon series in the background, one chunk (one transaction) at a time, so the admin

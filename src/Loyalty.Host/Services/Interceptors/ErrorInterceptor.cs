@@ -5,7 +5,7 @@ using Grpc.Core.Interceptors;
 using Loyalty.Contracts;
 using Orleans.Storage;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Interceptors;
 
 /// <summary>
 /// The one place where refusals become gRPC statuses. Every refusal carries a google.rpc.ErrorInfo

@@ -1,7 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Loyalty.Contracts;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Admin;
 
 /// <summary>Proto ⇄ contract mapping of automations and outbox messages.</summary>
 internal static class AutomationMapping
@@ -10,7 +10,7 @@ internal static class AutomationMapping
         [.. automations.Select((a, i) => new AutomationRule(
             ToContract(a.Kind, $"automations[{i}].kind"),
             a.Template,
-            a.Coupon is null ? null : Mapping.ToContract(a.Coupon),
+            a.Coupon is null ? null : AdminMapping.ToContract(a.Coupon),
             a.CouponValidDays == 0 ? 30 : a.CouponValidDays,
             a.Days,
             a.Points))];
@@ -22,7 +22,7 @@ internal static class AutomationMapping
             {
                 Kind = ToProto(r.Kind),
                 Template = r.Template,
-                Coupon = r.Coupon is null ? null : Mapping.ToProto(r.Coupon),
+                Coupon = r.Coupon is null ? null : AdminMapping.ToProto(r.Coupon),
                 CouponValidDays = r.CouponValidDays,
                 Days = r.Days,
                 Points = r.Points,

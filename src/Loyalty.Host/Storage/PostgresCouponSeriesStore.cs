@@ -6,7 +6,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Storage;
 
 /// <summary>
 /// Coupon series in PostgreSQL (deploy/sql/005_coupon_series.sql, docs/coupon-series.md): codes are

@@ -1,233 +1,25 @@
-using System.Collections.Immutable;
 using System.Globalization;
-using Google.Protobuf.Collections;
-using Google.Protobuf.WellKnownTypes;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
 using Loyalty.Domain;
+using Loyalty.Host.Storage;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Admin;
 
-/// <summary>Proto ⇄ contract mapping and edge validation. Generated proto types stop here.</summary>
-internal static class Mapping
+/// <summary>Proto ⇄ contract mapping of the admin API: programs, campaigns, coupons and series, ledger entries. Generated proto types stop here.</summary>
+internal static class AdminMapping
 {
-    public static string Id(string value, string field)
-    {
-        if (Keys.Problem(value) is { } problem)
-        {
-            throw LoyaltyException.Invalid(field, $"{field} {problem}");
-        }
-
-        return value;
-    }
-
-    public static string? OptionalId(string value, string field) => value.Length == 0 ? null : Id(value, field);
-
-    /// <summary>Normalizes a coupon code, refusing a malformed one (bad characters, length or check character) without a grain call.</summary>
-    public static string? CouponCode(string value, string field = "coupon_code") =>
-        value.Length == 0
-            ? null
-            : CouponCodes.Normalize(value) ?? throw new LoyaltyException(ErrorReason.CouponCodeMalformed, "not a valid coupon code (check for a typo)", field);
-
-    public static ImmutableArray<Contracts.BasketLine> Lines(RepeatedField<Api.V1.BasketLine> lines)
-    {
-        var result = lines.Select(l => new Contracts.BasketLine(l.Sku, l.Category, l.Quantity, l.UnitPrice, l.OnSale)).ToImmutableArray();
-        Pricing.Validate(result);
-        return result;
-    }
-
-    public static void EnsureCurrency(string requested, ProgramSettings program)
-    {
-        if (requested.Length != 0 && requested != program.Currency)
-        {
-            throw new LoyaltyException(ErrorReason.CurrencyMismatch, $"the program's currency is {program.Currency}", "currency");
-        }
-    }
-
-    public static Timestamp? Time(DateTimeOffset? value) => value is { } v ? Timestamp.FromDateTimeOffset(v) : null;
-
-    public static Balance ToProto(BalanceView view)
-    {
-        var balance = new Balance { Available = view.Available, ExpiringThisMonth = view.ExpiringThisMonth, Pending = view.Pending, Credit = view.Credit };
-        balance.Buckets.AddRange(view.Buckets.Select(b => new PointsBucket
-        {
-            Month = Months.Format(b.Month),
-            Points = b.Points,
-            ExpiresAt = Time(b.ExpiresAt),
-        }));
-        return balance;
-    }
-
-    /// <summary>
-    /// What Identify answers a till: the member as <see cref="ToProto(string, MemberView)"/> shows it, with card
-    /// numbers masked and the birth date without its year (issue #13: an Identify by phone must not hand out
-    /// what identifies the member elsewhere).
-    /// </summary>
-    public static MemberResponse ToIdentifyProto(string programId, MemberView view)
-    {
-        var response = ToProto(programId, view);
-        for (var i = 0; i < response.CardNumbers.Count; i++)
-        {
-            response.CardNumbers[i] = Profiles.MaskCard(response.CardNumbers[i]);
-        }
-
-        response.BirthDate = view.BirthDate is { } birthDate ? Profiles.BirthdayWithoutYear(birthDate) : string.Empty;
-        return response;
-    }
-
-    public static MemberResponse ToProto(string programId, MemberView view)
-    {
-        var response = new MemberResponse
-        {
-            ProgramId = programId,
-            MemberId = view.MemberId,
-            Name = view.Name ?? string.Empty,
-            Balance = ToProto(view.Balance),
-            EnrolledAt = Time(view.EnrolledAt),
-            Tier = view.Tier is { } tier ? ToProto(tier) : null,
-            MarketingConsent = view.MarketingConsent,
-            ProfileComplete = view.ProfileComplete,
-            BirthDate = view.BirthDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? string.Empty,
-        };
-        response.CardNumbers.AddRange(view.Cards);
-        response.Attributes.AddRange(view.Attributes.IsDefault ? [] : view.Attributes);
-        response.Coupons.AddRange(view.Coupons.IsDefault ? [] : view.Coupons.Select(c => new PersonalCoupon
-        {
-            Code = c.Code,
-            Occasion = PostgresAutomationStore.KindName(c.Kind),
-            AmountOff = c.Definition.Kind == CouponKind.AmountOff ? c.Definition.Value : 0,
-            PercentOff = c.Definition.Kind == CouponKind.PercentOff ? (int)c.Definition.Value : 0,
-            MinBasket = c.Definition.MinBasket,
-            ValidUntil = c.Definition.ValidUntil is { } until ? Time(until) : null,
-        }));
-        response.Offers.AddRange(view.Offers.IsDefault ? [] : view.Offers.Select(ToProto));
-        return response;
-    }
-
-    public static Offer ToProto(MemberOffer offer)
-    {
-        var proto = new Offer
-        {
-            CampaignId = offer.CampaignId,
-            Name = offer.Name,
-            Kind = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(offer.Kind.ToString()),
-            MinBasket = offer.MinBasket,
-            ValidUntil = Time(offer.ValidUntil),
-            Personal = offer.Personal,
-            StampsOnCard = offer.StampsOnCard,
-            StampsPerCard = offer.StampsPerCard,
-        };
-        if (offer.UsesLeft is { } left)
-        {
-            proto.UsesLeft = left;
-        }
-
-        return proto;
-    }
-
-    public static Api.V1.TierStatus ToProto(Contracts.TierStatus status)
-    {
-        var tier = new Api.V1.TierStatus
-        {
-            Name = status.Level.Name,
-            DiscountPercent = status.Level.DiscountPercent,
-            EarnMultiplierPercent = status.Level.EarnMultiplierPercent,
-            SpendInWindow = status.SpendInWindow,
-            NextTier = status.Next?.Name ?? string.Empty,
-            AmountToNextTier = status.AmountToNext,
-        };
-        tier.Perks.AddRange(status.Level.Perks);
-        return tier;
-    }
-
-    public static DateOnly? BirthDate(string value) => Date(value, "birth_date");
-
-    /// <summary>
-    /// A timestamp from a request, or INVALID_ARGUMENT naming the field when it is not one (seconds outside
-    /// 0001-01-01..9999-12-31, nanos outside 0..999,999,999): never an exception the edge would call transient.
-    /// </summary>
-    public static DateTimeOffset? Time(Timestamp? value, string field) =>
-        value is null ? null
-        : value.Nanos is < 0 or > 999_999_999 || value.Seconds < MinTimestampSeconds || value.Seconds > MaxTimestampSeconds
-            ? throw LoyaltyException.Invalid(field, $"{field} must be a time between 0001-01-01 and 9999-12-31 (nanos 0..999,999,999)")
-            : value.ToDateTimeOffset();
-
-    private const long MinTimestampSeconds = -62_135_596_800;
-
-    private const long MaxTimestampSeconds = 253_402_300_799;
-
-    /// <summary>An optional "YYYY-MM-DD" date (1900 or later); empty → null.</summary>
-    public static DateOnly? Date(string value, string field) =>
-        value.Length == 0
-            ? null
-            : DateOnly.TryParseExact(value, "yyyy-MM-dd", out var date) && date.Year >= 1900
-                ? date
-                : throw LoyaltyException.Invalid(field, $"{field.Replace('_', ' ')} must be YYYY-MM-DD");
-
-    /// <summary>Phone, email and attributes from a request, validated and normalised; empty strings are "not given".</summary>
-    public static MemberProfile Profile(string? phone, string? email, IEnumerable<string>? attributes, bool? consent, string? anniversary) => new(
-        string.IsNullOrEmpty(phone) ? null : Profiles.NormalizePhone(phone),
-        string.IsNullOrEmpty(email) ? null : Profiles.NormalizeEmail(email),
-        attributes is null ? default : Profiles.NormalizeAttributes(attributes),
-        consent,
-        anniversary is null ? null : Date(anniversary, "anniversary"));
-
-    public static CommitResponse ToProto(CommitResult result) => new()
-    {
-        TransactionId = result.TransactionId,
-        Subtotal = result.Subtotal,
-        Discount = result.Discount,
-        Total = result.Total,
-        PointsEarned = result.PointsEarned,
-        CouponCode = result.CouponCode ?? string.Empty,
-        AvailableAfter = result.AvailableAfter,
-        CommittedAt = Time(result.CommittedAt),
-        PointsSpent = result.PointsSpent,
-        PointsValue = result.PointsValue,
-        PointsPending = result.PointsPending,
-        AmountDue = result.AmountDue,
-        TierDiscount = result.TierDiscount,
-        BonusPoints = result.BonusPoints,
-        Tier = result.TierName ?? string.Empty,
-        CreditSpent = result.CreditSpent,
-        CreditEarned = result.CreditEarned,
-        CreditAfter = result.CreditAfter,
-        RewardDiscount = result.RewardDiscount,
-        RewardPoints = result.RewardPoints,
-        CampaignId = result.CampaignId ?? string.Empty,
-        CampaignDiscount = result.CampaignDiscount,
-        Discounts = { result.DiscountLines.IsDefault ? [] : result.DiscountLines.Select(l => ToProto(l, result.CouponCode)) },
-        Campaigns = { result.Campaigns.IsDefault ? [] : result.Campaigns.Select(ToProto) },
-        Hints = { result.Hints.IsDefault ? [] : result.Hints.Select(ToProto) },
-        Dropped = { result.Dropped.IsDefault ? [] : result.Dropped.Select(ToProto) },
-        Status = result.Status switch
-        {
-            Contracts.SaleStatus.Voided => Api.V1.SaleStatus.Voided,
-            Contracts.SaleStatus.Refunded => Api.V1.SaleStatus.Refunded,
-            Contracts.SaleStatus.PartiallyRefunded => Api.V1.SaleStatus.PartiallyRefunded,
-            _ => Api.V1.SaleStatus.Committed,
-        },
-    };
-
-    public static Api.V1.DroppedPromotion ToProto(Contracts.DroppedPromotion dropped) => new()
-    {
-        Source = (Api.V1.DiscountSource)(int)dropped.Source,
-        SourceId = dropped.SourceId,
-        Reason = ErrorReasons.Code(dropped.Reason),
-        Message = dropped.Message,
-    };
-
     public static CampaignDefinition ToContract(Campaign campaign)
     {
         var definition = new CampaignDefinition(
-            Id(campaign.CampaignId, "campaign_id"),
+            Requests.Id(campaign.CampaignId, "campaign_id"),
             campaign.Name,
             CampaignKind.PercentOffBasket,
             0,
             campaign.MaxDiscount,
             campaign.MinBasket,
-            Time(campaign.ValidFrom, "valid_from"),
-            Time(campaign.ValidUntil, "valid_until"),
+            Requests.Time(campaign.ValidFrom, "valid_from"),
+            Requests.Time(campaign.ValidUntil, "valid_until"),
             campaign.Priority,
             campaign.MaxRedemptions,
             campaign.MaxDiscountMoney,
@@ -296,8 +88,8 @@ internal static class Mapping
             Name = definition.Name,
             MaxDiscount = definition.MaxDiscount,
             MinBasket = definition.MinBasket,
-            ValidFrom = Time(definition.ValidFrom),
-            ValidUntil = Time(definition.ValidUntil),
+            ValidFrom = SharedMapping.Time(definition.ValidFrom),
+            ValidUntil = SharedMapping.Time(definition.ValidUntil),
             Priority = definition.Priority,
             MaxRedemptions = definition.MaxRedemptions,
             MaxDiscountMoney = definition.MaxDiscountMoney,
@@ -458,72 +250,6 @@ internal static class Mapping
                 ? 1_440
                 : TimeOnly.TryParseExact(value, "HH:mm", out var time) ? (time.Hour * 60) + time.Minute : throw LoyaltyException.Invalid(field, "a time of day must be HH:MM");
 
-    public static Api.V1.DiscountLine ToProto(Contracts.DiscountLine line, string? couponCode) => new()
-    {
-        Source = (Api.V1.DiscountSource)(int)line.Source,
-        SourceId = line.Source == Contracts.DiscountSource.Coupon ? couponCode ?? string.Empty : line.SourceId,
-        LineIndex = line.LineIndex,
-        Amount = line.Amount,
-    };
-
-    public static Api.V1.AppliedCampaign ToProto(Contracts.AppliedCampaign campaign) => new()
-    {
-        CampaignId = campaign.CampaignId,
-        Discount = campaign.Discount,
-        BonusPoints = campaign.BonusPoints,
-        MultiplierPercent = campaign.MultiplierPercent,
-        StampsAdded = campaign.StampsAdded,
-        StampsAfter = campaign.StampsAfter,
-        IssuedCoupon = campaign.IssuedCoupon ?? string.Empty,
-    };
-
-    public static Api.V1.PromotionHint ToProto(Contracts.PromotionHint hint) => new()
-    {
-        SourceId = hint.CampaignId, AmountMissing = hint.AmountMissing, QuantityMissing = hint.QuantityMissing, Message = hint.Message,
-    };
-
-    public static ImmutableArray<string> RewardIds(RepeatedField<string> ids)
-    {
-        for (var i = 0; i < ids.Count; i++)
-        {
-            Id(ids[i], $"reward_ids[{i}]");
-        }
-
-        return ids.Count > 20 ? throw LoyaltyException.Invalid("reward_ids", "at most 20 rewards per sale") : [.. ids];
-    }
-
-    public static VoidSaleResponse ToProto(VoidResult result) => new()
-    {
-        TransactionId = result.TransactionId,
-        PointsRemoved = result.PointsRemoved,
-        CouponRestored = result.CouponRestored,
-        AlreadyVoided = result.AlreadyVoided,
-        AvailableAfter = result.AvailableAfter,
-        VoidedAt = Time(result.VoidedAt),
-        PointsReturned = result.PointsReturned,
-        PointsNotRecovered = result.PointsNotRecovered,
-        CreditTakenBack = result.CreditTakenBack,
-        CreditReturned = result.CreditReturned,
-        CouponsWithdrawn = { result.CouponsWithdrawn.IsDefault ? [] : result.CouponsWithdrawn },
-        IssuedCouponsAlreadyUsed = { result.IssuedCouponsAlreadyUsed.IsDefault ? [] : result.IssuedCouponsAlreadyUsed },
-    };
-
-    public static RefundResponse ToProto(RefundResult result) => new()
-    {
-        RefundId = result.RefundId,
-        TransactionId = result.TransactionId,
-        RefundedAmount = result.RefundedAmount,
-        PointsClawedBack = result.PointsClawedBack,
-        PointsReturned = result.PointsReturned,
-        PointsNotRecovered = result.PointsNotRecovered,
-        AvailableAfter = result.AvailableAfter,
-        RefundedAt = Time(result.RefundedAt),
-        CreditTakenBack = result.CreditTakenBack,
-        CreditReturned = result.CreditReturned,
-        CouponsWithdrawn = { result.CouponsWithdrawn.IsDefault ? [] : result.CouponsWithdrawn },
-        IssuedCouponsAlreadyUsed = { result.IssuedCouponsAlreadyUsed.IsDefault ? [] : result.IssuedCouponsAlreadyUsed },
-    };
-
     public static LedgerEntryView ToProto(LedgerEntry entry) => new()
     {
         Seq = entry.Seq,
@@ -531,12 +257,12 @@ internal static class Mapping
         Points = entry.Points,
         BucketMonth = Months.Format(entry.BucketMonth),
         TransactionId = entry.TransactionId ?? string.Empty,
-        At = Time(entry.At),
+        At = SharedMapping.Time(entry.At),
         Asset = LedgerNames.Asset(entry.Asset),
     };
 
     public static ProgramSettings ToContract(LoyaltyProgram program) => new(
-        Id(program.ProgramId, "program_id"),
+        Requests.Id(program.ProgramId, "program_id"),
         program.Name,
         program.Currency,
         program.EarnPoints,
@@ -658,8 +384,8 @@ internal static class Mapping
             value,
             terms.MinBasket,
             terms.MaxDiscount,
-            Time(terms.ValidFrom, "terms.valid_from"),
-            Time(terms.ValidUntil, "terms.valid_until"),
+            Requests.Time(terms.ValidFrom, "terms.valid_from"),
+            Requests.Time(terms.ValidUntil, "terms.valid_until"),
             use,
             terms.MaxRedemptions,
             terms.OncePerMember ? 1 : terms.PerMemberLimit,
@@ -691,15 +417,15 @@ internal static class Mapping
         State = info.Complete ? CouponSeriesState.Complete : CouponSeriesState.Generating,
         Redeemed = info.Redeemed,
         Terms = ToProto(info.Definition),
-        CreatedAt = Time(info.CreatedAt),
-        CompletedAt = Time(info.CompletedAt),
+        CreatedAt = SharedMapping.Time(info.CreatedAt),
+        CompletedAt = SharedMapping.Time(info.CompletedAt),
     };
 
     public static Api.V1.CouponSeriesCode ToProto(Contracts.CouponSeriesCode code) => new()
     {
         Code = code.Code,
         Redeemed = code.Redeemed,
-        RedeemedAt = Time(code.RedeemedAt),
+        RedeemedAt = SharedMapping.Time(code.RedeemedAt),
         MemberId = code.MemberId ?? string.Empty,
         TransactionId = code.TransactionId ?? string.Empty,
     };
@@ -710,8 +436,8 @@ internal static class Mapping
         {
             MinBasket = definition.MinBasket,
             MaxDiscount = definition.MaxDiscount,
-            ValidFrom = Time(definition.ValidFrom),
-            ValidUntil = Time(definition.ValidUntil),
+            ValidFrom = SharedMapping.Time(definition.ValidFrom),
+            ValidUntil = SharedMapping.Time(definition.ValidUntil),
             Use = definition.Use switch
             {
                 Contracts.CouponUse.Shared => Api.V1.CouponUse.Shared,

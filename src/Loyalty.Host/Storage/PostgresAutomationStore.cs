@@ -4,7 +4,7 @@ using Loyalty.Grains;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Storage;
 
 /// <summary>
 /// Automation candidates and the message outbox in PostgreSQL (deploy/sql/006_automations.sql).

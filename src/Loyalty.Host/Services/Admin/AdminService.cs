@@ -4,8 +4,9 @@ using Loyalty.Api.V1;
 using Loyalty.Contracts;
 using Loyalty.Domain;
 using Loyalty.Grains;
+using Loyalty.Host.Services.Pos;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Admin;
 
 /// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
 internal sealed partial class AdminService(
@@ -22,7 +23,7 @@ internal sealed partial class AdminService(
 
     public override async Task<LoyaltyProgram> UpsertProgram(LoyaltyProgram request, ServerCallContext context)
     {
-        var settings = Mapping.ToContract(request) with
+        var settings = AdminMapping.ToContract(request) with
         {
             Automations = AutomationMapping.ToContract(request.Automations),
             Segments = [.. request.Segments.Select(s => new SegmentDefinition(
@@ -40,7 +41,7 @@ internal sealed partial class AdminService(
 
     public override async Task<LoyaltyProgram> GetProgram(GetProgramRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
         return ToProto(await grains.Grain<IProgramGrain>(programId).GetAsync());
     }
 
@@ -54,14 +55,14 @@ internal sealed partial class AdminService(
 
     public override async Task<Api.V1.AutomationReport> RunAutomations(RunAutomationsRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
         return AutomationMapping.ToProto(await grains.Grain<IAutomationGrain>(programId).RunAsync()); // PROGRAM_NOT_FOUND from the pass itself
     }
 
     public override async Task<ListMessagesResponse> ListMessages(ListMessagesRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.OptionalId(request.MemberId, "member_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.OptionalId(request.MemberId, "member_id");
         if (request.Limit is < 0 or > 1_000)
         {
             throw LoyaltyException.Invalid("limit", "limit must be between 1 and 1000 (0 = 100)");
@@ -77,7 +78,7 @@ internal sealed partial class AdminService(
 
     private static LoyaltyProgram ToProto(ProgramSettings settings)
     {
-        var proto = Mapping.ToProto(settings);
+        var proto = AdminMapping.ToProto(settings);
         proto.Automations.AddRange(AutomationMapping.ToProto(settings.Automations));
         proto.Segments.AddRange(settings.Segments.IsDefault ? [] : settings.Segments.Select(s =>
         {
@@ -106,8 +107,8 @@ internal sealed partial class AdminService(
 
     public override async Task<CreateCouponsResponse> CreateCoupons(CreateCouponsRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var definition = Mapping.ToContract(request.Terms);
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var definition = AdminMapping.ToContract(request.Terms);
         List<string> codes;
         if (request.Codes.Count > 0)
         {
@@ -121,7 +122,7 @@ internal sealed partial class AdminService(
                 throw LoyaltyException.Invalid("codes", $"at most {MaxCouponsPerCall} codes per call");
             }
 
-            codes = request.Codes.Select((c, i) => Mapping.CouponCode(c, $"codes[{i}]")!).Distinct().ToList();
+            codes = request.Codes.Select((c, i) => Requests.CouponCode(c, $"codes[{i}]")!).Distinct().ToList();
         }
         else
         {
@@ -161,7 +162,7 @@ internal sealed partial class AdminService(
 
     public override async Task<MemberResponse> FindMember(FindMemberRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
         if (request.Card.Length > 0 && request.Phone.Length > 0)
         {
             throw LoyaltyException.Invalid("phone", "give a card or a phone, not both");
@@ -174,23 +175,23 @@ internal sealed partial class AdminService(
         }
 
         // The silo's key lookup, as Identify at a till uses it (a miss activates no grain); not throttled: staff, not a till.
-        var view = request.Card.Length > 0 ? await memberKeys.IdentifyAsync(programId, MemberKeys.Card, Mapping.Id(request.Card, "card"), null, null)
+        var view = request.Card.Length > 0 ? await memberKeys.IdentifyAsync(programId, MemberKeys.Card, Requests.Id(request.Card, "card"), null, null)
             : request.Phone.Length > 0 ? await memberKeys.IdentifyByPhoneAsync(programId, request.Phone, null, null)
             : throw LoyaltyException.Invalid("card", "give a card or a phone");
-        return Mapping.ToProto(programId, view);
+        return SharedMapping.ToProto(programId, view);
     }
 
     public override async Task<MemberResponse> GetMember(GetMemberRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.Id(request.MemberId, "member_id");
-        return Mapping.ToProto(programId, await grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId)).IdentifyAtAsync(null, null));
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
+        return SharedMapping.ToProto(programId, await grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId)).IdentifyAtAsync(null, null));
     }
 
     public override async Task<ListLedgerResponse> ListLedger(ListLedgerRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
         if (request.PageSize is < 0 or > 1000)
         {
             throw LoyaltyException.Invalid("page_size", "page size must be between 1 and 1000");
@@ -204,20 +205,20 @@ internal sealed partial class AdminService(
         var page = await grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId))
             .GetLedgerAsync(request.AfterSeq, request.PageSize == 0 ? 100 : request.PageSize);
         var response = new ListLedgerResponse { NextAfterSeq = page.NextAfterSeq, Balance = page.Balance, Credit = page.Credit };
-        response.Entries.AddRange(page.Entries.Select(Mapping.ToProto));
+        response.Entries.AddRange(page.Entries.Select(AdminMapping.ToProto));
         return response;
     }
 
     public override async Task<Campaign> DefineCampaign(Campaign request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var stored = await grains.Grain<IProgramGrain>(programId).DefineCampaignAsync(Mapping.ToContract(request));
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var stored = await grains.Grain<IProgramGrain>(programId).DefineCampaignAsync(AdminMapping.ToContract(request));
         return await CampaignViewAsync(programId, stored);
     }
 
     public override async Task<ListCampaignsResponse> ListCampaigns(ListCampaignsRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
         var program = await grains.Grain<IProgramGrain>(programId).GetAsync();
         var campaigns = program.Campaigns.IsDefault ? [] : program.Campaigns;
         var views = await Task.WhenAll(campaigns.OrderBy(c => c.CampaignId, StringComparer.Ordinal).Select(c => CampaignViewAsync(programId, c)));
@@ -232,25 +233,25 @@ internal sealed partial class AdminService(
 
     public override async Task<Campaign> EndCampaign(EndCampaignRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var campaignId = Mapping.Id(request.CampaignId, "campaign_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var campaignId = Requests.Id(request.CampaignId, "campaign_id");
         var ended = await grains.Grain<IProgramGrain>(programId).EndCampaignAsync(campaignId);
         return await CampaignViewAsync(programId, ended);
     }
 
     public override Task<QuoteResponse> PreviewQuote(PreviewQuoteRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
         var input = new QuoteInput(
             programId,
-            Mapping.OptionalId(request.MemberId, "member_id"),
-            Mapping.OptionalId(request.StoreId, "store_id"),
+            Requests.OptionalId(request.MemberId, "member_id"),
+            Requests.OptionalId(request.StoreId, "store_id"),
             request.StoreId,
-            Mapping.Lines(request.Lines),
+            Requests.Lines(request.Lines),
             null,
-            Mapping.RewardIds(request.RewardIds),
-            Mapping.OptionalId(request.Channel, "channel"),
-            Mapping.OptionalId(request.PaymentMethod, "payment_method"),
+            Requests.RewardIds(request.RewardIds),
+            Requests.OptionalId(request.Channel, "channel"),
+            Requests.OptionalId(request.PaymentMethod, "payment_method"),
             string.Empty);
         return pricing.QuoteAsync(input, () => Task.CompletedTask);
     }
@@ -263,8 +264,8 @@ internal sealed partial class AdminService(
 
     private async Task<(string ProgramId, CampaignDefinition Campaign)> CampaignAsync(string program, string campaign)
     {
-        var programId = Mapping.Id(program, "program_id");
-        var campaignId = Mapping.Id(campaign, "campaign_id");
+        var programId = Requests.Id(program, "program_id");
+        var campaignId = Requests.Id(campaign, "campaign_id");
         var settings = await grains.Grain<IProgramGrain>(programId).GetAsync();
         var found = settings.Campaigns.IsDefault ? null : settings.Campaigns.FirstOrDefault(c => c.CampaignId == campaignId);
         return (programId, found ?? throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign"));
@@ -278,9 +279,9 @@ internal sealed partial class AdminService(
     {
         var status = await BudgetStatusAsync(programId, definition.CampaignId);
         var now = clock.UtcNow;
-        var view = Mapping.ToProto(definition, programId);
-        view.State = Mapping.ToProto(Campaigns.StateAt(definition, now, status.Exhausted));
-        view.EndedAt = Mapping.Time(Campaigns.StoppedAt(definition, now));
+        var view = AdminMapping.ToProto(definition, programId);
+        view.State = AdminMapping.ToProto(Campaigns.StateAt(definition, now, status.Exhausted));
+        view.EndedAt = SharedMapping.Time(Campaigns.StoppedAt(definition, now));
         view.Statistics = ToProto(definition, status);
         return view;
     }
@@ -301,39 +302,39 @@ internal sealed partial class AdminService(
             RedemptionsRemaining = redemptionsLeft ?? NoLimit,
             DiscountRemaining = discountLeft ?? NoLimit,
             Refusals = status.Refusals,
-            RefusalsSince = Mapping.Time(status.RefusalsSince),
+            RefusalsSince = SharedMapping.Time(status.RefusalsSince),
         };
     }
 
     public override async Task<Coupon> GetCoupon(GetCouponRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var code = Mapping.CouponCode(request.Code, "code") ?? throw LoyaltyException.Invalid("code", "code is required");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var code = Requests.CouponCode(request.Code, "code") ?? throw LoyaltyException.Invalid("code", "code is required");
         var status = await grains.Grain<ICouponGrain>(Keys.Scoped(programId, code)).GetAsync();
         return new Coupon
         {
             Code = status.Code,
-            Terms = Mapping.ToProto(status.Definition),
+            Terms = AdminMapping.ToProto(status.Definition),
             Redeemed = status.RedeemedByTransaction is not null,
             RedeemedByTransaction = status.RedeemedByTransaction ?? string.Empty,
-            RedeemedAt = Mapping.Time(status.RedeemedAt),
+            RedeemedAt = SharedMapping.Time(status.RedeemedAt),
             Redemptions = status.Redemptions,
             PendingHolds = status.PendingHolds,
             SeriesId = status.SeriesId ?? string.Empty,
-            WithdrawnAt = Mapping.Time(status.WithdrawnAt),
+            WithdrawnAt = SharedMapping.Time(status.WithdrawnAt),
         };
     }
 
     public override async Task<CouponSeries> CreateCouponSeries(CreateCouponSeriesRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var seriesId = Mapping.Id(request.SeriesId, "series_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var seriesId = Requests.Id(request.SeriesId, "series_id");
         if (request.Count is <= 0 or > MaxSeriesCount)
         {
             throw LoyaltyException.Invalid("count", $"count must be between 1 and {MaxSeriesCount}");
         }
 
-        var definition = Mapping.ToContract(request.Terms);
+        var definition = AdminMapping.ToContract(request.Terms);
         if (definition.Use != Contracts.CouponUse.SingleUse)
         {
             throw LoyaltyException.Invalid("terms.use", "a series holds single-use codes; create shared or personal codes with CreateCoupons");
@@ -347,7 +348,7 @@ internal sealed partial class AdminService(
             jobs.Start(programId, seriesId);
         }
 
-        return Mapping.ToProto(info);
+        return AdminMapping.ToProto(info);
     }
 
     public override async Task<CouponSeries> GetCouponSeries(GetCouponSeriesRequest request, ServerCallContext context)
@@ -359,7 +360,7 @@ internal sealed partial class AdminService(
             jobs.Start(info.ProgramId, info.SeriesId);
         }
 
-        return Mapping.ToProto(info);
+        return AdminMapping.ToProto(info);
     }
 
     public override async Task ExportCouponSeries(ExportCouponSeriesRequest request, IServerStreamWriter<CouponSeriesPage> responseStream, ServerCallContext context)
@@ -368,7 +369,7 @@ internal sealed partial class AdminService(
         var page = new CouponSeriesPage();
         await foreach (var code in series.ExportAsync(info.ProgramId, info.SeriesId, context.CancellationToken))
         {
-            page.Codes.Add(Mapping.ToProto(code));
+            page.Codes.Add(AdminMapping.ToProto(code));
             if (page.Codes.Count == ExportPageSize)
             {
                 await responseStream.WriteAsync(page, context.CancellationToken);
@@ -384,8 +385,8 @@ internal sealed partial class AdminService(
 
     private async Task<CouponSeriesInfo> SeriesAsync(string program, string seriesId, CancellationToken cancellationToken)
     {
-        var programId = Mapping.Id(program, "program_id");
-        var id = Mapping.Id(seriesId, "series_id");
+        var programId = Requests.Id(program, "program_id");
+        var id = Requests.Id(seriesId, "series_id");
         return await series.GetAsync(programId, id, cancellationToken)
             ?? throw new LoyaltyException(ErrorReason.CouponSeriesNotFound, "no such coupon series");
     }

@@ -5,7 +5,7 @@ using Loyalty.Contracts;
 using Loyalty.Domain;
 using Loyalty.Grains;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Pos;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
 internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys, QuotePricing pricing)
@@ -15,9 +15,9 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
 
     public override async Task<MemberResponse> Enroll(EnrollRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.OptionalId(request.MemberId, "member_id");
-        var card = Mapping.OptionalId(request.CardNumber, "card_number");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.OptionalId(request.MemberId, "member_id");
+        var card = Requests.OptionalId(request.CardNumber, "card_number");
         if (request.Name.Length > MaxNameLength)
         {
             throw LoyaltyException.Invalid("name", $"name must be at most {MaxNameLength} characters");
@@ -39,32 +39,32 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
 
         var name = request.Name.Length == 0 ? null : request.Name;
         // Unset in proto3 reads as empty/false: at enrollment, "no attributes" and "no consent" mean "not given".
-        var profile = Mapping.Profile(
+        var profile = Requests.Profile(
             request.Phone, request.Email, request.Attributes.Count == 0 ? null : request.Attributes, request.MarketingConsent ? true : null, request.Anniversary);
-        var referrer = Mapping.OptionalId(request.ReferrerMemberId, "referrer_member_id");
-        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Mapping.BirthDate(request.BirthDate), profile, referrer));
-        return Mapping.ToProto(programId, view);
+        var referrer = Requests.OptionalId(request.ReferrerMemberId, "referrer_member_id");
+        var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Requests.BirthDate(request.BirthDate), profile, referrer));
+        return SharedMapping.ToProto(programId, view);
     }
 
     public override async Task<MemberResponse> ReplaceCard(ReplaceCardRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.Id(request.MemberId, "member_id");
-        var lost = Mapping.OptionalId(request.LostCardNumber, "lost_card_number");
-        var card = Mapping.Id(request.NewCardNumber, "new_card_number");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
+        var lost = Requests.OptionalId(request.LostCardNumber, "lost_card_number");
+        var card = Requests.Id(request.NewCardNumber, "new_card_number");
         if (card == lost)
         {
             throw LoyaltyException.Invalid("new_card_number", "the new card must differ from the lost one");
         }
 
-        var proof = Proof(context, Mapping.OptionalId(request.PresentedCardNumber, "presented_card_number"));
-        return Mapping.ToProto(programId, await Member(programId, memberId).ReplaceCardAsync(lost, card, proof));
+        var proof = Proof(context, Requests.OptionalId(request.PresentedCardNumber, "presented_card_number"));
+        return SharedMapping.ToProto(programId, await Member(programId, memberId).ReplaceCardAsync(lost, card, proof));
     }
 
     public override async Task<MemberResponse> UpdateProfile(UpdateProfileRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
         if (request.HasName && request.Name.Length is 0 or > MaxNameLength)
         {
             throw LoyaltyException.Invalid("name", $"name must be 1..{MaxNameLength} characters");
@@ -72,22 +72,22 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
 
         EnsurePrintableName(request.Name);
 
-        var profile = Mapping.Profile(
+        var profile = Requests.Profile(
             request.HasPhone ? request.Phone : null,
             request.HasEmail ? request.Email : null,
             request.Attributes?.Values,
             request.HasMarketingConsent ? request.MarketingConsent : null,
             request.HasAnniversary ? request.Anniversary : null);
-        var update = new ProfileUpdate(request.HasName ? request.Name : null, request.HasBirthDate ? Mapping.BirthDate(request.BirthDate) : null, profile);
-        var proof = Proof(context, Mapping.OptionalId(request.PresentedCardNumber, "presented_card_number"));
-        return Mapping.ToProto(programId, await Member(programId, memberId).UpdateProfileAsync(update, proof));
+        var update = new ProfileUpdate(request.HasName ? request.Name : null, request.HasBirthDate ? Requests.BirthDate(request.BirthDate) : null, profile);
+        var proof = Proof(context, Requests.OptionalId(request.PresentedCardNumber, "presented_card_number"));
+        return SharedMapping.ToProto(programId, await Member(programId, memberId).UpdateProfileAsync(update, proof));
     }
 
     public override async Task<MemberResponse> Identify(IdentifyRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var storeId = Mapping.OptionalId(request.StoreId, "store_id");
-        var channel = Mapping.OptionalId(request.Channel, "channel");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var storeId = Requests.OptionalId(request.StoreId, "store_id");
+        var channel = Requests.OptionalId(request.Channel, "channel");
         // Lookups from a till are throttled on misses (issue #13: enumeration); an operator's are not.
         var till = Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Terminal } terminal ? terminal : null;
         if (till is not null)
@@ -99,13 +99,13 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         {
             var view = request.KeyCase switch
             {
-                IdentifyRequest.KeyOneofCase.MemberId => await Member(programId, Mapping.Id(request.MemberId, "member_id")).IdentifyAtAsync(storeId, channel),
+                IdentifyRequest.KeyOneofCase.MemberId => await Member(programId, Requests.Id(request.MemberId, "member_id")).IdentifyAtAsync(storeId, channel),
                 IdentifyRequest.KeyOneofCase.CardNumber => await memberKeys.IdentifyAsync(
-                    programId, MemberKeys.Card, Mapping.Id(request.CardNumber, "card_number"), storeId, channel),
+                    programId, MemberKeys.Card, Requests.Id(request.CardNumber, "card_number"), storeId, channel),
                 IdentifyRequest.KeyOneofCase.Phone => await memberKeys.IdentifyByPhoneAsync(programId, request.Phone, storeId, channel),
                 _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
             };
-            return Mapping.ToIdentifyProto(programId, view);
+            return PosMapping.ToIdentifyProto(programId, view);
         }
         catch (LoyaltyException miss) when (till is not null
             && miss.Reason is ErrorReason.CardNotFound or ErrorReason.PhoneNotFound or ErrorReason.MemberNotFound)
@@ -118,53 +118,53 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
 
     public override async Task<BalanceResponse> GetBalance(GetBalanceRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
         var view = await Member(programId, memberId).GetAsync();
-        return new BalanceResponse { ProgramId = programId, MemberId = memberId, Balance = Mapping.ToProto(view.Balance) };
+        return new BalanceResponse { ProgramId = programId, MemberId = memberId, Balance = SharedMapping.ToProto(view.Balance) };
     }
 
     public override async Task<QuoteResponse> Quote(QuoteRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.OptionalId(request.MemberId, "member_id");
-        var storeId = Mapping.OptionalId(request.StoreId, "store_id");
-        Mapping.OptionalId(request.TerminalId, "terminal_id");
-        var lines = Mapping.Lines(request.Lines);
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.OptionalId(request.MemberId, "member_id");
+        var storeId = Requests.OptionalId(request.StoreId, "store_id");
+        Requests.OptionalId(request.TerminalId, "terminal_id");
+        var lines = Requests.Lines(request.Lines);
         var code = await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode);
-        var channel = Mapping.OptionalId(request.Channel, "channel");
-        var paymentMethod = Mapping.OptionalId(request.PaymentMethod, "payment_method");
+        var channel = Requests.OptionalId(request.Channel, "channel");
+        var paymentMethod = Requests.OptionalId(request.PaymentMethod, "payment_method");
         return await pricing.QuoteAsync(
-            new QuoteInput(programId, memberId, storeId, request.StoreId, lines, code, Mapping.RewardIds(request.RewardIds), channel, paymentMethod, request.Currency),
+            new QuoteInput(programId, memberId, storeId, request.StoreId, lines, code, Requests.RewardIds(request.RewardIds), channel, paymentMethod, request.Currency),
             () => Guard(programId, request.StoreId, request.TerminalId).RecordFailureAsync());
     }
 
     public override async Task<CommitResponse> Commit(CommitRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var transactionId = Mapping.Id(request.TransactionId, "transaction_id");
-        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var transactionId = Requests.Id(request.TransactionId, "transaction_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
         var command = new CommitCommand(
             transactionId,
-            Mapping.OptionalId(request.StoreId, "store_id") ?? string.Empty,
-            Mapping.OptionalId(request.TerminalId, "terminal_id") ?? string.Empty,
-            Mapping.Lines(request.Lines),
+            Requests.OptionalId(request.StoreId, "store_id") ?? string.Empty,
+            Requests.OptionalId(request.TerminalId, "terminal_id") ?? string.Empty,
+            Requests.Lines(request.Lines),
             await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode),
             request.PointsToSpend >= 0 ? request.PointsToSpend : throw LoyaltyException.Invalid("points_to_spend", "points to spend must not be negative"),
-            Mapping.Time(request.OccurredAt, "occurred_at"),
+            Requests.Time(request.OccurredAt, "occurred_at"),
             request.CreditToSpend >= 0 ? request.CreditToSpend : throw LoyaltyException.Invalid("credit_to_spend", "credit to spend must not be negative"),
-            Mapping.RewardIds(request.RewardIds),
-            Mapping.OptionalId(request.Channel, "channel"),
-            Mapping.OptionalId(request.PaymentMethod, "payment_method"),
+            Requests.RewardIds(request.RewardIds),
+            Requests.OptionalId(request.Channel, "channel"),
+            Requests.OptionalId(request.PaymentMethod, "payment_method"),
             request.HasExpectedTotal ? request.ExpectedTotal : null);
         if (request.Currency.Length != 0)
         {
-            Mapping.EnsureCurrency(request.Currency, await programs.GetAsync(programId));
+            Requests.EnsureCurrency(request.Currency, await programs.GetAsync(programId));
         }
 
         try
         {
-            return Mapping.ToProto(await Member(programId, memberId).CommitAsync(command));
+            return PosMapping.ToProto(await Member(programId, memberId).CommitAsync(command));
         }
         catch (LoyaltyException refusal) when (refusal.Reason == ErrorReason.CouponNotFound)
         {
@@ -175,21 +175,21 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
 
     public override async Task<VoidSaleResponse> Void(VoidSaleRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var transactionId = Mapping.Id(request.TransactionId, "transaction_id");
-        var memberId = Mapping.Id(request.MemberId, "member_id");
-        return Mapping.ToProto(await Member(programId, memberId).VoidAsync(transactionId));
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var transactionId = Requests.Id(request.TransactionId, "transaction_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
+        return PosMapping.ToProto(await Member(programId, memberId).VoidAsync(transactionId));
     }
 
     public override async Task<RefundResponse> Refund(RefundRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var memberId = Mapping.Id(request.MemberId, "member_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
         var command = new RefundCommand(
-            Mapping.Id(request.RefundId, "refund_id"),
-            Mapping.Id(request.TransactionId, "transaction_id"),
+            Requests.Id(request.RefundId, "refund_id"),
+            Requests.Id(request.TransactionId, "transaction_id"),
             [.. request.Lines.Select(l => new RefundLine(l.LineIndex, l.Quantity))]);
-        return Mapping.ToProto(await Member(programId, memberId).RefundAsync(command));
+        return PosMapping.ToProto(await Member(programId, memberId).RefundAsync(command));
     }
 
     /// <summary>A coupon code from a terminal that is not throttled; a malformed code counts as a failed guess.</summary>
@@ -204,7 +204,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         await guard.EnsureAllowedAsync();
         try
         {
-            return Mapping.CouponCode(text);
+            return Requests.CouponCode(text);
         }
         catch (LoyaltyException)
         {

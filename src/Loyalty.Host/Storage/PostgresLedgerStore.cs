@@ -3,7 +3,7 @@ using Loyalty.Grains;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Storage;
 
 /// <summary>
 /// <c>ledger_entries</c> in PostgreSQL: a whole batch of entries (many members, many commits) in

@@ -4,8 +4,9 @@ using Google.Rpc;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Loyalty.Api.V1;
+using Loyalty.Host.Hosting;
 
-namespace Loyalty.Host.Hosting;
+namespace Loyalty.Host.Services.Interceptors;
 
 /// <summary>
 /// Times every unary call and counts commits, coupon redemptions and refusals. Registered outside

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Admin;
 
 /// <summary>Stores, terminals and operator tokens (operators only: <see cref="Security.AuthInterceptor"/>).</summary>
 internal sealed partial class AdminService
@@ -11,23 +11,23 @@ internal sealed partial class AdminService
 
     public override async Task<Store> RegisterStore(RegisterStoreRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var storeId = Mapping.Id(request.StoreId, "store_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var storeId = Requests.Id(request.StoreId, "store_id");
         var store = await Directory(programId).RegisterStoreAsync(storeId, Name(request.Name, "name", storeId));
         return ToProto(programId, store);
     }
 
     public override async Task<ListStoresResponse> ListStores(ListStoresRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
         return new ListStoresResponse { Stores = { (await Directory(programId).ListStoresAsync()).Select(s => ToProto(programId, s)) } };
     }
 
     public override async Task<TerminalCredential> RegisterTerminal(RegisterTerminalRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var storeId = Mapping.Id(request.StoreId, "store_id");
-        var terminalId = Mapping.Id(request.TerminalId, "terminal_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var storeId = Requests.Id(request.StoreId, "store_id");
+        var terminalId = Requests.Id(request.TerminalId, "terminal_id");
         await Directory(programId).EnsureStoreAsync(storeId);
         var (issued, terminal) = await Terminals(programId, storeId).IssueAsync(terminalId);
         return new TerminalCredential { Terminal = ToProto(programId, terminal), Token = issued.Token };
@@ -35,15 +35,15 @@ internal sealed partial class AdminService
 
     public override async Task<Terminal> RevokeTerminal(RevokeTerminalRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
-        var storeId = Mapping.Id(request.StoreId, "store_id");
-        var terminalId = Mapping.Id(request.TerminalId, "terminal_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var storeId = Requests.Id(request.StoreId, "store_id");
+        var terminalId = Requests.Id(request.TerminalId, "terminal_id");
         return ToProto(programId, await Terminals(programId, storeId).RevokeAsync(terminalId));
     }
 
     public override async Task<ListTerminalsResponse> ListTerminals(ListTerminalsRequest request, ServerCallContext context)
     {
-        var programId = Mapping.Id(request.ProgramId, "program_id");
+        var programId = Requests.Id(request.ProgramId, "program_id");
         var stores = await Directory(programId).ListStoresAsync();
         var perStore = await Task.WhenAll(stores.Select(s => Terminals(programId, s.StoreId).ListAsync()));
         return new ListTerminalsResponse { Terminals = { perStore.SelectMany(t => t).Select(t => ToProto(programId, t)) } };
@@ -78,13 +78,13 @@ internal sealed partial class AdminService
             Role = ToProto(caller.Role),
             Name = caller.Name,
             ProgramIds = { caller.Programs.IsDefault ? [] : caller.Programs },
-            IssuedAt = caller.IssuedAt == DateTimeOffset.MinValue ? null : Mapping.Time(caller.IssuedAt),
+            IssuedAt = caller.IssuedAt == DateTimeOffset.MinValue ? null : SharedMapping.Time(caller.IssuedAt),
         });
     }
 
     public override async Task<ListAuditResponse> ListAudit(ListAuditRequest request, ServerCallContext context)
     {
-        var programId = Mapping.OptionalId(request.FilterProgramId, "filter_program_id");
+        var programId = Requests.OptionalId(request.FilterProgramId, "filter_program_id");
         if (request.Limit is < 0 or > 1_000)
         {
             throw LoyaltyException.Invalid("limit", "limit must be between 1 and 1000 (0 = 100)");
@@ -97,7 +97,7 @@ internal sealed partial class AdminService
             {
                 records.Select(r => new AuditEntry
                 {
-                    Id = r.Id, At = Mapping.Time(r.At), CredentialId = r.CredentialId, Method = r.Method, ProgramId = r.ProgramId ?? string.Empty, Detail = r.Detail,
+                    Id = r.Id, At = SharedMapping.Time(r.At), CredentialId = r.CredentialId, Method = r.Method, ProgramId = r.ProgramId ?? string.Empty, Detail = r.Detail,
                     Role = ToProto(r.Role),
                 }),
             },
@@ -135,7 +135,7 @@ internal sealed partial class AdminService
 
     private static Store ToProto(string programId, StoreInfo store) => new()
     {
-        ProgramId = programId, StoreId = store.StoreId, Name = store.Name, RegisteredAt = Mapping.Time(store.RegisteredAt),
+        ProgramId = programId, StoreId = store.StoreId, Name = store.Name, RegisteredAt = SharedMapping.Time(store.RegisteredAt),
     };
 
     private static Terminal ToProto(string programId, TerminalInfo terminal) => new()
@@ -144,8 +144,8 @@ internal sealed partial class AdminService
         StoreId = terminal.StoreId,
         TerminalId = terminal.TerminalId,
         CredentialId = terminal.CredentialId ?? string.Empty,
-        RegisteredAt = Mapping.Time(terminal.RegisteredAt),
-        RevokedAt = Mapping.Time(terminal.RevokedAt),
+        RegisteredAt = SharedMapping.Time(terminal.RegisteredAt),
+        RevokedAt = SharedMapping.Time(terminal.RevokedAt),
     };
 
     private static OperatorToken ToProto(OperatorTokenInfo token) => new()
@@ -154,7 +154,7 @@ internal sealed partial class AdminService
         Role = ToProto(token.Role),
         ProgramIds = { token.Programs.IsDefault ? [] : token.Programs },
         Name = token.Name,
-        IssuedAt = Mapping.Time(token.IssuedAt),
-        RevokedAt = Mapping.Time(token.RevokedAt),
+        IssuedAt = SharedMapping.Time(token.IssuedAt),
+        RevokedAt = SharedMapping.Time(token.RevokedAt),
     };
 }

@@ -1,10 +1,9 @@
 using System.Collections.Immutable;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
-using Loyalty.Domain;
 using Loyalty.Grains;
 
-namespace Loyalty.Host.Services;
+namespace Loyalty.Host.Services.Pos;
 
 /// <summary>A basket to price, validated at the edge (<see cref="QuotePricing"/>).</summary>
 internal sealed record QuoteInput(
@@ -29,7 +28,7 @@ internal sealed class QuotePricing(IGrainFactory grains, ProgramCache programs)
     /// <summary>The quote; <paramref name="couponNotFound"/> runs when the coupon code does not exist (the terminal's guessing guard).</summary>
     public async Task<QuoteResponse> QuoteAsync(QuoteInput input, Func<Task> couponNotFound)
     {
-        Mapping.EnsureCurrency(input.Currency, await programs.GetAsync(input.ProgramId));
+        Requests.EnsureCurrency(input.Currency, await programs.GetAsync(input.ProgramId));
         var command = new QuoteCommand
         {
             Lines = input.Lines,
@@ -74,8 +73,8 @@ internal sealed class QuotePricing(IGrainFactory grains, ProgramCache programs)
         CampaignId = quote.CampaignId ?? string.Empty,
         CampaignDiscount = quote.CampaignDiscount,
         CampaignPoints = quote.CampaignPoints,
-        Discounts = { quote.DiscountLines.Select(l => Mapping.ToProto(l, quote.Coupon?.Code)) },
-        Campaigns = { quote.Campaigns.Select(Mapping.ToProto) },
-        Hints = { quote.Hints.Select(Mapping.ToProto) },
+        Discounts = { quote.DiscountLines.Select(l => PosMapping.ToProto(l, quote.Coupon?.Code)) },
+        Campaigns = { quote.Campaigns.Select(PosMapping.ToProto) },
+        Hints = { quote.Hints.Select(PosMapping.ToProto) },
     };
 }
