@@ -280,8 +280,17 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
         var month = Months.Of(now);
         PointBuckets.Add(buckets, month, priced.PointsToEarn);
         var available = PointBuckets.Available(buckets, program.ExpiryMonths, now);
-        var result = new CommitResult(command.TransactionId, priced.Subtotal, priced.Discount, priced.Total, priced.PointsToEarn, month, command.CouponCode, available, now)
+        var result = new CommitResult
         {
+            TransactionId = command.TransactionId,
+            Subtotal = priced.Subtotal,
+            Discount = priced.Discount,
+            Total = priced.Total,
+            PointsEarned = priced.PointsToEarn,
+            EarnMonth = month,
+            CouponCode = command.CouponCode,
+            AvailableAfter = available,
+            CommittedAt = now,
             CampaignId = campaign?.CampaignId,
             CampaignDiscount = priced.CampaignDiscount,
         };
@@ -329,7 +338,15 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
         var committed = sale.Result;
         if (sale.VoidedAt is { } voidedAt)
         {
-            return new VoidResult(transactionId, sale.VoidPointsRemoved ?? 0, committed.CouponCode is not null, AlreadyVoided: true, sale.VoidAvailableAfter ?? 0, voidedAt);
+            return new VoidResult
+            {
+                TransactionId = transactionId,
+                PointsRemoved = sale.VoidPointsRemoved ?? 0,
+                CouponRestored = committed.CouponCode is not null,
+                AlreadyVoided = true,
+                AvailableAfter = sale.VoidAvailableAfter ?? 0,
+                VoidedAt = voidedAt,
+            };
         }
 
         var now = Now;
@@ -362,7 +379,15 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             programId, transactionId, now, removed, available));
         await write.ExecuteNonQueryAsync(ct);
         await transaction.CommitAsync(ct);
-        return new VoidResult(transactionId, removed, committed.CouponCode is not null, AlreadyVoided: false, available, now);
+        return new VoidResult
+        {
+            TransactionId = transactionId,
+            PointsRemoved = removed,
+            CouponRestored = committed.CouponCode is not null,
+            AlreadyVoided = false,
+            AvailableAfter = available,
+            VoidedAt = now,
+        };
     }
 
     // ---- coupons ----
@@ -443,17 +468,17 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             return (buckets, null);
         }
 
-        var result = new CommitResult(
-            transactionId,
-            reader.GetInt64(2),
-            reader.GetInt64(3),
-            reader.GetInt64(4),
-            reader.GetInt64(5),
-            reader.GetInt32(6),
-            reader.IsDBNull(7) ? null : reader.GetString(7),
-            reader.GetInt64(8),
-            reader.GetFieldValue<DateTimeOffset>(9))
+        var result = new CommitResult
         {
+            TransactionId = transactionId,
+            Subtotal = reader.GetInt64(2),
+            Discount = reader.GetInt64(3),
+            Total = reader.GetInt64(4),
+            PointsEarned = reader.GetInt64(5),
+            EarnMonth = reader.GetInt32(6),
+            CouponCode = reader.IsDBNull(7) ? null : reader.GetString(7),
+            AvailableAfter = reader.GetInt64(8),
+            CommittedAt = reader.GetFieldValue<DateTimeOffset>(9),
             CampaignId = reader.IsDBNull(13) ? null : reader.GetString(13),
             CampaignDiscount = reader.GetInt64(14),
         };

@@ -184,56 +184,144 @@ public sealed record CommitCommand(
     [property: Id(10)] string? PaymentMethod = null,
     [property: Id(11)] long? ExpectedTotal = null);
 
+/// <summary>
+/// The receipt of a committed sale, kept in its sale row (<see cref="SaleRecord.Result"/>) and answered again to a retry.
+/// Persisted and sent between silos: an <c>[Id]</c> is never renumbered nor its type changed (ResultBytesTests holds older bytes).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("loyalty.CommitResult")]
-public sealed record CommitResult(
-    [property: Id(0)] string TransactionId,
-    [property: Id(1)] long Subtotal,
-    [property: Id(2)] long Discount,
-    [property: Id(3)] long Total,
-    [property: Id(4)] long PointsEarned,
-    [property: Id(5)] int EarnMonth,
-    [property: Id(6)] string? CouponCode,
-    [property: Id(7)] long AvailableAfter,
-    [property: Id(8)] DateTimeOffset CommittedAt,
-    [property: Id(9)] long PointsSpent = 0,
-    [property: Id(10)] long PointsValue = 0,
-    [property: Id(11)] long PointsPending = 0,
-    [property: Id(12)] DateTimeOffset OccurredAt = default,
-    [property: Id(13)] long TierDiscount = 0,
-    [property: Id(14)] long BonusPoints = 0,
-    [property: Id(15)] string? TierName = null,
-    [property: Id(16)] long CreditSpent = 0,
-    [property: Id(17)] long CreditEarned = 0,
-    [property: Id(18)] long CreditAfter = 0,
-    [property: Id(19)] long RewardDiscount = 0,
-    [property: Id(20)] long RewardPoints = 0,
-    [property: Id(21)] string? CampaignId = null,
-    [property: Id(22)] long CampaignDiscount = 0,
-    [property: Id(23)] ImmutableArray<DiscountLine> DiscountLines = default,
-    [property: Id(24)] ImmutableArray<AppliedCampaign> Campaigns = default,
-    [property: Id(25)] ImmutableArray<PromotionHint> Hints = default,
-    [property: Id(26)] string? StoreId = null,
-    [property: Id(27)] ImmutableArray<DroppedPromotion> Dropped = default,
-    [property: Id(28)] SaleStatus Status = SaleStatus.Committed)
+public sealed record CommitResult
 {
+    [Id(0)]
+    public required string TransactionId { get; init; }
+
+    [Id(1)]
+    public required long Subtotal { get; init; }
+
+    [Id(2)]
+    public required long Discount { get; init; }
+
+    [Id(3)]
+    public required long Total { get; init; }
+
+    [Id(4)]
+    public required long PointsEarned { get; init; }
+
+    [Id(5)]
+    public required int EarnMonth { get; init; }
+
+    [Id(6)]
+    public required string? CouponCode { get; init; }
+
+    [Id(7)]
+    public required long AvailableAfter { get; init; }
+
+    [Id(8)]
+    public required DateTimeOffset CommittedAt { get; init; }
+
+    [Id(9)]
+    public long PointsSpent { get; init; }
+
+    [Id(10)]
+    public long PointsValue { get; init; }
+
+    [Id(11)]
+    public long PointsPending { get; init; }
+
+    [Id(12)]
+    public DateTimeOffset OccurredAt { get; init; }
+
+    [Id(13)]
+    public long TierDiscount { get; init; }
+
+    [Id(14)]
+    public long BonusPoints { get; init; }
+
+    [Id(15)]
+    public string? TierName { get; init; }
+
+    [Id(16)]
+    public long CreditSpent { get; init; }
+
+    [Id(17)]
+    public long CreditEarned { get; init; }
+
+    [Id(18)]
+    public long CreditAfter { get; init; }
+
+    [Id(19)]
+    public long RewardDiscount { get; init; }
+
+    [Id(20)]
+    public long RewardPoints { get; init; }
+
+    [Id(21)]
+    public string? CampaignId { get; init; }
+
+    [Id(22)]
+    public long CampaignDiscount { get; init; }
+
+    [Id(23)]
+    public ImmutableArray<DiscountLine> DiscountLines { get; init; }
+
+    [Id(24)]
+    public ImmutableArray<AppliedCampaign> Campaigns { get; init; }
+
+    [Id(25)]
+    public ImmutableArray<PromotionHint> Hints { get; init; }
+
+    [Id(26)]
+    public string? StoreId { get; init; }
+
+    [Id(27)]
+    public ImmutableArray<DroppedPromotion> Dropped { get; init; }
+
+    [Id(28)]
+    public SaleStatus Status { get; init; } = SaleStatus.Committed;
+
     /// <summary>What the customer pays in money: total after discounts, less what points and store credit paid.</summary>
     public long AmountDue => Total - PointsValue - CreditSpent;
 }
 
+/// <summary>What a void reversed, kept in the sale row (<see cref="SaleRecord.Void"/>); ids as for <see cref="CommitResult"/>.</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.VoidResult")]
-public sealed record VoidResult(
-    [property: Id(0)] string TransactionId,
-    [property: Id(1)] long PointsRemoved,
-    [property: Id(2)] bool CouponRestored,
-    [property: Id(3)] bool AlreadyVoided,
-    [property: Id(4)] long AvailableAfter,
-    [property: Id(5)] DateTimeOffset VoidedAt,
-    [property: Id(6)] long PointsReturned = 0,
-    [property: Id(7)] long PointsNotRecovered = 0,
-    [property: Id(8)] long CreditTakenBack = 0,
-    [property: Id(9)] long CreditReturned = 0,
-    [property: Id(10)] ImmutableArray<string> CouponsWithdrawn = default,
-    [property: Id(11)] ImmutableArray<string> IssuedCouponsAlreadyUsed = default);
+public sealed record VoidResult
+{
+    [Id(0)]
+    public required string TransactionId { get; init; }
+
+    [Id(1)]
+    public required long PointsRemoved { get; init; }
+
+    [Id(2)]
+    public required bool CouponRestored { get; init; }
+
+    [Id(3)]
+    public required bool AlreadyVoided { get; init; }
+
+    [Id(4)]
+    public required long AvailableAfter { get; init; }
+
+    [Id(5)]
+    public required DateTimeOffset VoidedAt { get; init; }
+
+    [Id(6)]
+    public long PointsReturned { get; init; }
+
+    [Id(7)]
+    public long PointsNotRecovered { get; init; }
+
+    [Id(8)]
+    public long CreditTakenBack { get; init; }
+
+    [Id(9)]
+    public long CreditReturned { get; init; }
+
+    [Id(10)]
+    public ImmutableArray<string> CouponsWithdrawn { get; init; }
+
+    [Id(11)]
+    public ImmutableArray<string> IssuedCouponsAlreadyUsed { get; init; }
+}
 
 [GenerateSerializer, Immutable, Alias("loyalty.BucketView")]
 public sealed record BucketView(
@@ -303,20 +391,46 @@ public sealed record RefundCommand(
     [property: Id(1)] string TransactionId,
     [property: Id(2)] ImmutableArray<RefundLine> Lines);
 
+/// <summary>What one refund reversed, kept in the sale row (<see cref="RefundRecord.Result"/>); ids as for <see cref="CommitResult"/>.</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.RefundResult")]
-public sealed record RefundResult(
-    [property: Id(0)] string RefundId,
-    [property: Id(1)] string TransactionId,
-    [property: Id(2)] long RefundedAmount,
-    [property: Id(3)] long PointsClawedBack,
-    [property: Id(4)] long PointsReturned,
-    [property: Id(5)] long PointsNotRecovered,
-    [property: Id(6)] long AvailableAfter,
-    [property: Id(7)] DateTimeOffset RefundedAt,
-    [property: Id(8)] long CreditTakenBack = 0,
-    [property: Id(9)] long CreditReturned = 0,
-    [property: Id(10)] ImmutableArray<string> CouponsWithdrawn = default,
-    [property: Id(11)] ImmutableArray<string> IssuedCouponsAlreadyUsed = default);
+public sealed record RefundResult
+{
+    [Id(0)]
+    public required string RefundId { get; init; }
+
+    [Id(1)]
+    public required string TransactionId { get; init; }
+
+    [Id(2)]
+    public required long RefundedAmount { get; init; }
+
+    [Id(3)]
+    public required long PointsClawedBack { get; init; }
+
+    [Id(4)]
+    public required long PointsReturned { get; init; }
+
+    [Id(5)]
+    public required long PointsNotRecovered { get; init; }
+
+    [Id(6)]
+    public required long AvailableAfter { get; init; }
+
+    [Id(7)]
+    public required DateTimeOffset RefundedAt { get; init; }
+
+    [Id(8)]
+    public long CreditTakenBack { get; init; }
+
+    [Id(9)]
+    public long CreditReturned { get; init; }
+
+    [Id(10)]
+    public ImmutableArray<string> CouponsWithdrawn { get; init; }
+
+    [Id(11)]
+    public ImmutableArray<string> IssuedCouponsAlreadyUsed { get; init; }
+}
 
 [GenerateSerializer, Immutable, Alias("loyalty.LedgerPage")]
 public sealed record LedgerPage(

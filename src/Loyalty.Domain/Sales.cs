@@ -145,35 +145,37 @@ public static class Sales
 
         // An offline sale may arrive after its month's points already expired: they land and expire at once.
         ExpireDue(account, program, now);
-        var result = new CommitResult(
-            command.TransactionId,
-            priced.Subtotal,
-            priced.Discount,
-            priced.Total,
-            earned,
-            month,
-            command.CouponCode,
-            Ledger.Available(account, now),
-            now,
-            pointsSpent,
-            pointsValue,
-            availableFrom > now ? earned + bonus : 0,
-            occurredAt,
-            priced.TierDiscount,
-            bonus,
-            tier?.Name,
-            command.CreditToSpend,
-            cashback,
-            CreditWallet.Available(account, now),
-            priced.RewardDiscount,
-            priced.RewardPoints,
-            priced.Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? priced.Campaigns.FirstOrDefault()?.CampaignId,
-            priced.CampaignDiscount,
-            priced.Lines,
-            priced.Campaigns,
-            priced.Hints,
-            command.StoreId,
-            dropped.IsDefault ? [] : dropped);
+        var result = new CommitResult
+        {
+            TransactionId = command.TransactionId,
+            Subtotal = priced.Subtotal,
+            Discount = priced.Discount,
+            Total = priced.Total,
+            PointsEarned = earned,
+            EarnMonth = month,
+            CouponCode = command.CouponCode,
+            AvailableAfter = Ledger.Available(account, now),
+            CommittedAt = now,
+            PointsSpent = pointsSpent,
+            PointsValue = pointsValue,
+            PointsPending = availableFrom > now ? earned + bonus : 0,
+            OccurredAt = occurredAt,
+            TierDiscount = priced.TierDiscount,
+            BonusPoints = bonus,
+            TierName = tier?.Name,
+            CreditSpent = command.CreditToSpend,
+            CreditEarned = cashback,
+            CreditAfter = CreditWallet.Available(account, now),
+            RewardDiscount = priced.RewardDiscount,
+            RewardPoints = priced.RewardPoints,
+            CampaignId = priced.Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? priced.Campaigns.FirstOrDefault()?.CampaignId,
+            CampaignDiscount = priced.CampaignDiscount,
+            DiscountLines = priced.Lines,
+            Campaigns = priced.Campaigns,
+            Hints = priced.Hints,
+            StoreId = command.StoreId,
+            Dropped = dropped.IsDefault ? [] : dropped,
+        };
         return new SaleRecord
         {
             Fingerprint = fingerprint,
@@ -271,17 +273,19 @@ public static class Sales
         sale.PointsReturned += returned;
         sale.CreditTakenBack += creditTaken + creditLost;
         sale.CreditReturned += creditReturned;
-        sale.Void = new VoidResult(
-            committed.TransactionId,
-            taken,
-            committed.CouponCode is not null,
-            AlreadyVoided: false,
-            Ledger.Available(account, now),
-            now,
-            returned,
-            notRecovered,
-            creditTaken,
-            creditReturned);
+        sale.Void = new VoidResult
+        {
+            TransactionId = committed.TransactionId,
+            PointsRemoved = taken,
+            CouponRestored = committed.CouponCode is not null,
+            AlreadyVoided = false,
+            AvailableAfter = Ledger.Available(account, now),
+            VoidedAt = now,
+            PointsReturned = returned,
+            PointsNotRecovered = notRecovered,
+            CreditTakenBack = creditTaken,
+            CreditReturned = creditReturned,
+        };
         return sale.Void;
     }
 
@@ -319,8 +323,19 @@ public static class Sales
         sale.RefundedQuantities = quantities;
         sale.PointsTakenBack += taken + notRecovered;
         sale.PointsReturned += returned;
-        return new RefundResult(
-            command.RefundId, committed.TransactionId, refundedNow, taken, returned, notRecovered, Ledger.Available(account, now), now, creditTaken, creditReturned);
+        return new RefundResult
+        {
+            RefundId = command.RefundId,
+            TransactionId = committed.TransactionId,
+            RefundedAmount = refundedNow,
+            PointsClawedBack = taken,
+            PointsReturned = returned,
+            PointsNotRecovered = notRecovered,
+            AvailableAfter = Ledger.Available(account, now),
+            RefundedAt = now,
+            CreditTakenBack = creditTaken,
+            CreditReturned = creditReturned,
+        };
     }
 
     /// <summary>The sale's refunded quantities per line after this refund; throws the precise reason it cannot be made.</summary>

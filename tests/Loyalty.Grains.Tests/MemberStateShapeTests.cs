@@ -48,6 +48,16 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
 
     private MemberState RoundTrip(MemberState state) => Serializer.Deserialize<MemberState>(Serializer.SerializeToArray(state))!;
 
+    private static VoidResult Voided(string transactionId, long pointsRemoved) => new()
+    {
+        TransactionId = transactionId,
+        PointsRemoved = pointsRemoved,
+        CouponRestored = false,
+        AlreadyVoided = false,
+        AvailableAfter = 0,
+        VoidedAt = At,
+    };
+
     [Fact]
     public void An_enrolled_state_written_before_and_one_written_now_load_alike_and_take_their_first_write()
     {
@@ -126,7 +136,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         var copy = recent.Find("t1", s)!;
         Assert.NotSame(legacy, copy);
         Assert.Equal((10L, "rf"), (copy.BurnedByMonth[202610], copy.Refunds["r1"].Fingerprint));
-        copy.Void = new VoidResult("t1", 0, false, false, 0, At);
+        copy.Void = Voided("t1", pointsRemoved: 0);
         Assert.Null(recent.Find("t1", s)!.Void);
         recent.Remember(copy, s);
         Assert.NotNull(recent.Find("t1", s)!.Void);
@@ -153,7 +163,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         var s = Serializer.Deserialize<MemberState>(Convert.FromBase64String(UsedBefore))!;
         var recent = new RecentSales(sales);
         var sale = s.LegacySalesById["t1"];
-        var changed = new SaleRecord { Fingerprint = "f2", Result = sale.Result with { TransactionId = "t2" }, Void = new VoidResult("t2", 5, false, false, 0, At) };
+        var changed = new SaleRecord { Fingerprint = "f2", Result = sale.Result with { TransactionId = "t2" }, Void = Voided("t2", pointsRemoved: 5) };
 
         foreach (var kept in new[] { sale, changed })
         {
@@ -230,7 +240,18 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
     [Fact]
     public void A_sale_record_holds_no_reversal_collections_until_it_needs_them()
     {
-        var result = new CommitResult("t1", 3_000, 0, 3_000, 30, 202611, null, 30, At);
+        var result = new CommitResult
+        {
+            TransactionId = "t1",
+            Subtotal = 3_000,
+            Discount = 0,
+            Total = 3_000,
+            PointsEarned = 30,
+            EarnMonth = 202611,
+            CouponCode = null,
+            AvailableAfter = 30,
+            CommittedAt = At,
+        };
         var plain = new SaleRecord { Fingerprint = "f", Result = result, BurnedByMonth = new Dictionary<int, long>(), CreditSpentFrom = [] };
         var burned = new Dictionary<int, long> { [202610] = 10 };
         var paid = new SaleRecord { Fingerprint = "f", Result = result, BurnedByMonth = burned };
@@ -244,7 +265,18 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         burned[202610] = 99;
         Assert.Equal(10, paid.BurnedByMonth[202610]);
         paid.BurnedByMonthForWrite()[202610] = 4;
-        plain.RefundsForWrite()["r1"] = new RefundRecord { Fingerprint = "rf", Result = new RefundResult("r1", "t1", 1_500, 15, 0, 0, 15, At) };
+        var refund = new RefundResult
+        {
+            RefundId = "r1",
+            TransactionId = "t1",
+            RefundedAmount = 1_500,
+            PointsClawedBack = 15,
+            PointsReturned = 0,
+            PointsNotRecovered = 0,
+            AvailableAfter = 15,
+            RefundedAt = At,
+        };
+        plain.RefundsForWrite()["r1"] = new RefundRecord { Fingerprint = "rf", Result = refund };
         var copy = Serializer.Deserialize<SaleRecord>(Serializer.SerializeToArray(plain))!;
         Assert.Equal("rf", copy.Refunds["r1"].Fingerprint);
         Assert.Equal(4, paid.BurnedByMonth[202610]);

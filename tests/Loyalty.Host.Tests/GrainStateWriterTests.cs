@@ -278,7 +278,22 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     }
 
     private static SaleRecord Sale(string transactionId, string fingerprint) =>
-        new() { Fingerprint = fingerprint, Result = new CommitResult(transactionId, 1_000, 0, 1_000, 10, 202611, null, 10, DateTimeOffset.UnixEpoch) };
+        new()
+        {
+            Fingerprint = fingerprint,
+            Result = new CommitResult
+            {
+                TransactionId = transactionId,
+                Subtotal = 1_000,
+                Discount = 0,
+                Total = 1_000,
+                PointsEarned = 10,
+                EarnMonth = 202611,
+                CouponCode = null,
+                AvailableAfter = 10,
+                CommittedAt = DateTimeOffset.UnixEpoch,
+            },
+        };
 
     private async Task<List<string>> KeysAsync(string sql)
     {
