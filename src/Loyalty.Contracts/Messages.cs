@@ -185,7 +185,7 @@ public sealed record CommitCommand(
     [property: Id(11)] long? ExpectedTotal = null);
 
 /// <summary>
-/// The receipt of a committed sale, kept in its sale row (<see cref="SaleRecord.Result"/>) and answered again to a retry.
+/// The receipt of a committed sale, kept in its sale row (<c>SaleRecord.Result</c>) and answered again to a retry.
 /// Persisted and sent between silos: an <c>[Id]</c> is never renumbered nor its type changed (ResultBytesTests holds older bytes).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("loyalty.CommitResult")]
@@ -282,7 +282,7 @@ public sealed record CommitResult
     public long AmountDue => Total - PointsValue - CreditSpent;
 }
 
-/// <summary>What a void reversed, kept in the sale row (<see cref="SaleRecord.Void"/>); ids as for <see cref="CommitResult"/>.</summary>
+/// <summary>What a void reversed, kept in the sale row (<c>SaleRecord.Void</c>); ids as for <see cref="CommitResult"/>.</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.VoidResult")]
 public sealed record VoidResult
 {

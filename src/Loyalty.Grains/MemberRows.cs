@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Loyalty.Contracts;
+using Loyalty.Domain;
 
 namespace Loyalty.Grains;
 

@@ -1,4 +1,5 @@
 using Loyalty.Contracts;
+using Loyalty.Domain;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 

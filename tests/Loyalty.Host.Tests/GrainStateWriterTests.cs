@@ -1,4 +1,5 @@
 using Loyalty.Contracts;
+using Loyalty.Domain;
 using Loyalty.Grains;
 using Loyalty.Host.Storage;
 using Loyalty.Host.Tests.Infrastructure;

@@ -1,4 +1,5 @@
 using Loyalty.Contracts;
+using Loyalty.Domain;
 using Loyalty.Grains;
 using Npgsql;
 using Orleans.Storage;
