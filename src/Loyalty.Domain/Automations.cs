@@ -176,4 +176,86 @@ public static class Automations
     /// <summary>A personal coupon for one member, valid from now for the rule's number of days.</summary>
     public static CouponDefinition PersonalCoupon(AutomationRule rule, string memberId, DateTimeOffset now) =>
         rule.Coupon! with { ValidFrom = null, ValidUntil = now.AddDays(rule.CouponValidDays), Use = CouponUse.Personal, MemberId = memberId };
+
+    /// <summary>The program's automation of this kind (null when it has none).</summary>
+    public static AutomationRule? RuleFor(ProgramSettings program, AutomationKind kind) =>
+        program.Automations.IsDefault ? null : program.Automations.FirstOrDefault(a => a.Kind == kind);
+
+    /// <summary>The issue-coupon campaign named in a "campaign:id:transaction" occasion, as an automation rule without a message.</summary>
+    public static AutomationRule? CampaignRule(ProgramSettings program, string occasion)
+    {
+        var campaignId = occasion.Split(':')[1];
+        var campaign = program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == campaignId && c.Coupon is not null);
+        return campaign is null ? null : new AutomationRule(AutomationKind.CampaignCoupon, string.Empty, campaign.Coupon, campaign.CouponValidDays);
+    }
+
+    /// <summary>
+    /// The rule that finishes an occasion recorded but not done: the campaign's for a coupon a sale issued, the
+    /// program's otherwise; a referrer's thank-you (<see cref="ReferrerThanks"/>) carries points, not a coupon.
+    /// Null when the program no longer has it.
+    /// </summary>
+    public static AutomationRule? RuleToFinish(ProgramSettings program, string occasion, AutomationRun run)
+    {
+        var rule = run.Kind == AutomationKind.CampaignCoupon ? CampaignRule(program, occasion) : RuleFor(program, run.Kind);
+        return rule is not null && occasion.StartsWith(ReferrerPrefix, StringComparison.Ordinal) ? rule with { Coupon = null } : rule;
+    }
+
+    /// <summary>The referrer's thank-you for a friend's first purchase: the referral rule without its coupon, the points in the message.</summary>
+    public static (AutomationRule Rule, string Occasion, Dictionary<string, string> Values) ReferrerThanks(AutomationRule referral, string friendId) =>
+        (referral with { Coupon = null }, ReferrerPrefix + friendId, new() { ["points"] = referral.Points.ToString(CultureInfo.InvariantCulture) });
+
+    private const string ReferrerPrefix = "referrer:";
+
+    /// <summary>The time-driven occasion of <paramref name="rule"/> due now for the member, with its message values; null when none is.</summary>
+    public static (string? Occasion, Dictionary<string, string>? Values) Due(AutomationRule rule, MemberState member, ProgramSettings program, DateTimeOffset now)
+    {
+        switch (rule.Kind)
+        {
+            case AutomationKind.Birthday:
+                return (BirthdayOccasion(member.BirthDate, rule.Days, DateOnly.FromDateTime(now.UtcDateTime)), null);
+            case AutomationKind.WinBack:
+                return (WinBackOccasion(member.LastPurchaseAt, rule.Days, now), null);
+            case AutomationKind.PointsExpiring:
+                var expiring = Ledger.View(member.Account, program.ExpiryMonths, now).ExpiringThisMonth;
+                var lastDay = Months.Start(Months.Add(Months.Of(now), 1)).AddDays(-1);
+                return (ExpiringOccasion(expiring, rule.Days, now), new()
+                {
+                    ["points"] = expiring.ToString(CultureInfo.InvariantCulture),
+                    ["expires_on"] = lastDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                });
+            default:
+                return (null, null);
+        }
+    }
+
+    /// <summary>An occasion about to fire: its personal code is chosen now (so a retry creates the same coupon) when the rule issues one.</summary>
+    public static AutomationRun NewRun(AutomationRule rule, DateTimeOffset now, Dictionary<string, string>? values) => new()
+    {
+        Kind = rule.Kind,
+        Code = rule.Coupon is null ? null : CouponCodes.Next(),
+        At = now,
+        Values = values ?? [],
+    };
+
+    /// <summary>
+    /// The message an occasion sends, if any: it needs the member's marketing consent, an address (e-mail first, else
+    /// the phone by SMS) and a template; the coupon is issued either way (Identify shows it). Contacts in plain text.
+    /// </summary>
+    public static (string Channel, string Recipient, string Text)? Message(
+        AutomationRule rule, AutomationRun run, string? name, bool marketingConsent, string? email, string? phone)
+    {
+        var (channel, recipient) = email is not null ? ("email", email) : phone is not null ? ("sms", phone) : (null, null);
+        if (!marketingConsent || channel is null || recipient is null || rule.Template.Length == 0)
+        {
+            return null;
+        }
+
+        var values = new Dictionary<string, string>(run.Values)
+        {
+            ["name"] = name ?? string.Empty,
+            ["code"] = run.Code ?? string.Empty,
+            ["days"] = rule.Days.ToString(CultureInfo.InvariantCulture),
+        };
+        return (channel, recipient, Render(rule.Template, values));
+    }
 }

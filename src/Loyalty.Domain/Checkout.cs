@@ -59,6 +59,30 @@ public static class Checkout
     /// <summary>The campaigns of a priced basket whose budgets must grant before it can be sold so.</summary>
     public static IEnumerable<AppliedCampaign> Budgeted(PricedBasket priced) => priced.Campaigns.Where(c => c.Budgeted);
 
+    /// <summary>Issue-coupon campaigns that applied to a sale get their personal code now, so it is on the receipt.</summary>
+    public static PricedBasket IssueCodes(PricedBasket plan) =>
+        plan.Campaigns.Any(c => c.IssuesCoupon)
+            ? plan with { Campaigns = [.. plan.Campaigns.Select(c => c.IssuesCoupon ? c with { IssuedCoupon = CouponCodes.Next() } : c)] }
+            : plan;
+
+    /// <summary>
+    /// A retry of a sale committed before (no longer among the member's recent sales) whose attempt took budget holds
+    /// again: the campaigns whose holds go back — those the stored sale does not own, and new grants of those it does
+    /// own (their first grant was already confirmed: the budget counted the sale once). A pending hold the sale owns
+    /// stays (it is confirmed later).
+    /// </summary>
+    public static IEnumerable<string> HoldsToGiveBack(CommitResult stored, IEnumerable<AppliedCampaign> held, IReadOnlySet<string> grantedNow)
+    {
+        var owned = stored.Campaigns.IsDefault ? [] : stored.Campaigns.Select(c => c.CampaignId).ToHashSet(StringComparer.Ordinal);
+        return held.Where(c => !owned.Contains(c.CampaignId) || grantedNow.Contains(c.CampaignId)).Select(c => c.CampaignId);
+    }
+
+    /// <summary>A committed sale's answer to a retry of it: the stored result with where it stands now, or a refusal when the body differs.</summary>
+    public static CommitResult Answer(SaleRecord known, string fingerprint) =>
+        known.Fingerprint == fingerprint
+            ? known.Result with { Status = Sales.StatusOf(known) }
+            : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
+
     /// <summary>
     /// What a quote promises: the priced basket, the coupon's check (<paramref name="coupon"/>: its verdict before
     /// pricing, null without a code) with its own discount, and the hints — the campaigns', then the next tier's.

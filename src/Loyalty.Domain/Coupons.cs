@@ -96,6 +96,10 @@ public static class Coupons
         }
     }
 
+    /// <summary>Whether a personal code Identify would show is usable now: not redeemed, held, withdrawn or expired.</summary>
+    public static bool IsUsablePersonal(CouponStatus status, DateTimeOffset now) =>
+        status is { RedeemedByTransaction: null, PendingHolds: 0, WithdrawnAt: null } && !(status.Definition.ValidUntil <= now);
+
     /// <summary>A code issued by a sale that was later voided or fully returned is out of use for good (docs/promotions.md, "Voids").</summary>
     public static void EnsureNotWithdrawn(DateTimeOffset? withdrawnAt)
     {

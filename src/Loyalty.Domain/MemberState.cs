@@ -121,6 +121,25 @@ public sealed class MemberState
     /// <summary>Codes with a per-member limit → how many live (not voided) sales of this member used each.</summary>
     public IReadOnlyDictionary<string, int> CouponUses => ReadOnlyViews.Of(_couponUses);
 
+    /// <summary>What the promotion engine and segments see of this member (<see cref="MemberFacts"/>).</summary>
+    public MemberFacts Facts() => new(
+        [.. Attributes], Spend.Purchases, LastPurchaseAt, BirthDate, Stamps.ToImmutableDictionary(), CampaignUses.ToImmutableDictionary(), EnrolledAt,
+        Spend.Lifetime, Spend.ByMonth.ToImmutableDictionary(), Spend.CategoryLastMonth.ToImmutableDictionary());
+
+    /// <summary>The member as a terminal or an operator sees it now: balance and buckets, tier, profile.</summary>
+    public MemberView View(string memberId, ProgramSettings program, DateTimeOffset now) => new(
+        memberId,
+        Name,
+        [.. Cards],
+        Ledger.View(Account, program.ExpiryMonths, now),
+        EnrolledAt,
+        Tiers.Evaluate(program.Tiers, Spend, now),
+        BirthDate,
+        [.. Attributes],
+        MarketingConsent,
+        Profiles.IsComplete(Name, Phone, Email, BirthDate),
+        Anniversary);
+
     /// <summary>A new member: enrolled now, with the program's enrollment bonus and, if the profile is complete, its bonus.</summary>
     public void Enroll(ProgramSettings program, string? name, DateOnly? birthDate, string? card, string? referrerId, DateTimeOffset now)
     {
@@ -376,6 +395,9 @@ public sealed class MemberState
     /// <summary>Records an automation occasion with what it will issue, before anything is created (each occasion fires once).</summary>
     public bool RecordOccasion(string occasion, AutomationRun run) => (_automations ??= []).TryAdd(occasion, run);
 
+    /// <summary>The occasion's coupon and message exist now: it is done (never fired again).</summary>
+    public void CompleteOccasion(AutomationRun run) => run.Done = true;
+
     /// <summary>A friend's first purchase earns the referral points, once per friend. Returns whether they were credited now.</summary>
     public bool RewardReferral(string friendId, long points, DateTimeOffset now)
     {
@@ -386,6 +408,44 @@ public sealed class MemberState
 
         Ledger.Credit(Account, LedgerEntryType.Bonus, points, Months.Of(now), now, null, now);
         return true;
+    }
+
+    /// <summary>Personal codes older than this are not looked up at Identify (automation coupons are valid for at most this long in practice).</summary>
+    public static readonly TimeSpan MaxPersonalCouponAge = TimeSpan.FromDays(400);
+
+    /// <summary>
+    /// The personal codes automations issued that may still be usable (done, not withdrawn, younger than
+    /// <see cref="MaxPersonalCouponAge"/>), newest first, at most ten: Identify asks each code whether it is.
+    /// </summary>
+    public IReadOnlyList<AutomationRun> PersonalCodes(DateTimeOffset now) =>
+        [.. Automations.Values
+            .Where(r => r is { Done: true, Withdrawn: false, Code: not null } && now - r.At < MaxPersonalCouponAge)
+            .OrderByDescending(r => r.At)
+            .Take(10)];
+
+    /// <summary>The occasions recorded but not done yet (a crash between recording and creating), to finish.</summary>
+    public IReadOnlyList<KeyValuePair<string, AutomationRun>> PendingOccasions() => [.. Automations.Where(a => !a.Value.Done)];
+
+    /// <summary>A referred member's first purchase pays the referrer (once), when the program has a referral rule.</summary>
+    public bool OwesReferral(ProgramSettings program) =>
+        ReferrerId is not null && !ReferralRewarded && Spend.Purchases > 0 && Domain.Automations.RuleFor(program, AutomationKind.Referral) is not null;
+
+    /// <summary>
+    /// Whether this member holds the key a lookup found it by (a card, or the phone's lookup hash given as
+    /// <paramref name="phoneKey"/>); a blocked card is CARD_BLOCKED, any other miss CARD_NOT_FOUND or PHONE_NOT_FOUND.
+    /// </summary>
+    public void EnsureHoldsKey(string kind, string key, string? phoneKey)
+    {
+        switch (kind)
+        {
+            case MemberKeys.Card when Cards.Contains(key):
+            case MemberKeys.Phone when phoneKey == key:
+                return;
+            case MemberKeys.Card when BlockedCards.Contains(key):
+                throw MemberKeyErrors.Blocked();
+            default:
+                throw MemberKeyErrors.NotFound(kind);
+        }
     }
 
     /// <summary>The referrer was paid for this member's first purchase.</summary>

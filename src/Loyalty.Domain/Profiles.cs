@@ -119,4 +119,13 @@ public static class Profiles
     /// <summary>A profile is complete with a name, a phone, an email and a birth date.</summary>
     public static bool IsComplete(string? name, string? phone, string? email, DateOnly? birthDate) =>
         !string.IsNullOrWhiteSpace(name) && phone is not null && email is not null && birthDate is not null;
+
+    /// <summary>A member cannot refer themselves (SELF_REFERRAL).</summary>
+    public static void EnsureNotSelf(string referrerId, string memberId)
+    {
+        if (referrerId == memberId)
+        {
+            throw new LoyaltyException(ErrorReason.SelfReferral, "a member cannot refer themselves");
+        }
+    }
 }

@@ -259,32 +259,26 @@ public static class Sales
     /// <summary>Reverses what is left of a sale: earned points taken back, spent points returned to their months.</summary>
     public static VoidResult Void(PointsAccount account, ProgramSettings program, SaleRecord sale, DateTimeOffset now, SpendHistory? spend = null)
     {
-        ExpireDue(account, program, now);
         var committed = sale.Result;
-        var (taken, notRecovered) = Ledger.TakeBack(
-            account, committed.EarnMonth, program.ExpiryMonths, committed.PointsEarned + committed.BonusPoints - sale.PointsTakenBack, LedgerEntryType.Void, committed.TransactionId, now);
-        Unspend(spend, sale, sale.SpendCounted);
-        var returned = Return(account, sale, committed.PointsSpent - sale.PointsReturned, LedgerEntryType.Void, now);
-        var (creditTaken, creditLost) = CreditWallet.TakeBack(
-            account, committed.CreditEarned - sale.CreditTakenBack, committed.EarnMonth, CreditWallet.ExpiryFor(program, committed.OccurredAt), LedgerEntryType.Void, committed.TransactionId, now);
-        var creditReturned = CreditWallet.Return(account, sale, committed.CreditSpent - sale.CreditReturned, LedgerEntryType.Void, now);
-        ExpireDue(account, program, now);
-        sale.PointsTakenBack += taken + notRecovered;
-        sale.PointsReturned += returned;
-        sale.CreditTakenBack += creditTaken + creditLost;
-        sale.CreditReturned += creditReturned;
+        var reversal = Reverse(
+            account, program, sale, spend, LedgerEntryType.Void, now,
+            claw: committed.PointsEarned + committed.BonusPoints - sale.PointsTakenBack,
+            pointsBack: committed.PointsSpent - sale.PointsReturned,
+            creditClaw: committed.CreditEarned - sale.CreditTakenBack,
+            creditBack: committed.CreditSpent - sale.CreditReturned,
+            spendBack: sale.SpendCounted);
         sale.Void = new VoidResult
         {
             TransactionId = committed.TransactionId,
-            PointsRemoved = taken,
+            PointsRemoved = reversal.PointsTaken,
             CouponRestored = committed.CouponCode is not null,
             AlreadyVoided = false,
             AvailableAfter = Ledger.Available(account, now),
             VoidedAt = now,
-            PointsReturned = returned,
-            PointsNotRecovered = notRecovered,
-            CreditTakenBack = creditTaken,
-            CreditReturned = creditReturned,
+            PointsReturned = reversal.PointsReturned,
+            PointsNotRecovered = reversal.PointsNotRecovered,
+            CreditTakenBack = reversal.CreditTaken,
+            CreditReturned = reversal.CreditReturned,
         };
         return sale.Void;
     }
@@ -298,44 +292,65 @@ public static class Sales
     {
         var quantities = RefundedQuantitiesAfter(sale, command);
         var refundedNow = command.Lines.Sum(l => l.Quantity * sale.Lines[l.LineIndex].UnitPrice);
-        ExpireDue(account, program, now);
         var committed = sale.Result;
         var refundedGross = sale.Lines.Select((l, i) => quantities[i] * l.UnitPrice).Sum();
+
         // Every point the returned lines brought, bonuses (event and campaign) included, in proportion.
-        var clawTarget = Share(committed.PointsEarned + committed.BonusPoints, refundedGross, committed.Subtotal) - sale.PointsTakenBack;
-        var returnTarget = Share(committed.PointsSpent, refundedGross, committed.Subtotal) - sale.PointsReturned;
-        var (taken, notRecovered) = Ledger.TakeBack(account, committed.EarnMonth, program.ExpiryMonths, clawTarget, LedgerEntryType.Refund, committed.TransactionId, now);
-        var returned = Return(account, sale, returnTarget, LedgerEntryType.Refund, now);
-        var (creditTaken, creditLost) = CreditWallet.TakeBack(
-            account,
-            Share(committed.CreditEarned, refundedGross, committed.Subtotal) - sale.CreditTakenBack,
-            committed.EarnMonth,
-            CreditWallet.ExpiryFor(program, committed.OccurredAt),
-            LedgerEntryType.Refund,
-            committed.TransactionId,
-            now);
-        var creditReturned = CreditWallet.Return(
-            account, sale, Share(committed.CreditSpent, refundedGross, committed.Subtotal) - sale.CreditReturned, LedgerEntryType.Refund, now);
-        ExpireDue(account, program, now);
-        sale.CreditTakenBack += creditTaken + creditLost;
-        sale.CreditReturned += creditReturned;
-        Unspend(spend, sale, Share(sale.SpendCounted, refundedGross, committed.Subtotal) - sale.SpendReversed);
+        var reversal = Reverse(
+            account, program, sale, spend, LedgerEntryType.Refund, now,
+            claw: Share(committed.PointsEarned + committed.BonusPoints, refundedGross, committed.Subtotal) - sale.PointsTakenBack,
+            pointsBack: Share(committed.PointsSpent, refundedGross, committed.Subtotal) - sale.PointsReturned,
+            creditClaw: Share(committed.CreditEarned, refundedGross, committed.Subtotal) - sale.CreditTakenBack,
+            creditBack: Share(committed.CreditSpent, refundedGross, committed.Subtotal) - sale.CreditReturned,
+            spendBack: Share(sale.SpendCounted, refundedGross, committed.Subtotal) - sale.SpendReversed);
         sale.RefundedQuantities = quantities;
-        sale.PointsTakenBack += taken + notRecovered;
-        sale.PointsReturned += returned;
         return new RefundResult
         {
             RefundId = command.RefundId,
             TransactionId = committed.TransactionId,
             RefundedAmount = refundedNow,
-            PointsClawedBack = taken,
-            PointsReturned = returned,
-            PointsNotRecovered = notRecovered,
+            PointsClawedBack = reversal.PointsTaken,
+            PointsReturned = reversal.PointsReturned,
+            PointsNotRecovered = reversal.PointsNotRecovered,
             AvailableAfter = Ledger.Available(account, now),
             RefundedAt = now,
-            CreditTakenBack = creditTaken,
-            CreditReturned = creditReturned,
+            CreditTakenBack = reversal.CreditTaken,
+            CreditReturned = reversal.CreditReturned,
         };
+    }
+
+    /// <summary>What one reversal of a sale (its void, or a refund of some lines) moved.</summary>
+    /// <param name="PointsTaken">Earned points taken back from the account.</param>
+    /// <param name="PointsNotRecovered">Earned points no longer there to take back (spent or expired).</param>
+    /// <param name="PointsReturned">Spent points given back to their months.</param>
+    /// <param name="CreditTaken">Earned store credit taken back.</param>
+    /// <param name="CreditReturned">Spent store credit given back.</param>
+    private readonly record struct Reversal(long PointsTaken, long PointsNotRecovered, long PointsReturned, long CreditTaken, long CreditReturned);
+
+    /// <summary>
+    /// The one reversal a void and a refund share: due expiries first, then earned points taken back
+    /// (<paramref name="claw"/>), spent points returned (<paramref name="pointsBack"/>), earned credit taken back and
+    /// spent credit returned, the spend behind tiers reduced; the sale remembers what was reversed so far, so
+    /// repeated reversals never move more than the sale did.
+    /// </summary>
+    private static Reversal Reverse(
+        PointsAccount account, ProgramSettings program, SaleRecord sale, SpendHistory? spend, LedgerEntryType type, DateTimeOffset now,
+        long claw, long pointsBack, long creditClaw, long creditBack, long spendBack)
+    {
+        var committed = sale.Result;
+        ExpireDue(account, program, now);
+        var (taken, notRecovered) = Ledger.TakeBack(account, committed.EarnMonth, program.ExpiryMonths, claw, type, committed.TransactionId, now);
+        var returned = Return(account, sale, pointsBack, type, now);
+        var (creditTaken, creditLost) = CreditWallet.TakeBack(
+            account, creditClaw, committed.EarnMonth, CreditWallet.ExpiryFor(program, committed.OccurredAt), type, committed.TransactionId, now);
+        var creditReturned = CreditWallet.Return(account, sale, creditBack, type, now);
+        ExpireDue(account, program, now);
+        Unspend(spend, sale, spendBack);
+        sale.PointsTakenBack += taken + notRecovered;
+        sale.PointsReturned += returned;
+        sale.CreditTakenBack += creditTaken + creditLost;
+        sale.CreditReturned += creditReturned;
+        return new Reversal(taken, notRecovered, returned, creditTaken, creditReturned);
     }
 
     /// <summary>The sale's refunded quantities per line after this refund; throws the precise reason it cannot be made.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using Loyalty.Contracts;
 using Loyalty.Domain;
 
@@ -14,9 +13,6 @@ namespace Loyalty.Grains;
 /// </summary>
 public sealed partial class MemberGrain
 {
-    /// <summary>Personal codes older than this are not looked up at Identify (automation coupons are valid for at most this long in practice).</summary>
-    private static readonly TimeSpan MaxPersonalCouponAge = TimeSpan.FromDays(400);
-
     public async Task<int> RunAutomationsAsync()
     {
         EnsureEnrolled();
@@ -26,13 +22,7 @@ public sealed partial class MemberGrain
         var fired = await FinishPendingAsync(program);
         foreach (var rule in program.Automations.IsDefault ? [] : program.Automations)
         {
-            var (occasion, values) = rule.Kind switch
-            {
-                AutomationKind.Birthday => (Automations.BirthdayOccasion(s.BirthDate, rule.Days, DateOnly.FromDateTime(now.UtcDateTime)), null),
-                AutomationKind.WinBack => (Automations.WinBackOccasion(s.LastPurchaseAt, rule.Days, now), null),
-                AutomationKind.PointsExpiring => ExpiringOccasion(program, rule, now),
-                _ => ((string?)null, (Dictionary<string, string>?)null),
-            };
+            var (occasion, values) = Automations.Due(rule, s, program, now);
             if (occasion is not null && await FireAsync(rule, occasion, values))
             {
                 fired++;
@@ -48,7 +38,7 @@ public sealed partial class MemberGrain
         EnsureEnrolled();
         var s = state.State;
         var program = await Program();
-        var rule = Rule(program, AutomationKind.Referral);
+        var rule = Automations.RuleFor(program, AutomationKind.Referral);
         if (rule is null || !s.RewardReferral(friendId, rule.Points, clock.UtcNow))
         {
             return;
@@ -56,19 +46,15 @@ public sealed partial class MemberGrain
 
         await PersistAsync();
 
-        // The referrer's thank-you carries the points, not a coupon.
-        await FireAsync(rule with { Coupon = null }, "referrer:" + friendId, new() { ["points"] = rule.Points.ToString(CultureInfo.InvariantCulture) });
+        var (thanks, occasion, values) = Automations.ReferrerThanks(rule, friendId);
+        await FireAsync(thanks, occasion, values);
     }
 
     /// <summary>Personal codes issued by automations that are still valid and not used (asked of the coupons, newest first).</summary>
     private async Task<ImmutableArray<PersonalCouponView>> PersonalCouponsAsync()
     {
         var now = clock.UtcNow;
-        var issued = state.State.Automations.Values
-            .Where(r => r is { Done: true, Withdrawn: false, Code: not null } && now - r.At < MaxPersonalCouponAge)
-            .OrderByDescending(r => r.At)
-            .Take(10)
-            .ToList();
+        var issued = state.State.PersonalCodes(now);
         if (issued.Count == 0)
         {
             return [];
@@ -76,7 +62,7 @@ public sealed partial class MemberGrain
 
         var statuses = await Task.WhenAll(issued.Select(r => GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, r.Code!)).GetAsync()));
         return [.. issued.Zip(statuses)
-            .Where(p => p.Second is { RedeemedByTransaction: null, PendingHolds: 0, WithdrawnAt: null } && !(p.Second.Definition.ValidUntil <= now))
+            .Where(p => Coupons.IsUsablePersonal(p.Second, now))
             .Select(p => new PersonalCouponView(p.First.Code!, p.First.Kind, p.Second.Definition))];
     }
 
@@ -87,10 +73,7 @@ public sealed partial class MemberGrain
             return;
         }
 
-        if (referrerId == MemberId)
-        {
-            throw new LoyaltyException(ErrorReason.SelfReferral, "a member cannot refer themselves");
-        }
+        Profiles.EnsureNotSelf(referrerId, MemberId);
 
         try
         {
@@ -108,12 +91,12 @@ public sealed partial class MemberGrain
         var s = state.State;
         await automationStore.UpsertMemberAsync(ProgramId, MemberId, s.BirthDate);
         await FinishPendingAsync(program);
-        if (Rule(program, AutomationKind.Welcome) is { } welcome)
+        if (Automations.RuleFor(program, AutomationKind.Welcome) is { } welcome)
         {
             await FireAsync(welcome, "welcome", null);
         }
 
-        if (s.ReferrerId is not null && Rule(program, AutomationKind.Referral) is { } referral)
+        if (s.ReferrerId is not null && Automations.RuleFor(program, AutomationKind.Referral) is { } referral)
         {
             await FireAsync(referral, "referral", null);
         }
@@ -126,14 +109,14 @@ public sealed partial class MemberGrain
     private async Task AfterPurchaseAsync(ProgramSettings program)
     {
         var s = state.State;
-        if (s.ReferrerId is not { } referrer || s.ReferralRewarded || s.Spend.Purchases == 0 || Rule(program, AutomationKind.Referral) is null)
+        if (!s.OwesReferral(program))
         {
             return;
         }
 
         try
         {
-            await GrainFactory.Grain<IMemberGrain>(Keys.Scoped(ProgramId, referrer)).RewardReferralAsync(MemberId);
+            await GrainFactory.Grain<IMemberGrain>(Keys.Scoped(ProgramId, s.ReferrerId!)).RewardReferralAsync(MemberId);
             s.MarkReferralRewarded();
             await PersistAsync();
         }
@@ -142,24 +125,6 @@ public sealed partial class MemberGrain
             // The referrer counts each friend once, so trying again later is safe.
         }
     }
-
-    private (string? Occasion, Dictionary<string, string>? Values) ExpiringOccasion(ProgramSettings program, AutomationRule rule, DateTimeOffset now)
-    {
-        var expiring = Ledger.View(Account, program.ExpiryMonths, now).ExpiringThisMonth;
-        var occasion = Automations.ExpiringOccasion(expiring, rule.Days, now);
-        var lastDay = Months.Start(Months.Add(Months.Of(now), 1)).AddDays(-1);
-        return (occasion, new()
-        {
-            ["points"] = expiring.ToString(CultureInfo.InvariantCulture),
-            ["expires_on"] = lastDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        });
-    }
-
-    /// <summary>Issue-coupon campaigns that applied get their personal code now, so it is on the receipt.</summary>
-    private static PricedBasket IssueCodes(PricedBasket plan) =>
-        plan.Campaigns.Any(c => c.IssuesCoupon)
-            ? plan with { Campaigns = [.. plan.Campaigns.Select(c => c.IssuesCoupon ? c with { IssuedCoupon = CouponCodes.Next() } : c)] }
-            : plan;
 
     /// <summary>
     /// Creates the coupons the sale issued. Never fails the acknowledged commit: a code that could not be
@@ -170,7 +135,7 @@ public sealed partial class MemberGrain
         foreach (var issued in result.Campaigns.IsDefault ? [] : result.Campaigns.Where(c => c.IssuedCoupon is not null))
         {
             var occasion = MemberState.CampaignOccasion(issued.CampaignId, result.TransactionId);
-            if (state.State.Automations.TryGetValue(occasion, out var run) && !run.Done && CampaignRule(program, occasion) is { } rule)
+            if (state.State.Automations.TryGetValue(occasion, out var run) && !run.Done && Automations.CampaignRule(program, occasion) is { } rule)
             {
                 try
                 {
@@ -203,23 +168,14 @@ public sealed partial class MemberGrain
         return ([.. codes.Where(p => !p.Second).Select(p => p.First.IssuedCoupon!)], [.. codes.Where(p => p.Second).Select(p => p.First.IssuedCoupon!)]);
     }
 
-    /// <summary>The issue-coupon campaign named in a "campaign:id:transaction" occasion, as an automation rule without a message.</summary>
-    private static AutomationRule? CampaignRule(ProgramSettings program, string occasion)
-    {
-        var campaignId = occasion.Split(':')[1];
-        var campaign = program.Campaigns.IsDefault ? null : program.Campaigns.FirstOrDefault(c => c.CampaignId == campaignId && c.Coupon is not null);
-        return campaign is null ? null : new AutomationRule(AutomationKind.CampaignCoupon, string.Empty, campaign.Coupon, campaign.CouponValidDays);
-    }
-
     private async Task<int> FinishPendingAsync(ProgramSettings program)
     {
         var fired = 0;
-        foreach (var (occasion, run) in state.State.Automations.Where(a => !a.Value.Done).ToList())
+        foreach (var (occasion, run) in state.State.PendingOccasions())
         {
-            var found = run.Kind == AutomationKind.CampaignCoupon ? CampaignRule(program, occasion) : Rule(program, run.Kind);
-            if (found is { } rule)
+            if (Automations.RuleToFinish(program, occasion, run) is { } rule)
             {
-                await CompleteAsync(occasion.StartsWith("referrer:", StringComparison.Ordinal) ? rule with { Coupon = null } : rule, occasion, run);
+                await CompleteAsync(rule, occasion, run);
                 fired++;
             }
         }
@@ -236,13 +192,7 @@ public sealed partial class MemberGrain
             return false;
         }
 
-        var run = new AutomationRun
-        {
-            Kind = rule.Kind,
-            Code = rule.Coupon is null ? null : CouponCodes.Next(),
-            At = clock.UtcNow,
-            Values = values ?? [],
-        };
+        var run = Automations.NewRun(rule, clock.UtcNow, values);
         s.RecordOccasion(occasion, run);
         await PersistAsync();
         await CompleteAsync(rule, occasion, run);
@@ -257,24 +207,13 @@ public sealed partial class MemberGrain
             await GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, code)).CreateAsync(Automations.PersonalCoupon(rule, MemberId, run.At));
         }
 
-        // Messages need the member's consent and an address; the coupon is issued either way (Identify shows it).
-        var (channel, recipient) = Email is { } email ? ("email", email) : Phone is { } phone ? ("sms", phone) : (null, null);
-        if (s.MarketingConsent && channel is not null && rule.Template.Length > 0)
+        if (Automations.Message(rule, run, s.Name, s.MarketingConsent, Email, Phone) is { } message)
         {
-            var values = new Dictionary<string, string>(run.Values)
-            {
-                ["name"] = s.Name ?? string.Empty,
-                ["code"] = run.Code ?? string.Empty,
-                ["days"] = rule.Days.ToString(CultureInfo.InvariantCulture),
-            };
             await automationStore.AppendMessageAsync(new OutboxMessage(
-                ProgramId, MemberId, occasion, rule.Kind, channel, personalData.SealRecipient(recipient, ProgramId, MemberId)!, Automations.Render(rule.Template, values), run.Code, run.At));
+                ProgramId, MemberId, occasion, rule.Kind, message.Channel, personalData.SealRecipient(message.Recipient, ProgramId, MemberId)!, message.Text, run.Code, run.At));
         }
 
-        run.Done = true;
+        s.CompleteOccasion(run);
         await PersistAsync();
     }
-
-    private static AutomationRule? Rule(ProgramSettings program, AutomationKind kind) =>
-        program.Automations.IsDefault ? null : program.Automations.FirstOrDefault(a => a.Kind == kind);
 }

@@ -55,17 +55,8 @@ public sealed partial class MemberGrain
     public Task<MemberView> IdentifyByKeyAsync(string kind, string key, string? storeId, string? channel)
     {
         EnsureEnrolled();
-        var s = state.State;
-        switch (kind)
-        {
-            case MemberKeys.Card when s.Cards.Contains(key):
-            case MemberKeys.Phone when Phone is { } phone && personalData.PhoneKey(ProgramId, phone) == key:
-                return IdentifyAtAsync(storeId, channel);
-            case MemberKeys.Card when s.BlockedCards.Contains(key):
-                throw MemberKeyErrors.Blocked();
-            default:
-                throw MemberKeyErrors.NotFound(kind);
-        }
+        state.State.EnsureHoldsKey(kind, key, kind == MemberKeys.Phone && Phone is { } phone ? personalData.PhoneKey(ProgramId, phone) : null);
+        return IdentifyAtAsync(storeId, channel);
     }
 
     public async Task<MemberView> IdentifyAtAsync(string? storeId, string? channel)
@@ -140,21 +131,6 @@ public sealed partial class MemberGrain
         var sealedEmail = profile?.Email is { } email && email != Email ? personalData.Seal(email, this.GetPrimaryKeyString(), "email") : null;
         state.State.ApplyProfile(program, profile, sealedPhone, sealedEmail, now);
     }
-    private MemberView View(ProgramSettings program)
-    {
-        var s = state.State;
-        var now = clock.UtcNow;
-        return new MemberView(
-            MemberId,
-            s.Name,
-            [.. s.Cards],
-            Ledger.View(Account, program.ExpiryMonths, now),
-            s.EnrolledAt,
-            Tiers.Evaluate(program.Tiers, s.Spend, now),
-            s.BirthDate,
-            [.. s.Attributes],
-            s.MarketingConsent,
-            Profiles.IsComplete(s.Name, s.Phone, s.Email, s.BirthDate),
-            s.Anniversary);
-    }
+
+    private MemberView View(ProgramSettings program) => state.State.View(MemberId, program, clock.UtcNow);
 }

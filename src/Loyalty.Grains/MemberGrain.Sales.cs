@@ -16,7 +16,7 @@ public sealed partial class MemberGrain
         var fingerprint = Fingerprints.Of(command);
         if (_recent.Find(command.TransactionId, s) is { } known)
         {
-            return Answer(known, fingerprint);
+            return Checkout.Answer(known, fingerprint);
         }
 
         var requestedCoupon = command.CouponCode;
@@ -36,7 +36,7 @@ public sealed partial class MemberGrain
             // ones in memory) is answered with what was committed then.
             if (await rows.FindSaleAsync(ProgramId, MemberId, command.TransactionId) is { } stored)
             {
-                return Answer(stored, fingerprint);
+                return Checkout.Answer(stored, fingerprint);
             }
 
             throw;
@@ -67,7 +67,7 @@ public sealed partial class MemberGrain
             }
 
             // The one pricing step a quote also takes, holding the budgets it asks (docs/architecture.md).
-            var plan = IssueCodes(await CheckoutStep.PriceAsync(basket, coupon, holds));
+            var plan = Checkout.IssueCodes(await CheckoutStep.PriceAsync(basket, coupon, holds));
             if (plan.CouponCappedAway)
             {
                 // The discount cap left nothing for the coupon: it stays unused (pricing without it is the same).
@@ -170,30 +170,21 @@ public sealed partial class MemberGrain
     public async Task<bool> HasSaleAsync(string transactionId) =>
         await FindSaleAsync(transactionId) is { Void: null };
 
-    /// <summary>A committed sale's answer to a retry of it: the stored result, or a refusal when the body differs.</summary>
-    private static CommitResult Answer(SaleRecord known, string fingerprint) =>
-        known.Fingerprint == fingerprint
-            ? known.Result with { Status = Domain.Sales.StatusOf(known) }
-            : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
-
     /// <summary>
     /// A retry of a sale committed before (no longer among the recent sales in memory) whose attempt took
-    /// holds again: those the stored sale does not own are given back, and so are new grants of campaigns it
-    /// does own (their first grant was already confirmed: the budget counted the sale once); a pending hold the
-    /// sale owns stays (it is confirmed later). Then the stored sale answers.
+    /// holds again: the holds the rules say go back (<see cref="Checkout.HoldsToGiveBack"/>) are released, a coupon
+    /// the stored sale did not use is restored, then the stored sale answers.
     /// </summary>
     private async Task<CommitResult> AnswerCommittedBeforeAsync(SaleRecord stored, string? couponCode, string fingerprint, BudgetHolds holds)
     {
         var transactionId = stored.Result.TransactionId;
-        var owned = stored.Result.Campaigns.IsDefault ? [] : stored.Result.Campaigns.Select(c => c.CampaignId).ToHashSet(StringComparer.Ordinal);
-        await Task.WhenAll(holds.Held.Where(c => !owned.Contains(c.CampaignId) || holds.GrantedNow.Contains(c.CampaignId))
-            .Select(c => Budget(c.CampaignId).ReleaseAsync(transactionId)));
+        await Task.WhenAll(Checkout.HoldsToGiveBack(stored.Result, holds.Held, holds.GrantedNow).Select(id => Budget(id).ReleaseAsync(transactionId)));
         if (couponCode is not null && stored.Result.CouponCode != couponCode)
         {
             await GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, couponCode)).RestoreAsync(transactionId);
         }
 
-        return Answer(stored, fingerprint);
+        return Checkout.Answer(stored, fingerprint);
     }
 
     /// <summary>A sale of this member: from the recent ones in memory, else from its row.</summary>

@@ -71,10 +71,7 @@ public sealed partial class MemberGrain(
             return cached.Facts;
         }
 
-        var s = state.State;
-        var facts = new MemberFacts(
-            [.. s.Attributes], s.Spend.Purchases, s.LastPurchaseAt, s.BirthDate, s.Stamps.ToImmutableDictionary(), s.CampaignUses.ToImmutableDictionary(), s.EnrolledAt,
-            s.Spend.Lifetime, s.Spend.ByMonth.ToImmutableDictionary(), s.Spend.CategoryLastMonth.ToImmutableDictionary());
+        var facts = state.State.Facts();
         _facts = state.Etag is { } version ? (version, facts) : null;
         return facts;
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Loyalty.Contracts;
+using Loyalty.Domain;
 using Loyalty.Grains;
 
 namespace Loyalty.Host.Services;

@@ -246,7 +246,6 @@ internal sealed partial class AdminService(
             programId,
             Requests.OptionalId(request.MemberId, "member_id"),
             Requests.OptionalId(request.StoreId, "store_id"),
-            request.StoreId,
             Requests.Lines(request.Lines),
             null,
             Requests.RewardIds(request.RewardIds),

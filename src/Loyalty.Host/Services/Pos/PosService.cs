@@ -135,7 +135,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         var channel = Requests.OptionalId(request.Channel, "channel");
         var paymentMethod = Requests.OptionalId(request.PaymentMethod, "payment_method");
         return await pricing.QuoteAsync(
-            new QuoteInput(programId, memberId, storeId, request.StoreId, lines, code, Requests.RewardIds(request.RewardIds), channel, paymentMethod, request.Currency),
+            new QuoteInput(programId, memberId, storeId, lines, code, Requests.RewardIds(request.RewardIds), channel, paymentMethod, request.Currency),
             () => Guard(programId, request.StoreId, request.TerminalId).RecordFailureAsync());
     }
 

@@ -10,7 +10,6 @@ internal sealed record QuoteInput(
     string ProgramId,
     string? MemberId,
     string? StoreId,
-    string RawStoreId,
     ImmutableArray<Contracts.BasketLine> Lines,
     string? CouponCode,
     ImmutableArray<string> Rewards,
@@ -32,7 +31,7 @@ internal sealed class QuotePricing(IGrainFactory grains, ProgramCache programs)
         var command = new QuoteCommand
         {
             Lines = input.Lines,
-            StoreId = input.RawStoreId,
+            StoreId = input.StoreId ?? string.Empty,
             CouponCode = input.CouponCode,
             RewardIds = input.Rewards.IsDefault ? [] : input.Rewards,
             Channel = input.Channel,
