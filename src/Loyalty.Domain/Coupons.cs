@@ -79,22 +79,30 @@ public static class Coupons
             && Ids(a.ExcludedSkus).SequenceEqual(Ids(b.ExcludedSkus))
             && Ids(a.ExcludedCategories).SequenceEqual(Ids(b.ExcludedCategories)));
 
-    /// <summary>Whether the code can be taken by one more sale right now (a read: the grain decides for real).</summary>
+    /// <summary>Whether the code can be taken by one more sale right now (a read: the grain decides for real, by <see cref="HasRoom"/>).</summary>
     public static void EnsureAvailable(CouponStatus status)
     {
         EnsureNotWithdrawn(status.WithdrawnAt);
-        if (status.Definition.Use == CouponUse.Shared)
+        if (!HasRoom(status.Definition, status.Redemptions, status.RedeemedByTransaction))
         {
-            if (status.Definition.MaxRedemptions > 0 && status.Redemptions >= status.Definition.MaxRedemptions)
-            {
-                throw new LoyaltyException(ErrorReason.CouponExhausted, "the coupon has reached its maximum number of redemptions");
-            }
-        }
-        else if (status.RedeemedByTransaction is not null)
-        {
-            throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
+            throw Taken(status.Definition);
         }
     }
+
+    /// <summary>
+    /// Whether one more sale can hold the code: a shared code below its cap (none = no cap), a single-use or personal
+    /// code that no transaction holds.
+    /// </summary>
+    public static bool HasRoom(CouponDefinition definition, long redemptions, string? redeemedByTransaction) =>
+        definition.Use == CouponUse.Shared
+            ? definition.MaxRedemptions <= 0 || redemptions < definition.MaxRedemptions
+            : redeemedByTransaction is null;
+
+    /// <summary>The refusal of a code without room (<see cref="HasRoom"/>): COUPON_EXHAUSTED or COUPON_ALREADY_REDEEMED.</summary>
+    public static LoyaltyException Taken(CouponDefinition definition) =>
+        definition.Use == CouponUse.Shared
+            ? new LoyaltyException(ErrorReason.CouponExhausted, $"the coupon has reached its maximum of {definition.MaxRedemptions} redemptions")
+            : new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
 
     /// <summary>Whether a personal code Identify would show is usable now: not redeemed, held, withdrawn or expired.</summary>
     public static bool IsUsablePersonal(CouponStatus status, DateTimeOffset now) =>

@@ -152,4 +152,41 @@ public static class Programs
             throw LoyaltyException.Invalid("earn_rules", "bonuses must not be negative");
         }
     }
+
+    /// <summary>
+    /// The program with <paramref name="campaign"/> defined (created, or replacing the one with its id), after the
+    /// campaign's own checks and its segments'. An ended campaign is not redefined (CAMPAIGN_ENDED): a new run takes a
+    /// new id, with fresh statistics.
+    /// </summary>
+    public static (ProgramSettings Program, CampaignDefinition Campaign) DefineCampaign(ProgramSettings settings, CampaignDefinition campaign)
+    {
+        Campaigns.Validate(campaign);
+        Segments.EnsureDefined(settings, campaign);
+        var campaigns = settings.Campaigns.IsDefault ? [] : settings.Campaigns;
+        if (campaigns.Any(c => c.CampaignId == campaign.CampaignId && c.EndedAt is not null))
+        {
+            throw new LoyaltyException(ErrorReason.CampaignEnded, "the campaign was ended; run it again under a new campaign id");
+        }
+
+        campaign = campaign with { EndedAt = null };
+        return (settings with { Campaigns = [.. campaigns.Where(c => c.CampaignId != campaign.CampaignId), campaign] }, campaign);
+    }
+
+    /// <summary>
+    /// The program with the campaign ended now (CAMPAIGN_NOT_FOUND when unknown); an ended campaign keeps its first end
+    /// time, and then the program is unchanged (null).
+    /// </summary>
+    public static (ProgramSettings? Program, CampaignDefinition Campaign) EndCampaign(ProgramSettings settings, string campaignId, DateTimeOffset now)
+    {
+        var campaigns = settings.Campaigns.IsDefault ? [] : settings.Campaigns;
+        var current = campaigns.FirstOrDefault(c => c.CampaignId == campaignId)
+            ?? throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign");
+        if (current.EndedAt is not null)
+        {
+            return (null, current);
+        }
+
+        var ended = current with { EndedAt = now };
+        return (settings with { Campaigns = campaigns.Replace(current, ended) }, ended);
+    }
 }

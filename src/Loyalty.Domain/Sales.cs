@@ -353,6 +353,15 @@ public static class Sales
         return new Reversal(taken, notRecovered, returned, creditTaken, creditReturned);
     }
 
+    /// <summary>
+    /// A retried refund's answer: the stored result when this refund id was already applied with the same lines,
+    /// REFUND_ID_REUSED when with other lines, null when the refund is new.
+    /// </summary>
+    public static RefundResult? KnownRefund(SaleRecord sale, string refundId, string fingerprint) =>
+        !sale.Refunds.TryGetValue(refundId, out var known) ? null
+        : known.Fingerprint == fingerprint ? known.Result
+        : throw new LoyaltyException(ErrorReason.RefundIdReused, "this refund id was already used for different lines");
+
     /// <summary>The sale's refunded quantities per line after this refund; throws the precise reason it cannot be made.</summary>
     public static int[] RefundedQuantitiesAfter(SaleRecord sale, RefundCommand command)
     {

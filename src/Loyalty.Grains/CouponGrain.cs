@@ -224,13 +224,7 @@ public sealed partial class CouponGrain(
     private CouponDefinition Defined() =>
         state.State.Definition ?? throw new LoyaltyException(ErrorReason.CouponNotFound, "no such coupon");
 
-    private bool IsFull()
-    {
-        var s = state.State;
-        return s.Definition is { Use: CouponUse.Shared } shared
-            ? shared.MaxRedemptions > 0 && s.Redemptions >= shared.MaxRedemptions
-            : s.RedeemedByTransaction is not null;
-    }
+    private bool IsFull() => state.State is { Definition: { } definition } s && !Coupons.HasRoom(definition, s.Redemptions, s.RedeemedByTransaction);
 
     private async Task WriteAsync()
     {
@@ -338,9 +332,9 @@ public sealed partial class CouponGrain(
 
             Coupons.EnsureNotWithdrawn(s.WithdrawnAt);
             Coupons.EnsureApplicable(definition, redemption.BasketSubtotal, now, redemption.Context);
-            if (definition.MaxRedemptions > 0 && s.Redemptions >= definition.MaxRedemptions)
+            if (!Coupons.HasRoom(definition, s.Redemptions, s.RedeemedByTransaction))
             {
-                throw new LoyaltyException(ErrorReason.CouponExhausted, $"the coupon has reached its maximum of {definition.MaxRedemptions} redemptions");
+                throw Coupons.Taken(definition);
             }
 
             s.Redemptions++;
@@ -351,9 +345,7 @@ public sealed partial class CouponGrain(
 
         if (s.RedeemedByTransaction is { } holder)
         {
-            return holder == tx
-                ? definition
-                : throw new LoyaltyException(ErrorReason.CouponAlreadyRedeemed, "the coupon has already been redeemed");
+            return holder == tx ? definition : throw Coupons.Taken(definition);
         }
 
         Coupons.EnsureNotWithdrawn(s.WithdrawnAt);

@@ -235,11 +235,9 @@ public sealed partial class MemberGrain
         EnsureEnrolled();
         var sale = await SaleAsync(command.TransactionId);
         var fingerprint = Fingerprints.Of(command);
-        if (sale.Refunds.TryGetValue(command.RefundId, out var known))
+        if (Domain.Sales.KnownRefund(sale, command.RefundId, fingerprint) is { } known)
         {
-            return known.Fingerprint == fingerprint
-                ? known.Result
-                : throw new LoyaltyException(ErrorReason.RefundIdReused, "this refund id was already used for different lines");
+            return known;
         }
 
         var program = await Program();

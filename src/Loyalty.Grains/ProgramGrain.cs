@@ -47,33 +47,19 @@ public sealed class ProgramGrain(
 
     public async Task<CampaignDefinition> DefineCampaignAsync(CampaignDefinition campaign)
     {
-        Campaigns.Validate(campaign);
-        var settings = await GetAsync();
-        Segments.EnsureDefined(settings, campaign);
-        var campaigns = settings.Campaigns.IsDefault ? [] : settings.Campaigns;
-        if (campaigns.Any(c => c.CampaignId == campaign.CampaignId && c.EndedAt is not null))
-        {
-            throw new LoyaltyException(ErrorReason.CampaignEnded, "the campaign was ended; run it again under a new campaign id");
-        }
-
-        campaign = campaign with { EndedAt = null };
-        await SaveAsync(settings with { Campaigns = [.. campaigns.Where(c => c.CampaignId != campaign.CampaignId), campaign] });
-        return campaign;
+        var (settings, defined) = Programs.DefineCampaign(await GetAsync(), campaign);
+        await SaveAsync(settings);
+        return defined;
     }
 
     public async Task<CampaignDefinition> EndCampaignAsync(string campaignId)
     {
-        var settings = await GetAsync();
-        var campaigns = settings.Campaigns.IsDefault ? [] : settings.Campaigns;
-        var current = campaigns.FirstOrDefault(c => c.CampaignId == campaignId)
-            ?? throw new LoyaltyException(ErrorReason.CampaignNotFound, "no such campaign");
-        if (current.EndedAt is not null)
+        var (settings, ended) = Programs.EndCampaign(await GetAsync(), campaignId, clock.UtcNow);
+        if (settings is not null)
         {
-            return current;
+            await SaveAsync(settings);
         }
 
-        var ended = current with { EndedAt = clock.UtcNow };
-        await SaveAsync(settings with { Campaigns = campaigns.Replace(current, ended) });
         return ended;
     }
 
