@@ -24,6 +24,36 @@ internal static class PosMapping
         return response;
     }
 
+    /// <summary>What a quote promises, as the terminal reads it (the coupon's reason as its machine-readable code).</summary>
+    public static QuoteResponse ToProto(QuoteResult quote) => new()
+    {
+        Currency = quote.Currency,
+        Subtotal = quote.Subtotal,
+        Discount = quote.Discount,
+        Total = quote.Total,
+        PointsToEarn = quote.PointsToEarn,
+        Coupon = quote.Coupon is { } coupon
+            ? new CouponCheck
+            {
+                Code = coupon.Code,
+                Valid = coupon.Valid,
+                Reason = coupon.Reason is { } reason ? ErrorReasons.Code(reason) : string.Empty,
+                Message = coupon.Message ?? string.Empty,
+                Discount = coupon.Discount,
+            }
+            : null,
+        TierDiscount = quote.TierDiscount,
+        Tier = quote.TierName ?? string.Empty,
+        RewardDiscount = quote.RewardDiscount,
+        RewardPoints = quote.RewardPoints,
+        CampaignId = quote.CampaignId ?? string.Empty,
+        CampaignDiscount = quote.CampaignDiscount,
+        CampaignPoints = quote.CampaignPoints,
+        Discounts = { quote.DiscountLines.Select(l => ToProto(l, quote.Coupon?.Code)) },
+        Campaigns = { quote.Campaigns.Select(PosMapping.ToProto) },
+        Hints = { quote.Hints.Select(PosMapping.ToProto) },
+    };
+
     public static CommitResponse ToProto(CommitResult result) => new()
     {
         TransactionId = result.TransactionId,

@@ -45,35 +45,6 @@ internal sealed class QuotePricing(IGrainFactory grains, ProgramCache programs)
             await couponNotFound();
         }
 
-        return ToProto(quote);
+        return PosMapping.ToProto(quote);
     }
-
-    private static QuoteResponse ToProto(QuoteResult quote) => new()
-    {
-        Currency = quote.Currency,
-        Subtotal = quote.Subtotal,
-        Discount = quote.Discount,
-        Total = quote.Total,
-        PointsToEarn = quote.PointsToEarn,
-        Coupon = quote.Coupon is { } coupon
-            ? new CouponCheck
-            {
-                Code = coupon.Code,
-                Valid = coupon.Valid,
-                Reason = coupon.Reason is { } reason ? ErrorReasons.Code(reason) : string.Empty,
-                Message = coupon.Message ?? string.Empty,
-                Discount = coupon.Discount,
-            }
-            : null,
-        TierDiscount = quote.TierDiscount,
-        Tier = quote.TierName ?? string.Empty,
-        RewardDiscount = quote.RewardDiscount,
-        RewardPoints = quote.RewardPoints,
-        CampaignId = quote.CampaignId ?? string.Empty,
-        CampaignDiscount = quote.CampaignDiscount,
-        CampaignPoints = quote.CampaignPoints,
-        Discounts = { quote.DiscountLines.Select(l => PosMapping.ToProto(l, quote.Coupon?.Code)) },
-        Campaigns = { quote.Campaigns.Select(PosMapping.ToProto) },
-        Hints = { quote.Hints.Select(PosMapping.ToProto) },
-    };
 }
