@@ -6,44 +6,6 @@ using Orleans.Serialization;
 
 namespace Loyalty.Grains;
 
-[GenerateSerializer, Alias("loyalty.CampaignBudgetState")]
-public sealed class CampaignBudgetState
-{
-    [Id(0)]
-    public long Redemptions { get; set; }
-
-    [Id(1)]
-    public long DiscountGiven { get; set; }
-
-    /// <summary>Grants whose sale is not yet known to be durable: transaction id → hold.</summary>
-    [Id(2)]
-    public Dictionary<string, BudgetHold> Holds { get; set; } = [];
-
-    /// <summary>Voided transactions whose budget came back (so a repeated return counts once).</summary>
-    [Id(3)]
-    public HashSet<string> Returned { get; set; } = [];
-
-    /// <summary>Redemptions per store (for per-store limits), counted in the same group commit.</summary>
-    [Id(4)]
-    public Dictionary<string, long> StoreRedemptions { get; set; } = [];
-}
-
-[GenerateSerializer, Immutable, Alias("loyalty.BudgetHold")]
-public sealed class BudgetHold
-{
-    [Id(0)]
-    public required string MemberId { get; init; }
-
-    [Id(1)]
-    public long Discount { get; init; }
-
-    [Id(2)]
-    public DateTimeOffset Since { get; init; }
-
-    [Id(3)]
-    public string StoreId { get; init; } = string.Empty;
-}
-
 /// <summary>
 /// A campaign's budget, exact under any concurrency and cheap under a flash sale: reservations are
 /// queued, decided in arrival order against the remaining budget, and persisted together with one
@@ -62,14 +24,6 @@ public sealed partial class CampaignBudgetGrain(
     : Grain, ICampaignBudgetGrain
 {
     public static readonly TimeSpan HoldTimeout = TimeSpan.FromSeconds(10);
-
-    /// <summary>What a reservation got: a new grant, the transaction's pending hold, or nothing.</summary>
-    private enum Reservation
-    {
-        Granted,
-        AlreadyHeld,
-        Refused,
-    }
 
     private enum OpKind
     {
@@ -119,11 +73,11 @@ public sealed partial class CampaignBudgetGrain(
 
     public async Task<bool> ReserveAsync(string transactionId, string memberId, long discount, string storeId = "")
     {
-        switch (await Commits.RunAsync<Reservation>(new Op(OpKind.Reserve, transactionId, memberId, discount, storeId)))
+        switch (await Commits.RunAsync<BudgetReservation>(new Op(OpKind.Reserve, transactionId, memberId, discount, storeId)))
         {
-            case Reservation.Granted:
+            case BudgetReservation.Granted:
                 return true;
-            case Reservation.AlreadyHeld:
+            case BudgetReservation.AlreadyHeld:
                 return false;
             default:
                 _refusals++;
@@ -143,17 +97,7 @@ public sealed partial class CampaignBudgetGrain(
 
     public async Task<bool> CanGrantAsync(string storeId, long discount)
     {
-        var campaign = await CampaignAsync();
-        var s = state.State;
-        return campaign is not null && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, discount, s.StoreRedemptions.GetValueOrDefault(storeId));
-    }
-
-    private static void Uncount(CampaignBudgetState s, string storeId)
-    {
-        if (s.StoreRedemptions.TryGetValue(storeId, out var count))
-        {
-            s.StoreRedemptions[storeId] = Math.Max(0, count - 1);
-        }
+        return state.State.CanGrant(await CampaignAsync(), storeId, discount);
     }
 
     public async Task<CampaignBudgetStatus> GetStatusAsync()
@@ -162,7 +106,7 @@ public sealed partial class CampaignBudgetGrain(
         var s = state.State;
         BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
         return new CampaignBudgetStatus(
-            s.Redemptions, s.DiscountGiven, s.Holds.Count, campaign is null || !Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, 1), _refusals, _activatedAt);
+            s.Redemptions, s.DiscountGiven, s.Holds.Count, s.IsExhausted(campaign), _refusals, _activatedAt);
     }
 
     /// <summary>Decides one batch in arrival order against the persisted remainder (one turn: nothing interleaves).</summary>
@@ -175,54 +119,31 @@ public sealed partial class CampaignBudgetGrain(
         BudgetGauges.Publish(ProgramId, CampaignId, campaign, s.Redemptions, s.DiscountGiven);
         var results = new object?[batch.Count];
         var changed = false;
+        var now = clock.UtcNow;
         for (var i = 0; i < batch.Count; i++)
         {
             var op = batch[i];
             switch (op.Kind)
             {
-                case OpKind.Reserve when s.Holds.ContainsKey(op.TransactionId):
-                    results[i] = Reservation.AlreadyHeld; // a retry of a transaction that already holds budget
-                    break;
-                case OpKind.Reserve when campaign is not null
-                    && Campaigns.CanGrant(campaign, s.Redemptions, s.DiscountGiven, op.Discount, s.StoreRedemptions.GetValueOrDefault(op.StoreId)):
-                    s.Redemptions++;
-                    s.DiscountGiven += op.Discount;
-                    s.StoreRedemptions[op.StoreId] = s.StoreRedemptions.GetValueOrDefault(op.StoreId) + 1;
-                    s.Holds[op.TransactionId] = new BudgetHold { MemberId = op.MemberId!, Discount = op.Discount, Since = clock.UtcNow, StoreId = op.StoreId };
-                    results[i] = Reservation.Granted;
-                    changed = true;
-                    break;
                 case OpKind.Reserve:
-                    results[i] = Reservation.Refused;
+                    var reservation = s.Reserve(campaign, op.TransactionId, op.MemberId!, op.Discount, op.StoreId, now);
+                    changed |= reservation == BudgetReservation.Granted;
+                    results[i] = reservation;
                     break;
                 case OpKind.Confirm:
-                    changed |= s.Holds.Remove(op.TransactionId);
+                    changed |= s.Confirm(op.TransactionId);
                     results[i] = true;
                     break;
                 case OpKind.Release:
-                    if (s.Holds.Remove(op.TransactionId, out var hold))
-                    {
-                        s.Redemptions--;
-                        s.DiscountGiven -= hold.Discount;
-                        Uncount(s, hold.StoreId);
-                        changed = true;
-                    }
-
+                    changed |= s.Release(op.TransactionId);
                     results[i] = true;
                     break;
-                case OpKind.Return when !s.Holds.ContainsKey(op.TransactionId) && s.Returned.Add(op.TransactionId):
-                    s.Redemptions = Math.Max(0, s.Redemptions - 1);
-                    s.DiscountGiven = Math.Max(0, s.DiscountGiven - op.Discount);
-                    Uncount(s, op.StoreId);
-                    results[i] = changed = true;
-                    break;
                 case OpKind.Return:
+                    changed |= s.Return(op.TransactionId, op.Discount, op.StoreId);
                     results[i] = true;
                     break;
                 case OpKind.Count:
-                    s.Redemptions++;
-                    s.DiscountGiven += op.Discount;
-                    s.StoreRedemptions[op.StoreId] = s.StoreRedemptions.GetValueOrDefault(op.StoreId) + 1;
+                    s.Count(op.Discount, op.StoreId);
                     results[i] = changed = true;
                     break;
             }

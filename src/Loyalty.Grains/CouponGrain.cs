@@ -7,84 +7,6 @@ using Orleans.Serialization;
 
 namespace Loyalty.Grains;
 
-[GenerateSerializer, Alias("loyalty.CouponState")]
-public sealed class CouponState
-{
-    [Id(0)]
-    public CouponDefinition? Definition { get; set; }
-
-    /// <summary>Single-use and personal codes: the transaction holding the code (held or final).</summary>
-    [Id(1)]
-    public string? RedeemedByTransaction { get; set; }
-
-    [Id(2)]
-    public string? RedeemedByMember { get; set; }
-
-    [Id(3)]
-    public DateTimeOffset? RedeemedAt { get; set; }
-
-    /// <summary>Redemptions whose sale is not yet known to be durable: transaction id → hold.</summary>
-    [Id(4)]
-    public Dictionary<string, CouponHold> Holds { get; set; } = [];
-
-    /// <summary>Shared codes: live redemptions (held or final), the number the global cap limits.</summary>
-    [Id(5)]
-    public long Redemptions { get; set; }
-
-    /// <summary>Shared codes: voided transactions whose redemption came back (so a repeated void counts once).</summary>
-    [Id(6)]
-    public HashSet<string> Returned { get; set; } = [];
-
-    /// <summary>The bulk series this code belongs to, if any (its definition comes from the series table).</summary>
-    [Id(7)]
-    public string? SeriesId { get; set; }
-
-    /// <summary>Series codes: the version of the latest redemption record.</summary>
-    [Id(8)]
-    public long RecordVersion { get; set; }
-
-    /// <summary>Series codes: redemption records persisted here and not yet confirmed in the redemptions table.</summary>
-    [Id(9)]
-    public List<CouponRecord> Outbox { get; set; } = [];
-
-    /// <summary>Set when the sale that issued this code was voided or fully returned: no new redemption is accepted after it.</summary>
-    [Id(10)]
-    public DateTimeOffset? WithdrawnAt { get; set; }
-
-    /// <summary>The voided sale that issued the code.</summary>
-    [Id(11)]
-    public string? WithdrawnFor { get; set; }
-}
-
-[GenerateSerializer, Immutable, Alias("loyalty.CouponHold")]
-public sealed class CouponHold
-{
-    [Id(0)]
-    public required string MemberId { get; init; }
-
-    [Id(1)]
-    public DateTimeOffset Since { get; init; }
-}
-
-[GenerateSerializer, Immutable, Alias("loyalty.CouponRecord")]
-public sealed class CouponRecord
-{
-    [Id(0)]
-    public long Version { get; init; }
-
-    [Id(1)]
-    public bool Redeemed { get; init; }
-
-    [Id(2)]
-    public string? TransactionId { get; init; }
-
-    [Id(3)]
-    public string? MemberId { get; init; }
-
-    [Id(4)]
-    public DateTimeOffset? At { get; init; }
-}
-
 /// <summary>
 /// One coupon code: single-use (also each code of a bulk series), shared with a global cap, or personal.
 /// Exact under any concurrency and cheap when a shared code is one hot key: redemptions are queued and
@@ -150,8 +72,7 @@ public sealed partial class CouponGrain(
         if (state.State.Definition is null && await series.FindCodeAsync(ProgramId, Code, cancellationToken) is { } found)
         {
             // A code of a bulk series: its terms live in the series table until its first redemption.
-            state.State.Definition = found.Definition;
-            state.State.SeriesId = found.SeriesId;
+            state.State.JoinSeries(found.Definition, found.SeriesId);
         }
 
         // Records persisted by an earlier activation that never reached the table (a crash): resume.
@@ -171,19 +92,12 @@ public sealed partial class CouponGrain(
         return Commits.RunAsync<bool>(new Op(OpKind.Create, Definition: definition));
     }
 
-    public Task<CouponStatus> GetAsync()
-    {
-        var definition = Defined();
-        var s = state.State;
-        var redemptions = definition.Use == CouponUse.Shared ? s.Redemptions : s.RedeemedByTransaction is null ? 0 : 1;
-        return Task.FromResult(new CouponStatus(
-            Code, definition, s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt, redemptions, s.Holds.Count, s.SeriesId, s.WithdrawnAt));
-    }
+    public Task<CouponStatus> GetAsync() => Task.FromResult(state.State.Status(Code));
 
     public async Task<CouponDefinition> RedeemAsync(CouponRedemption redemption)
     {
-        Defined();
-        if (IsFull() && !state.State.Holds.ContainsKey(redemption.TransactionId))
+        state.State.Defined();
+        if (state.State.IsFull && !state.State.Holds.ContainsKey(redemption.TransactionId))
         {
             // The code is taken; a hold that outlived its timeout may belong to a sale that never completed.
             // The wait is bounded: a member asked may itself be waiting on this grain (two members
@@ -221,11 +135,6 @@ public sealed partial class CouponGrain(
 
     private Task ReleaseAsync(string transactionId) => Commits.RunAsync<bool>(new Op(OpKind.Release, transactionId));
 
-    private CouponDefinition Defined() =>
-        state.State.Definition ?? throw new LoyaltyException(ErrorReason.CouponNotFound, "no such coupon");
-
-    private bool IsFull() => state.State is { Definition: { } definition } s && !Coupons.HasRoom(definition, s.Redemptions, s.RedeemedByTransaction);
-
     private async Task WriteAsync()
     {
         var version = state.State.RecordVersion;
@@ -254,121 +163,42 @@ public sealed partial class CouponGrain(
 
         if (changed)
         {
-            var recorded = _recordedVersion;
-            s.Outbox.RemoveAll(r => r.Version <= recorded);
+            s.ForgetRecordedUpTo(_recordedVersion);
         }
 
         return Task.FromResult(new GroupDecision(outcomes, changed));
     }
 
+    /// <summary>One operation against the state (the rules are the state's: <see cref="CouponState"/>); its answer.</summary>
     private object Apply(Op op, DateTimeOffset now, ref bool changed)
     {
         var s = state.State;
         var tx = op.TransactionId!;
+        bool answer, changedNow;
         switch (op.Kind)
         {
-            case OpKind.Create when s.Definition is null:
-                s.Definition = op.Definition;
-                changed = true;
-                return true;
             case OpKind.Create:
-                return Coupons.SameTerms(s.Definition!, op.Definition!)
-                    ? true
-                    : throw new LoyaltyException(ErrorReason.CouponAlreadyExists, "a different coupon with this code already exists");
+                changed |= s.Create(op.Definition!);
+                return true;
             case OpKind.Redeem:
-                return Redeem(op.Redemption!, now, ref changed);
+                var definition = s.Redeem(op.Redemption!, now, out changedNow);
+                changed |= changedNow;
+                return definition;
             case OpKind.Withdraw:
-                if (s.WithdrawnAt is null)
-                {
-                    (s.WithdrawnAt, s.WithdrawnFor) = (now, tx);
-                    changed = true;
-                }
-
-                return s.RedeemedByTransaction is not null || s.Redemptions > 0;
+                answer = s.Withdraw(tx, now, out changedNow);
+                break;
             case OpKind.Confirm:
-                changed |= s.Holds.Remove(tx);
+                changed |= s.Confirm(tx);
                 return true;
-            case OpKind.Release when !s.Holds.ContainsKey(tx):
-                return false; // confirmed (or given back) meanwhile: nothing to release
-            case OpKind.Release or OpKind.Restore when Defined().Use == CouponUse.Shared:
-                if (s.Holds.Remove(tx) || (op.Kind == OpKind.Restore && s.Returned.Add(tx)))
-                {
-                    s.Redemptions--;
-                    changed = true;
-                    return true;
-                }
-
-                return false;
             case OpKind.Release or OpKind.Restore:
-                s.Holds.Remove(tx);
-                if (s.RedeemedByTransaction != tx)
-                {
-                    return false;
-                }
-
-                s.RedeemedByTransaction = null;
-                s.RedeemedByMember = null;
-                s.RedeemedAt = null;
-                Record(redeemed: false, null, null, null);
-                changed = true;
-                return true;
+                answer = s.GiveBack(tx, restore: op.Kind == OpKind.Restore, out changedNow);
+                break;
             default:
                 throw new InvalidOperationException($"unknown coupon operation {op.Kind}");
         }
-    }
 
-    private CouponDefinition Redeem(CouponRedemption redemption, DateTimeOffset now, ref bool changed)
-    {
-        var definition = Defined();
-        var s = state.State;
-        var tx = redemption.TransactionId;
-        var hold = new CouponHold { MemberId = redemption.MemberId, Since = now };
-        if (definition.Use == CouponUse.Shared)
-        {
-            if (s.Holds.ContainsKey(tx))
-            {
-                return definition; // a retry of a transaction that holds the code
-            }
-
-            Coupons.EnsureNotWithdrawn(s.WithdrawnAt);
-            Coupons.EnsureApplicable(definition, redemption.BasketSubtotal, now, redemption.Context);
-            if (!Coupons.HasRoom(definition, s.Redemptions, s.RedeemedByTransaction))
-            {
-                throw Coupons.Taken(definition);
-            }
-
-            s.Redemptions++;
-            s.Holds[tx] = hold;
-            changed = true;
-            return definition;
-        }
-
-        if (s.RedeemedByTransaction is { } holder)
-        {
-            return holder == tx ? definition : throw Coupons.Taken(definition);
-        }
-
-        Coupons.EnsureNotWithdrawn(s.WithdrawnAt);
-        Coupons.EnsureApplicable(definition, redemption.BasketSubtotal, now, redemption.Context);
-        s.RedeemedByTransaction = tx;
-        s.RedeemedByMember = redemption.MemberId;
-        s.RedeemedAt = now;
-        s.Holds[tx] = hold;
-        Record(redeemed: true, tx, redemption.MemberId, now);
-        changed = true;
-        return definition;
-    }
-
-    /// <summary>Series codes: the redemption state travels to the redemptions table through the outbox in this state.</summary>
-    private void Record(bool redeemed, string? transactionId, string? memberId, DateTimeOffset? at)
-    {
-        var s = state.State;
-        if (s.SeriesId is null)
-        {
-            return;
-        }
-
-        s.Outbox.Add(new CouponRecord { Version = ++s.RecordVersion, Redeemed = redeemed, TransactionId = transactionId, MemberId = memberId, At = at });
+        changed |= changedNow;
+        return answer;
     }
 
     /// <summary>Sends the durable, unconfirmed records to the table; failures keep them for the next try. Never throws.</summary>

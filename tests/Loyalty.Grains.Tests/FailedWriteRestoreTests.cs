@@ -204,9 +204,9 @@ public sealed class FailedWriteRestoreTests(FaultyStorageFixture fixture) : ICla
         var state = new PersistentState<CouponState>(new CouponState
         {
             Definition = new CouponDefinition(CouponKind.AmountOff, 100, 0, 0, null, null),
-            Holds = { ["held"] = new CouponHold { MemberId = "m1" } },
-            Returned = { "voided" },
-            Outbox = { new CouponRecord { Version = 1, Redeemed = true } },
+            HoldsById = { ["held"] = new CouponHold { MemberId = "m1" } },
+            ReturnedIds = { "voided" },
+            OutboxRecords = { new CouponRecord { Version = 1, Redeemed = true } },
             RecordVersion = 1,
             SeriesId = "s1",
         });
@@ -218,12 +218,12 @@ public sealed class FailedWriteRestoreTests(FaultyStorageFixture fixture) : ICla
             var s = state.State;
             s.Definition = s.Definition! with { Value = 1 };
             (s.RedeemedByTransaction, s.RedeemedByMember, s.RedeemedAt) = ("t", "m", DateTimeOffset.UnixEpoch);
-            s.Holds["new"] = new CouponHold { MemberId = "m2" };
+            s.HoldsById["new"] = new CouponHold { MemberId = "m2" };
             s.Redemptions = 7;
-            s.Returned.Add("again");
+            s.ReturnedIds.Add("again");
             s.SeriesId = "s2";
             s.RecordVersion = 2;
-            s.Outbox.Clear();
+            s.OutboxRecords.Clear();
             (s.WithdrawnAt, s.WithdrawnFor) = (DateTimeOffset.UnixEpoch, "w");
             var original = serializer.Deserialize<CouponState>(before);
             untouched.AddRange(typeof(CouponState).GetProperties()

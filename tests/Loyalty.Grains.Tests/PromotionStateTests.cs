@@ -33,7 +33,7 @@ public sealed class PromotionStateTests(ClusterFixture fixture)
         var stateCopy = Serializer.Deserialize<MemberState>(Serializer.SerializeToArray(state))!;
         Assert.Equal((3, 1, "student"), (stateCopy.Stamps["stamp"], stateCopy.CampaignUses["camp"], stateCopy.Attributes.Single()));
 
-        var budget = new CampaignBudgetState { StoreRedemptions = { ["s1"] = 4 }, Holds = { ["t"] = new BudgetHold { MemberId = "m", StoreId = "s1" } } };
+        var budget = new CampaignBudgetState { RedemptionsByStore = { ["s1"] = 4 }, HoldsById = { ["t"] = new BudgetHold { MemberId = "m", StoreId = "s1" } } };
         var budgetCopy = Serializer.Deserialize<CampaignBudgetState>(Serializer.SerializeToArray(budget))!;
         Assert.Equal((4L, "s1"), (budgetCopy.StoreRedemptions["s1"], budgetCopy.Holds["t"].StoreId));
     }

@@ -79,15 +79,19 @@ public sealed class PosClientRetryTests
     {
         await using var engine = await FakeEngine.StartAsync(unavailableFor: TimeSpan.FromHours(1));
         var options = Quick();
-        options.ReadRetryWindow = TimeSpan.FromSeconds(1);
+        options.MaxAttempts = 2;
+        options.ReadRetryWindow = TimeSpan.FromSeconds(3);
         using var pos = PosClient.Connect(engine.Address, "club", options);
 
         var clock = Stopwatch.StartNew();
         var failure = await Assert.ThrowsAsync<RpcException>(() => pos.IdentifyByMemberAsync("m1"));
 
         Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(5));
-        Assert.True(engine.Calls("Identify") > 3);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
+
+        // A read retries for its window, not for MaxAttempts. The window is wide enough that a busy machine (a CI run
+        // with silos starting beside it held only 3 attempts in 1 s) still makes more than MaxAttempts calls.
+        Assert.True(engine.Calls("Identify") > options.MaxAttempts, $"{engine.Calls("Identify")} attempts");
     }
 
     /// <summary>
