@@ -156,6 +156,15 @@ public sealed class MemberState
         Ledger.Credit(Account, LedgerEntryType.Bonus, program.Earn?.EnrollmentBonus ?? 0, Months.Of(now), now, null, now);
     }
 
+    /// <summary>An enrollment of an enrolled member is a retry when it repeats what the member is; else MEMBER_ALREADY_ENROLLED.</summary>
+    public void EnsureSameEnrollment(EnrollCommand command, string? phone, string? email)
+    {
+        if (!IsSameEnrollment(command, phone, email))
+        {
+            throw new LoyaltyException(ErrorReason.MemberAlreadyEnrolled, "the member is already enrolled");
+        }
+    }
+
     /// <summary>Whether an enrollment request repeats what this member already is (a retry), given the contacts in plain text.</summary>
     public bool IsSameEnrollment(EnrollCommand command, string? phone, string? email) =>
         (command.Name is null || command.Name == Name)

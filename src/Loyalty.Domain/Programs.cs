@@ -189,4 +189,19 @@ public static class Programs
         var ended = current with { EndedAt = now };
         return (settings with { Campaigns = campaigns.Replace(current, ended) }, ended);
     }
+
+    /// <summary>
+    /// A program (re)defined under <paramref name="programId"/>: validated, its id the key's, and the campaigns it
+    /// already has kept (campaigns are defined one by one, <see cref="DefineCampaign"/>).
+    /// </summary>
+    public static ProgramSettings Redefine(ProgramSettings? current, ProgramSettings settings, string programId)
+    {
+        Validate(settings);
+        if (settings.ProgramId != programId)
+        {
+            throw LoyaltyException.Invalid("program_id", "program id does not match the grain key");
+        }
+
+        return settings with { Campaigns = current?.Campaigns ?? [] };
+    }
 }

@@ -12,10 +12,7 @@ public sealed partial class MemberGrain
         var program = await Program();
         if (s.Enrolled)
         {
-            if (!s.IsSameEnrollment(command, Phone, Email))
-            {
-                throw new LoyaltyException(ErrorReason.MemberAlreadyEnrolled, "the member is already enrolled");
-            }
+            s.EnsureSameEnrollment(command, Phone, Email);
 
             // A retried enrollment finishes what the first attempt may not have (welcome coupon, message).
             await AfterEnrollAsync(program);

@@ -31,14 +31,7 @@ public sealed class ProgramGrain(
 
     public async Task<ProgramSettings> DefineAsync(ProgramSettings settings)
     {
-        Programs.Validate(settings);
-        if (settings.ProgramId != this.GetPrimaryKeyString())
-        {
-            throw LoyaltyException.Invalid("program_id", "program id does not match the grain key");
-        }
-
-        // Campaigns are defined one by one (DefineCampaignAsync); redefining the program keeps them.
-        settings = settings with { Campaigns = state.State.Settings?.Campaigns ?? [] };
+        settings = Programs.Redefine(state.State.Settings, settings, this.GetPrimaryKeyString());
         await SaveAsync(settings);
         await directory.RecordAsync(settings.ProgramId);
         await GrainFactory.Grain<IAutomationGrain>(settings.ProgramId).ScheduleAsync(settings.Automations);
