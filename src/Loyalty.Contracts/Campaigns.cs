@@ -199,6 +199,10 @@ public sealed record AppliedCampaign(
 {
     /// <summary>A redemption (counted against budgets and per-member limits): it gave money, points or a coupon.</summary>
     public bool Redeemed => Discount > 0 || BonusPoints > 0 || MultiplierPercent > 0 || IssuesCoupon;
+
+    /// <summary>The campaign a receipt names among those applied: the first that gave money, else the first; null when none applied.</summary>
+    public static string? ReceiptCampaignId(ImmutableArray<AppliedCampaign> applied) =>
+        applied.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? applied.FirstOrDefault()?.CampaignId;
 }
 
 /// <summary>"Spend X more (or add N more units) to unlock Y."</summary>

@@ -106,7 +106,6 @@ public sealed record QuoteResult
     [Id(14)]
     public CouponCheckResult? Coupon { get; init; }
 
-    /// <summary>The campaign a receipt names (the first that gave money, else the first applied); null when none applied.</summary>
-    public string? CampaignId =>
-        Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? Campaigns.FirstOrDefault()?.CampaignId;
+    /// <summary>The campaign a receipt names (<see cref="AppliedCampaign.ReceiptCampaignId"/>).</summary>
+    public string? CampaignId => AppliedCampaign.ReceiptCampaignId(Campaigns);
 }

@@ -166,7 +166,7 @@ public sealed class MemberState
     }
 
     /// <summary>Whether an enrollment request repeats what this member already is (a retry), given the contacts in plain text.</summary>
-    public bool IsSameEnrollment(EnrollCommand command, string? phone, string? email) =>
+    private bool IsSameEnrollment(EnrollCommand command, string? phone, string? email) =>
         (command.Name is null || command.Name == Name)
         && (command.BirthDate is null || command.BirthDate == BirthDate)
         && (command.CardNumber is null || Cards.Contains(command.CardNumber))

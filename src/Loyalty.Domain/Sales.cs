@@ -168,7 +168,7 @@ public static class Sales
             CreditAfter = CreditWallet.Available(account, now),
             RewardDiscount = priced.RewardDiscount,
             RewardPoints = priced.RewardPoints,
-            CampaignId = priced.Campaigns.FirstOrDefault(c => c.Discount > 0)?.CampaignId ?? priced.Campaigns.FirstOrDefault()?.CampaignId,
+            CampaignId = AppliedCampaign.ReceiptCampaignId(priced.Campaigns),
             CampaignDiscount = priced.CampaignDiscount,
             DiscountLines = priced.Lines,
             Campaigns = priced.Campaigns,

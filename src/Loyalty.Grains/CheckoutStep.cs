@@ -12,10 +12,12 @@ namespace Loyalty.Grains;
 /// </summary>
 internal static class CheckoutStep
 {
+    private static readonly ImmutableHashSet<string> NoneUnavailable = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+
     /// <summary>Prices the basket until every budgeted campaign it applies is granted; each round drops at least one.</summary>
     public static async Task<PricedBasket> PriceAsync(CheckoutBasket basket, CouponDefinition? coupon, IBudgetQuestion budgets)
     {
-        var unavailable = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+        var unavailable = NoneUnavailable;
         while (true)
         {
             var priced = Checkout.Price(basket, coupon, unavailable);
