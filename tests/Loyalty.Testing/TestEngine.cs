@@ -93,37 +93,65 @@ public sealed class TestEngine : IAsyncDisposable
         string? connectionString, string serviceId, string clusterId = "test", ClusteringMode clustering = ClusteringMode.Localhost, IReadOnlyDictionary<string, string?>? extra = null,
         Action<WebApplicationBuilder>? configure = null)
     {
-        var settings = new Dictionary<string, string?>
+        for (var attempt = 1; ; attempt++)
         {
-            ["ConnectionStrings:Postgres"] = connectionString ?? string.Empty,
-            ["Loyalty:GrpcPort"] = FreePort().ToString(),
-            ["Loyalty:HealthPort"] = FreePort().ToString(),
-            ["Loyalty:AdminGrpcPort"] = FreePort().ToString(),
-            ["Loyalty:Security:OperatorToken"] = OperatorToken,
-            ["Loyalty:PersonalDataPepper"] = "test-pepper",
-            ["Loyalty:PersonalDataKeys"] = PersonalDataKeys,
-            ["Loyalty:ListenAddress"] = "127.0.0.1",
-            ["Loyalty:SiloPort"] = FreePort().ToString(),
-            ["Loyalty:GatewayPort"] = FreePort().ToString(),
-            ["Loyalty:ServiceId"] = serviceId,
-            ["Loyalty:ClusterId"] = clusterId,
-            ["Loyalty:ClusteringMode"] = clustering.ToString(),
-        };
-        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+            var settings = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = connectionString ?? string.Empty,
+                ["Loyalty:GrpcPort"] = FreePort().ToString(),
+                ["Loyalty:HealthPort"] = FreePort().ToString(),
+                ["Loyalty:AdminGrpcPort"] = FreePort().ToString(),
+                ["Loyalty:Security:OperatorToken"] = OperatorToken,
+                ["Loyalty:PersonalDataPepper"] = "test-pepper",
+                ["Loyalty:PersonalDataKeys"] = PersonalDataKeys,
+                ["Loyalty:ListenAddress"] = "127.0.0.1",
+                ["Loyalty:SiloPort"] = FreePort().ToString(),
+                ["Loyalty:GatewayPort"] = FreePort().ToString(),
+                ["Loyalty:ServiceId"] = serviceId,
+                ["Loyalty:ClusterId"] = clusterId,
+                ["Loyalty:ClusteringMode"] = clustering.ToString(),
+            };
+            foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+            {
+                settings[key] = value;
+            }
+
+            var app = await LoyaltyHost.BuildAsync([], builder =>
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+                builder.Logging.SetMinimumLevel(LogLevel.Warning);
+                configure?.Invoke(builder);
+            });
+            try
+            {
+                await app.StartAsync();
+            }
+            catch (Exception e) when (attempt < 5 && TestPorts.IsAddressInUse(e))
+            {
+                // A port was taken between the draw and the bind: start again on fresh ones (fixed ones in
+                // extra are retried as given).
+                await StopQuietlyAsync(app);
+                continue;
+            }
+
+            return new TestEngine(app, Port("Loyalty:GrpcPort"), Port("Loyalty:HealthPort"), Port("Loyalty:AdminGrpcPort"));
+
+            int Port(string key) => int.Parse(settings[key]!);
+        }
+    }
+
+    private static async Task StopQuietlyAsync(WebApplication app)
+    {
+        try
         {
-            settings[key] = value;
+            await app.StopAsync();
+        }
+        catch (Exception)
+        {
+            // it never fully started; disposing is what matters
         }
 
-        var app = await LoyaltyHost.BuildAsync([], builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(settings);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            configure?.Invoke(builder);
-        });
-        await app.StartAsync();
-        return new TestEngine(app, Port("Loyalty:GrpcPort"), Port("Loyalty:HealthPort"), Port("Loyalty:AdminGrpcPort"));
-
-        int Port(string key) => int.Parse(settings[key]!);
+        await app.DisposeAsync();
     }
 
     public async Task StopAsync()
@@ -145,11 +173,6 @@ public sealed class TestEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>A loopback port the operating system has just handed out as free.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A free loopback port for an engine (<see cref="TestPorts.Free"/>).</summary>
+    public static int FreePort() => TestPorts.Free();
 }

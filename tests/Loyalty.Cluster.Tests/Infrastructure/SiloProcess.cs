@@ -19,11 +19,11 @@ public sealed class SiloProcess
         Settings = new Dictionary<string, string>(settings)
         {
             ["Loyalty__SiloName"] = name,
-            ["Loyalty__GrpcPort"] = Ports.Next().ToString(),
-            ["Loyalty__HealthPort"] = Ports.Next().ToString(),
-            ["Loyalty__AdminGrpcPort"] = Ports.Next().ToString(),
-            ["Loyalty__SiloPort"] = Ports.Next().ToString(),
-            ["Loyalty__GatewayPort"] = Ports.Next().ToString(),
+            ["Loyalty__GrpcPort"] = TestPorts.Free().ToString(),
+            ["Loyalty__HealthPort"] = TestPorts.Free().ToString(),
+            ["Loyalty__AdminGrpcPort"] = TestPorts.Free().ToString(),
+            ["Loyalty__SiloPort"] = TestPorts.Free().ToString(),
+            ["Loyalty__GatewayPort"] = TestPorts.Free().ToString(),
         };
         LogDirectory = logDirectory;
     }

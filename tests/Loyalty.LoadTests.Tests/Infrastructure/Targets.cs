@@ -29,32 +29,54 @@ public sealed class Targets : IAsyncLifetime
         _databases.Add(engineDb);
         // The generator finds the engine's admin gRPC port at the terminal port + 2, and the operator token in the
         // environment (EngineAccess), as with deploy/run.sh.
-        var grpcPort = FreePortWithAdminPort();
         Environment.SetEnvironmentVariable(EngineAccess.TokenVariable, OperatorToken);
-        _engine = await TestEngine.StartAsync(engineDb, serviceId: "lt-" + Guid.NewGuid().ToString("N")[..8], extra: new Dictionary<string, string?>
+        for (var attempt = 1; _engine is null; attempt++)
         {
-            ["Loyalty:GrpcPort"] = grpcPort.ToString(),
-            ["Loyalty:HealthPort"] = FreePort().ToString(),
-            ["Loyalty:AdminGrpcPort"] = (grpcPort + 2).ToString(),
-            ["Loyalty:SiloPort"] = FreePort().ToString(),
-            ["Loyalty:GatewayPort"] = FreePort().ToString(),
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Grpc"] = "Warning",
-        });
+            var grpcPort = FreePortWithAdminPort();
+            try
+            {
+                _engine = await TestEngine.StartAsync(engineDb, serviceId: "lt-" + Guid.NewGuid().ToString("N")[..8], extra: new Dictionary<string, string?>
+                {
+                    ["Loyalty:GrpcPort"] = grpcPort.ToString(),
+                    ["Loyalty:AdminGrpcPort"] = (grpcPort + 2).ToString(),
+                    ["Logging:LogLevel:Default"] = "Warning",
+                    ["Logging:LogLevel:Grpc"] = "Warning",
+                });
+            }
+            catch (Exception e) when (attempt < 5 && TestPorts.IsAddressInUse(e))
+            {
+                // the pair was taken before the engine bound it: draw another
+            }
+        }
+
         EngineAddress = _engine.Address;
 
         // The baseline creates its own database on the server it is given.
         var server = engineDb;
         var baselineDb = "b_" + Guid.NewGuid().ToString("N")[..20];
-        var baselinePort = FreePort();
-        var baseline = await BaselineHost.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var baselinePort = 0;
+        WebApplication? baseline = null;
+        for (var attempt = 1; baseline is null; attempt++)
         {
-            ["ConnectionStrings:Postgres"] = server,
-            ["Baseline:Port"] = baselinePort.ToString(),
-            ["Baseline:Database"] = baselineDb,
-            ["Logging:LogLevel:Default"] = "Warning",
-        }));
-        await baseline.StartAsync();
+            baselinePort = FreePort();
+            var app = await BaselineHost.BuildAsync([], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = server,
+                ["Baseline:Port"] = baselinePort.ToString(),
+                ["Baseline:Database"] = baselineDb,
+                ["Logging:LogLevel:Default"] = "Warning",
+            }));
+            try
+            {
+                await app.StartAsync();
+                baseline = app;
+            }
+            catch (Exception e) when (attempt < 5 && TestPorts.IsAddressInUse(e))
+            {
+                await app.DisposeAsync();
+            }
+        }
+
         _apps.Add(baseline);
         _databases.Add(new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = baselineDb }.ConnectionString);
         BaselineAddress = $"http://127.0.0.1:{baselinePort}";
@@ -100,26 +122,7 @@ public sealed class Targets : IAsyncLifetime
         throw new InvalidOperationException("no free pair of ports");
     }
 
-    /// <summary>A free loopback port in 46000–46999, clear of the ports developers and other test suites use.</summary>
-    private static int FreePort()
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var port = Random.Shared.Next(46_000, 47_000);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // taken; try another
-            }
-        }
-
-        throw new InvalidOperationException("no free port in 46000-46999");
-    }
+    private static int FreePort() => TestPorts.Free();
 }
 
 [CollectionDefinition(Name)]
