@@ -106,6 +106,10 @@ public sealed record QuoteResult
     [Id(14)]
     public CouponCheckResult? Coupon { get; init; }
 
+    /// <summary>A guest's quote: the campaigns live now that only a member gets (identify or enroll the customer to get them).</summary>
+    [Id(15)]
+    public ImmutableArray<PromotionHint> MembersOnly { get; init; } = [];
+
     /// <summary>The campaign a receipt names (<see cref="AppliedCampaign.ReceiptCampaignId"/>).</summary>
     public string? CampaignId => AppliedCampaign.ReceiptCampaignId(Campaigns);
 }

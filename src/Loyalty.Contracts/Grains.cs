@@ -139,6 +139,29 @@ public interface IGuestCheckoutGrain : IGrainWithStringKey
 }
 
 /// <summary>
+/// Walk-in customers' sales (issue #15, docs/guest-checkout.md): commit, void and refund without a member, durable
+/// before they are acknowledged and idempotent by transaction id. A program's guest sales are spread over
+/// <c>GuestTills.Count</c> tills by a hash of the transaction id (key: program/till number, <c>GuestTills.KeyFor</c>),
+/// so a busy store is not one hot grain and every retry of a transaction reaches the till that holds it.
+/// </summary>
+[Alias("loyalty.IGuestTillGrain")]
+public interface IGuestTillGrain : IGrainWithStringKey
+{
+    [Alias("Commit")]
+    Task<CommitResult> CommitAsync(CommitCommand command);
+
+    [Alias("Void")]
+    Task<VoidResult> VoidAsync(string transactionId);
+
+    [Alias("Refund")]
+    Task<RefundResult> RefundAsync(RefundCommand command);
+
+    /// <summary>Whether the guest sale exists and is not voided (asked by coupons and budgets settling stale holds).</summary>
+    [Alias("HasSale")]
+    Task<bool> HasSaleAsync(string transactionId);
+}
+
+/// <summary>
 /// Guards one terminal against guessing coupon codes: failed guesses (malformed or unknown codes)
 /// are counted in a sliding window and the terminal is throttled past the limit. In memory only.
 /// Key: program/store/terminal.

@@ -199,6 +199,14 @@ public static class Campaigns
     /// Whether the campaign may apply to a sale at <paramref name="now"/> (the sale's time). An ended campaign
     /// never applies again, whatever the sale's time: ending is marketing pulling it, not a window.
     /// </summary>
+    /// <summary>
+    /// Whether only a member can get the campaign: marked members-only, or what it gives belongs to a member (stamps,
+    /// points, a personal coupon). A walk-in customer's basket never gets it (issue #15, guest checkout).
+    /// </summary>
+    public static bool NeedsMember(CampaignDefinition campaign) =>
+        campaign.Kind is CampaignKind.StampCard or CampaignKind.BonusPoints or CampaignKind.PointsMultiplier or CampaignKind.IssueCoupon
+        || campaign.Conditions is { MembersOnly: true };
+
     public static bool IsActive(CampaignDefinition campaign, DateTimeOffset now) =>
         campaign.EndedAt is null && (campaign.ValidFrom is not { } from || now >= from) && (campaign.ValidUntil is not { } until || now < until);
 

@@ -201,9 +201,9 @@ public static class Promotions
     public static bool ConditionsHold(CampaignDefinition campaign, PromotionContext context, TierLevel? tier, DateTimeOffset local, ProgramSettings? program = null)
     {
         var member = context.Member;
-        if (campaign.Kind == CampaignKind.StampCard && member is null)
+        if (member is null && Campaigns.NeedsMember(campaign))
         {
-            return false; // stamps are counted per member
+            return false; // stamps, points and issued coupons belong to a member; members-only is for members
         }
 
         if (campaign.Conditions is not { } c)
@@ -272,6 +272,32 @@ public static class Promotions
 
     private static bool In(ImmutableArray<string> allowed, string? value) =>
         allowed.IsDefaultOrEmpty || (value is not null && allowed.Contains(value, StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// What a walk-in customer's basket would get by identifying as (or becoming) a member: the campaigns live now, at
+    /// this store, channel and payment, that only a member gets (<see cref="Campaigns.NeedsMember"/>). A guest quote
+    /// says so, so the till can ask for the card.
+    /// </summary>
+    public static ImmutableArray<PromotionHint> MembersOnly(ProgramSettings program, PromotionContext context)
+    {
+        if (program.Campaigns.IsDefaultOrEmpty)
+        {
+            return [];
+        }
+
+        var hints = ImmutableArray.CreateBuilder<PromotionHint>();
+        var local = LocalTime(program, context.Now);
+        foreach (var campaign in Ordered(program.Campaigns))
+        {
+            if (Campaigns.IsActive(campaign, context.Now) && Campaigns.NeedsMember(campaign)
+                && ConditionsHold(WithoutUnknowns(campaign, context), context with { Member = MemberFacts.Anonymous(context.Now) }, null, local, program))
+            {
+                hints.Add(new PromotionHint(campaign.CampaignId, 0, 0, $"members only: {Label(campaign)}; identify or enroll the customer to get it"));
+            }
+        }
+
+        return hints.ToImmutable();
+    }
 
     private static string Label(CampaignDefinition campaign) => campaign.Name.Length > 0 ? campaign.Name : campaign.CampaignId;
 

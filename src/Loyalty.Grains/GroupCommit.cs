@@ -123,8 +123,11 @@ internal static class StaleHolds
         {
             try
             {
-                var member = grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId));
-                await (await member.HasSaleAsync(transactionId) ? confirm(transactionId) : release(transactionId));
+                // A guest sale's holds name no member: its till knows.
+                var exists = memberId == GuestTills.MemberId
+                    ? await GuestTills.For(grains, programId, transactionId).HasSaleAsync(transactionId)
+                    : await grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId)).HasSaleAsync(transactionId);
+                await (exists ? confirm(transactionId) : release(transactionId));
             }
             catch (Exception failure)
             {

@@ -19,6 +19,7 @@ public sealed class GuestCheckoutGrain(LoyaltyClock clock, ProgramCache programs
         var basket = new CheckoutBasket(
             program, command.Lines, command.RewardIds, null, new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, null));
         var couponFacts = Checkout.CouponFacts(null, command.StoreId, null, null, null);
-        return await CheckoutStep.QuoteAsync(GrainFactory, programId, basket, command.CouponCode, couponFacts, null, null, now);
+        var quote = await CheckoutStep.QuoteAsync(GrainFactory, programId, basket, command.CouponCode, couponFacts, null, null, now);
+        return quote with { MembersOnly = Promotions.MembersOnly(program, basket.Promotions!) };
     }
 }

@@ -20,7 +20,7 @@ public sealed class BatchedGrainStorage(IGrainStorage inner, GrainStateWriter wr
     /// String-keyed grains written on every checkout: members (with their cards and phones as rows), the
     /// coupons they redeem and the campaign budgets they draw on (each of the last two still group-commits its own calls).
     /// </summary>
-    public static readonly IReadOnlySet<string> HotStates = new HashSet<string>(StringComparer.Ordinal) { "member", "coupon", "campaign-budget" };
+    public static readonly IReadOnlySet<string> HotStates = new HashSet<string>(StringComparer.Ordinal) { "member", "guest-till", "coupon", "campaign-budget" };
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ReadStateAsync(stateName, grainId, grainState);

@@ -52,6 +52,7 @@ internal static class PosMapping
         Discounts = { quote.DiscountLines.Select(l => ToProto(l, quote.Coupon?.Code)) },
         Campaigns = { quote.Campaigns.Select(PosMapping.ToProto) },
         Hints = { quote.Hints.Select(PosMapping.ToProto) },
+        MembersOnly = { quote.MembersOnly.IsDefault ? [] : quote.MembersOnly.Select(PosMapping.ToProto) },
     };
 
     public static CommitResponse ToProto(CommitResult result) => new()

@@ -143,7 +143,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
     {
         var programId = Requests.Id(request.ProgramId, "program_id");
         var transactionId = Requests.Id(request.TransactionId, "transaction_id");
-        var memberId = Requests.Id(request.MemberId, "member_id");
+        // Without a member: a walk-in customer's sale (docs/guest-checkout.md).
+        var memberId = Requests.OptionalId(request.MemberId, "member_id");
         var command = new CommitCommand(
             transactionId,
             Requests.OptionalId(request.StoreId, "store_id") ?? string.Empty,
@@ -164,7 +165,9 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
 
         try
         {
-            return PosMapping.ToProto(await Member(programId, memberId).CommitAsync(command));
+            return PosMapping.ToProto(memberId is null
+                ? await GuestTills.For(grains, programId, transactionId).CommitAsync(command)
+                : await Member(programId, memberId).CommitAsync(command));
         }
         catch (LoyaltyException refusal) when (refusal.Reason == ErrorReason.CouponNotFound)
         {
@@ -177,19 +180,23 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
     {
         var programId = Requests.Id(request.ProgramId, "program_id");
         var transactionId = Requests.Id(request.TransactionId, "transaction_id");
-        var memberId = Requests.Id(request.MemberId, "member_id");
-        return PosMapping.ToProto(await Member(programId, memberId).VoidAsync(transactionId));
+        var memberId = Requests.OptionalId(request.MemberId, "member_id");
+        return PosMapping.ToProto(memberId is null
+            ? await GuestTills.For(grains, programId, transactionId).VoidAsync(transactionId)
+            : await Member(programId, memberId).VoidAsync(transactionId));
     }
 
     public override async Task<RefundResponse> Refund(RefundRequest request, ServerCallContext context)
     {
         var programId = Requests.Id(request.ProgramId, "program_id");
-        var memberId = Requests.Id(request.MemberId, "member_id");
+        var memberId = Requests.OptionalId(request.MemberId, "member_id");
         var command = new RefundCommand(
             Requests.Id(request.RefundId, "refund_id"),
             Requests.Id(request.TransactionId, "transaction_id"),
             [.. request.Lines.Select(l => new RefundLine(l.LineIndex, l.Quantity))]);
-        return PosMapping.ToProto(await Member(programId, memberId).RefundAsync(command));
+        return PosMapping.ToProto(memberId is null
+            ? await GuestTills.For(grains, programId, command.TransactionId).RefundAsync(command)
+            : await Member(programId, memberId).RefundAsync(command));
     }
 
     /// <summary>A coupon code from a terminal that is not throttled; a malformed code counts as a failed guess.</summary>
