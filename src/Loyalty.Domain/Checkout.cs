@@ -125,4 +125,11 @@ public static class Checkout
             Coupon = coupon,
         };
     }
+
+    /// <summary>
+    /// A walk-in customer's quote promises what a guest sale commits (<see cref="GuestSales"/>): no points, and it names
+    /// the campaigns live now that only a member gets (<see cref="Promotions.MembersOnly"/>).
+    /// </summary>
+    public static QuoteResult ForGuest(QuoteResult quote, ProgramSettings program, PromotionContext context) =>
+        quote with { PointsToEarn = 0, CampaignPoints = 0, MembersOnly = Promotions.MembersOnly(program, context) };
 }

@@ -20,6 +20,6 @@ public sealed class GuestCheckoutGrain(LoyaltyClock clock, ProgramCache programs
             program, command.Lines, command.RewardIds, null, new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, null));
         var couponFacts = Checkout.CouponFacts(null, command.StoreId, null, null, null);
         var quote = await CheckoutStep.QuoteAsync(GrainFactory, programId, basket, command.CouponCode, couponFacts, null, null, now);
-        return quote with { MembersOnly = Promotions.MembersOnly(program, basket.Promotions!) };
+        return Checkout.ForGuest(quote, program, basket.Promotions!);
     }
 }
