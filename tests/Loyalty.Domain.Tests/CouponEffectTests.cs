@@ -70,9 +70,13 @@ public sealed class CouponEffectTests
     {
         var campaign = new CampaignDefinition("next", "Next visit", CampaignKind.IssueCoupon, 0, 0, minBasket, null, null, 0, 0, 0, Coupon: Coupon(CouponKind.AmountOff, 500));
         var program = Club with { Campaigns = [campaign] };
-        var priced = Pricing.Price(Basket, program, null, promotions: new PromotionContext(DateTimeOffset.UnixEpoch));
+        var member = new PromotionContext(DateTimeOffset.UnixEpoch, Member: MemberFacts.Anonymous(DateTimeOffset.UnixEpoch));
+        var priced = Pricing.Price(Basket, program, null, promotions: member);
         Assert.Equal(issues, priced.Campaigns.Any(c => c is { CampaignId: "next", IssuesCoupon: true, Discount: 0 }));
         Assert.Equal(0, priced.Discount);
+
+        // A walk-in customer (no member) never gets a personal coupon.
+        Assert.Empty(Pricing.Price(Basket, program, null, promotions: new PromotionContext(DateTimeOffset.UnixEpoch)).Campaigns);
     }
 
     [Fact]
