@@ -35,7 +35,8 @@ public enum LedgerAsset
 
 /// <summary>
 /// An immutable movement of points (or of store credit, in minor units, when <see cref="Asset"/> is
-/// Credit). A member's balance of each asset is always the sum of its entries.
+/// Credit). A member's balance of each asset is always the sum of its entries. A manual adjustment
+/// (<see cref="LedgerEntryType.Adjust"/>) names its reason code, free text and operator; other entries leave them null.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("loyalty.LedgerEntry")]
 public sealed record LedgerEntry(
@@ -45,7 +46,10 @@ public sealed record LedgerEntry(
     [property: Id(3)] int BucketMonth,
     [property: Id(4)] string? TransactionId,
     [property: Id(5)] DateTimeOffset At,
-    [property: Id(6)] LedgerAsset Asset = LedgerAsset.Points);
+    [property: Id(6)] LedgerAsset Asset = LedgerAsset.Points,
+    [property: Id(7)] string? Reason = null,
+    [property: Id(8)] string? Note = null,
+    [property: Id(9)] string? Actor = null);
 
 /// <summary>Store credit earned by one sale (cashback), spendable from the next sale, optionally expiring.</summary>
 [GenerateSerializer, Alias("loyalty.CreditLot")]

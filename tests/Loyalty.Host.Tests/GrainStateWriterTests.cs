@@ -22,7 +22,7 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     {
         _connectionString = await TestPostgres.CreateDatabaseAsync();
         _dataSource = NpgsqlDataSource.Create(_connectionString);
-        foreach (var script in new[] { "001_persistence.sql", "004_ledger.sql", "007_member_sales.sql", "009_member_keys.sql" })
+        foreach (var script in new[] { "001_persistence.sql", "004_ledger.sql", "007_member_sales.sql", "009_member_keys.sql", "010_reports.sql" })
         {
             await using var schema = DataSource.CreateCommand(await File.ReadAllTextAsync(Path.Combine(TestPostgres.RepoRoot, "deploy", "sql", script)));
             await schema.ExecuteNonQueryAsync();

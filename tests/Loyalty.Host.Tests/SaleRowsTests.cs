@@ -96,6 +96,34 @@ public sealed class SaleRowsTests(EngineFixture fixture)
         Assert.Equal(balance, (await Engine.Admin.ListLedgerAsync(new ListLedgerRequest { ProgramId = program, MemberId = member, PageSize = 1000 })).Entries.Sum(e => e.Points));
     }
 
+    [Fact]
+    public async Task A_sales_row_carries_the_facts_the_reports_read_and_a_refund_or_void_rewrites_them()
+    {
+        var program = await fixture.NewProgramAsync();
+        await Engine.Admin.DefineCampaignAsync(new Campaign { ProgramId = program, CampaignId = "tenth", Name = "10% off", PercentOff = 10 });
+        var member = await fixture.NewMemberAsync(program);
+        var sale = await Engine.Pos.CommitAsync(Sales.Commit(program, member, "facts-1"));           // 4,345 + 2 × 4,000
+        await Engine.Pos.CommitAsync(Sales.Commit(program, member, "facts-2"));
+        Assert.True(sale.Discount > 0);
+
+        const string Facts = """
+            SELECT concat_ws('|', guest::text, store_id, subtotal, discount, total, items, status, refunded,
+                             (SELECT sum((d->>'amount')::bigint) FROM jsonb_array_elements(discounts) d WHERE d->>'source' = 'campaign' AND d->>'id' = 'tenth'))
+            FROM member_sales WHERE program_id = $1 AND member_id = $2 AND transaction_id = $3
+            """;
+        Assert.Equal($"false|store-1|12345|{sale.Discount}|{sale.Total}|3|0|0|{sale.Discount}", await ScalarAsync<string>(Facts, program, member, "facts-1"));
+
+        var refund = await Engine.Pos.RefundAsync(new RefundRequest
+        {
+            ProgramId = program, MemberId = member, TransactionId = "facts-1", RefundId = "r1", Lines = { new RefundLineRef { LineIndex = 1, Quantity = 1 } },
+        });
+        Assert.True(refund.RefundedAmount > 0);
+        Assert.Equal($"false|store-1|12345|{sale.Discount}|{sale.Total}|3|1|{refund.RefundedAmount}|{sale.Discount}", await ScalarAsync<string>(Facts, program, member, "facts-1"));
+
+        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "facts-2" });
+        Assert.Equal("3", (await ScalarAsync<string>(Facts, program, member, "facts-2")).Split('|')[6]);
+    }
+
     private async Task<Balance> Balance(string program, string member) =>
         (await Engine.Pos.GetBalanceAsync(new GetBalanceRequest { ProgramId = program, MemberId = member })).Balance;
 

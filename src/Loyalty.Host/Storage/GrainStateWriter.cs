@@ -1,4 +1,10 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
+using Loyalty.Contracts;
+using Loyalty.Domain;
 using Loyalty.Grains;
 using Npgsql;
 using NpgsqlTypes;
@@ -77,16 +83,27 @@ public sealed class GrainStateWriter : IAsyncDisposable
     // The sale and ledger rows of one member (parameters from p: program, member, new sale id, sale columns, ledger columns).
     private static string RowsSql(int p) => $"""
         sales AS (
-            INSERT INTO member_sales (service_id, program_id, member_id, transaction_id, occurred_at, record)
-            SELECT $1, ${p}, ${p + 1}, t.id, t.at, t.rec
-            FROM s, unnest(${p + 3}::text[], ${p + 4}::timestamptz[], ${p + 5}::bytea[]) AS t(id, at, rec)
-            ON CONFLICT ON CONSTRAINT member_sales_pk DO UPDATE SET record = excluded.record, occurred_at = excluded.occurred_at),
+            INSERT INTO member_sales (service_id, program_id, member_id, transaction_id, occurred_at, record,
+                                      guest, store_id, subtotal, discount, total, items, tier, status, refunded, discounts)
+            SELECT $1, ${p}, ${p + 1}, t.id, t.at, t.rec, ${p + 1} = '', t.store, t.subtotal, t.discount, t.total, t.items, t.tier, t.status, t.refunded, t.discounts::jsonb
+            FROM s, unnest(${p + 3}::text[], ${p + 4}::timestamptz[], ${p + 5}::bytea[], ${p + 6}::text[], ${p + 7}::bigint[], ${p + 8}::bigint[],
+                           ${p + 9}::bigint[], ${p + 10}::integer[], ${p + 11}::text[], ${p + 12}::smallint[], ${p + 13}::bigint[], ${p + 14}::text[])
+                AS t(id, at, rec, store, subtotal, discount, total, items, tier, status, refunded, discounts)
+            ON CONFLICT ON CONSTRAINT member_sales_pk DO UPDATE SET {SaleUpsert}),
         ledger AS (
-            INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
-            SELECT ${p}, ${p + 1}, l.seq, l.entry_type, l.points, l.bucket_month, l.transaction_id, l.occurred_at, l.asset
-            FROM s, unnest(${p + 6}::bigint[], ${p + 7}::text[], ${p + 8}::bigint[], ${p + 9}::integer[], ${p + 10}::text[], ${p + 11}::timestamptz[], ${p + 12}::text[])
-                AS l(seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
+            INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset, reason, note, actor)
+            SELECT ${p}, ${p + 1}, l.seq, l.entry_type, l.points, l.bucket_month, l.transaction_id, l.occurred_at, l.asset, l.reason, l.note, l.actor
+            FROM s, unnest(${p + 15}::bigint[], ${p + 16}::text[], ${p + 17}::bigint[], ${p + 18}::integer[], ${p + 19}::text[], ${p + 20}::timestamptz[], ${p + 21}::text[],
+                           ${p + 22}::text[], ${p + 23}::text[], ${p + 24}::text[])
+                AS l(seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset, reason, note, actor)
             ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING)
+        """;
+
+    // A void or a refund rewrites its sale's row: the record and the facts the reports read (010_reports.sql).
+    private const string SaleUpsert = """
+        record = excluded.record, occurred_at = excluded.occurred_at, guest = excluded.guest, store_id = excluded.store_id,
+        subtotal = excluded.subtotal, discount = excluded.discount, total = excluded.total, items = excluded.items, tier = excluded.tier,
+        status = excluded.status, refunded = excluded.refunded, discounts = excluded.discounts
         """;
 
     // Whether a refused write was refused because the sale it creates already had a row.
@@ -98,7 +115,7 @@ public sealed class GrainStateWriter : IAsyncDisposable
         """;
 
     private static string WithKeys(string stateSql, int p) => $"""
-        WITH k AS (SELECT * FROM unnest(${p + 13}::text[], ${p + 14}::text[], ${p + 15}::text[]) AS k(kind, key, op)),
+        WITH k AS (SELECT * FROM unnest(${p + 25}::text[], ${p + 26}::text[], ${p + 27}::text[]) AS k(kind, key, op)),
         taken AS (
             SELECT k.kind FROM k JOIN member_keys m
                 ON m.service_id = $1 AND m.program_id = ${p} AND m.kind = k.kind AND m.key = k.key
@@ -131,7 +148,7 @@ public sealed class GrainStateWriter : IAsyncDisposable
     // PostgreSQL at 1 ms of CPU per checkout). For the same reason the batch turns sequential scans off for its
     // own transaction (PlannerSettingsSql): with statistics that say "a few rows", a scan per member looks
     // cheaper than the index; it is not once the table has grown.
-    private const string UpdatesWithRowsSql = """
+    private static readonly string UpdatesWithRowsSql = $$"""
         WITH i AS (
             SELECT * FROM unnest($2::text[], $3::text[], $4::integer[], $5::bytea[], $6::text[], $7::text[], $8::text[])
                 WITH ORDINALITY AS i(state_name, grain_key, version, payload, program_id, member_id, new_id, n)),
@@ -145,16 +162,21 @@ public sealed class GrainStateWriter : IAsyncDisposable
                     WHERE m.service_id = $1 AND m.program_id = i.program_id AND m.member_id = i.member_id AND m.transaction_id = i.new_id) IS NULL)
             RETURNING i.n, g.version),
         sales AS (
-            INSERT INTO member_sales (service_id, program_id, member_id, transaction_id, occurred_at, record)
-            SELECT $1, i.program_id, i.member_id, t.id, t.at, t.rec
-            FROM unnest($9::bigint[], $10::text[], $11::timestamptz[], $12::bytea[]) AS t(n, id, at, rec)
+            INSERT INTO member_sales (service_id, program_id, member_id, transaction_id, occurred_at, record,
+                                      guest, store_id, subtotal, discount, total, items, tier, status, refunded, discounts)
+            SELECT $1, i.program_id, i.member_id, t.id, t.at, t.rec,
+                   i.member_id = '', t.store, t.subtotal, t.discount, t.total, t.items, t.tier, t.status, t.refunded, t.discounts::jsonb
+            FROM unnest($9::bigint[], $10::text[], $11::timestamptz[], $12::bytea[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[],
+                        $17::integer[], $18::text[], $19::smallint[], $20::bigint[], $21::text[])
+                AS t(n, id, at, rec, store, subtotal, discount, total, items, tier, status, refunded, discounts)
             JOIN s ON s.n = t.n JOIN i ON i.n = t.n
-            ON CONFLICT ON CONSTRAINT member_sales_pk DO UPDATE SET record = excluded.record, occurred_at = excluded.occurred_at),
+            ON CONFLICT ON CONSTRAINT member_sales_pk DO UPDATE SET {{SaleUpsert}}),
         ledger AS (
-            INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
-            SELECT i.program_id, i.member_id, l.seq, l.entry_type, l.points, l.bucket_month, l.transaction_id, l.occurred_at, l.asset
-            FROM unnest($13::bigint[], $14::bigint[], $15::text[], $16::bigint[], $17::integer[], $18::text[], $19::timestamptz[], $20::text[])
-                AS l(n, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset)
+            INSERT INTO ledger_entries (program_id, member_id, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset, reason, note, actor)
+            SELECT i.program_id, i.member_id, l.seq, l.entry_type, l.points, l.bucket_month, l.transaction_id, l.occurred_at, l.asset, l.reason, l.note, l.actor
+            FROM unnest($22::bigint[], $23::bigint[], $24::text[], $25::bigint[], $26::integer[], $27::text[], $28::timestamptz[], $29::text[],
+                        $30::text[], $31::text[], $32::text[])
+                AS l(n, seq, entry_type, points, bucket_month, transaction_id, occurred_at, asset, reason, note, actor)
             JOIN s ON s.n = l.n JOIN i ON i.n = l.n
             ON CONFLICT ON CONSTRAINT ledger_entries_pk DO NOTHING)
         SELECT i.n, s.version,
@@ -455,11 +477,7 @@ public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
     {
         for (var i = 0; i < Rows.Sales.Count; i++)
         {
-            var sale = Rows.Sales[i];
-            sales.Owner.Add(n);
-            sales.Id.Add(sale.Result.TransactionId);
-            sales.At.Add(sale.Result.OccurredAt.UtcDateTime);
-            sales.Record.Add(saleRecords[i]);
+            sales.Add(n, Rows.Sales[i], saleRecords[i]);
         }
 
         foreach (var entry in Rows.Ledger)
@@ -472,6 +490,9 @@ public sealed class SideRows(MemberRows rows, byte[][] saleRecords)
             ledger.TransactionId.Add(entry.TransactionId);
             ledger.At.Add(entry.At.UtcDateTime);
             ledger.Asset.Add(LedgerNames.Asset(entry.Asset));
+            ledger.Reason.Add(entry.Reason);
+            ledger.Note.Add(entry.Note);
+            ledger.Actor.Add(entry.Actor);
         }
     }
 
@@ -506,6 +527,44 @@ internal sealed class SaleColumns
 
     public List<byte[]> Record { get; } = [];
 
+    // The facts the reports read (deploy/sql/010_reports.sql, SaleFacts).
+    public List<string> Store { get; } = [];
+
+    public List<long> Subtotal { get; } = [];
+
+    public List<long> Discount { get; } = [];
+
+    public List<long> Total { get; } = [];
+
+    public List<int> Items { get; } = [];
+
+    public List<string?> Tier { get; } = [];
+
+    public List<short> Status { get; } = [];
+
+    public List<long> Refunded { get; } = [];
+
+    public List<string> Discounts { get; } = [];
+
+    /// <summary>Adds one sale: its key, record and facts.</summary>
+    public void Add(long owner, SaleRecord sale, byte[] record)
+    {
+        var facts = SaleFacts.Of(sale);
+        Owner.Add(owner);
+        Id.Add(sale.Result.TransactionId);
+        At.Add(sale.Result.OccurredAt.UtcDateTime);
+        Record.Add(record);
+        Store.Add(facts.StoreId);
+        Subtotal.Add(facts.Subtotal);
+        Discount.Add(facts.Discount);
+        Total.Add(facts.Total);
+        Items.Add(facts.Items);
+        Tier.Add(facts.Tier);
+        Status.Add((short)facts.Status);
+        Refunded.Add(facts.Refunded);
+        Discounts.Add(DiscountsJson(facts.Discounts));
+    }
+
     /// <summary>The columns as array parameters, led by the members' numbers when <paramref name="numbered"/>.</summary>
     public void AddParameters(NpgsqlParameterCollection p, bool numbered = true)
     {
@@ -517,7 +576,56 @@ internal sealed class SaleColumns
         p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Id] });
         p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. At], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         p.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. Record], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Store] });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Subtotal] });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Discount] });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Total] });
+        p.Add(new NpgsqlParameter<int[]> { TypedValue = [.. Items] });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. Tier], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter<short[]> { TypedValue = [.. Status] });
+        p.Add(new NpgsqlParameter<long[]> { TypedValue = [.. Refunded] });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Discounts] });
     }
+
+    /// <summary>The discount per source as the JSON array the reports read: [{"source": "campaign", "id": "…", "amount": 500}, …].</summary>
+    internal static string DiscountsJson(ImmutableArray<SourceDiscount> discounts)
+    {
+        if (discounts.IsDefaultOrEmpty)
+        {
+            return "[]";
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(64 * discounts.Length);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var discount in discounts)
+            {
+                json.WriteStartObject();
+                json.WriteString(SourceName, SourceText(discount.Source));
+                json.WriteString(IdName, discount.SourceId);
+                json.WriteNumber(AmountName, discount.Amount);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static string SourceText(DiscountSource source) => source switch
+    {
+        DiscountSource.Campaign => "campaign",
+        DiscountSource.Coupon => "coupon",
+        DiscountSource.Tier => "tier",
+        DiscountSource.Reward => "reward",
+        _ => source.ToString().ToLowerInvariant(),
+    };
+
+    private static readonly JsonEncodedText SourceName = JsonEncodedText.Encode("source");
+    private static readonly JsonEncodedText IdName = JsonEncodedText.Encode("id");
+    private static readonly JsonEncodedText AmountName = JsonEncodedText.Encode("amount");
 }
 
 /// <summary>The ledger rows of a batch's member updates, column by column (each row numbered by its member).</summary>
@@ -539,6 +647,12 @@ internal sealed class LedgerColumns
 
     public List<string> Asset { get; } = [];
 
+    public List<string?> Reason { get; } = [];
+
+    public List<string?> Note { get; } = [];
+
+    public List<string?> Actor { get; } = [];
+
     /// <summary>The columns as array parameters, led by the members' numbers when <paramref name="numbered"/>.</summary>
     public void AddParameters(NpgsqlParameterCollection p, bool numbered = true)
     {
@@ -554,5 +668,8 @@ internal sealed class LedgerColumns
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. TransactionId], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. At], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = [.. Asset] });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. Reason], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. Note], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. Actor], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
     }
 }
