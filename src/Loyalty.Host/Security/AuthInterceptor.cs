@@ -46,7 +46,7 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
     private static readonly FrozenSet<string> Audited = new[]
     {
         "UpsertProgram", "DefineCampaign", "EndCampaign", "CreateCoupons", "CreateCouponSeries", "RunAutomations",
-        "RegisterStore", "RegisterTerminal", "RevokeTerminal", "IssueOperatorToken", "RevokeOperatorToken",
+        "RegisterStore", "RegisterTerminal", "RevokeTerminal", "IssueOperatorToken", "RevokeOperatorToken", "Adjust",
     }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
 
     private const int MaxAuditDetail = 8_000;
