@@ -40,6 +40,9 @@ public sealed class NullLedgerStore : ILedgerStore
 
     public Task<IReadOnlyList<LedgerEntry>> ListAsync(string programId, string memberId, long afterSeq, int limit, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<LedgerEntry>>([]);
+
+    public Task<IReadOnlyList<LedgerEntry>> FindAsync(string programId, string memberId, string transactionId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<LedgerEntry>>([]);
 }
 
 /// <summary>The member directory and message outbox, discarded: the default in-memory store keeps a row per member.</summary>

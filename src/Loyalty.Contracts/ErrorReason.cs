@@ -78,6 +78,9 @@ public enum ErrorReason
 
     /// <summary>A card or contact change without proof of the member (a card the member holds, or an operator).</summary>
     MemberProofRequired = 51,
+
+    /// <summary>A manual adjustment id already used for a different adjustment (another amount, asset, reason or note): ALREADY_EXISTS.</summary>
+    AdjustmentIdReused = 52,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -102,7 +105,8 @@ public static class ErrorReasons
             or ErrorReason.CampaignNotFound or ErrorReason.CouponSeriesNotFound or ErrorReason.PhoneNotFound
             or ErrorReason.ReferrerNotFound or ErrorReason.StoreNotFound or ErrorReason.TerminalNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
-            or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused => ErrorKind.AlreadyExists,
+            or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused
+            or ErrorReason.AdjustmentIdReused => ErrorKind.AlreadyExists,
         ErrorReason.TooManyCouponGuesses or ErrorReason.MessageTooLarge or ErrorReason.TooManyLookups => ErrorKind.ResourceExhausted,
         ErrorReason.CredentialMissing or ErrorReason.CredentialInvalid => ErrorKind.Unauthenticated,
         ErrorReason.OutOfScope or ErrorReason.RoleNotAllowed or ErrorReason.MemberProofRequired => ErrorKind.PermissionDenied,

@@ -108,6 +108,15 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("GetLedger")]
     Task<LedgerPage> GetLedgerAsync(long afterSeq, int limit);
 
+    /// <summary>
+    /// A manual adjustment of points or store credit by customer service (docs/members.md, "Manual adjustments"):
+    /// an <c>adjust</c> ledger entry naming the reason, note and operator. Idempotent by adjustment id (a retry answers
+    /// the same adjustment; the id with another body is ADJUSTMENT_ID_REUSED); never below zero available
+    /// (INSUFFICIENT_POINTS / INSUFFICIENT_CREDIT, nothing changed).
+    /// </summary>
+    [Alias("Adjust")]
+    Task<AdjustResult> AdjustAsync(AdjustCommand command);
+
     /// <summary>Whether a sale with this id is durable here (and not voided): lets a campaign settle a hold after a crash.</summary>
     [Alias("HasSale")]
     Task<bool> HasSaleAsync(string transactionId);

@@ -44,8 +44,11 @@ public static class CreditWallet
         Ledger.Append(account, type, amount, month, transactionId, now, LedgerAsset.Credit);
     }
 
-    /// <summary>Spends credit, the soonest-expiring first; returns the pieces taken (to give back on a void).</summary>
-    public static List<CreditLot> Spend(PointsAccount account, long amount, string transactionId, DateTimeOffset now)
+    /// <summary>
+    /// Spends credit, the soonest-expiring first; returns the pieces taken (to give back on a void). A manual debit
+    /// takes the same way, recorded as <paramref name="type"/> <see cref="LedgerEntryType.Adjust"/>.
+    /// </summary>
+    public static List<CreditLot> Spend(PointsAccount account, long amount, string transactionId, DateTimeOffset now, LedgerEntryType type = LedgerEntryType.Burn)
     {
         var available = Available(account, now);
         if (amount > available)
@@ -53,7 +56,7 @@ public static class CreditWallet
             throw new LoyaltyException(ErrorReason.InsufficientCredit, $"only {available} of store credit is available");
         }
 
-        return Take(account, amount, LedgerEntryType.Burn, transactionId, now);
+        return Take(account, amount, type, transactionId, now);
     }
 
     /// <summary>

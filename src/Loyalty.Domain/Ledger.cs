@@ -101,8 +101,11 @@ public static class Ledger
     public static long Pending(PointsAccount account, DateTimeOffset now) =>
         account.Lots.Where(l => l.AvailableFrom > now).Sum(l => l.Points);
 
-    /// <summary>Spends points FIFO: the oldest month first (it expires first). Returns what was taken from each month.</summary>
-    public static Dictionary<int, long> Burn(PointsAccount account, long points, string transactionId, DateTimeOffset now)
+    /// <summary>
+    /// Spends points FIFO: the oldest month first (it expires first). Returns what was taken from each month.
+    /// A manual debit takes the same way, recorded as <paramref name="type"/> <see cref="LedgerEntryType.Adjust"/>.
+    /// </summary>
+    public static Dictionary<int, long> Burn(PointsAccount account, long points, string transactionId, DateTimeOffset now, LedgerEntryType type = LedgerEntryType.Burn)
     {
         var available = Available(account, now);
         if (points > available)
@@ -120,7 +123,7 @@ public static class Ledger
             }
 
             var take = Math.Min(lot.Points, remaining);
-            Debit(account, lot, take, LedgerEntryType.Burn, transactionId, now);
+            Debit(account, lot, take, type, transactionId, now);
             taken[lot.Month] = taken.GetValueOrDefault(lot.Month) + take;
             remaining -= take;
         }

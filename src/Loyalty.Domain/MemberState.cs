@@ -374,6 +374,79 @@ public sealed class MemberState
         return result;
     }
 
+    /// <summary>
+    /// A manual adjustment by customer service (docs/members.md, "Manual adjustments"), applied once: the caller first
+    /// asks <see cref="KnownAdjustment"/> with the entries the ledger holds under its id. Added points go to the
+    /// current month's bucket, spendable at once, and expire with it like points earned this month; taken points
+    /// come from the available ones, oldest month first, like a burn. Added credit expires like cashback earned now
+    /// (the program's credit_expiry_days); taken credit comes from the soonest-expiring first. Never below zero
+    /// available (pending points cannot be taken): INSUFFICIENT_POINTS or INSUFFICIENT_CREDIT; a balance that would
+    /// not fit 64 bits: INVALID_ARGUMENT amount. Every refusal comes before anything changes.
+    /// </summary>
+    public AdjustResult Adjust(ProgramSettings program, AdjustCommand command, DateTimeOffset now)
+    {
+        Adjustments.Validate(command);
+        var at = Adjustments.Time(now);
+        var before = Ledger.View(Account, program.ExpiryMonths, at); // unexpired, whether or not the expiry was recorded yet
+        var points = command.Asset == LedgerAsset.Points;
+        if (command.Amount < 0)
+        {
+            var available = points ? before.Available : before.Credit;
+            if (-command.Amount > available)
+            {
+                throw points
+                    ? new LoyaltyException(ErrorReason.InsufficientPoints, $"only {available} points are available")
+                    : new LoyaltyException(ErrorReason.InsufficientCredit, $"only {available} of store credit is available");
+            }
+        }
+        else
+        {
+            try
+            {
+                // Every lot is part of its total: a total that fits means the lot it grows fits too.
+                _ = checked((points ? Account.LedgerTotal : Account.CreditTotal) + command.Amount);
+            }
+            catch (OverflowException)
+            {
+                throw LoyaltyException.Invalid("amount", "the balance would be out of range");
+            }
+        }
+
+        Sales.ExpireDue(Account, program, at);
+        var first = Account.NextSeq;
+        var transactionId = Adjustments.TransactionId(command.AdjustmentId);
+        switch (points, command.Amount > 0)
+        {
+            case (true, true):
+                Ledger.Credit(Account, LedgerEntryType.Adjust, command.Amount, Months.Of(at), at, transactionId, at);
+                break;
+            case (true, false):
+                Ledger.Burn(Account, checked(-command.Amount), transactionId, at, LedgerEntryType.Adjust);
+                break;
+            case (false, true):
+                CreditWallet.Earn(Account, LedgerEntryType.Adjust, command.Amount, Months.Of(at), CreditWallet.ExpiryFor(program, at), transactionId, at);
+                break;
+            default:
+                CreditWallet.Spend(Account, checked(-command.Amount), transactionId, at, LedgerEntryType.Adjust);
+                break;
+        }
+
+        var entries = Adjustments.Annotate(Account, first, command);
+        return new AdjustResult(
+            command.AdjustmentId, command.Asset, command.Amount, command.Reason, command.Note, command.Actor, at, entries, Ledger.View(Account, program.ExpiryMonths, at));
+    }
+
+    /// <summary>
+    /// An adjustment made before (found among <paramref name="stored"/>, the entries under its transaction id, and
+    /// those still in this member's outbox): its result with the balance now; null when it was never made;
+    /// ADJUSTMENT_ID_REUSED when its id was made with another asset, amount, reason or note.
+    /// </summary>
+    public AdjustResult? KnownAdjustment(ProgramSettings program, AdjustCommand command, IEnumerable<LedgerEntry> stored, DateTimeOffset now)
+    {
+        Adjustments.Validate(command);
+        return Adjustments.Earlier(command, stored.Concat(Account.Outbox).DistinctBy(e => e.Seq), Ledger.View(Account, program.ExpiryMonths, now));
+    }
+
     /// <summary>Counts a live use of a code with a per-member limit (+1), or gives one back (−1: a void); never below zero.</summary>
     public void CountCouponUse(string code, int change)
     {

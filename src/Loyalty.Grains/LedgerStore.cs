@@ -18,6 +18,12 @@ public interface ILedgerStore
     Task AppendAsync(IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<LedgerEntry>> ListAsync(string programId, string memberId, long afterSeq, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The member's entries with this transaction id, by sequence (a manual adjustment's <c>adj:…</c> entries: a
+    /// retry finds what was done, after a restart too).
+    /// </summary>
+    Task<IReadOnlyList<LedgerEntry>> FindAsync(string programId, string memberId, string transactionId, CancellationToken cancellationToken);
 }
 
 /// <summary>The ledger store when no database is configured (and in grain tests).</summary>
@@ -49,6 +55,19 @@ public sealed class MemoryLedgerStore : ILedgerStore
         lock (member)
         {
             return Task.FromResult<IReadOnlyList<LedgerEntry>>(member.Values.Where(e => e.Seq > afterSeq).Take(limit).ToList());
+        }
+    }
+
+    public Task<IReadOnlyList<LedgerEntry>> FindAsync(string programId, string memberId, string transactionId, CancellationToken cancellationToken)
+    {
+        if (!_entries.TryGetValue((programId, memberId), out var member))
+        {
+            return Task.FromResult<IReadOnlyList<LedgerEntry>>([]);
+        }
+
+        lock (member)
+        {
+            return Task.FromResult<IReadOnlyList<LedgerEntry>>(member.Values.Where(e => e.TransactionId == transactionId).ToList());
         }
     }
 }

@@ -31,6 +31,8 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.CreateCouponsAsync(Coupons(program)).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.PlanDiscountAsync(Plan()).ResponseAsync);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.AdjustAsync(Adjustment(program, member)).ResponseAsync);
 
         // Well-formed tokens nobody issued, a malformed one, the right prefix with a wrong secret.
         var terminalToken = await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default);
@@ -79,6 +81,8 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         // Nor the calls any operator or marketer may make (gRPC and JSON).
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).PlanDiscountAsync(Plan()).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).AdjustAsync(Adjustment(program, member)).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).PreviewQuoteAsync(
             new PreviewQuoteRequest { ProgramId = program, Lines = { Sales.Line("x", 1, 1_000) } }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => FirstPageAsync(AdminWith(terminalToken), program));
@@ -89,6 +93,8 @@ public sealed class AuthorizationTests(EngineFixture fixture)
             terminalOnAdminHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", terminalToken);
             Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync("/v1/me")).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync("/v1/programs")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.PostAsJsonAsync("/v1/discount-plans", new { currentSales = 40_000, markupBps = 2_500 })).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.PostAsJsonAsync($"/v1/programs/{program}/members/{member}:adjust", new { adjustmentId = "a", asset = "ADJUSTMENT_ASSET_POINTS", amount = 5, reason = "goodwill" })).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await terminalOnAdminHttp.GetAsync($"/v1/programs/{program}/coupon-series/any/codes")).StatusCode);
         }
 
@@ -119,6 +125,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         Assert.Single((await marketer.CreateCouponsAsync(Coupons(program))).Codes);
         Assert.Equal([program], (await marketer.WhoAmIAsync(new WhoAmIRequest())).ProgramIds);
         Assert.Equal([program], (await marketer.ListProgramsAsync(new ListProgramsRequest())).Programs.Select(p => p.ProgramId)); // not `other`
+        Assert.Equal(59_713, (await marketer.PlanDiscountAsync(Plan())).RequiredSales); // no program: any marketer
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.CreateCouponsAsync(Coupons(other)).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetProgramAsync(new GetProgramRequest { ProgramId = other }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.UpsertProgramAsync(new LoyaltyProgram { ProgramId = other, Name = "taken over", Currency = "EUR", EarnPoints = 100, EarnPerAmount = 1 }).ResponseAsync);
@@ -130,6 +137,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.NotFound, "CARD_NOT_FOUND", () => marketer.FindMemberAsync(new FindMemberRequest { ProgramId = program, Card = "no-such-card" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetMemberAsync(new GetMemberRequest { ProgramId = other, MemberId = otherMember }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.FindMemberAsync(new FindMemberRequest { ProgramId = other, Card = "any" }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.AdjustAsync(Adjustment(other, otherMember)).ResponseAsync); // its own program's: AdjustmentTests
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterStoreAsync(new RegisterStoreRequest { ProgramId = program, StoreId = "s-9" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = program, StoreId = "store-1", TerminalId = "pos-9" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Operator, Name = "escalate" }).ResponseAsync);
@@ -143,6 +151,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}/coupon-series/any/codes")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}/members/{otherMember}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync($"/v1/programs/{other}/members:find?card=any")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.PostAsJsonAsync($"/v1/programs/{other}/members/{otherMember}:adjust", new { adjustmentId = "a", asset = "ADJUSTMENT_ASSET_POINTS", amount = 5, reason = "goodwill" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v1/programs/{program}/members/{member}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("/v1/operator-tokens")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v1/me")).StatusCode);
@@ -150,6 +159,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v1/programs/{program}/messages")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/me")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/programs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/v1/discount-plans", new { currentSales = 40_000, markupBps = 2_500 })).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/v1/programs/{program}/members/{member}")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync($"/v1/programs/{program}/members:find", new { phone = "+420777000111" })).StatusCode);
 
@@ -294,6 +304,13 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         using var call = admin.ExportCouponSeries(new ExportCouponSeriesRequest { ProgramId = program, SeriesId = "any" });
         await call.ResponseStream.MoveNext(CancellationToken.None);
     }
+
+    /// <summary>The planner's worked example (40,000 at 2%, 25% markup, 7% with 1,000 more margin: 59,713).</summary>
+    private static PlanDiscountRequest Plan() => new() { CurrentSales = 40_000, CurrentDiscountBps = 200, MarkupBps = 2_500, DiscountBps = 700, MarginIncrease = 1_000 };
+
+    /// <summary>A manual adjustment that would add points (refused calls must add none).</summary>
+    private static AdjustRequest Adjustment(string program, string member) =>
+        new() { ProgramId = program, MemberId = member, AdjustmentId = "auth-" + Guid.NewGuid().ToString("N")[..8], Asset = AdjustmentAsset.Points, Amount = 1_000, Reason = "goodwill" };
 
     private static CreateCouponsRequest Coupons(string program) => new() { ProgramId = program, Count = 1, Terms = new CouponTerms { AmountOff = 10_000 } };
 

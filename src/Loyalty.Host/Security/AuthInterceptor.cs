@@ -17,7 +17,7 @@ namespace Loyalty.Host.Security;
 /// another store or terminal is PERMISSION_DENIED, one naming none gets the credential's — or an operator;</item>
 /// <item>admin API (<c>AdminService</c>): an operator, or a marketer holding the request's program; stores,
 /// terminals and tokens are for operators only; the calls that answer each caller within its own scope
-/// (<c>WhoAmI</c>, <c>ListPrograms</c>) for any operator or marketer.</item>
+/// (<c>WhoAmI</c>, <c>ListPrograms</c>) and the program-free planner (<c>PlanDiscount</c>) for any operator or marketer.</item>
 /// </list>
 /// Any request message with a <c>program_id</c>, <c>store_id</c> or <c>terminal_id</c> field is checked by that
 /// field, found by its proto name: a new endpoint gets the same checks without a list to keep up to date.
@@ -36,17 +36,17 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
         "IssueOperatorToken", "ListOperatorTokens", "RevokeOperatorToken", "ListAudit",
     }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>Admin calls without a program that any operator or marketer may make: they answer within the caller's own scope.</summary>
+    /// <summary>Admin calls without a program that any operator or marketer may make: they answer within the caller's own scope (or read nothing).</summary>
     private static readonly FrozenSet<string> AnyAdminCredential = new[]
     {
-        "WhoAmI", "ListPrograms",
+        "WhoAmI", "ListPrograms", "PlanDiscount",
     }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Admin calls that create value or access: recorded in the audit trail once they succeeded.</summary>
     private static readonly FrozenSet<string> Audited = new[]
     {
         "UpsertProgram", "DefineCampaign", "EndCampaign", "CreateCoupons", "CreateCouponSeries", "RunAutomations",
-        "RegisterStore", "RegisterTerminal", "RevokeTerminal", "IssueOperatorToken", "RevokeOperatorToken",
+        "RegisterStore", "RegisterTerminal", "RevokeTerminal", "IssueOperatorToken", "RevokeOperatorToken", "Adjust",
     }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
 
     private const int MaxAuditDetail = 8_000;

@@ -259,6 +259,9 @@ internal static class AdminMapping
         TransactionId = entry.TransactionId ?? string.Empty,
         At = SharedMapping.Time(entry.At),
         Asset = LedgerNames.Asset(entry.Asset),
+        Reason = entry.Reason ?? string.Empty,
+        Note = entry.Note ?? string.Empty,
+        Actor = entry.Actor ?? string.Empty,
     };
 
     public static ProgramSettings ToContract(LoyaltyProgram program) => new(
