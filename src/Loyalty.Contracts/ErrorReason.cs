@@ -78,6 +78,9 @@ public enum ErrorReason
 
     /// <summary>A card or contact change without proof of the member (a card the member holds, or an operator).</summary>
     MemberProofRequired = 51,
+
+    /// <summary>The call reads what only PostgreSQL holds (reports) and the engine runs without a database: FAILED_PRECONDITION.</summary>
+    DatabaseRequired = 52,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
