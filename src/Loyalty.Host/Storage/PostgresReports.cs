@@ -71,8 +71,7 @@ internal sealed class PostgresReports(NpgsqlDataSource dataSource, string servic
 
     /// <summary>The sales a report counts: the program's, in [@from, @to), with facts, not voided.</summary>
     private const string Sales = """
-        member_sales s
-        WHERE s.service_id = @service AND s.program_id = @program AND s.occurred_at >= @from AND s.occurred_at < @to
+        s.service_id = @service AND s.program_id = @program AND s.occurred_at >= @from AND s.occurred_at < @to
           AND s.status IS NOT NULL AND s.status <> 3
         """;
 
@@ -82,7 +81,8 @@ internal sealed class PostgresReports(NpgsqlDataSource dataSource, string servic
     public const string SalesSql = $"""
         SELECT s.guest, count(*), COALESCE(sum(s.total), 0)::bigint, COALESCE(sum(s.items), 0)::bigint,
                COALESCE(sum(s.discount), 0)::bigint, COALESCE(sum(s.refunded), 0)::bigint
-        FROM {Sales}
+        FROM member_sales s
+        WHERE {Sales}
         """;
 
     /// <summary>
@@ -95,7 +95,10 @@ internal sealed class PostgresReports(NpgsqlDataSource dataSource, string servic
                    CASE WHEN d->>'source' = 'coupon' AND c.series_id IS NOT NULL THEN 'coupon_series' ELSE d->>'source' END AS source,
                    COALESCE(c.series_id, d->>'id') AS id,
                    (d->>'amount')::bigint AS amount
-            FROM {Sales} AND jsonb_typeof(s.discounts) = 'array'
+            FROM member_sales s
+            CROSS JOIN LATERAL jsonb_array_elements(s.discounts) AS d
+            LEFT JOIN coupon_codes c ON d->>'source' = 'coupon' AND c.program_id = s.program_id AND c.code = d->>'id'
+            WHERE {Sales} AND jsonb_typeof(s.discounts) = 'array'
             {"{store}"}
         ), receipts AS (
             SELECT source, id, member_id, transaction_id, min(subtotal) AS subtotal, min(total) AS total, sum(amount) AS amount
@@ -110,7 +113,8 @@ internal sealed class PostgresReports(NpgsqlDataSource dataSource, string servic
     /// <summary>Receipts with any discount and all the discount: the promotions report's totals.</summary>
     public const string DiscountTotalsSql = $"""
         SELECT count(*) FILTER (WHERE s.discount > 0), COALESCE(sum(s.discount), 0)::bigint
-        FROM {Sales}
+        FROM member_sales s
+        WHERE {Sales}
         """;
 
     /// <summary>Members with a sale in [@since90, @to) and in [@since30, @to).</summary>
@@ -130,7 +134,8 @@ internal sealed class PostgresReports(NpgsqlDataSource dataSource, string servic
         WITH m AS (
             SELECT s.member_id, count(*) AS receipts, min(s.occurred_at) AS first, max(s.occurred_at) AS last,
                    (array_agg(s.tier ORDER BY s.occurred_at DESC, s.transaction_id DESC))[1] AS tier
-            FROM {Sales} AND NOT s.guest
+            FROM member_sales s
+            WHERE {Sales} AND NOT s.guest
             {"{store}"}
             GROUP BY s.member_id
         ), flagged AS (
