@@ -184,6 +184,13 @@ public static class Reports
     };
 
     /// <summary>
+    /// The oldest month bucket a liability over <paramref name="period"/> needs: older ones expired at or before its
+    /// start (0 — every bucket — when points never expire).
+    /// </summary>
+    public static int FirstLiveBucket(ReportPeriod period, int expiryMonths) =>
+        expiryMonths <= 0 ? 0 : Domain.Months.Add(Domain.Months.Of(period.Start), -expiryMonths);
+
+    /// <summary>
     /// The points liability of a program: what is outstanding at <paramref name="asOf"/> by expiry month, and the
     /// movements of each calendar month of <paramref name="period"/>.
     /// <list type="bullet">

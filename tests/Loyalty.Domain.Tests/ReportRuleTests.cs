@@ -66,6 +66,16 @@ public sealed class ReportRuleTests
     }
 
     [Fact]
+    public void A_liability_reads_the_buckets_that_expire_after_the_periods_start_or_all_when_points_never_expire()
+    {
+        var march = Reports.Period(new DateOnly(2026, 3, 1), new DateOnly(2026, 4, 1));
+        Assert.Equal(202602, Reports.FirstLiveBucket(march, 1)); // 202601 expired at 03-01, 202602 expires at 04-01
+        Assert.Equal(202512, Reports.FirstLiveBucket(march, 3)); // 202511 expired at 03-01
+        Assert.Equal(202602, Reports.FirstLiveBucket(Reports.Period(new DateOnly(2026, 3, 31), new DateOnly(2026, 4, 2)), 1));
+        Assert.Equal(0, Reports.FirstLiveBucket(march, 0));
+    }
+
+    [Fact]
     public void A_liability_too_large_for_a_long_is_refused_not_wrapped() =>
         Assert.Throws<OverflowException>(() => Reports.LiabilityOf(
             Reports.Period(new DateOnly(2026, 4, 1), new DateOnly(2026, 5, 1)), new DateTimeOffset(2026, 5, 1, 0, 0, 0, TimeSpan.Zero), 0, 1_000,

@@ -7,8 +7,8 @@ namespace Loyalty.Host.Storage;
 /// <summary>What the reports read from storage (docs/reports.md); the rules that turn it into a report are in <see cref="Reports"/>.</summary>
 internal interface IReportStore
 {
-    /// <summary>Every points bucket of the program (its balance at <paramref name="asOf"/>, what it held, what its expire entries took), the points movements per month of the period, and the store credit at <paramref name="asOf"/>.</summary>
-    Task<LedgerReportData> LedgerAsync(string programId, ReportPeriod period, DateTimeOffset asOf, CancellationToken cancellationToken);
+    /// <summary>The program's points buckets from <paramref name="firstBucket"/> on (balance at <paramref name="asOf"/>, what each held, what its expire entries took), the points movements per month of the period, and the store credit at <paramref name="asOf"/>.</summary>
+    Task<LedgerReportData> LedgerAsync(string programId, ReportPeriod period, int firstBucket, DateTimeOffset asOf, CancellationToken cancellationToken);
 
     /// <summary>Per campaign, coupon series (or code in no series), tier and reward: receipts, discount, their subtotal and total.</summary>
     Task<PromotionCostData> PromotionCostAsync(ReportScope scope, CancellationToken cancellationToken);
@@ -32,7 +32,7 @@ internal sealed class NoDatabaseReports : IReportStore
     private static LoyaltyException Refusal() => new(
         ErrorReason.DatabaseRequired, "reports read the sales and the ledger from PostgreSQL; this engine runs without a database (set ConnectionStrings__Postgres)");
 
-    public Task<LedgerReportData> LedgerAsync(string programId, ReportPeriod period, DateTimeOffset asOf, CancellationToken cancellationToken) => throw Refusal();
+    public Task<LedgerReportData> LedgerAsync(string programId, ReportPeriod period, int firstBucket, DateTimeOffset asOf, CancellationToken cancellationToken) => throw Refusal();
 
     public Task<PromotionCostData> PromotionCostAsync(ReportScope scope, CancellationToken cancellationToken) => throw Refusal();
 
@@ -49,21 +49,29 @@ internal sealed class NoDatabaseReports : IReportStore
 /// </summary>
 internal sealed class PostgresReports(NpgsqlDataSource dataSource, string serviceId) : IReportStore
 {
-    /// <summary>One row per (asset, bucket) of the program: balance before @asof, all but expire entries, expire entries (positive).</summary>
+    /// <summary>
+    /// Sort and hash memory of a report's transaction: a year of a busy program's sales grouped by member (the members
+    /// report) or by promotion spills to disk at PostgreSQL's default 4 MB and takes twice as long (docs/reports.md).
+    /// </summary>
+    public const string WorkMem = "64MB";
+
+    /// <summary>
+    /// One row per (asset, bucket) of the program — points from bucket @first on (older ones expired before the
+    /// period), store credit of every bucket: balance before @asof, all but expire entries, expire entries (positive).
+    /// </summary>
     public const string BucketsSql = """
         SELECT asset, bucket_month,
                COALESCE(sum(points) FILTER (WHERE occurred_at < @asof), 0)::bigint,
                COALESCE(sum(points) FILTER (WHERE entry_type <> 'expire'), 0)::bigint,
                COALESCE(-sum(points) FILTER (WHERE entry_type = 'expire'), 0)::bigint
         FROM ledger_entries
-        WHERE program_id = @program
+        WHERE program_id = @program AND (bucket_month >= @first OR asset = 'credit')
         GROUP BY asset, bucket_month
         """;
 
     /// <summary>Points movements per calendar month (UTC) and type in [@from, @to); expiry is counted by bucket.</summary>
     public const string FlowsSql = """
-        SELECT (extract(year FROM occurred_at AT TIME ZONE 'UTC') * 100 + extract(month FROM occurred_at AT TIME ZONE 'UTC'))::int AS month,
-               entry_type, sum(points)::bigint
+        SELECT date_trunc('month', occurred_at, 'UTC'), entry_type, sum(points)::bigint
         FROM ledger_entries
         WHERE program_id = @program AND occurred_at >= @from AND occurred_at < @to AND asset = 'points' AND entry_type <> 'expire'
         GROUP BY 1, 2
@@ -86,28 +94,24 @@ internal sealed class PostgresReports(NpgsqlDataSource dataSource, string servic
         """;
 
     /// <summary>
-    /// Each discount of each receipt, a coupon code joined to its series (a code in no series stands for itself);
-    /// per promotion and receipt first, so a receipt counts once per promotion whatever number of lines it touched.
+    /// Each receipt's discounts grouped per promotion first (a coupon code joined to its series; a code in no series
+    /// stands for itself), so a receipt counts once per promotion however many of its lines it touched; then summed
+    /// per promotion.
     /// </summary>
     public const string PromotionsSql = $"""
-        WITH pieces AS (
-            SELECT s.member_id, s.transaction_id, s.subtotal, s.total,
-                   CASE WHEN d->>'source' = 'coupon' AND c.series_id IS NOT NULL THEN 'coupon_series' ELSE d->>'source' END AS source,
+        SELECT p.source, p.id, count(*), sum(p.amount)::bigint, sum(s.subtotal)::bigint, sum(s.total)::bigint
+        FROM member_sales s
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN d->>'source' = 'coupon' AND c.series_id IS NOT NULL THEN 'coupon_series' ELSE d->>'source' END AS source,
                    COALESCE(c.series_id, d->>'id') AS id,
-                   (d->>'amount')::bigint AS amount
-            FROM member_sales s
-            CROSS JOIN LATERAL jsonb_array_elements(s.discounts) AS d
+                   sum((d->>'amount')::bigint) AS amount
+            FROM jsonb_array_elements(s.discounts) AS d
             LEFT JOIN coupon_codes c ON d->>'source' = 'coupon' AND c.program_id = s.program_id AND c.code = d->>'id'
-            WHERE {Sales} AND jsonb_typeof(s.discounts) = 'array'
-            {"{store}"}
-        ), receipts AS (
-            SELECT source, id, member_id, transaction_id, min(subtotal) AS subtotal, min(total) AS total, sum(amount) AS amount
-            FROM pieces
-            GROUP BY source, id, member_id, transaction_id
-        )
-        SELECT source, id, count(*), sum(amount)::bigint, sum(subtotal)::bigint, sum(total)::bigint
-        FROM receipts
-        GROUP BY source, id
+            GROUP BY 1, 2
+        ) AS p
+        WHERE {Sales} AND jsonb_typeof(s.discounts) = 'array'
+        {"{store}"}
+        GROUP BY p.source, p.id
         """;
 
     /// <summary>Receipts with any discount and all the discount: the promotions report's totals.</summary>
@@ -151,122 +155,146 @@ internal sealed class PostgresReports(NpgsqlDataSource dataSource, string servic
         GROUP BY 1
         """;
 
-    public async Task<LedgerReportData> LedgerAsync(string programId, ReportPeriod period, DateTimeOffset asOf, CancellationToken cancellationToken)
-    {
-        var buckets = new List<LedgerBucketTotals>();
-        long credit = 0;
-        await using (var command = dataSource.CreateCommand(BucketsSql))
+    public Task<LedgerReportData> LedgerAsync(string programId, ReportPeriod period, int firstBucket, DateTimeOffset asOf, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
         {
-            command.Parameters.AddWithValue("program", programId);
-            command.Parameters.AddWithValue("asof", asOf.UtcDateTime);
+            var buckets = new List<LedgerBucketTotals>();
+            long credit = 0;
+            await using (var command = new NpgsqlCommand(BucketsSql, connection))
+            {
+                command.Parameters.AddWithValue("program", programId);
+                command.Parameters.AddWithValue("first", firstBucket);
+                command.Parameters.AddWithValue("asof", asOf.UtcDateTime);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (reader.GetString(0) == LedgerNames.Asset(LedgerAsset.Credit))
+                    {
+                        credit = checked(credit + reader.GetInt64(2));
+                    }
+                    else
+                    {
+                        buckets.Add(new LedgerBucketTotals(reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+                    }
+                }
+            }
+
+            var flows = new List<LedgerMonthFlow>();
+            await using (var command = new NpgsqlCommand(FlowsSql, connection))
+            {
+                command.Parameters.AddWithValue("program", programId);
+                command.Parameters.AddWithValue("from", period.Start.UtcDateTime);
+                command.Parameters.AddWithValue("to", period.End.UtcDateTime);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (Enum.TryParse<LedgerEntryType>(reader.GetString(1), ignoreCase: true, out var type))
+                    {
+                        var month = Months.Of(new DateTimeOffset(reader.GetFieldValue<DateTime>(0), TimeSpan.Zero));
+                        flows.Add(new LedgerMonthFlow(month, type, reader.GetInt64(2)));
+                    }
+                }
+            }
+
+            return new LedgerReportData(buckets, flows, credit);
+        }, cancellationToken);
+
+    public Task<PromotionCostData> PromotionCostAsync(ReportScope scope, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            var promotions = new List<PromotionCostFigures>();
+            await using (var command = SalesCommand(connection, Scoped(PromotionsSql, scope), scope))
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    promotions.Add(new PromotionCostFigures(
+                        reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
+                }
+            }
+
+            await using (var command = SalesCommand(connection, DiscountTotalsSql + Store(scope), scope))
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                return new PromotionCostData(Reports.Ordered(promotions), reader.GetInt64(0), reader.GetInt64(1));
+            }
+        }, cancellationToken);
+
+    public Task<(SalesTotals Members, SalesTotals Guests)> SalesAsync(ReportScope scope, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = SalesCommand(connection, SalesSql + Store(scope) + " GROUP BY s.guest", scope);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            SalesTotals members = SalesTotals.None, guests = SalesTotals.None;
             while (await reader.ReadAsync(cancellationToken))
             {
-                if (reader.GetString(0) == LedgerNames.Asset(LedgerAsset.Credit))
+                var totals = new SalesTotals(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
+                if (reader.GetBoolean(0))
                 {
-                    credit = checked(credit + reader.GetInt64(2));
+                    guests = totals;
                 }
                 else
                 {
-                    buckets.Add(new LedgerBucketTotals(reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+                    members = totals;
                 }
             }
-        }
 
-        var flows = new List<LedgerMonthFlow>();
-        await using (var command = dataSource.CreateCommand(FlowsSql))
+            return (members, guests);
+        }, cancellationToken);
+
+    public Task<MemberActivityData> MemberActivityAsync(ReportScope scope, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
         {
-            command.Parameters.AddWithValue("program", programId);
-            command.Parameters.AddWithValue("from", period.Start.UtcDateTime);
-            command.Parameters.AddWithValue("to", period.End.UtcDateTime);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            long active30, active90;
+            await using (var command = SalesCommand(connection, ActiveSql + Store(scope), scope))
             {
-                if (Enum.TryParse<LedgerEntryType>(reader.GetString(1), ignoreCase: true, out var type))
+                var end = scope.Period.End;
+                command.Parameters.AddWithValue("since30", end.AddDays(-Reports.ActiveWindows[0]).UtcDateTime);
+                command.Parameters.AddWithValue("since90", end.AddDays(-Reports.ActiveWindows[1]).UtcDateTime);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                (active30, active90) = (reader.GetInt64(0), reader.GetInt64(1));
+            }
+
+            var tiers = new List<MemberTierTotals>();
+            await using (var command = SalesCommand(connection, Scoped(MembersSql, scope), scope))
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    flows.Add(new LedgerMonthFlow(reader.GetInt32(0), type, reader.GetInt64(2)));
+                    tiers.Add(new MemberTierTotals(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDecimal(4)));
                 }
             }
-        }
 
-        return new LedgerReportData(buckets, flows, credit);
-    }
+            return new MemberActivityData(active30, active90, tiers);
+        }, cancellationToken);
 
-    public async Task<PromotionCostData> PromotionCostAsync(ReportScope scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// A report's queries in one read-only snapshot (REPEATABLE READ: its parts agree with each other), with room to
+    /// sort and hash in memory (<see cref="WorkMem"/>, this transaction only).
+    /// </summary>
+    private async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> read, CancellationToken cancellationToken)
     {
-        var promotions = new List<PromotionCostFigures>();
-        await using (var command = SalesCommand(Scoped(PromotionsSql, scope), scope))
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await using (var setup = new NpgsqlCommand($"SET TRANSACTION READ ONLY; SET LOCAL work_mem = '{WorkMem}'", connection))
         {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                promotions.Add(new PromotionCostFigures(
-                    reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
-            }
+            await setup.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var command = SalesCommand(DiscountTotalsSql + Store(scope), scope))
-        {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return new PromotionCostData(Reports.Ordered(promotions), reader.GetInt64(0), reader.GetInt64(1));
-        }
-    }
-
-    public async Task<(SalesTotals Members, SalesTotals Guests)> SalesAsync(ReportScope scope, CancellationToken cancellationToken)
-    {
-        await using var command = SalesCommand(SalesSql + Store(scope) + " GROUP BY s.guest", scope);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        SalesTotals members = SalesTotals.None, guests = SalesTotals.None;
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var totals = new SalesTotals(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
-            if (reader.GetBoolean(0))
-            {
-                guests = totals;
-            }
-            else
-            {
-                members = totals;
-            }
-        }
-
-        return (members, guests);
-    }
-
-    public async Task<MemberActivityData> MemberActivityAsync(ReportScope scope, CancellationToken cancellationToken)
-    {
-        long active30, active90;
-        await using (var command = SalesCommand(ActiveSql + Store(scope), scope))
-        {
-            var end = scope.Period.End;
-            command.Parameters.AddWithValue("since30", end.AddDays(-Reports.ActiveWindows[0]).UtcDateTime);
-            command.Parameters.AddWithValue("since90", end.AddDays(-Reports.ActiveWindows[1]).UtcDateTime);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            (active30, active90) = (reader.GetInt64(0), reader.GetInt64(1));
-        }
-
-        var tiers = new List<MemberTierTotals>();
-        await using (var command = SalesCommand(Scoped(MembersSql, scope), scope))
-        {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                tiers.Add(new MemberTierTotals(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDecimal(4)));
-            }
-        }
-
-        return new MemberActivityData(active30, active90, tiers);
+        var result = await read(connection);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
     private static string Store(ReportScope scope) => scope.StoreId is null ? string.Empty : OfStore;
 
     private static string Scoped(string sql, ReportScope scope) => sql.Replace("{store}", Store(scope), StringComparison.Ordinal);
 
-    private NpgsqlCommand SalesCommand(string sql, ReportScope scope)
+    private NpgsqlCommand SalesCommand(NpgsqlConnection connection, string sql, ReportScope scope)
     {
-        var command = dataSource.CreateCommand(sql);
+        var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("service", serviceId);
         command.Parameters.AddWithValue("program", scope.ProgramId);
         command.Parameters.AddWithValue("from", scope.Period.Start.UtcDateTime);

@@ -23,7 +23,7 @@ internal sealed partial class AdminService
         var period = scope.Period;
         var now = clock.UtcNow;
         var asOf = period.End < now ? period.End : now;
-        var data = await reports.LedgerAsync(scope.ProgramId, period, asOf, context.CancellationToken);
+        var data = await reports.LedgerAsync(scope.ProgramId, period, Reports.FirstLiveBucket(period, program.ExpiryMonths), asOf, context.CancellationToken);
         var figures = Reports.LiabilityOf(period, asOf, program.ExpiryMonths, program.PointValue, data.Buckets, data.Flows, data.Credit);
         return ReportMapping.ToProto(scope.ProgramId, period, program, figures);
     }
