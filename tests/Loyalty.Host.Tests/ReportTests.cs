@@ -52,8 +52,13 @@ public sealed class ReportTests(EngineFixture fixture)
             [("2026-03", 140L, 50L, 230L, 80L, 0L, -120L, 0L), ("2026-04", 800L, 100L, 20L, 20L, 40L, 0L, -50L)],
             report.Months.Select(m => (m.Month, m.Issued, m.Burned, m.Expired, m.ExpiredUnrecorded, m.Adjusted, m.Voided, m.Refunded)));
 
-        // What was outstanding at the start (202602: 200 + 80) plus the movements is what is outstanding at the end:
-        // 280 + 940 − 150 − 250 + 40 − 120 − 50 = 690.
+        // What was outstanding at the start (202602: 200 + 80; 202601 expired at that instant) plus the movements is
+        // what is outstanding at the end: 280 + 940 − 150 − 250 + 40 − 120 − 50 = 690.
+        var february = await Engine.Admin.GetLiabilityReportAsync(new ReportRequest { ProgramId = program, From = "2026-02-01", To = From });
+        Assert.Equal(280, february.OutstandingPoints);
+        var m = report.Months;
+        Assert.Equal(report.OutstandingPoints, february.OutstandingPoints
+            + m.Sum(x => x.Issued) - m.Sum(x => x.Burned) - m.Sum(x => x.Expired) + m.Sum(x => x.Adjusted) + m.Sum(x => x.Voided) + m.Sum(x => x.Refunded));
         Assert.Equal(5, report.PointValue);
         Assert.Equal("EUR", report.Currency);
     }
@@ -171,6 +176,7 @@ public sealed class ReportTests(EngineFixture fixture)
         Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
         Assert.Equal("utf-8", csv.Content.Headers.ContentType?.CharSet);
+        Assert.Equal($"{program}-promotion-cost-{From}-{To}.csv", csv.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n");
         Assert.Equal("source,id,redemptions,discount,subtotal,total", lines[0]);
         Assert.Equal("campaign,spring,3,1500,15000,13000", lines[1]);
