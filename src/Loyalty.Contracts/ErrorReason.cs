@@ -80,7 +80,7 @@ public enum ErrorReason
     MemberProofRequired = 51,
 
     /// <summary>The call reads what only PostgreSQL holds (reports) and the engine runs without a database: FAILED_PRECONDITION.</summary>
-    DatabaseRequired = 52,
+    DatabaseRequired = 53,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
