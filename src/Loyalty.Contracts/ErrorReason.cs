@@ -81,6 +81,8 @@ public enum ErrorReason
 
     /// <summary>A manual adjustment id already used for a different adjustment (another amount, asset, reason or note): ALREADY_EXISTS.</summary>
     AdjustmentIdReused = 52,
+    /// <summary>The call reads what only PostgreSQL holds (reports) and the engine runs without a database: FAILED_PRECONDITION.</summary>
+    DatabaseRequired = 53,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>

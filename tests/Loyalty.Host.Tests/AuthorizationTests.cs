@@ -278,6 +278,49 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         Assert.DoesNotContain(all, e => e.Detail.Contains(issued.Token, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Reports_are_for_operators_and_the_programs_own_marketers_and_need_a_credential()
+    {
+        var (program, member) = await SetUpAsync();
+        var (other, _) = await SetUpAsync();
+        var marketerToken = (await Engine.Admin.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Marketer, ProgramIds = { program }, Name = "Reports A" })).Token;
+        var marketer = AdminWith(marketerToken);
+        var anonymous = new AdminService.AdminServiceClient(Engine.AdminChannel);
+        var terminal = AdminWith(await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default));
+        var calls = new Func<AdminService.AdminServiceClient, string, Task>[]
+        {
+            (admin, p) => admin.GetLiabilityReportAsync(Report(p)).ResponseAsync,
+            (admin, p) => admin.GetPromotionCostReportAsync(Report(p)).ResponseAsync,
+            (admin, p) => admin.GetMembersVsGuestsReportAsync(Report(p)).ResponseAsync,
+            (admin, p) => admin.GetMemberActivityReportAsync(Report(p)).ResponseAsync,
+            (admin, p) => admin.ExportReportAsync(new ExportReportRequest { ProgramId = p, Report = "liability", From = "2026-01-01", To = "2026-02-01" }).ResponseAsync,
+        };
+        foreach (var call in calls)
+        {
+            await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => call(anonymous, program));
+            await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => call(marketer, other));
+            await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => call(terminal, program));
+            await call(marketer, program); // its own program
+            await call(Engine.Admin, other); // an operator: any program
+        }
+
+        // The JSON and CSV downloads go through the same checks.
+        var query = "?from=2026-01-01&to=2026-02-01";
+        using var anonymousHttp = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        using var marketerHttp = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) };
+        marketerHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", marketerToken);
+        foreach (var path in new[] { "liability", "promotion-cost", "members-vs-guests", "member-activity", "liability.csv", "member-activity.csv" })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymousHttp.GetAsync($"/v1/programs/{program}/reports/{path}{query}")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await marketerHttp.GetAsync($"/v1/programs/{other}/reports/{path}{query}")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await marketerHttp.GetAsync($"/v1/programs/{program}/reports/{path}{query}")).StatusCode);
+        }
+
+        await AssertUnchangedAsync(program, member);
+    }
+
+    private static ReportRequest Report(string program) => new() { ProgramId = program, From = "2026-01-01", To = "2026-02-01" };
+
     private async Task<(string Program, string Member)> SetUpAsync()
     {
         var program = await fixture.NewProgramAsync();

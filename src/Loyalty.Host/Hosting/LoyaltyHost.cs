@@ -75,10 +75,12 @@ public static partial class LoyaltyHost
                 sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.ServiceId()));
             builder.Services.AddSingleton<IAutomationStore, PostgresAutomationStore>();
             builder.Services.AddSingleton<Security.IAuditTrail, Security.PostgresAuditTrail>();
+            builder.Services.AddSingleton<IReportStore>(sp => new PostgresReports(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.ServiceId()));
         }
         else
         {
             builder.Services.AddSingleton<Security.IAuditTrail, Security.MemoryAuditTrail>();
+            builder.Services.AddSingleton<IReportStore, NoDatabaseReports>();
         }
 
         builder.Services.AddSingleton(new PersonalData(options.PersonalDataPepper, options.PersonalDataKeys));

@@ -8,10 +8,10 @@ using Loyalty.Host.Services.Pos;
 
 namespace Loyalty.Host.Services.Admin;
 
-/// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers.</summary>
+/// <summary>Marketing's admin API: programs, coupons (single codes and bulk series), campaigns, automations and their messages, ledgers, reports.</summary>
 internal sealed partial class AdminService(
     IGrainFactory grains, ICouponSeriesStore series, CouponSeriesJobs jobs, LoyaltyClock clock, IAutomationStore automationStore, Security.IAuditTrail audit,
-    PersonalData personalData, IProgramDirectory programs, MemberKeyLookup memberKeys, QuotePricing pricing)
+    PersonalData personalData, IProgramDirectory programs, MemberKeyLookup memberKeys, QuotePricing pricing, Storage.IReportStore reports)
     : Api.V1.AdminService.AdminServiceBase
 {
     public const int MaxCouponsPerCall = 10_000;
