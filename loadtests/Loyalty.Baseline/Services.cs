@@ -120,7 +120,7 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
             Subtotal = priced.Subtotal,
             Discount = priced.Discount,
             Total = priced.Total,
-            PointsToEarn = priced.PointsToEarn,
+            PointsToEarn = memberId is null ? 0 : priced.PointsToEarn, // a guest earns nothing (the baseline's campaigns never need a member)
             Coupon = check,
             CampaignId = campaign?.CampaignId ?? string.Empty,
             CampaignDiscount = priced.CampaignDiscount,
@@ -132,7 +132,8 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
         var ct = context.CancellationToken;
         var programId = Edge.Id(request.ProgramId, "program_id");
         var transactionId = Edge.Id(request.TransactionId, "transaction_id");
-        var memberId = Edge.Id(request.MemberId, "member_id");
+        // Without a member: a walk-in customer's sale, as on the engine (docs/guest-checkout.md).
+        var memberId = Edge.OptionalId(request.MemberId, "member_id");
         var command = new CommitCommand(
             transactionId,
             Edge.OptionalId(request.StoreId, "store_id") ?? string.Empty,
@@ -143,6 +144,15 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
         if (request.Currency.Length != 0)
         {
             Edge.EnsureCurrency(request.Currency, await store.ProgramAsync(programId, ct));
+        }
+
+        if (memberId is null)
+        {
+            // Points, store credit and rewards need a member: refused by name, as the engine does.
+            GuestSales.EnsureGuestCanPay(command with
+            {
+                PointsToSpend = request.PointsToSpend, CreditToSpend = request.CreditToSpend, RewardIds = [.. request.RewardIds],
+            });
         }
 
         if (request.PointsToSpend != 0 || request.CreditToSpend != 0 || request.OccurredAt is not null)
@@ -171,7 +181,7 @@ internal sealed class BaselinePosService(Store store) : PosService.PosServiceBas
     {
         var programId = Edge.Id(request.ProgramId, "program_id");
         var transactionId = Edge.Id(request.TransactionId, "transaction_id");
-        var memberId = Edge.Id(request.MemberId, "member_id");
+        var memberId = Edge.OptionalId(request.MemberId, "member_id"); // none: a guest's sale
         var result = await store.VoidAsync(programId, memberId, transactionId, context.CancellationToken);
         return new VoidSaleResponse
         {
@@ -302,7 +312,8 @@ internal sealed class BaselineAdminService(Store store) : AdminService.AdminServ
 
 /// <summary>
 /// The baseline implements what the benchmark sends: enrollment, identify, balance, quote, commit
-/// with earn, a single-use coupon and a campaign with a budget, void, and the admin calls for
+/// with earn, a single-use coupon and a campaign with a budget, void, a guest's commit and void
+/// (no member: no points), and the admin calls for
 /// programs, coupons and campaigns. Anything
 /// else is refused as UNIMPLEMENTED, never silently priced differently from the engine (Refund is
 /// UNIMPLEMENTED by the generated base class).

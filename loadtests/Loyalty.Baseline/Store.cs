@@ -23,12 +23,24 @@ internal sealed record CouponRow(CouponDefinition Definition, string? RedeemedBy
 /// <summary>
 /// All SQL of the baseline. A commit is one READ COMMITTED transaction: lock the member row
 /// (SELECT … FOR UPDATE, which serializes one member's sales like a grain would), find an earlier
-/// sale with this transaction id (the idempotency record), redeem the coupon with a conditional
-/// UPDATE (… WHERE redeemed_by_tx IS NULL: of a thousand racing terminals exactly one matches),
-/// add the points to the month's bucket, insert the sale, commit. Lock order is always member, then coupon.
+/// sale with this transaction id (the idempotency record), reserve the campaign's budget row, redeem
+/// the coupon with a conditional UPDATE (… WHERE redeemed_by_tx IS NULL: of a thousand racing terminals
+/// exactly one matches), add the points to the month's bucket, insert the sale, commit. A guest's sale
+/// (no member) locks no member: it looks for its transaction id first, then takes the same steps without
+/// points, and a racing retry of it meets the first one's coupon or sale key and is answered from that row.
+/// Lock order is always member (a guest's void: its sale row), then campaign, then coupon.
 /// </summary>
 internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
 {
+    /// <summary>The member id a guest's sale is recorded under (as on the engine: its sale row's member_id is '').</summary>
+    public const string GuestMemberId = "";
+
+    private const string SaleSql = """
+        SELECT member_id, fingerprint, subtotal, discount, total, points_earned, earn_month, coupon_code, available_after, committed_at,
+               voided_at, void_points_removed, void_available_after, campaign_id, campaign_discount
+        FROM sales WHERE program_id = $1 AND transaction_id = $2
+        """;
+
     private static readonly long ProgramCacheTicks = Stopwatch.Frequency * 5;
     private readonly ConcurrentDictionary<string, (ProgramSettings Settings, long At)> _programs = new(StringComparer.Ordinal);
 
@@ -227,66 +239,101 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
 
     // ---- the checkout transaction ----
 
-    public async Task<(CommitResult Result, long Available)> CommitAsync(string programId, string memberId, CommitCommand command, CancellationToken ct)
+    /// <summary>
+    /// Commits a member's sale, or a guest's when <paramref name="memberId"/> is null: no member row to lock and no
+    /// points; the sale's key (program, transaction id) is its idempotency record and the only thing its retries share.
+    /// </summary>
+    public async Task<(CommitResult Result, long Available)> CommitAsync(string programId, string? memberId, CommitCommand command, CancellationToken ct)
     {
         var program = await ProgramAsync(programId, ct);
         var fingerprint = Fingerprints.Of(command);
+        var owner = memberId ?? GuestMemberId;
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        var (buckets, earlier) = await LockMemberAsync(connection, transaction, programId, memberId, command.TransactionId, ct);
-        if (earlier is not null)
+        if (memberId is null && await SaleAsync(connection, null, programId, command.TransactionId, forUpdate: false, ct) is { } retried)
         {
-            return earlier.MemberId == memberId && earlier.Fingerprint == fingerprint
-                ? (earlier.Result, earlier.Result.AvailableAfter)
-                : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
+            return Answer(retried, owner, fingerprint);
         }
 
-        var now = Now;
-        var subtotal = Pricing.Validate(command.Lines);
-        // The baseline keeps one campaign per sale (the first in the engine's walk order); its budget row is reserved.
-        var promotions = new PromotionContext(now);
-        var campaign = Pricing.Price(command.Lines, program, null, null, default, promotions).Campaigns.FirstOrDefault();
-        if (campaign is not null)
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        Dictionary<int, long>? buckets = null;
+        if (memberId is not null)
         {
-            // The budget row is the hot spot of a flash sale: every racing terminal waits for this row lock.
-            var discount = campaign.Discount;
-            await using var reserve = new NpgsqlCommand(
-                """
-                UPDATE campaigns SET redemptions = redemptions + 1, discount_given = discount_given + $3
-                WHERE program_id = $1 AND campaign_id = $2
-                  AND (max_redemptions = 0 OR redemptions + 1 <= max_redemptions)
-                  AND (max_discount_money = 0 OR discount_given + $3 <= max_discount_money)
-                """,
-                connection,
-                transaction);
-            reserve.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(campaign.CampaignId), P(discount) });
-            if (await reserve.ExecuteNonQueryAsync(ct) == 0)
+            (buckets, var earlier) = await LockMemberAsync(connection, transaction, programId, memberId, command.TransactionId, ct);
+            if (earlier is not null)
             {
-                // Sold out since the quote: the sale goes on without it (as the engine does), unless the
-                // terminal asked for strict pricing, which the total check below then refuses.
-                promotions = promotions with { Unavailable = [campaign.CampaignId] };
-                campaign = null;
+                return Answer(earlier, owner, fingerprint);
             }
         }
 
+        var now = Now;
+        AppliedCampaign? campaign;
         CouponDefinition? coupon = null;
-        if (command.CouponCode is { } code)
+        PricedBasket priced;
+        try
         {
-            coupon = await RedeemAsync(connection, transaction, programId, code, command.TransactionId, memberId, subtotal, now, ct);
+            var subtotal = Pricing.Validate(command.Lines);
+            // The baseline keeps one campaign per sale (the first in the engine's walk order); its budget row is reserved.
+            var promotions = new PromotionContext(now);
+            campaign = Pricing.Price(command.Lines, program, null, null, default, promotions).Campaigns.FirstOrDefault();
+            if (campaign is not null)
+            {
+                // The budget row is the hot spot of a flash sale: every racing terminal waits for this row lock.
+                await using var reserve = new NpgsqlCommand(
+                    """
+                    UPDATE campaigns SET redemptions = redemptions + 1, discount_given = discount_given + $3
+                    WHERE program_id = $1 AND campaign_id = $2
+                      AND (max_redemptions = 0 OR redemptions + 1 <= max_redemptions)
+                      AND (max_discount_money = 0 OR discount_given + $3 <= max_discount_money)
+                    """,
+                    connection,
+                    transaction);
+                reserve.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(campaign.CampaignId), P(campaign.Discount) });
+                if (await reserve.ExecuteNonQueryAsync(ct) == 0)
+                {
+                    // Sold out since the quote: the sale goes on without it (as the engine does), unless the
+                    // terminal asked for strict pricing, which the total check below then refuses.
+                    promotions = promotions with { Unavailable = [campaign.CampaignId] };
+                    campaign = null;
+                }
+            }
+
+            if (command.CouponCode is { } code)
+            {
+                coupon = await RedeemAsync(connection, transaction, programId, code, command.TransactionId, memberId, subtotal, now, ct);
+            }
+
+            priced = Pricing.Price(command.Lines, program, coupon, null, default, promotions);
+            Sales.EnsureExpectedTotal(command, priced.Total);
+        }
+        catch (LoyaltyException) when (memberId is null)
+        {
+            // A guest's retry racing the call in flight finds the coupon taken by its own transaction id once that
+            // committed: a sale on record under this id answers (as the engine's till does), whatever the rules say now.
+            await transaction.RollbackAsync(ct);
+            if (await SaleAsync(connection, null, programId, command.TransactionId, forUpdate: false, ct) is { } committed)
+            {
+                return Answer(committed, owner, fingerprint);
+            }
+
+            throw;
         }
 
-        var priced = Pricing.Price(command.Lines, program, coupon, null, default, promotions);
-        Sales.EnsureExpectedTotal(command, priced.Total);
         var month = Months.Of(now);
-        PointBuckets.Add(buckets, month, priced.PointsToEarn);
-        var available = PointBuckets.Available(buckets, program.ExpiryMonths, now);
+        var points = buckets is null ? 0 : priced.PointsToEarn; // a guest earns nothing
+        long available = 0;
+        if (buckets is not null)
+        {
+            PointBuckets.Add(buckets, month, points);
+            available = PointBuckets.Available(buckets, program.ExpiryMonths, now);
+        }
+
         var result = new CommitResult
         {
             TransactionId = command.TransactionId,
             Subtotal = priced.Subtotal,
             Discount = priced.Discount,
             Total = priced.Total,
-            PointsEarned = priced.PointsToEarn,
+            PointsEarned = points,
             EarnMonth = month,
             CouponCode = command.CouponCode,
             AvailableAfter = available,
@@ -296,11 +343,11 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
         };
 
         await using var write = new NpgsqlBatch(connection, transaction);
-        if (priced.PointsToEarn > 0)
+        if (points > 0)
         {
             write.BatchCommands.Add(Cmd(
                 "INSERT INTO point_buckets (program_id, member_id, month, points) VALUES ($1, $2, $3, $4) ON CONFLICT (program_id, member_id, month) DO UPDATE SET points = point_buckets.points + EXCLUDED.points",
-                programId, memberId, month, priced.PointsToEarn));
+                programId, memberId, month, points));
         }
 
         write.BatchCommands.Add(Cmd(
@@ -308,7 +355,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             INSERT INTO sales (program_id, transaction_id, member_id, fingerprint, subtotal, discount, total, points_earned, earn_month, coupon_code, available_after, committed_at, campaign_id, campaign_discount)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             """,
-            programId, command.TransactionId, memberId, fingerprint, priced.Subtotal, priced.Discount, priced.Total, priced.PointsToEarn, month, command.CouponCode, available, now,
+            programId, command.TransactionId, owner, fingerprint, priced.Subtotal, priced.Discount, priced.Total, points, month, command.CouponCode, available, now,
             campaign?.CampaignId, priced.CampaignDiscount));
         try
         {
@@ -317,22 +364,38 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            // The same transaction id committed meanwhile for another member.
-            throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
+            // The same transaction id committed meanwhile: a guest's racing retry (answered from its row when it is
+            // the same sale) or another customer's sale (TRANSACTION_ID_REUSED).
+            await transaction.RollbackAsync(ct);
+            var winner = await SaleAsync(connection, null, programId, command.TransactionId, forUpdate: false, ct)
+                ?? throw new InvalidOperationException("the sale row that refused the insert is not readable");
+            return Answer(winner, owner, fingerprint);
         }
 
         return (result, available);
     }
 
-    public async Task<VoidResult> VoidAsync(string programId, string memberId, string transactionId, CancellationToken ct)
+    /// <summary>Voids a member's sale, or a guest's when <paramref name="memberId"/> is null (its sale row is the lock).</summary>
+    public async Task<VoidResult> VoidAsync(string programId, string? memberId, string transactionId, CancellationToken ct)
     {
         var program = await ProgramAsync(programId, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var (buckets, sale) = await LockMemberAsync(connection, transaction, programId, memberId, transactionId, ct);
-        if (sale is null || sale.MemberId != memberId)
+        Dictionary<int, long>? buckets = null;
+        SaleRow? sale;
+        if (memberId is null)
         {
-            throw new LoyaltyException(ErrorReason.TransactionNotFound, "no committed transaction with this id for this member");
+            sale = await SaleAsync(connection, transaction, programId, transactionId, forUpdate: true, ct);
+        }
+        else
+        {
+            (buckets, sale) = await LockMemberAsync(connection, transaction, programId, memberId, transactionId, ct);
+        }
+
+        if (sale is null || sale.MemberId != (memberId ?? GuestMemberId))
+        {
+            throw new LoyaltyException(
+                ErrorReason.TransactionNotFound, memberId is null ? "no committed guest sale with this id" : "no committed transaction with this id for this member");
         }
 
         var committed = sale.Result;
@@ -350,16 +413,10 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
         }
 
         var now = Now;
-        var removed = PointBuckets.Remove(buckets, committed.EarnMonth, committed.PointsEarned);
-        var available = PointBuckets.Available(buckets, program.ExpiryMonths, now);
+        var removed = buckets is null ? 0 : PointBuckets.Remove(buckets, committed.EarnMonth, committed.PointsEarned);
+        var available = buckets is null ? 0 : PointBuckets.Available(buckets, program.ExpiryMonths, now);
         await using var write = new NpgsqlBatch(connection, transaction);
-        if (committed.CouponCode is { } code)
-        {
-            write.BatchCommands.Add(Cmd(
-                "UPDATE coupons SET redeemed_by_tx = NULL, redeemed_by_member = NULL, redeemed_at = NULL WHERE program_id = $1 AND code = $2 AND redeemed_by_tx = $3",
-                programId, code, transactionId));
-        }
-
+        // Campaign before coupon: the order a commit takes these rows in.
         if (committed.CampaignId is { } campaignId)
         {
             write.BatchCommands.Add(Cmd(
@@ -367,7 +424,14 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
                 programId, campaignId, committed.CampaignDiscount));
         }
 
-        if (removed > 0)
+        if (committed.CouponCode is { } code)
+        {
+            write.BatchCommands.Add(Cmd(
+                "UPDATE coupons SET redeemed_by_tx = NULL, redeemed_by_member = NULL, redeemed_at = NULL WHERE program_id = $1 AND code = $2 AND redeemed_by_tx = $3",
+                programId, code, transactionId));
+        }
+
+        if (buckets is not null && removed > 0)
         {
             write.BatchCommands.Add(buckets.TryGetValue(committed.EarnMonth, out var left)
                 ? Cmd("UPDATE point_buckets SET points = $4 WHERE program_id = $1 AND member_id = $2 AND month = $3", programId, memberId, committed.EarnMonth, left)
@@ -444,14 +508,7 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             {
                 Cmd("SELECT 1 FROM members WHERE program_id = $1 AND member_id = $2 FOR UPDATE", programId, memberId),
                 Cmd("SELECT month, points FROM point_buckets WHERE program_id = $1 AND member_id = $2", programId, memberId),
-                Cmd(
-                    """
-                    SELECT member_id, fingerprint, subtotal, discount, total, points_earned, earn_month, coupon_code, available_after, committed_at,
-                           voided_at, void_points_removed, void_available_after, campaign_id, campaign_discount
-                    FROM sales WHERE program_id = $1 AND transaction_id = $2
-                    """,
-                    programId,
-                    transactionId),
+                Cmd(SaleSql, programId, transactionId),
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(ct);
@@ -463,11 +520,27 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
         await reader.NextResultAsync(ct);
         var buckets = await ReadBucketsAsync(reader, ct);
         await reader.NextResultAsync(ct);
-        if (!await reader.ReadAsync(ct))
-        {
-            return (buckets, null);
-        }
+        return (buckets, await reader.ReadAsync(ct) ? ReadSale(reader, transactionId) : null);
+    }
 
+    /// <summary>The sale with this transaction id, whoever's it is; <paramref name="forUpdate"/> locks its row (a guest's void).</summary>
+    private static async Task<SaleRow?> SaleAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string programId, string transactionId, bool forUpdate, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(forUpdate ? SaleSql + " FOR UPDATE" : SaleSql, connection, transaction);
+        command.Parameters.AddRange(new NpgsqlParameter[] { P(programId), P(transactionId) });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadSale(reader, transactionId) : null;
+    }
+
+    /// <summary>A commit of a transaction id already on record: the stored result when it is the same customer's same sale.</summary>
+    private static (CommitResult Result, long Available) Answer(SaleRow stored, string owner, string fingerprint) =>
+        stored.MemberId == owner && stored.Fingerprint == fingerprint
+            ? (stored.Result, stored.Result.AvailableAfter)
+            : throw new LoyaltyException(ErrorReason.TransactionIdReused, "this transaction id was already used for a different sale");
+
+    private static SaleRow ReadSale(NpgsqlDataReader reader, string transactionId)
+    {
         var result = new CommitResult
         {
             TransactionId = transactionId,
@@ -482,18 +555,18 @@ internal sealed class Store(NpgsqlDataSource db, TimeProvider clock)
             CampaignId = reader.IsDBNull(13) ? null : reader.GetString(13),
             CampaignDiscount = reader.GetInt64(14),
         };
-        return (buckets, new SaleRow(
+        return new SaleRow(
             reader.GetString(0),
             reader.GetString(1),
             result,
             reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
             reader.IsDBNull(11) ? null : reader.GetInt64(11),
-            reader.IsDBNull(12) ? null : reader.GetInt64(12)));
+            reader.IsDBNull(12) ? null : reader.GetInt64(12));
     }
 
     /// <summary>Redeems with one conditional UPDATE; when no row matched, finds out why (the engine's order of reasons).</summary>
     private static async Task<CouponDefinition> RedeemAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string programId, string code, string transactionId, string memberId, long subtotal, DateTimeOffset now, CancellationToken ct)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string programId, string code, string transactionId, string? memberId, long subtotal, DateTimeOffset now, CancellationToken ct)
     {
         await using (var redeem = new NpgsqlCommand(
             """

@@ -32,7 +32,7 @@ static int Usage()
 
           tour [--address http://127.0.0.1:5080] [--program demo]
               Defines a demo program, enrolls a member with a card, commits a sale with a
-              single-use coupon, retries it, reads the balance, voids it: the 60-second tour.
+              single-use coupon, retries it, reads the balance, voids it, sells to a guest: the 60-second tour.
 
           promo-tour [--address http://127.0.0.1:5080] [--program promo-demo]
               Defines campaigns (3 for 2, 10.00 off from 60.00, an exclusive flash), quotes a basket
@@ -50,7 +50,8 @@ static int Usage()
                                           (S) and accrual (S/3) per target first (30; 0 = start cold)
 
         scenarios
-          checkout     identify → quote → commit; Zipf members, coupons, voids, retried timeouts
+          checkout     identify → quote → commit; Zipf members, coupons, voids, retried timeouts; a share of
+                       guest baskets (no member: quote → commit)
           accrual      commit-only earning
           reads        identify or quote, nothing written
           flash-sale   terminals racing for a campaign budget of B redemptions at the same instant
@@ -63,7 +64,8 @@ static int Usage()
           --rate N (open model: N arrivals/s)  or  --terminals N (closed model, default 32)   --model open|closed
           --duration 30s   --ramp-up 5s (open: ramp; closed: warm-up left out)   --seed 42   --program ID
           --members 10000  --zipf 0.7   --stores 50  --terminals-per-store 8
-          --coupon-share 0.1  --void-share 0.02  --retry-share 0.05  --reuse-share 0.01
+          --coupon-share 0.1  --guest-share 0.4 (walk-in baskets: no member, no identify; 0 = members only)
+          --void-share 0.02  --retry-share 0.05  --reuse-share 0.01
           --budget 2000  --contention 3 (flash sale demand = budget × contention)  --flash-mode campaign|coupons
           --max-p99-ms X  --min-rps Y   thresholds on the headline operation: exit code 3 when missed
           --watch name=PID[+]  track RSS/CPU of a process (+ = with its children, e.g. postgres)

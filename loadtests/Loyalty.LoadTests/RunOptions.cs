@@ -65,6 +65,12 @@ internal sealed class RunOptions
 
     public double CouponShare { get; set; } = 0.10;
 
+    /// <summary>
+    /// Checkout: share of baskets from walk-in customers (no member: quote and commit with an empty member id, no
+    /// identify). 0 gives the member-only mix of the runs before issue #15.
+    /// </summary>
+    public double GuestShare { get; set; } = 0.40;
+
     public double VoidShare { get; set; } = 0.02;
 
     /// <summary>Share of commits first sent with a tiny deadline (a simulated timeout), then retried with the same transaction id.</summary>
@@ -150,6 +156,7 @@ internal sealed class RunOptions
                 case "--seed": o.Seed = long.TryParse(Value(), CultureInfo.InvariantCulture, out var seed) ? seed : throw new UsageException("--seed is a whole number"); break;
                 case "--program": o.Program = Value(); break;
                 case "--coupon-share": o.CouponShare = Double(Value()); break;
+                case "--guest-share": o.GuestShare = Double(Value()); break;
                 case "--void-share": o.VoidShare = Double(Value()); break;
                 case "--retry-share": o.RetryShare = Double(Value()); break;
                 case "--reuse-share": o.ReuseShare = Double(Value()); break;
@@ -170,6 +177,11 @@ internal sealed class RunOptions
         if (o.Members < 1 || o.Terminals < 1 || o.Stores < 1 || o.TerminalsPerStore < 1 || o.Budget < 1 || o.Contention <= 0 || o.Rate <= 0)
         {
             throw new UsageException("members, terminals, stores, budget, contention and rate must be positive");
+        }
+
+        if (o.GuestShare is not (>= 0 and <= 1))
+        {
+            throw new UsageException("--guest-share is a share between 0 and 1");
         }
 
         return o;

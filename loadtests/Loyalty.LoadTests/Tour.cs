@@ -74,6 +74,10 @@ internal static class Tour
 
             var voided = await pos.VoidAsync(member.MemberId, committed.TransactionId);
             Console.WriteLine($"void      removed {voided.PointsRemoved} points, coupon restored: {voided.CouponRestored}, balance {voided.AvailableAfter}");
+
+            // A walk-in customer: no member id, so no points, but the coupon (free again after the void) still counts.
+            var walkIn = await pos.CommitAsync(new CommitRequest { StoreId = "store-7", TerminalId = "pos-2", CouponCode = coupon, Lines = { sale.Lines } });
+            Console.WriteLine($"guest     the same basket and coupon without a member: paid {Money(walkIn.Total)}, earned {walkIn.PointsEarned} points");
             return 0;
         }
         catch (RpcException failure)

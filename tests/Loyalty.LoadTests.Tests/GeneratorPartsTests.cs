@@ -48,6 +48,29 @@ public sealed class GeneratorPartsTests
     }
 
     [Fact]
+    public void The_guest_share_is_a_share_of_baskets_from_0_to_1()
+    {
+        Assert.Equal(0.40, new RunOptions().GuestShare);
+        Assert.Equal(0.4, RunOptions.Parse(["--guest-share", "0.4"]).GuestShare);
+        Assert.Equal(0, RunOptions.Parse(["--guest-share", "0"]).GuestShare);
+        Assert.Equal(1, RunOptions.Parse(["--guest-share", "1"]).GuestShare);
+        foreach (var bad in new[] { "1.5", "-0.1", "NaN" })
+        {
+            var refused = Assert.Throws<UsageException>(() => RunOptions.Parse(["--guest-share", bad]));
+            Assert.Contains("--guest-share", refused.Message);
+        }
+    }
+
+    [Fact]
+    public void A_chance_of_zero_draws_nothing_so_guest_share_0_replays_the_member_only_arrivals()
+    {
+        var before = new Rng(42, 7);
+        var now = new Rng(42, 7);
+        Assert.False(now.Chance(0));
+        Assert.Equal(before.NextUInt64(), now.NextUInt64());
+    }
+
+    [Fact]
     public void Zipf_draws_ranks_with_the_zipf_frequencies()
     {
         var zipf = new ZipfSampler(10, 1.0);

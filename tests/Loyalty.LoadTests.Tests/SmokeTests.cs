@@ -34,6 +34,18 @@ public sealed class SmokeTests(Targets targets)
         var headline = report.HeadlineOperation;
         Assert.NotNull(headline);
         Assert.True(headline.Ok > 0, "the run did some work");
+        if (scenario == "checkout")
+        {
+            // The default mix has 40% walk-in baskets: counted apart, adding up to the headline, and verified.
+            var guests = Assert.Single(report.Operations, o => o.Name == "guest checkout");
+            var members = Assert.Single(report.Operations, o => o.Name == "member checkout");
+            Assert.True(guests.Ok > 0 && members.Ok > 0, $"{guests.Ok} guest and {members.Ok} member checkouts");
+            Assert.Equal(headline.Ok, guests.Ok + members.Ok);
+            var onRecord = Assert.Single(report.Checks, c => c.Name == "acknowledged guest sales on record");
+            Assert.True(onRecord.Passed, onRecord.Detail);
+            Assert.Contains("guests", report.HeadlineUnit);
+        }
+
         if (scenario == "flash-sale")
         {
             Assert.Equal(30, headline.Ok); // exactly the budget granted ...
@@ -45,6 +57,22 @@ public sealed class SmokeTests(Targets targets)
             var errors = report.Operations.SelectMany(o => o.ErrorsByReason.Select(e => $"{o.Name}: {e.Key} × {e.Value}"));
             Assert.True(headline.Errors == 0, $"{headline.Errors} error(s): {string.Join("; ", errors)}");
         }
+    }
+
+    [Fact]
+    public async Task Guest_share_0_runs_the_member_only_checkout_mix()
+    {
+        var options = Options("baseline", "checkout");
+        options.GuestShare = 0;
+        using var workload = await Workload.SeedAsync(options);
+        var report = await Runner.RunAsync(workload, options, "smoke", _ => { }, CancellationToken.None);
+
+        Assert.All(report.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.True(report.HeadlineOperation?.Ok > 0, "the run did some work");
+        Assert.DoesNotContain(report.Operations, o => o.Name.Contains("guest", StringComparison.Ordinal) || o.Name == "member checkout");
+        Assert.DoesNotContain(report.Checks, c => c.Name.Contains("guest", StringComparison.Ordinal));
+        Assert.Equal("committed checkouts (identify + quote + commit)", report.HeadlineUnit);
+        Assert.All(workload.Ledger.Sales.Values, s => Assert.False(s.IsGuest));
     }
 
     [Fact]

@@ -9,10 +9,15 @@ namespace Loyalty.LoadTests.Scenarios;
 /// <summary>
 /// The correctness checks every run ends with. First it settles every call whose outcome the
 /// generator never heard (it replays the very same request, which is safe by design); then it
-/// compares the target with the ledger: each member's balance, and each coupon's holder.
+/// compares the target with the ledger: each member's balance, each coupon's holder, and for
+/// guests' sales (no member, no balance) a replay of some of them, which must be answered with
+/// the sale the target acknowledged.
 /// </summary>
 internal static class Checker
 {
+    /// <summary>Live guest sales replayed at most: enough to catch a lost sale, few enough to stay seconds.</summary>
+    public const int GuestReplays = 500;
+
     public static async Task<List<CheckResult>> RunAsync(Workload workload, Action<string> log, CancellationToken cancellationToken)
     {
         var checks = new List<CheckResult>();
@@ -62,7 +67,7 @@ internal static class Checker
                 : $"{settleFailures.Count} calls still without an answer, e.g. {string.Join("; ", settleFailures.Take(3))}"));
 
         var expected = ledger.ExpectedBalances();
-        var touched = ledger.Sales.Values.Select(s => s.MemberId).ToHashSet(StringComparer.Ordinal);
+        var touched = ledger.Sales.Values.Where(s => !s.IsGuest).Select(s => s.MemberId).ToHashSet(StringComparer.Ordinal);
         // Every member a sale touched, plus untouched ones as a control group (their balance must not move).
         var toCheck = expected.Keys.Where(m => touched.Contains(m)).Concat(expected.Keys.Where(m => !touched.Contains(m)).Take(200)).ToList();
         var wrong = new ConcurrentBag<string>();
@@ -74,14 +79,19 @@ internal static class Checker
                 wrong.Add($"{member}: target says {balance.Balance.Available}, acknowledged sales say {expected[member]}");
             }
         });
-        var sales = ledger.Sales.Count;
-        var voided = ledger.Sales.Values.Count(s => s.VoidRemoved is not null);
+        var sales = ledger.Sales.Values.Count(s => !s.IsGuest);
+        var voided = ledger.Sales.Values.Count(s => !s.IsGuest && s.VoidRemoved is not null);
         checks.Add(new CheckResult(
             "every acknowledged commit counted exactly once",
             wrong.IsEmpty,
             wrong.IsEmpty
-                ? $"{toCheck.Count:N0} balances match {sales:N0} acknowledged commits and {voided:N0} voids ({ledger.RetriesCompared:N0} retried commits answered identically)"
+                ? $"{toCheck.Count:N0} balances match {sales:N0} acknowledged member commits and {voided:N0} voids ({ledger.RetriesCompared:N0} retried commits answered identically)"
                 : $"{wrong.Count} balances differ, e.g. {string.Join("; ", wrong.Take(3))}"));
+
+        if (ledger.GuestRequests.Count > 0)
+        {
+            checks.Add(await GuestSalesOnRecordAsync(ledger, pos, cancellationToken));
+        }
 
         var holders = new Dictionary<string, List<Ledger.Sale>>(StringComparer.Ordinal);
         foreach (var sale in ledger.Sales.Values.Where(s => s.Coupon is not null))
@@ -124,6 +134,47 @@ internal static class Checker
             violations.Count == 0,
             violations.Count == 0 ? "no inconsistent answer seen during the run" : $"{violations.Count} inconsistencies, e.g. {string.Join("; ", violations.Take(3))}"));
         return checks;
+    }
+
+    /// <summary>
+    /// A guest's sale has no balance that would show it lost or counted twice, so some live ones (spread evenly over
+    /// the run) are committed again with their very request: the target must answer with the sale it acknowledged
+    /// (same time, same total, no points). A sale it lost would be committed anew, at another time.
+    /// </summary>
+    private static async Task<CheckResult> GuestSalesOnRecordAsync(Ledger ledger, PosClient pos, CancellationToken cancellationToken)
+    {
+        var live = ledger.GuestRequests
+            .Where(r => ledger.Sales.TryGetValue(r.Key, out var sale) && sale.VoidRemoved is null)
+            .OrderBy(r => r.Key, StringComparer.Ordinal)
+            .Select(r => r.Value)
+            .ToList();
+        var stride = Math.Max(1, live.Count / GuestReplays);
+        var sample = live.Where((_, i) => i % stride == 0).Take(GuestReplays).ToList();
+        var problems = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(sample, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (request, ct) =>
+        {
+            var acknowledged = ledger.Sales[request.TransactionId];
+            try
+            {
+                var again = await pos.CommitAsync(request, ct);
+                var committedAt = again.CommittedAt?.ToDateTime().Ticks ?? 0;
+                if (committedAt != acknowledged.CommittedAtTicks || again.Total != acknowledged.Total || again.PointsEarned + again.BonusPoints != 0)
+                {
+                    problems.Add($"{request.TransactionId}: answered total {again.Total}, {again.PointsEarned + again.BonusPoints} points, committed at {again.CommittedAt}, "
+                        + $"not the acknowledged sale (total {acknowledged.Total})");
+                }
+            }
+            catch (RpcException failure)
+            {
+                problems.Add($"{request.TransactionId}: {Workload.Key(failure)}");
+            }
+        });
+        return new CheckResult(
+            "acknowledged guest sales on record",
+            problems.IsEmpty,
+            problems.IsEmpty
+                ? $"{sample.Count:N0} of {live.Count:N0} live guest sales ({ledger.GuestRequests.Count:N0} acknowledged) replayed: each answered with the sale acknowledged"
+                : $"{problems.Count} of {sample.Count:N0} replayed guest sales answered otherwise, e.g. {string.Join("; ", problems.Take(3))}");
     }
 
     private static string Redact(string code) => code.Length <= 4 ? "****" : code[..4] + "…";

@@ -11,12 +11,19 @@ namespace Loyalty.LoadTests.Scenarios;
 /// <summary>
 /// A till at a checkout: identify the customer (card or member id), quote the basket (with a
 /// coupon for a share of sales), commit with a transaction id of store-terminal-run-receipt.
+/// A share of baskets (guest-share) are walk-in customers': no identify, quote and commit with an
+/// empty member id, at the same stores and terminals, with coupons, retries and voids in the same shares.
 /// A share of commits first time out and are retried with the same id; a few sales are voided
 /// (and some voided twice); a few try a coupon another sale already used and must be refused.
-/// The quote must predict the commit: the points a quote promises are the points the commit earns.
+/// The quote must predict the commit: the points a quote promises are the points the commit earns
+/// (none for a guest). Each checkout counts under "checkout", and under "member checkout" or
+/// "guest checkout" when the mix has guests.
 /// </summary>
 internal sealed class CheckoutScenario(Workload workload, RunOptions options) : Scenario(workload, options)
 {
+    public const string GuestCheckout = "guest checkout";
+    public const string MemberCheckout = "member checkout";
+
     private List<string> _coupons = [];
     private int _nextCoupon = -1;
     private long _quoteMismatches;
@@ -25,7 +32,9 @@ internal sealed class CheckoutScenario(Workload workload, RunOptions options) : 
 
     public override string Headline => "checkout";
 
-    public override string HeadlineUnit => "committed checkouts (identify + quote + commit)";
+    public override string HeadlineUnit => Options.GuestShare > 0
+        ? $"committed checkouts (identify + quote + commit; {Options.GuestShare * 100:0.#}% guests: quote + commit)"
+        : "committed checkouts (identify + quote + commit)";
 
     public override async Task PrepareAsync(Action<string> log, CancellationToken cancellationToken)
     {
@@ -43,19 +52,24 @@ internal sealed class CheckoutScenario(Workload workload, RunOptions options) : 
     public override async Task<bool> RunAsync(long arrival, long due, RunMetrics metrics, CancellationToken cancellationToken)
     {
         var rng = new Rng(Options.Seed, arrival);
-        var index = Workload.Popularity.Sample(ref rng);
-        var memberId = Workload.Members[index];
+        // Chance(0) draws nothing: with --guest-share 0 every arrival is the member checkout it was before guests.
+        var guest = rng.Chance(Options.GuestShare);
         var (store, terminal) = TerminalOf(arrival);
-        var session = metrics.Op("checkout");
-
-        var byCard = rng.Chance(0.5);
-        var identified = await TimedAsync(metrics.Op("identify"), due, () => byCard
-            ? Workload.Pos.IdentifyByCardAsync(Workload.Cards[index], cancellationToken)
-            : Workload.Pos.IdentifyByMemberAsync(memberId, cancellationToken));
-        if (identified is null)
+        var session = new Session(metrics.Op("checkout"), Options.GuestShare > 0 ? metrics.Op(guest ? GuestCheckout : MemberCheckout) : null);
+        var memberId = string.Empty;
+        if (!guest)
         {
-            session.Error("identify failed");
-            return true;
+            var index = Workload.Popularity.Sample(ref rng);
+            memberId = Workload.Members[index];
+            var byCard = rng.Chance(0.5);
+            var identified = await TimedAsync(metrics.Op("identify"), due, () => byCard
+                ? Workload.Pos.IdentifyByCardAsync(Workload.Cards[index], cancellationToken)
+                : Workload.Pos.IdentifyByMemberAsync(memberId, cancellationToken));
+            if (identified is null)
+            {
+                session.Error("identify failed");
+                return true;
+            }
         }
 
         var lines = Basket(ref rng);
@@ -80,7 +94,8 @@ internal sealed class CheckoutScenario(Workload workload, RunOptions options) : 
 
         var quoteRequest = new QuoteRequest { MemberId = memberId, StoreId = store, TerminalId = terminal, CouponCode = coupon ?? string.Empty };
         quoteRequest.Lines.AddRange(lines);
-        var quote = await TimedAsync(metrics.Op("quote"), Stopwatch.GetTimestamp(), () => Workload.Pos.QuoteAsync(quoteRequest, cancellationToken));
+        // A guest's checkout starts with the quote: it is timed from the arrival's due time, as a member's identify is.
+        var quote = await TimedAsync(metrics.Op("quote"), guest ? due : Stopwatch.GetTimestamp(), () => Workload.Pos.QuoteAsync(quoteRequest, cancellationToken));
         if (quote is null)
         {
             session.Error("quote failed");
@@ -118,6 +133,11 @@ internal sealed class CheckoutScenario(Workload workload, RunOptions options) : 
         {
             Interlocked.Increment(ref _quoteMismatches);
             Ledger.Violation($"quote promised {quote.PointsToEarn} points, commit {request.TransactionId} earned {committed.PointsEarned}");
+        }
+
+        if (guest && (quote.PointsToEarn != 0 || committed.PointsEarned + committed.BonusPoints != 0))
+        {
+            Ledger.Violation($"guest sale {request.TransactionId}: quote promised {quote.PointsToEarn} points, commit earned {committed.PointsEarned + committed.BonusPoints}; a guest earns none");
         }
 
         if (rng.Chance(Options.VoidShare))
@@ -166,6 +186,28 @@ internal sealed class CheckoutScenario(Workload workload, RunOptions options) : 
             {
                 Ledger.VoidUnknown(memberId, transactionId);
             }
+        }
+    }
+
+    /// <summary>One checkout's outcome, counted under "checkout" and, when the mix has guests, under its kind too.</summary>
+    private readonly record struct Session(OperationMetrics All, OperationMetrics? Kind)
+    {
+        public void Success(long due)
+        {
+            All.Success(due);
+            Kind?.Success(due);
+        }
+
+        public void ExpectedRefusal(string reason, long due)
+        {
+            All.ExpectedRefusal(reason, due);
+            Kind?.ExpectedRefusal(reason, due);
+        }
+
+        public void Error(string key)
+        {
+            All.Error(key);
+            Kind?.Error(key);
         }
     }
 

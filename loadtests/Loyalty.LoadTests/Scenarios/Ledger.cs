@@ -8,6 +8,8 @@ namespace Loyalty.LoadTests.Scenarios;
 /// by transaction id, and the members' balances before the first run. After a run the checker
 /// compares this with what the target reports: each acknowledged commit must be counted exactly
 /// once, each acknowledged void exactly once, and each single-use coupon held by at most one live sale.
+/// A guest's sale (an empty member id) has no balance to check: it keeps its request, so the checker
+/// can replay it and see the target answer with the sale it acknowledged.
 /// </summary>
 internal sealed class Ledger
 {
@@ -17,14 +19,19 @@ internal sealed class Ledger
     private readonly ConcurrentDictionary<string, (string Member, string Transaction)> _unknownVoids = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
     private readonly ConcurrentDictionary<string, string> _redeemedCoupons = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CommitRequest> _guestRequests = new(StringComparer.Ordinal);
     private long _retriesCompared;
 
-    public sealed class Sale(string memberId, string transactionId, long points, string? coupon, long committedAtTicks, string? campaign = null)
+    public sealed class Sale(string memberId, string transactionId, long points, string? coupon, long committedAtTicks, string? campaign = null, long total = 0)
     {
         /// <summary>The campaign whose budget this sale used, if any.</summary>
         public string? Campaign { get; } = campaign;
 
+        /// <summary>The member, or empty for a guest's sale.</summary>
         public string MemberId { get; } = memberId;
+
+        /// <summary>A walk-in customer's sale: no member, no points, no balance to check.</summary>
+        public bool IsGuest => MemberId.Length == 0;
 
         public string TransactionId { get; } = transactionId;
 
@@ -33,6 +40,9 @@ internal sealed class Ledger
         public string? Coupon { get; } = coupon;
 
         public long CommittedAtTicks { get; } = committedAtTicks;
+
+        /// <summary>What the customer paid.</summary>
+        public long Total { get; } = total;
 
         /// <summary>Points the acknowledged void removed; null while not voided.</summary>
         public long? VoidRemoved { get; set; }
@@ -50,6 +60,9 @@ internal sealed class Ledger
     public IReadOnlyDictionary<string, CommitRequest> UnknownCommits => _unknownCommits;
 
     public IReadOnlyDictionary<string, (string Member, string Transaction)> UnknownVoids => _unknownVoids;
+
+    /// <summary>The request of every acknowledged guest sale, by transaction id (the checker replays some of them).</summary>
+    public IReadOnlyDictionary<string, CommitRequest> GuestRequests => _guestRequests;
 
     /// <summary>Retried commits whose second answer was compared with the first.</summary>
     public long RetriesCompared => Interlocked.Read(ref _retriesCompared);
@@ -70,17 +83,27 @@ internal sealed class Ledger
             response.PointsEarned + response.BonusPoints - response.PointsSpent,
             coupon,
             response.CommittedAt?.ToDateTime().Ticks ?? 0,
-            response.CampaignId is { Length: > 0 } campaign ? campaign : null);
+            response.CampaignId is { Length: > 0 } campaign ? campaign : null,
+            response.Total);
         var stored = _sales.GetOrAdd(request.TransactionId, sale);
         if (!ReferenceEquals(stored, sale))
         {
             Interlocked.Increment(ref _retriesCompared);
-            if (stored.Points != sale.Points || stored.CommittedAtTicks != sale.CommittedAtTicks || stored.MemberId != sale.MemberId)
+            if (stored.Points != sale.Points || stored.CommittedAtTicks != sale.CommittedAtTicks || stored.MemberId != sale.MemberId || stored.Total != sale.Total)
             {
-                Violation($"commit {request.TransactionId} answered twice with different results ({stored.Points} vs {sale.Points} points) — not idempotent");
+                Violation($"commit {request.TransactionId} answered twice with different results ({stored.Points} vs {sale.Points} points, "
+                    + $"total {stored.Total} vs {sale.Total}, committed at {stored.CommittedAtTicks} vs {sale.CommittedAtTicks} ticks) — not idempotent");
             }
+
+            return;
         }
-        else if (coupon is not null)
+
+        if (sale.IsGuest)
+        {
+            _guestRequests[request.TransactionId] = request;
+        }
+
+        if (coupon is not null)
         {
             _redeemedCoupons[coupon] = request.TransactionId;
         }
@@ -136,11 +159,11 @@ internal sealed class Ledger
 
     public int RedeemedCouponCount => _redeemedCoupons.Count;
 
-    /// <summary>The balance each member must have now: the starting balance plus every acknowledged commit, less every acknowledged void.</summary>
+    /// <summary>The balance each member must have now: the starting balance plus every acknowledged commit, less every acknowledged void (guests have none).</summary>
     public Dictionary<string, long> ExpectedBalances()
     {
         var expected = new Dictionary<string, long>(_initial, StringComparer.Ordinal);
-        foreach (var sale in _sales.Values)
+        foreach (var sale in _sales.Values.Where(s => !s.IsGuest))
         {
             expected.TryGetValue(sale.MemberId, out var balance);
             expected[sale.MemberId] = balance + sale.Points - (sale.VoidRemoved ?? 0) + sale.VoidReturned;
