@@ -152,6 +152,31 @@ public sealed class GuestCheckoutTests(EngineFixture fixture)
         Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM member_sales WHERE program_id = $1 AND transaction_id = 'walk-in-points'", program));
     }
 
+    [Fact]
+    public async Task Guest_and_member_sales_committed_through_the_engine_are_what_the_reports_count()
+    {
+        var program = await fixture.NewProgramAsync();
+        await Engine.Admin.DefineCampaignAsync(new Campaign { ProgramId = program, CampaignId = "tenth", Name = "10% off", PercentOff = 10 });
+        var member = await fixture.NewMemberAsync(program);
+
+        // Each basket: 4,345 + 2 × 4,000 = 12,345, 3 items, 10% off = 1,234 (rounded down) → 11,111.
+        await Engine.Pos.CommitAsync(Sales.Commit(program, member, "m-1"));
+        await Engine.Pos.CommitAsync(Sales.Commit(program, member, "m-2"));
+        await Engine.Pos.CommitAsync(Sales.Commit(program, string.Empty, "g-1"));
+        await Engine.Pos.CommitAsync(Sales.Commit(program, string.Empty, "g-2"));
+        await Engine.Pos.CommitAsync(Sales.Commit(program, string.Empty, "g-3"));
+        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, TransactionId = "g-3" }); // voided: not counted
+
+        var today = DateTime.UtcNow.Date;
+        var period = new ReportRequest { ProgramId = program, From = today.AddDays(-1).ToString("yyyy-MM-dd"), To = today.AddDays(1).ToString("yyyy-MM-dd") };
+        var split = await Engine.Admin.GetMembersVsGuestsReportAsync(period);
+        Assert.Equal((2L, 22_222L, 11_111L, "3.00", 2_468L), (split.Members.Receipts, split.Members.SalesTotal, split.Members.AverageCheck, split.Members.ItemsPerReceipt, split.Members.Discount));
+        Assert.Equal((2L, 22_222L, 11_111L, "3.00", 2_468L), (split.Guests.Receipts, split.Guests.SalesTotal, split.Guests.AverageCheck, split.Guests.ItemsPerReceipt, split.Guests.Discount));
+
+        var cost = (await Engine.Admin.GetPromotionCostReportAsync(period)).Promotions.Single(p => p.Id == "tenth");
+        Assert.Equal(("campaign", 4L, 4_936L, 49_380L, 44_444L), (cost.Source, cost.Redemptions, cost.Discount, cost.Subtotal, cost.Total));
+    }
+
     private static async Task<(StatusCode, string?)> RefusedAsync(Func<Task> call)
     {
         var e = await Assert.ThrowsAsync<RpcException>(call);
