@@ -6,6 +6,7 @@ try
     {
         "tour" => await Tour.RunAsync(args.Skip(1).ToArray()),
         "promo-tour" => await PromoTour.RunAsync(args.Skip(1).ToArray()),
+        "week" => await WeekOfSales.RunAsync(args.Skip(1).ToArray()),
         "run" when args.Length > 1 => await Commands.RunAsync(args[1], args.Skip(2).ToList()),
         "compare" when args.Length > 1 => await Commands.CompareAsync(args[1], args.Skip(2).ToList()),
         "bench" => await Commands.BenchAsync(args.Skip(1).ToList()),
@@ -37,6 +38,11 @@ static int Usage()
           promo-tour [--address http://127.0.0.1:5080] [--program promo-demo]
               Defines campaigns (3 for 2, 10.00 off from 60.00, an exclusive flash), quotes a basket
               with its discount lines and hints, commits it: the marketing walkthrough.
+
+          week [--address http://127.0.0.1:5080] [--program week-demo] [--receipts-per-day 200]
+              A week of a small chain's sales (six past days as offline replays, today live with a campaign
+              for everyone, a members-only club price, printed coupons, voids, a refund and goodwill
+              adjustments; 40% walk-ins): the head-of-loyalty walkthrough, read back with the reports.
 
           Credentials (docs/security.md): the admin API is on the admin gRPC port (terminal port + 2 unless
           --admin-address URL) with an operator token: --operator-token T, else env LOYALTY_OPERATOR_TOKEN,

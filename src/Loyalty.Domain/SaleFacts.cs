@@ -31,7 +31,10 @@ public readonly record struct SaleFacts(
             result.StoreId ?? string.Empty, result.Subtotal, result.Discount, result.Total, items, result.TierName, Sales.StatusOf(sale), refunded, BySource(result));
     }
 
-    /// <summary>The receipt's discount lines summed per source (tier, reward, campaign, coupon), in the order they first appear.</summary>
+    /// <summary>
+    /// The receipt's discount lines summed per source (tier, reward, campaign, coupon), in the order they first appear.
+    /// A coupon's lines name it by the receipt's coupon code (pricing leaves their source id empty).
+    /// </summary>
     public static ImmutableArray<SourceDiscount> BySource(CommitResult result)
     {
         if (result.DiscountLines.IsDefaultOrEmpty)
@@ -42,10 +45,11 @@ public readonly record struct SaleFacts(
         var sums = new List<SourceDiscount>(2);
         foreach (var line in result.DiscountLines)
         {
-            var index = sums.FindIndex(s => s.Source == line.Source && s.SourceId == line.SourceId);
+            var id = line.Source == DiscountSource.Coupon ? result.CouponCode ?? line.SourceId : line.SourceId;
+            var index = sums.FindIndex(s => s.Source == line.Source && s.SourceId == id);
             if (index < 0)
             {
-                sums.Add(new SourceDiscount(line.Source, line.SourceId, line.Amount));
+                sums.Add(new SourceDiscount(line.Source, id, line.Amount));
             }
             else
             {

@@ -69,4 +69,14 @@ public sealed class GuestSaleTests
         Assert.Equal((0L, false), (voided.PointsRemoved, voided.CouponRestored));
         Assert.Equal(SaleStatus.Voided, SaleFacts.Of(sale).Status);
     }
+
+    [Fact]
+    public void A_receipts_discount_per_source_names_its_coupon_by_code()
+    {
+        var coupon = new CouponDefinition(CouponKind.AmountOff, 500, 0, 0, null, null);
+        var command = new CommitCommand("t2", "store-1", "pos-1", Lines, "SPRING-1", 0, null, 0, []);
+        var plan = Pricing.Price(Lines, Program, coupon, promotions: new PromotionContext(Now, "store-1"));
+        var sale = GuestSales.Record(Program, command, coupon, "fp", Now, plan, []);
+        Assert.Equal(new SourceDiscount(DiscountSource.Coupon, "SPRING-1", 500), Assert.Single(SaleFacts.Of(sale).Discounts));
+    }
 }
