@@ -60,6 +60,16 @@ public sealed record SalesTotals(long Receipts, long Total, long Items, long Dis
 /// <summary>A promotion's cost: the receipts it gave a discount on, the discount, and those receipts' subtotal and total.</summary>
 public sealed record PromotionCostFigures(string Source, string Id, long Redemptions, long Discount, long Subtotal, long Total);
 
+/// <summary>
+/// What a promotion's discount needed in sales to keep the chain's margin (the discount planner, docs/discount-planner.md),
+/// against what its receipts brought: <see cref="DiscountBps"/> is the receipts' discount with it, <see cref="CurrentDiscountBps"/>
+/// without it (the other discounts they had); <see cref="BreakEvenSales"/> is what those receipts needed to sell at
+/// the promotion's prices to earn the margin they would have earned at <see cref="SalesWithout"/> without it;
+/// <see cref="Sales"/> is what they sold. Null figures: the discount eats the whole markup (no volume pays for it).
+/// </summary>
+public sealed record PromotionBreakEven(
+    int CurrentDiscountBps, int DiscountBps, long SalesWithout, long Sales, long? BreakEvenSales, long? ExtraSalesNeeded, long? UpliftNeededBps);
+
 /// <summary>The members of one tier (by their latest sale in the period) and what their purchases in the period say.</summary>
 /// <param name="Tier">The tier of the member's latest sale in the period; empty for none.</param>
 /// <param name="Members">Members with at least one receipt.</param>
@@ -168,6 +178,36 @@ public static class Reports
             active30, active90, fresh, members, repeat, Percent(repeat, members), averageDays,
             [.. tiers.Where(t => t.Members > 0).OrderBy(t => t.Tier, StringComparer.Ordinal).Select(t => (t.Tier, t.Members))]);
     }
+
+    /// <summary>
+    /// The discount planner applied to one promotion of the cost report at the category's markup: its receipts sold
+    /// <c>Total</c>; without its discount they would have sold <c>Total + Discount</c> at the discount of the others.
+    /// </summary>
+    public static PromotionBreakEven BreakEven(PromotionCostFigures promotion, int markupBps)
+    {
+        var without = checked(promotion.Total + promotion.Discount);
+        var current = Bps(checked(promotion.Subtotal - without), promotion.Subtotal);
+        var with = Bps(checked(promotion.Subtotal - promotion.Total), promotion.Subtotal);
+        if (without <= 0 || with >= DiscountPlanner.OneBps)
+        {
+            return new PromotionBreakEven(current, with, without, promotion.Total, null, null, null);
+        }
+
+        try
+        {
+            var plan = DiscountPlanner.Plan(new DiscountPlanInput(without, current, markupBps, with));
+            return new PromotionBreakEven(current, with, without, promotion.Total, plan.RequiredSales, plan.ExtraSales, plan.GrowthBps);
+        }
+        catch (LoyaltyException refusal) when (refusal.Reason == ErrorReason.InvalidArgument)
+        {
+            // The discount (with the others) eats the whole markup: no volume keeps the margin (or the figures do not fit).
+            return new PromotionBreakEven(current, with, without, promotion.Total, null, null, null);
+        }
+    }
+
+    /// <summary>part / whole in basis points, rounded half away from zero; 0 for an empty whole.</summary>
+    private static int Bps(long part, long whole) =>
+        whole <= 0 ? 0 : (int)Math.Round((decimal)part * DiscountPlanner.OneBps / whole, MidpointRounding.AwayFromZero);
 
     /// <summary>The promotions, by source (campaigns, coupon series, single codes, tiers, rewards), then largest discount first, then id.</summary>
     public static IReadOnlyList<PromotionCostFigures> Ordered(IEnumerable<PromotionCostFigures> promotions) =>

@@ -65,7 +65,7 @@ public sealed class PendingRows
 /// would otherwise leave for the garbage collector to trace and copy until the member's next sales push it out
 /// (measured: these graphs were most of what survived each gen0 collection under checkout load, docs/performance.md).
 /// </summary>
-public sealed class RecentSales(Serializer<SaleRecord> serializer)
+public sealed class RecentSales(Serializer<SaleRecord> serializer, int capacity = RecentSales.Capacity)
 {
     /// <summary>How many recent sales an active member keeps in memory.</summary>
     public const int Capacity = 4;
@@ -84,6 +84,10 @@ public sealed class RecentSales(Serializer<SaleRecord> serializer)
             ? state.LegacySalesById.GetValueOrDefault(transactionId)
             : _bytes.TryGetValue(transactionId, out var bytes) ? serializer.Deserialize(bytes) : null;
 
+    /// <summary>One of the recent sales (a copy), or null: for a holder of sales that never had legacy ones (a guest till).</summary>
+    public SaleRecord? Find(string transactionId) =>
+        _bytes is not null && _bytes.TryGetValue(transactionId, out var bytes) ? serializer.Deserialize(bytes) : null;
+
     /// <summary>Keeps a sale as the most recent, forgetting the least recent beyond <see cref="Capacity"/>.</summary>
     /// <returns>The sale as kept: Orleans' serialization of it, which is also its row's record (<see cref="MemberRows.AddSale"/>).</returns>
     public byte[] Remember(SaleRecord sale, MemberState state)
@@ -100,12 +104,25 @@ public sealed class RecentSales(Serializer<SaleRecord> serializer)
             }
         }
 
+        return Keep(sale);
+    }
+
+    /// <summary>Keeps a sale as the most recent (a holder without legacy sales, a guest till).</summary>
+    /// <returns>The sale as kept: Orleans' serialization of it, which is also its row's record.</returns>
+    public byte[] Remember(SaleRecord sale)
+    {
+        (_bytes, _order) = (_bytes ?? [], _order ?? []);
+        return Keep(sale);
+    }
+
+    private byte[] Keep(SaleRecord sale)
+    {
         var id = sale.Result.TransactionId;
         _order!.Remove(id);
         _order.Add(id);
         var bytes = serializer.SerializeToArray(sale);
-        _bytes[id] = bytes;
-        while (_order.Count > Capacity)
+        _bytes![id] = bytes;
+        while (_order.Count > capacity)
         {
             _bytes.Remove(_order[0]);
             _order.RemoveAt(0);

@@ -178,9 +178,19 @@ public sealed class ReportTests(EngineFixture fixture)
         Assert.Equal("utf-8", csv.Content.Headers.ContentType?.CharSet);
         Assert.Equal($"{program}-promotion-cost-{From}-{To}.csv", csv.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n");
-        Assert.Equal("source,id,redemptions,discount,subtotal,total", lines[0]);
-        Assert.Equal("campaign,spring,3,1500,15000,13000", lines[1]);
+        Assert.Equal("source,id,redemptions,discount,subtotal,total,discount_bps,break_even_sales,uplift_needed_bps", lines[0]);
+        Assert.Equal("campaign,spring,3,1500,15000,13000,,,", lines[1]);
         Assert.Equal(7, lines.Length); // header, five promotions, and the empty string after the last line break
+
+        // With the category's markup, each promotion says what its discount needed (the discount planner): spring's
+        // receipts sold 13,000 of 15,000 (1,333 bps off) and would have sold 14,500 without it.
+        using var planned = await http.GetAsync($"/v1/programs/{program}/reports/promotion-cost.csv?from={From}&to={To}&markup_bps=2500");
+        var spring = (await planned.Content.ReadAsStringAsync()).Split("\r\n")[1].Split(',');
+        Assert.Equal(("1333", true), (spring[6], long.Parse(spring[7]) > 14_500));
+        var springJson = (await http.GetFromJsonAsync<JsonElement>($"/v1/programs/{program}/reports/promotion-cost?from={From}&to={To}&markup_bps=2500"))
+            .GetProperty("promotions")[0].GetProperty("breakEven");
+        Assert.Equal(("14500", "13000", spring[7]), (springJson.GetProperty("salesWithout").GetString(), springJson.GetProperty("sales").GetString(), springJson.GetProperty("breakEvenSales").GetString()));
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"/v1/programs/{program}/reports/promotion-cost?from={From}&to={To}&markup_bps=-1")).StatusCode);
 
         using var activity = await http.GetAsync($"/v1/programs/{program}/reports/member-activity.csv?from={From}&to={To}&store_id=north");
         var activityLines = (await activity.Content.ReadAsStringAsync()).Split("\r\n");

@@ -31,7 +31,12 @@ internal sealed partial class AdminService
     public override async Task<PromotionCostReport> GetPromotionCostReport(ReportRequest request, ServerCallContext context)
     {
         var (scope, program) = await ReportScopeAsync(request.ProgramId, request.From, request.To, request.StoreId);
-        return ReportMapping.ToProto(scope, program, await reports.PromotionCostAsync(scope, context.CancellationToken));
+        if (request.MarkupBps is < 0 or > DiscountPlanner.MaxMarkupBps)
+        {
+            throw LoyaltyException.Invalid("markup_bps", $"markup_bps must be 0 (no break-even figures) to {DiscountPlanner.MaxMarkupBps}");
+        }
+
+        return ReportMapping.ToProto(scope, program, await reports.PromotionCostAsync(scope, context.CancellationToken), request.MarkupBps);
     }
 
     public override async Task<MembersVsGuestsReport> GetMembersVsGuestsReport(ReportRequest request, ServerCallContext context)
@@ -53,7 +58,7 @@ internal sealed partial class AdminService
     {
         Requests.Id(request.ProgramId, "program_id");
         var name = Reports.Name(request.Report, "report");
-        var asReport = new ReportRequest { ProgramId = request.ProgramId, From = request.From, To = request.To, StoreId = request.StoreId };
+        var asReport = new ReportRequest { ProgramId = request.ProgramId, From = request.From, To = request.To, StoreId = request.StoreId, MarkupBps = request.MarkupBps };
         var csv = name switch
         {
             Reports.Liability => ReportMapping.Csv(await GetLiabilityReport(asReport, context)),

@@ -51,7 +51,7 @@ internal static class ReportMapping
         return report;
     }
 
-    public static PromotionCostReport ToProto(ReportScope scope, ProgramSettings program, PromotionCostData data)
+    public static PromotionCostReport ToProto(ReportScope scope, ProgramSettings program, PromotionCostData data, int markupBps)
     {
         var report = new PromotionCostReport
         {
@@ -71,8 +71,26 @@ internal static class ReportMapping
             Discount = p.Discount,
             Subtotal = p.Subtotal,
             Total = p.Total,
+            BreakEven = markupBps > 0 ? ToProto(Reports.BreakEven(p, markupBps)) : null,
         }));
         return report;
+    }
+
+    private static Api.V1.PromotionBreakEven ToProto(Domain.PromotionBreakEven figures)
+    {
+        var proto = new Api.V1.PromotionBreakEven
+        {
+            CurrentDiscountBps = figures.CurrentDiscountBps,
+            DiscountBps = figures.DiscountBps,
+            SalesWithout = figures.SalesWithout,
+            Sales = figures.Sales,
+        };
+        if (figures.BreakEvenSales is { } needed)
+        {
+            (proto.BreakEvenSales, proto.ExtraSalesNeeded, proto.UpliftNeededBps) = (needed, figures.ExtraSalesNeeded!.Value, figures.UpliftNeededBps!.Value);
+        }
+
+        return proto;
     }
 
     public static MembersVsGuestsReport ToProto(ReportScope scope, ProgramSettings program, SalesTotals members, SalesTotals guests) => new()
@@ -146,10 +164,14 @@ internal static class ReportMapping
 
     public static string Csv(PromotionCostReport report)
     {
-        var csv = new CsvText("source", "id", "redemptions", "discount", "subtotal", "total");
+        var csv = new CsvText("source", "id", "redemptions", "discount", "subtotal", "total", "discount_bps", "break_even_sales", "uplift_needed_bps");
         foreach (var p in report.Promotions)
         {
-            csv.Row(p.Source, p.Id, N(p.Redemptions), N(p.Discount), N(p.Subtotal), N(p.Total));
+            var be = p.BreakEven;
+            csv.Row(p.Source, p.Id, N(p.Redemptions), N(p.Discount), N(p.Subtotal), N(p.Total),
+                be is null ? string.Empty : be.DiscountBps.ToString(CultureInfo.InvariantCulture),
+                be is { HasBreakEvenSales: true } ? N(be.BreakEvenSales) : string.Empty,
+                be is { HasUpliftNeededBps: true } ? N(be.UpliftNeededBps) : string.Empty);
         }
 
         return csv.ToString();
