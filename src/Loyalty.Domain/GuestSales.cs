@@ -38,26 +38,7 @@ public static class GuestSales
         EnsureGuestCanPay(command);
         var occurredAt = Sales.CheckTiming(program, command, now);
         Sales.EnsureExpectedTotal(command, plan.Total);
-        var result = new CommitResult
-        {
-            TransactionId = command.TransactionId,
-            Subtotal = plan.Subtotal,
-            Discount = plan.Discount,
-            Total = plan.Total,
-            PointsEarned = 0,
-            EarnMonth = Months.Of(occurredAt),
-            CouponCode = coupon is null ? null : command.CouponCode,
-            AvailableAfter = 0,
-            CommittedAt = now,
-            OccurredAt = occurredAt,
-            CampaignId = AppliedCampaign.ReceiptCampaignId(plan.Campaigns),
-            CampaignDiscount = plan.CampaignDiscount,
-            DiscountLines = plan.Lines,
-            Campaigns = plan.Campaigns,
-            Hints = plan.Hints,
-            StoreId = command.StoreId,
-            Dropped = dropped.IsDefault ? [] : dropped,
-        };
+        var result = Sales.Receipt(command, plan, occurredAt, now, coupon is null ? null : command.CouponCode, dropped);
         return new SaleRecord
         {
             Fingerprint = fingerprint,

@@ -145,36 +145,19 @@ public static class Sales
 
         // An offline sale may arrive after its month's points already expired: they land and expire at once.
         ExpireDue(account, program, now);
-        var result = new CommitResult
+        var result = Receipt(command, priced, occurredAt, now, command.CouponCode, dropped) with
         {
-            TransactionId = command.TransactionId,
-            Subtotal = priced.Subtotal,
-            Discount = priced.Discount,
-            Total = priced.Total,
             PointsEarned = earned,
             EarnMonth = month,
-            CouponCode = command.CouponCode,
             AvailableAfter = Ledger.Available(account, now),
-            CommittedAt = now,
             PointsSpent = pointsSpent,
             PointsValue = pointsValue,
             PointsPending = availableFrom > now ? earned + bonus : 0,
-            OccurredAt = occurredAt,
-            TierDiscount = priced.TierDiscount,
             BonusPoints = bonus,
             TierName = tier?.Name,
             CreditSpent = command.CreditToSpend,
             CreditEarned = cashback,
             CreditAfter = CreditWallet.Available(account, now),
-            RewardDiscount = priced.RewardDiscount,
-            RewardPoints = priced.RewardPoints,
-            CampaignId = AppliedCampaign.ReceiptCampaignId(priced.Campaigns),
-            CampaignDiscount = priced.CampaignDiscount,
-            DiscountLines = priced.Lines,
-            Campaigns = priced.Campaigns,
-            Hints = priced.Hints,
-            StoreId = command.StoreId,
-            Dropped = dropped.IsDefault ? [] : dropped,
         };
         return new SaleRecord
         {
@@ -187,6 +170,35 @@ public static class Sales
             CreditSpentFrom = creditSpentFrom,
         };
     }
+
+    /// <summary>
+    /// What every receipt says, a member's or a walk-in customer's (<see cref="GuestSales"/>): its ids and time, the
+    /// amounts, discount lines, campaigns and hints of the priced basket, the coupon and what was dropped; no points.
+    /// </summary>
+    internal static CommitResult Receipt(
+        CommitCommand command, PricedBasket priced, DateTimeOffset occurredAt, DateTimeOffset now, string? couponCode, ImmutableArray<DroppedPromotion> dropped) => new()
+    {
+        TransactionId = command.TransactionId,
+        Subtotal = priced.Subtotal,
+        Discount = priced.Discount,
+        Total = priced.Total,
+        PointsEarned = 0,
+        EarnMonth = Months.Of(occurredAt),
+        CouponCode = couponCode,
+        AvailableAfter = 0,
+        CommittedAt = now,
+        OccurredAt = occurredAt,
+        TierDiscount = priced.TierDiscount,
+        RewardDiscount = priced.RewardDiscount,
+        RewardPoints = priced.RewardPoints,
+        CampaignId = AppliedCampaign.ReceiptCampaignId(priced.Campaigns),
+        CampaignDiscount = priced.CampaignDiscount,
+        DiscountLines = priced.Lines,
+        Campaigns = priced.Campaigns,
+        Hints = priced.Hints,
+        StoreId = command.StoreId,
+        Dropped = dropped.IsDefault ? [] : dropped,
+    };
 
     /// <summary>Records every expiry that is due, points and credit, once.</summary>
     public static void ExpireDue(PointsAccount account, ProgramSettings program, DateTimeOffset now)

@@ -32,6 +32,47 @@ internal static class CheckoutStep
     }
 
     /// <summary>
+    /// After a sale's durable write: the budgets' and the coupon's holds become final and campaigns without limits count
+    /// the redemption — one-way calls, not awaited (a lost confirmation is settled later: <see cref="StaleHolds"/>).
+    /// </summary>
+    public static void Confirm(IGrainFactory grains, string programId, CommitResult sale, BudgetHolds holds, ICouponGrain? coupon)
+    {
+        var transactionId = sale.TransactionId;
+        foreach (var counted in sale.Campaigns.Where(c => c.Redeemed && !c.Budgeted))
+        {
+            _ = Budget(grains, programId, counted.CampaignId).CountAsync(transactionId, counted.Discount, sale.StoreId ?? string.Empty);
+        }
+
+        foreach (var applied in holds.Held)
+        {
+            _ = Budget(grains, programId, applied.CampaignId).ConfirmAsync(transactionId);
+        }
+
+        _ = coupon?.ConfirmAsync(transactionId);
+    }
+
+    /// <summary>
+    /// A retry of a sale committed before whose attempt took holds again: the holds the rules say go back
+    /// (<see cref="Checkout.HoldsToGiveBack"/>) are released, a coupon the stored sale did not use is restored, then
+    /// the stored sale answers.
+    /// </summary>
+    public static async Task<CommitResult> AnswerCommittedBeforeAsync(
+        IGrainFactory grains, string programId, SaleRecord stored, string? couponCode, string fingerprint, BudgetHolds holds)
+    {
+        var transactionId = stored.Result.TransactionId;
+        await Task.WhenAll(Checkout.HoldsToGiveBack(stored.Result, holds.Held, holds.GrantedNow).Select(id => Budget(grains, programId, id).ReleaseAsync(transactionId)));
+        if (couponCode is not null && stored.Result.CouponCode != couponCode)
+        {
+            await grains.Grain<ICouponGrain>(Keys.Scoped(programId, couponCode)).RestoreAsync(transactionId);
+        }
+
+        return Checkout.Answer(stored, fingerprint);
+    }
+
+    private static ICampaignBudgetGrain Budget(IGrainFactory grains, string programId, string campaignId) =>
+        grains.Grain<ICampaignBudgetGrain>(Keys.Scoped(programId, campaignId));
+
+    /// <summary>
     /// A quote: the coupon read and checked (a refusal is the check's verdict, not the quote's failure), the basket
     /// priced with the budgets' read-only answers, and what the quote promises.
     /// </summary>

@@ -145,20 +145,7 @@ public sealed class GuestTillGrain(
             return await AnswerCommittedBeforeAsync(stored, command.CouponCode, fingerprint, holds);
         }
 
-        foreach (var counted in sale.Result.Campaigns.Where(c => c.Redeemed && !c.Budgeted))
-        {
-            _ = Budget(counted.CampaignId).CountAsync(command.TransactionId, counted.Discount, command.StoreId);
-        }
-
-        foreach (var applied in holds.Held)
-        {
-            _ = Budget(applied.CampaignId).ConfirmAsync(command.TransactionId);
-        }
-
-        if (coupon is not null)
-        {
-            _ = coupons!.ConfirmAsync(command.TransactionId);
-        }
+        CheckoutStep.Confirm(GrainFactory, ProgramId, sale.Result, holds, coupon is null ? null : coupons);
 
         return sale.Result;
     }
@@ -250,17 +237,8 @@ public sealed class GuestTillGrain(
             ?? throw new LoyaltyException(ErrorReason.TransactionNotFound, "no committed guest sale with this transaction id");
 
     /// <summary>A retry of a sale committed before whose attempt took holds again: what the stored sale does not own goes back.</summary>
-    private async Task<CommitResult> AnswerCommittedBeforeAsync(SaleRecord stored, string? couponCode, string fingerprint, BudgetHolds holds)
-    {
-        var transactionId = stored.Result.TransactionId;
-        await Task.WhenAll(Checkout.HoldsToGiveBack(stored.Result, holds.Held, holds.GrantedNow).Select(id => Budget(id).ReleaseAsync(transactionId)));
-        if (couponCode is not null && stored.Result.CouponCode != couponCode)
-        {
-            await GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, couponCode)).RestoreAsync(transactionId);
-        }
-
-        return Checkout.Answer(stored, fingerprint);
-    }
+    private Task<CommitResult> AnswerCommittedBeforeAsync(SaleRecord stored, string? couponCode, string fingerprint, BudgetHolds holds) =>
+        CheckoutStep.AnswerCommittedBeforeAsync(GrainFactory, ProgramId, stored, couponCode, fingerprint, holds);
 
     private ICampaignBudgetGrain Budget(string campaignId) => GrainFactory.Grain<ICampaignBudgetGrain>(Keys.Scoped(ProgramId, campaignId));
 }

@@ -120,23 +120,8 @@ public sealed partial class MemberGrain
             return await AnswerCommittedBeforeAsync(stored, requestedCoupon, fingerprint, holds);
         }
 
-        foreach (var counted in sale.Result.Campaigns.Where(c => c.Redeemed && !c.Budgeted))
-        {
-            // Statistics of campaigns without limits (GetCampaignStatus): after the write, not awaited.
-            _ = Budget(counted.CampaignId).CountAsync(command.TransactionId, counted.Discount, command.StoreId);
-        }
-
-        foreach (var applied in holds.Held)
-        {
-            // The hold becomes final. If this message is lost, the campaign asks HasSaleAsync later.
-            _ = Budget(applied.CampaignId).ConfirmAsync(command.TransactionId);
-        }
-
-        if (coupons is not null)
-        {
-            // Likewise for the coupon's hold.
-            _ = coupons.ConfirmAsync(command.TransactionId);
-        }
+        // The holds become final (one-way; a lost message is settled by the coupon or budget asking HasSaleAsync).
+        CheckoutStep.Confirm(GrainFactory, ProgramId, sale.Result, holds, coupons);
 
         await CreateIssuedCouponsAsync(program, sale.Result);
         await AfterPurchaseAsync(program);
@@ -170,22 +155,9 @@ public sealed partial class MemberGrain
     public async Task<bool> HasSaleAsync(string transactionId) =>
         await FindSaleAsync(transactionId) is { Void: null };
 
-    /// <summary>
-    /// A retry of a sale committed before (no longer among the recent sales in memory) whose attempt took
-    /// holds again: the holds the rules say go back (<see cref="Checkout.HoldsToGiveBack"/>) are released, a coupon
-    /// the stored sale did not use is restored, then the stored sale answers.
-    /// </summary>
-    private async Task<CommitResult> AnswerCommittedBeforeAsync(SaleRecord stored, string? couponCode, string fingerprint, BudgetHolds holds)
-    {
-        var transactionId = stored.Result.TransactionId;
-        await Task.WhenAll(Checkout.HoldsToGiveBack(stored.Result, holds.Held, holds.GrantedNow).Select(id => Budget(id).ReleaseAsync(transactionId)));
-        if (couponCode is not null && stored.Result.CouponCode != couponCode)
-        {
-            await GrainFactory.Grain<ICouponGrain>(Keys.Scoped(ProgramId, couponCode)).RestoreAsync(transactionId);
-        }
-
-        return Checkout.Answer(stored, fingerprint);
-    }
+    /// <summary>A retry of a sale committed before (no longer among the recent sales in memory) whose attempt took holds again.</summary>
+    private Task<CommitResult> AnswerCommittedBeforeAsync(SaleRecord stored, string? couponCode, string fingerprint, BudgetHolds holds) =>
+        CheckoutStep.AnswerCommittedBeforeAsync(GrainFactory, ProgramId, stored, couponCode, fingerprint, holds);
 
     /// <summary>A sale of this member: from the recent ones in memory, else from its row.</summary>
     private async Task<SaleRecord?> FindSaleAsync(string transactionId) =>
