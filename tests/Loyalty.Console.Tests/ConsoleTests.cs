@@ -266,6 +266,127 @@ public sealed class ConsoleTests(ConsoleSite site) : IClassFixture<ConsoleSite>
         Assert.False(string.IsNullOrWhiteSpace(site.Text(By.CssSelector(".alert"))));
     }
 
+    [Fact]
+    public async Task The_reports_page_shows_what_the_reports_api_answers_downloads_csv_and_plans_a_discount()
+    {
+        var programId = await NewProgramAsync("reports");
+        await site.Admin.DefineCampaignAsync(new Campaign { ProgramId = programId, CampaignId = "spring", Name = "10% off", PercentOff = 10 });
+        var member = await NewMemberAsync(programId);
+        await site.Pos.CommitAsync(Sales.Commit(programId, member, "member-1"));
+        await site.Pos.CommitAsync(Sales.Commit(programId, member, "member-2"));
+        for (var i = 0; i < 3; i++)
+        {
+            await site.Pos.CommitAsync(Sales.Commit(programId, string.Empty, $"walk-in-{i}")); // a guest: no member id
+        }
+
+        // The page's default period: the last 7 UTC days, to = tomorrow (exclusive).
+        var tomorrow = DateTime.UtcNow.Date.AddDays(1);
+        var period = new ReportRequest { ProgramId = programId, From = Day(tomorrow.AddDays(-7)), To = Day(tomorrow) };
+        var expected = await site.Admin.GetMembersVsGuestsReportAsync(period);
+        Assert.Equal((2L, 3L), (expected.Members.Receipts, expected.Guests.Receipts));
+
+        site.SignIn(ConsoleSite.OperatorToken);
+        site.Open($"#/p/{programId}/reports");
+        Assert.Equal(Invariant(expected.Guests.Receipts), site.Text(By.CssSelector("td[data-mvg='guests-receipts']")));
+        Assert.Equal(Invariant(expected.Members.Receipts), site.Text(By.CssSelector("td[data-mvg='members-receipts']")));
+        Assert.Equal(Invariant(expected.Members.SalesTotal), site.Text(By.CssSelector("td[data-mvg='members-salesTotal']")));
+        Assert.Equal(Invariant(expected.Guests.AverageCheck), site.Text(By.CssSelector("td[data-mvg='guests-averageCheck']")));
+
+        // With a markup, each promotion says what its discount needed in sales.
+        site.Type("report.markupBps", "25");
+        site.Click("Show reports");
+        site.Until(d => d.FindElements(By.CssSelector("#promotion-table th")).Any(th => th.Text == "Break-even sales"));
+        var cost = await site.Admin.GetPromotionCostReportAsync(new ReportRequest { ProgramId = programId, From = period.From, To = period.To, MarkupBps = 2_500 });
+        var spring = Assert.Single(cost.Promotions);
+        Assert.Equal(5, spring.Redemptions);
+        var row = site.Text(By.CssSelector("#promotion-table tr[data-row='campaign:spring']"));
+        Assert.Contains(Invariant(spring.Discount), row, StringComparison.Ordinal);
+        Assert.Contains(Invariant(spring.BreakEven.BreakEvenSales), row, StringComparison.Ordinal);
+        site.Screenshot("reports");
+        site.Screenshot("reports-sales", site.Browser.FindElement(By.Id("report-members-vs-guests")));
+
+        foreach (var old in Directory.GetFiles(site.Downloads))
+        {
+            File.Delete(old);
+        }
+
+        site.Click("Download promotion-cost.csv");
+        var file = site.Until(_ => Directory.GetFiles(site.Downloads, "*.csv").FirstOrDefault(), 30);
+        Assert.Equal($"{programId}-promotion-cost-{period.From}-{period.To}.csv", Path.GetFileName(file));
+        var lines = site.Until(_ => File.ReadAllLines(file) is { Length: >= 2 } read ? read : null);
+        Assert.Equal("source,id,redemptions,discount,subtotal,total,discount_bps,break_even_sales,uplift_needed_bps", lines[0]);
+        Assert.StartsWith($"campaign,spring,5,{Invariant(spring.Discount)},", lines[1], StringComparison.Ordinal);
+
+        // The discount planner: 40,000 a month at 2% with a 25% markup; at 7%, and 1,000 more margin, it must sell 59,713.
+        site.Type("plan.currentSales", "40000");
+        site.Type("plan.currentDiscountBps", "2");
+        site.Type("plan.markupBps", "25");
+        site.Type("plan.discountBps", "7");
+        site.Type("plan.marginIncrease", "1000");
+        site.Type("plan.scaleDiscountsBps", "2, 3");
+        site.Click("Plan");
+        var required = site.Wait(By.CssSelector("td[data-plan='Required sales']"));
+        var plan = await site.Admin.PlanDiscountAsync(new PlanDiscountRequest
+        {
+            CurrentSales = 40_000, CurrentDiscountBps = 200, MarkupBps = 2_500, DiscountBps = 700, MarginIncrease = 1_000, ScaleDiscountsBps = { 200, 300 },
+        });
+        Assert.Equal(59_713, plan.RequiredSales);
+        Assert.Equal("59713", required.Text);
+        Assert.Equal(Invariant(plan.CurrentMargin), site.Text(By.CssSelector("td[data-plan='Current margin']")));
+        Assert.Equal(2, site.Browser.FindElements(By.CssSelector("#plan-scale tbody tr")).Count);
+        site.Screenshot("discount-planner", site.Browser.FindElement(By.Id("plan-result")));
+    }
+
+    [Fact]
+    public async Task Customer_service_adjusts_a_members_points_with_a_reason_and_sees_it_in_the_balance_and_the_ledger()
+    {
+        var programId = await NewProgramAsync("adjust");
+        var memberId = await NewMemberAsync(programId);
+        await site.Pos.CommitAsync(Sales.Commit(programId, memberId, "sale-1"));
+        var before = await site.Admin.GetMemberAsync(new GetMemberRequest { ProgramId = programId, MemberId = memberId });
+
+        site.SignIn(ConsoleSite.OperatorToken);
+        site.Open($"#/p/{programId}/members/{memberId}");
+        Assert.Equal(Invariant(before.Balance.Available), site.Text(By.CssSelector("td[data-fact='Points available']")));
+        Assert.StartsWith("adj-", site.Wait(By.Id("f-adj-adjustmentId")).GetAttribute("value"), StringComparison.Ordinal);
+        site.Select("adj.asset", "ADJUSTMENT_ASSET_POINTS");
+        site.Type("adj.amount", "250");
+        site.Type("adj.reason", "goodwill");
+        site.Type("adj.note", "Parcel arrived late");
+        site.Click("Adjust");
+        site.Until(d => d.FindElements(By.CssSelector("td[data-ledger='reason']")).Any(td => td.Text == "goodwill"));
+
+        var after = await site.Admin.GetMemberAsync(new GetMemberRequest { ProgramId = programId, MemberId = memberId });
+        Assert.Equal(before.Balance.Available + 250, after.Balance.Available);
+        Assert.Equal(Invariant(after.Balance.Available), site.Text(By.CssSelector("td[data-fact='Points available']")));
+        var ledger = await site.Admin.ListLedgerAsync(new ListLedgerRequest { ProgramId = programId, MemberId = memberId, PageSize = 100 });
+        var adjustment = Assert.Single(ledger.Entries, e => e.Type == "adjust");
+        Assert.Equal((250L, "goodwill", "Parcel arrived late"), (adjustment.Points, adjustment.Reason, adjustment.Note));
+        Assert.False(string.IsNullOrEmpty(adjustment.Actor));
+        var ledgerRow = site.Browser.FindElements(By.CssSelector("#ledger tbody tr")).Single(tr => tr.Text.Contains("goodwill", StringComparison.Ordinal));
+        Assert.Contains("Parcel arrived late", ledgerRow.Text, StringComparison.Ordinal);
+        Assert.Contains(adjustment.Actor, ledgerRow.Text, StringComparison.Ordinal);
+        site.Screenshot("member-adjustment", site.Browser.FindElement(By.Id("ledger")));
+
+        // Taking more than the member has is refused with the API's reason, and changes nothing.
+        site.Type("adj.amount", "-1000000");
+        site.Click("Adjust");
+        Assert.Contains("Refused", site.Text(By.CssSelector("form .alert")), StringComparison.Ordinal);
+        var unchanged = await site.Admin.GetMemberAsync(new GetMemberRequest { ProgramId = programId, MemberId = memberId });
+        Assert.Equal(after.Balance.Available, unchanged.Balance.Available);
+    }
+
+    private static string Day(DateTime day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task<string> NewMemberAsync(string programId)
+    {
+        var id = "mem-" + Guid.NewGuid().ToString("N")[..10];
+        await site.Pos.EnrollAsync(new EnrollRequest { ProgramId = programId, MemberId = id, Name = "Jana Novakova" });
+        return id;
+    }
+
     private async Task<string> NewProgramAsync(string prefix)
     {
         var programId = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";

@@ -58,16 +58,31 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
+async function request(method, path, body) {
   const token = sessionStorage.getItem(TOKEN_KEY);
-  const response = await fetch(path, {
+  return fetch(path, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
     cache: 'no-store',
   });
+}
+
+async function api(method, path, body) {
+  const response = await request(method, path, body);
   const text = await response.text();
   if (response.ok) return text ? parseJson(text) : {};
+  throw refusal(response, text);
+}
+
+/** A file the API answers (a CSV export) as a Blob: a plain link could not carry the bearer header. */
+async function apiFile(path) {
+  const response = await request('GET', path);
+  if (response.ok) return response.blob();
+  throw refusal(response, await response.text());
+}
+
+function refusal(response, text) {
   let status = {};
   try { status = JSON.parse(text); } catch { /* not JSON */ }
   const violations = [];
@@ -77,12 +92,22 @@ async function api(method, path, body) {
     if (detail.reason) reason = detail.reason;
   }
   if (response.status === 401) {
-    throw new ApiError(401, status.message || 'The token is unknown, revoked or missing: sign in again.', violations, reason);
+    return new ApiError(401, status.message || 'The token is unknown, revoked or missing: sign in again.', violations, reason);
   }
   if (response.status === 403) {
-    throw new ApiError(403, status.message || 'This token may not do that.', violations, reason);
+    return new ApiError(403, status.message || 'This token may not do that.', violations, reason);
   }
-  throw new ApiError(response.status, status.message || `The engine answered ${response.status} ${response.statusText}`, violations, reason);
+  return new ApiError(response.status, status.message || `The engine answered ${response.status} ${response.statusText}`, violations, reason);
+}
+
+/** Saves a Blob as a file through a temporary object URL. */
+function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 /** One JSON document, or (a server-streaming call) several, as an array. */
@@ -153,6 +178,12 @@ function fieldControl(spec, value, prefix) {
       return h('textarea', { id, spellcheck: 'false', 'aria-describedby': describedBy }, value === undefined ? '' : JSON.stringify(value, null, 2));
     case 'number':
       return h('input', { id, type: 'number', step: '1', value: value ?? '', required: spec.required, 'aria-describedby': describedBy });
+    case 'date':
+      return h('input', { id, type: 'date', value: value ?? '', required: spec.required, 'aria-describedby': describedBy });
+    case 'percent':
+      return h('input', { id, type: 'text', inputmode: 'decimal', value: value === undefined ? '' : bpsToPercent(value), 'aria-describedby': describedBy });
+    case 'percentlist':
+      return h('input', { id, type: 'text', inputmode: 'decimal', value: (value || []).map(bpsToPercent).join(', '), 'aria-describedby': describedBy });
     default:
       return h('input', { id, type: 'text', value: value ?? '', required: spec.required, readonly: spec.readonly, autocomplete: 'off', 'aria-describedby': describedBy });
   }
@@ -240,6 +271,15 @@ function readFields(container, original) {
   return { value: out, problems };
 }
 
+function percentToBps(raw) {
+  if (!/^-?\d+([.,]\d{1,2})?$/.test(raw)) throw new Error(`"${raw}" is not a percentage (e.g. 2 or 2.5)`);
+  return Math.round(Number(raw.replace(',', '.')) * 100);
+}
+
+function bpsToPercent(bps) {
+  return (Number(bps || 0) / 100).toString();
+}
+
 function splitList(raw) {
   return raw.split(',').map(s => s.trim()).filter(Boolean);
 }
@@ -259,6 +299,9 @@ function parseValue(spec, raw) {
       // A JSON number (int32 fields take nothing else); an int64 beyond 2^53 as a string, which its fields accept.
       return Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
     case 'select': return raw || undefined;
+    // A percentage typed as 2 or 2.5 is sent as basis points (200, 250): the API's unit.
+    case 'percent': return raw === '' ? undefined : percentToBps(raw);
+    case 'percentlist': return raw ? splitList(raw).map(percentToBps) : [];
     default: return raw === '' ? undefined : raw;
   }
 }
@@ -358,7 +401,7 @@ function renderNav(programId, current) {
   if (programId) {
     const p = enc(programId);
     links.push([`#/p/${p}/program`, 'Program', 'program'], [`#/p/${p}/campaigns`, 'Campaigns', 'campaigns'],
-      [`#/p/${p}/series`, 'Coupon series', 'series'], [`#/p/${p}/members`, 'Members', 'members']);
+      [`#/p/${p}/series`, 'Coupon series', 'series'], [`#/p/${p}/members`, 'Members', 'members'], [`#/p/${p}/reports`, 'Reports', 'reports']);
     if (isOperator()) links.push([`#/p/${p}/stores`, 'Stores & terminals', 'stores']);
   }
   nav.replaceChildren(...links.map(([href, text, key]) => h('a', { href, 'aria-current': key === current ? 'page' : null }, text)));
@@ -393,6 +436,7 @@ async function renderRoute() {
         case 'series': return await seriesPage(programId, id);
         case 'stores': return await storesPage(programId);
         case 'members': return await membersPage(programId, id);
+        case 'reports': return await reportsPage(programId);
         default: break;
       }
     }
@@ -772,11 +816,7 @@ async function downloadSeries(programId, seriesId, button) {
         lines.push([c.code, c.redeemed ? 'true' : 'false', c.redeemedAt || '', c.memberId || '', c.transactionId || ''].map(v => quote(String(v))).join(','));
       }
     }
-    const blob = new Blob([lines.join('\n') + '\n'], { type: 'text/csv' });
-    const a = h('a', { href: URL.createObjectURL(blob), download: `${programId}-${seriesId}.csv` });
-    document.body.append(a);
-    a.click();
-    a.remove();
+    saveFile(new Blob([lines.join('\n') + '\n'], { type: 'text/csv' }), `${programId}-${seriesId}.csv`);
     say(`${(lines.length - 1).toLocaleString()} codes exported.`);
   } catch (e) {
     if (e.status === 401) return signOut(e.message);
@@ -845,16 +885,220 @@ async function membersPage(programId, memberId) {
   const facts = [['Member', member.memberId], ['Name', member.name || '—'], ['Cards', (member.cardNumbers || []).join(', ') || '—'],
     ['Tier', member.tier?.name || '—'], ['Points available', balance.available ?? '0'], ['Points pending', balance.pending ?? '0'],
     ['Expiring this month', balance.expiringThisMonth ?? '0'], ['Store credit', balance.credit ?? '0'], ['Enrolled', when(member.enrolledAt)]];
+  const adjust = apiForm([
+    { path: 'asset', label: 'Asset', type: 'select', options: [['ADJUSTMENT_ASSET_POINTS', 'points'], ['ADJUSTMENT_ASSET_CREDIT', 'store credit (minor units)']] },
+    { path: 'amount', label: 'Amount', type: 'number', required: true, help: 'Positive adds, negative takes (never below zero available).' },
+    { path: 'reason', label: 'Reason code', required: true, help: 'e.g. goodwill, till-error, complaint.' },
+    { path: 'note', label: 'Note', help: 'Free text for the ledger (optional, one line).' },
+    { path: 'adjustmentId', label: 'Adjustment id', required: true, help: 'Sending the same id again applies it once; use the ticket id if there is one.' },
+  ], { asset: 'ADJUSTMENT_ASSET_POINTS', reason: 'goodwill', adjustmentId: randomId('adj') }, async value => {
+    const done = await api('POST', `/v1/programs/${p}/members/${enc(memberId)}:adjust`, value);
+    await route();
+    say(`Adjusted: ${Number(done.amount) > 0 ? '+' : ''}${done.amount} ${done.asset === 'ADJUSTMENT_ASSET_CREDIT' ? 'store credit' : 'points'} (${done.reason}).`);
+  }, 'Adjust', null, 'adj.');
   show(`Member ${member.memberId}`,
     h('table', {}, h('tbody', {}, facts.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { 'data-fact': k }, String(v ?? '')))))),
     h('h2', {}, 'Points by expiry'),
     h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Earned in'), h('th', { scope: 'col' }, 'Expires'), h('th', { scope: 'col', class: 'num' }, 'Points'))),
       h('tbody', {}, (balance.buckets || []).map(b => h('tr', {}, h('td', {}, b.month || ''), h('td', {}, b.expiresAt ? when(b.expiresAt) : 'never'), h('td', { class: 'num' }, b.points))))),
     h('h2', {}, 'Ledger'),
-    h('table', {}, h('thead', {}, h('tr', {}, ['#', 'Type', 'Points', 'Asset', 'Month', 'Transaction', 'At'].map(t => h('th', { scope: 'col' }, t)))),
+    h('table', { id: 'ledger' }, h('thead', {}, h('tr', {}, ['#', 'Type', 'Points', 'Asset', 'Month', 'Transaction', 'Reason', 'Note', 'By', 'At'].map(t => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, (ledger.entries || []).map(e => h('tr', {}, h('td', {}, e.seq), h('td', {}, e.type), h('td', { class: 'num' }, e.points), h('td', {}, e.asset),
-        h('td', {}, e.bucketMonth), h('td', {}, e.transactionId || ''), h('td', {}, when(e.at)))))),
+        h('td', {}, e.bucketMonth), h('td', {}, e.transactionId || ''), h('td', { 'data-ledger': 'reason' }, e.reason || ''), h('td', {}, e.note || ''),
+        h('td', {}, e.actor || ''), h('td', {}, when(e.at)))))),
+    h('h2', { id: 'adjust' }, 'Manual adjustment'), adjust,
     h('h2', {}, 'Find another member'), find);
+}
+
+/** A random id such as adj-3f9c0a1b2d4e (for idempotency keys the user may keep or replace). */
+function randomId(prefix) {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return `${prefix}-${[...bytes].map(b => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+// ---------- reports and the discount planner ----------
+
+const REPORTS = [
+  ['liability', 'Points liability'],
+  ['promotion-cost', 'Cost of promotions'],
+  ['members-vs-guests', 'Members vs walk-ins'],
+  ['member-activity', 'Member activity'],
+];
+
+const utcDay = d => d.toISOString().slice(0, 10);
+const percent = bps => `${(Number(bps || 0) / 100).toFixed(2)} %`;
+const count = v => Number(v || 0).toLocaleString();
+
+async function reportsPage(programId) {
+  const p = enc(programId);
+  const now = new Date();
+  const tomorrow = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+  const weekAgo = new Date(tomorrow.getTime() - 7 * 86400000);
+  const results = h('div', { id: 'report-results' });
+  const form = apiForm([
+    { path: 'from', label: 'From (UTC day)', type: 'date', required: true, help: 'The first day of the period.' },
+    { path: 'to', label: 'To (UTC day, exclusive)', type: 'date', required: true, help: 'The day after the last one; at most 366 days after from.' },
+    { path: 'storeId', label: 'Store id', help: 'Only this store\'s sales; empty = every store (the liability is program-wide).' },
+    { path: 'markupBps', label: 'Markup on cost (%)', type: 'percent', help: 'Optional: each promotion\'s break-even sales at this markup, e.g. 25.' },
+  ], { from: utcDay(weekAgo), to: utcDay(tomorrow) }, async value => {
+    const period = `from=${enc(value.from || '')}&to=${enc(value.to || '')}`;
+    const sales = period + (value.storeId ? `&store_id=${enc(value.storeId)}` : '');
+    const queries = {
+      'liability': period,
+      'promotion-cost': sales + (value.markupBps ? `&markup_bps=${enc(value.markupBps)}` : ''),
+      'members-vs-guests': sales,
+      'member-activity': sales,
+    };
+    results.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+    let reports;
+    try {
+      reports = await Promise.all(REPORTS.map(([name]) => api('GET', `/v1/programs/${p}/reports/${name}?${queries[name]}`)));
+    } catch (e) {
+      results.replaceChildren();
+      throw e;
+    }
+    const [liability, promotions, mvg, activity] = reports;
+    const csv = name => h('button', { type: 'button', class: 'secondary', 'data-csv': name, onclick: e => downloadReport(programId, name, queries[name], `${programId}-${name}-${value.from}-${value.to}.csv`, e.target) },
+      `Download ${name}.csv`);
+    results.replaceChildren(
+      section('liability', 'Points liability', csv('liability'), liabilityView(liability)),
+      section('promotion-cost', 'Cost of promotions', csv('promotion-cost'), promotionView(promotions, !!value.markupBps)),
+      section('members-vs-guests', 'Members vs walk-ins', csv('members-vs-guests'), membersVsGuestsView(mvg)),
+      section('member-activity', 'Member activity', csv('member-activity'), activityView(activity)));
+    say(`Reports for ${value.from} to ${value.to} (exclusive) loaded.`);
+  }, 'Show reports', null, 'report.');
+  const planner = plannerForm();
+  show(`Reports of ${programId}`, form, results,
+    h('h2', { id: 'planner' }, 'Discount planner'),
+    h('p', { class: 'muted' }, 'What a client\'s sales must become for a bigger discount to keep the margin (money in minor units, percentages as 2 or 2.5).'),
+    planner, h('div', { id: 'plan-result' }));
+  form.requestSubmit();
+}
+
+function section(id, title, button, ...content) {
+  return h('section', { id: `report-${id}`, 'aria-labelledby': `h-${id}` },
+    h('div', { class: 'section-head' }, h('h2', { id: `h-${id}` }, title), button), ...content);
+}
+
+async function downloadReport(programId, name, query, fileName, button) {
+  button.disabled = true;
+  try {
+    saveFile(await apiFile(`/v1/programs/${enc(programId)}/reports/${name}.csv?${query}`), fileName);
+    say(`${fileName} downloaded.`);
+  } catch (e) {
+    if (e.status === 401) return signOut(e.message);
+    button.closest('section').prepend(errorBox(e));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** A table: columns are [title, cell(row), numeric?]; rows get data-row = key(row). */
+function grid(columns, rows, key, attrs) {
+  return h('table', attrs || {},
+    h('thead', {}, h('tr', {}, columns.map(([t, , num]) => h('th', { scope: 'col', class: num ? 'num' : null }, t)))),
+    h('tbody', {}, rows.map(r => h('tr', { 'data-row': key ? key(r) : null }, columns.map(([, cell, num]) => h('td', { class: num ? 'num' : null }, cell(r)))))));
+}
+
+/** Horizontal bars drawn with SVG elements (the policy allows no inline style): [label, value] pairs. */
+function barChart(title, bars) {
+  const max = Math.max(1, ...bars.map(([, v]) => Math.abs(Number(v || 0))));
+  const rowHeight = 26;
+  const chart = svg('svg', { class: 'bars', viewBox: `0 0 600 ${Math.max(1, bars.length) * rowHeight + 4}`, role: 'img', 'aria-label': title });
+  bars.forEach(([label, value], i) => {
+    const y = i * rowHeight + 4;
+    const width = Math.max(1, (Math.abs(Number(value || 0)) / max) * 320);
+    const text = svg('text', { x: 0, y: y + 15, 'font-size': 12 });
+    text.textContent = label.length > 28 ? `${label.slice(0, 27)}…` : label;
+    const amount = svg('text', { x: 190 + width, y: y + 15, 'font-size': 12 });
+    amount.textContent = money(value);
+    chart.append(text, svg('rect', { x: 180, y, width, height: rowHeight - 8, rx: 2 }), amount);
+  });
+  if (!bars.length) {
+    const none = svg('text', { x: 0, y: 16, 'font-size': 12 });
+    none.textContent = 'nothing in this period';
+    chart.append(none);
+  }
+  return chart;
+}
+
+function factsTable(rows, attr) {
+  return h('table', { class: 'facts' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'num', [attr]: k }, String(v ?? ''))))));
+}
+
+function liabilityView(r) {
+  const buckets = r.buckets || [];
+  return h('div', {},
+    factsTable([['Outstanding points', count(r.outstandingPoints)], [`Their value (${r.currency || 'minor units'})`, money(r.outstandingValue)],
+      ['Outstanding store credit', money(r.outstandingCredit)], ['Point value', money(r.pointValue)], ['As of', when(r.asOf)]], 'data-liability'),
+    h('h3', {}, 'Outstanding points by expiry month'),
+    barChart('Outstanding points by expiry month', buckets.map(b => [b.expiryMonth || 'never', b.points])),
+    grid([['Expires at the end of', b => b.expiryMonth || 'never'], ['Points', b => money(b.points), true], ['Value', b => money(b.value), true]], buckets),
+    h('h3', {}, 'Movements per month'),
+    grid([['Month', m => m.month], ['Issued', m => money(m.issued), true], ['Burned', m => money(m.burned), true],
+      ['Expired', m => money(m.expired), true], ['of which not yet written', m => money(m.expiredUnrecorded), true],
+      ['Adjusted', m => money(m.adjusted), true], ['Voided', m => money(m.voided), true], ['Refunded', m => money(m.refunded), true]], r.months || []));
+}
+
+function promotionView(r, withMarkup) {
+  const rows = r.promotions || [];
+  const columns = [['Source', x => x.source], ['Id', x => x.id], ['Redemptions', x => money(x.redemptions), true], ['Discount', x => money(x.discount), true],
+    ['Subtotal', x => money(x.subtotal), true], ['Total', x => money(x.total), true]];
+  if (withMarkup) {
+    columns.push(['Discount of the receipts', x => percent(x.breakEven?.discountBps), true], ['Without it', x => percent(x.breakEven?.currentDiscountBps), true],
+      ['Break-even sales', x => x.breakEven?.breakEvenSales === undefined ? 'never' : money(x.breakEven.breakEvenSales), true],
+      ['Sold', x => money(x.breakEven?.sales), true],
+      ['Uplift needed', x => x.breakEven?.upliftNeededBps === undefined ? '—' : percent(x.breakEven.upliftNeededBps), true]);
+  }
+  return h('div', {},
+    h('p', {}, `${count(r.discountedReceipts)} receipts with a discount, ${money(r.discount)} ${r.currency || ''} of discount in all.`),
+    barChart('Discount per promotion', rows.map(x => [`${x.source} ${x.id}`, x.discount])),
+    grid(columns, rows, x => `${x.source}:${x.id}`, { id: 'promotion-table' }));
+}
+
+function membersVsGuestsView(r) {
+  const m = r.members || {}, g = r.guests || {};
+  const measures = [['Receipts', 'receipts', count], ['Sales total', 'salesTotal', money], ['Average check', 'averageCheck', money],
+    ['Items per receipt', 'itemsPerReceipt', v => v || '0.00'], ['Discount', 'discount', money], ['Refunded', 'refunded', money]];
+  return h('div', {},
+    barChart('Sales total: members and walk-ins', [['members', m.salesTotal], ['walk-ins', g.salesTotal]]),
+    h('table', { id: 'mvg-table' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), h('th', { scope: 'col', class: 'num' }, 'Members'), h('th', { scope: 'col', class: 'num' }, 'Walk-ins'))),
+      h('tbody', {}, measures.map(([label, key, fmt]) => h('tr', {}, h('th', { scope: 'row' }, label),
+        h('td', { class: 'num', 'data-mvg': `members-${key}` }, fmt(m[key])), h('td', { class: 'num', 'data-mvg': `guests-${key}` }, fmt(g[key])))))));
+}
+
+function activityView(r) {
+  const tiers = r.tiers || [];
+  return h('div', {},
+    factsTable([['Active in the last 30 days', count(r.active30Days)], ['Active in the last 90 days', count(r.active90Days)],
+      ['New members', count(r.newMembers)], ['Purchasing members', count(r.purchasingMembers)], ['Repeat members', count(r.repeatMembers)],
+      ['Repeat purchase', `${r.repeatPurchasePercent || '0.00'} %`], ['Average days between visits', r.averageDaysBetweenVisits || '—']], 'data-activity'),
+    h('h3', {}, 'Members by tier'),
+    barChart('Members by tier of their latest sale', tiers.map(t => [t.tier || 'no tier', t.members])),
+    grid([['Tier', t => t.tier || 'no tier'], ['Members', t => count(t.members), true]], tiers));
+}
+
+function plannerForm() {
+  return apiForm([
+    { path: 'currentSales', label: 'Current sales a month', type: 'number', required: true, help: 'After the current discount, minor units.' },
+    { path: 'currentDiscountBps', label: 'Current discount (%)', type: 'percent' },
+    { path: 'markupBps', label: 'Markup on cost (%)', type: 'percent', required: true, help: 'List price = cost × (1 + markup).' },
+    { path: 'discountBps', label: 'Proposed discount (%)', type: 'percent' },
+    { path: 'marginIncrease', label: 'Margin increase a month', type: 'number', help: 'Optional, minor units; empty = keep the margin.' },
+    { path: 'scaleDiscountsBps', label: 'Scale discounts (%)', type: 'percentlist', help: 'Optional, e.g. 2, 3, 5: the sales needed at each.' },
+  ], {}, async value => {
+    const plan = await api('POST', '/v1/discount-plans', value);
+    const facts = [['List price', money(plan.listPrice)], ['Cost', money(plan.cost)], ['Current margin', money(plan.currentMargin)],
+      ['Required sales', money(plan.requiredSales)], ['Extra sales', money(plan.extraSales)], ['Growth needed', percent(plan.growthBps)]];
+    document.getElementById('plan-result').replaceChildren(
+      factsTable(facts, 'data-plan'),
+      (plan.scale || []).length
+        ? grid([['Discount', x => percent(x.discountBps), true], ['Required sales', x => money(x.requiredSales), true],
+          ['Extra sales', x => money(x.extraSales), true], ['Growth needed', x => percent(x.growthBps), true]], plan.scale, null, { id: 'plan-scale' })
+        : null);
+    say(`Required sales: ${money(plan.requiredSales)}.`);
+  }, 'Plan', null, 'plan.');
 }
 
 window.addEventListener('hashchange', route);

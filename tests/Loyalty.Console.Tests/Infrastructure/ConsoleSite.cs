@@ -31,6 +31,9 @@ public sealed class ConsoleSite : IAsyncLifetime
     /// <summary>The admin API over gRPC with the operator token: what the tests check the console against.</summary>
     public AdminService.AdminServiceClient Admin { get; private set; } = null!;
 
+    /// <summary>The terminal API, each call with its terminal's credential: how the tests ring up sales.</summary>
+    public PosService.PosServiceClient Pos { get; private set; } = null!;
+
     public string Downloads { get; } = Directory.CreateTempSubdirectory("loyalty-downloads-").FullName;
 
     public string Screenshots { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
@@ -49,6 +52,7 @@ public sealed class ConsoleSite : IAsyncLifetime
         TerminalAddress = _engine.Address;
         AdminGrpcAddress = _engine.AdminGrpcAddress;
         Admin = _engine.Admin;
+        Pos = _engine.Pos;
 
         Directory.CreateDirectory(Screenshots);
         var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(await DriverPathAsync())!, "chromedriver");
