@@ -19,6 +19,15 @@ CREATE TABLE IF NOT EXISTS ledger_entries
     CONSTRAINT ledger_entries_pk PRIMARY KEY (program_id, member_id, seq)
 );
 
-ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS asset text NOT NULL DEFAULT 'points';
+-- Added when missing only: an ALTER TABLE locks the table even when the column exists (010_reports.sql says why
+-- that matters at a silo's start).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'ledger_entries' AND column_name = 'asset') THEN
+        ALTER TABLE ledger_entries ADD COLUMN asset text NOT NULL DEFAULT 'points';
+    END IF;
+END
+$$;
 
 CREATE INDEX IF NOT EXISTS ledger_entries_program_time ON ledger_entries (program_id, occurred_at);

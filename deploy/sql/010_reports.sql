@@ -14,22 +14,41 @@
 --   status     0 committed, 1 partially refunded, 2 refunded, 3 voided (SaleStatus)
 --   refunded   money refunded so far, minor units
 --   discounts  the discount per source: [{"source": "campaign"|"coupon"|"tier"|"reward", "id": …, "amount": …}]
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS guest boolean NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS store_id text NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS subtotal bigint NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS discount bigint NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS total bigint NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS items integer NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS tier text NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS status smallint NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS refunded bigint NULL;
-ALTER TABLE member_sales ADD COLUMN IF NOT EXISTS discounts jsonb NULL;
+--
+-- Every silo runs the schema at start, in one transaction, while other silos may be writing: an ALTER TABLE
+-- takes an ACCESS EXCLUSIVE lock even when its columns exist, and two such tables locked one after the other
+-- can deadlock with a writer's batch that inserts into both (seen in the silo-crash test). So the columns and
+-- the index are added only when missing: a restart takes no lock on these tables.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'member_sales' AND column_name = 'discounts') THEN
+        ALTER TABLE member_sales
+            ADD COLUMN IF NOT EXISTS guest boolean NULL,
+            ADD COLUMN IF NOT EXISTS store_id text NULL,
+            ADD COLUMN IF NOT EXISTS subtotal bigint NULL,
+            ADD COLUMN IF NOT EXISTS discount bigint NULL,
+            ADD COLUMN IF NOT EXISTS total bigint NULL,
+            ADD COLUMN IF NOT EXISTS items integer NULL,
+            ADD COLUMN IF NOT EXISTS tier text NULL,
+            ADD COLUMN IF NOT EXISTS status smallint NULL,
+            ADD COLUMN IF NOT EXISTS refunded bigint NULL,
+            ADD COLUMN IF NOT EXISTS discounts jsonb NULL;
+    END IF;
 
--- The sales reports read a program's sales of a date range.
-CREATE INDEX IF NOT EXISTS member_sales_program_time ON member_sales (service_id, program_id, occurred_at);
+    -- The sales reports read a program's sales of a date range.
+    IF to_regclass('member_sales_program_time') IS NULL THEN
+        CREATE INDEX member_sales_program_time ON member_sales (service_id, program_id, occurred_at);
+    END IF;
 
--- A manual adjustment's reason code, free text and operator (issue #15, AdminService.Adjust); NULL for
--- every other entry.
-ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS reason text NULL;
-ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS note text NULL;
-ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS actor text NULL;
+    -- A manual adjustment's reason code, free text and operator (issue #15, AdminService.Adjust); NULL for
+    -- every other entry.
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'ledger_entries' AND column_name = 'actor') THEN
+        ALTER TABLE ledger_entries
+            ADD COLUMN IF NOT EXISTS reason text NULL,
+            ADD COLUMN IF NOT EXISTS note text NULL,
+            ADD COLUMN IF NOT EXISTS actor text NULL;
+    END IF;
+END
+$$;

@@ -15,6 +15,26 @@ public static partial class SchemaMigrator
 
     public static async Task ApplyAsync(string connectionString, ILogger logger, CancellationToken cancellationToken = default)
     {
+        // A script that changes a table while another silo writes to it can lose a deadlock to that silo's batch
+        // (PostgreSQL aborts one of them; the scripts add columns only when missing, so this is an upgrade's first
+        // start): the schema is all or nothing, so it is simply applied again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await ApplyOnceAsync(connectionString, logger, cancellationToken);
+                return;
+            }
+            catch (PostgresException deadlock) when (deadlock.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            {
+                LogDeadlock(logger, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    private static async Task ApplyOnceAsync(string connectionString, ILogger logger, CancellationToken cancellationToken)
+    {
         var scripts = Directory.GetFiles(ScriptDirectory, "*.sql").Order(StringComparer.Ordinal).ToArray();
         if (scripts.Length == 0)
         {
@@ -39,6 +59,9 @@ public static partial class SchemaMigrator
 
         await transaction.CommitAsync(cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying the schema lost a deadlock to another silo's writes (attempt {Attempt}); applying it again")]
+    private static partial void LogDeadlock(ILogger logger, int attempt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schema script {Script} applied")]
     private static partial void LogApplied(ILogger logger, string script);
