@@ -30,6 +30,9 @@ public static class Checkout
     public static CouponContext CouponFacts(string? memberId, string storeId, TierLevel? tier, int? purchases, int? memberUses) =>
         new(memberId, storeId, tier?.Name, purchases, memberUses);
 
+    /// <summary>What a coupon's conditions see of a walk-in customer: the store, nobody's history.</summary>
+    public static CouponContext GuestCouponFacts(string storeId) => CouponFacts(null, storeId, null, null, null);
+
     /// <summary>
     /// A quote's check of a coupon read from its grain: whether one more sale could take it now (a commit's
     /// redemption decides for real, with the same conditions) and whether this buyer may use it.

@@ -18,7 +18,7 @@ public sealed class GuestCheckoutGrain(LoyaltyClock clock, ProgramCache programs
         var now = clock.UtcNow;
         var basket = new CheckoutBasket(
             program, command.Lines, command.RewardIds, null, new PromotionContext(now, command.StoreId, command.Channel, command.PaymentMethod, null));
-        var couponFacts = Checkout.CouponFacts(null, command.StoreId, null, null, null);
+        var couponFacts = Checkout.GuestCouponFacts(command.StoreId);
         var quote = await CheckoutStep.QuoteAsync(GrainFactory, programId, basket, command.CouponCode, couponFacts, null, null, now);
         return Checkout.ForGuest(quote, program, basket.Promotions!);
     }

@@ -61,7 +61,10 @@ public sealed class GuestTillGrain(
 
     private readonly RecentSales _recent = new(saleSerializer, RecentCapacity);
 
-    private string ProgramId => Keys.Split(this.GetPrimaryKeyString()).ProgramId;
+    // The program, split from the key once per activation (as the member grain does).
+    private string? _programId;
+
+    private string ProgramId => _programId ??= Keys.Split(this.GetPrimaryKeyString()).ProgramId;
 
     public async Task<CommitResult> CommitAsync(CommitCommand command)
     {
@@ -73,11 +76,12 @@ public sealed class GuestTillGrain(
 
         var program = await programs.GetAsync(ProgramId);
         var now = clock.UtcNow;
+        long subtotal;
         DateTimeOffset occurredAt;
         try
         {
             GuestSales.EnsureGuestCanPay(command);
-            Pricing.Validate(command.Lines);
+            subtotal = Pricing.Validate(command.Lines);
             occurredAt = Domain.Sales.CheckTiming(program, command, now);
         }
         catch (LoyaltyException)
@@ -102,9 +106,7 @@ public sealed class GuestTillGrain(
         {
             if (coupons is not null)
             {
-                var subtotal = Pricing.Validate(command.Lines);
-                coupon = await coupons.RedeemAsync(new CouponRedemption(
-                    command.TransactionId, GuestTills.MemberId, subtotal, Checkout.CouponFacts(null, command.StoreId, null, null, null)));
+                coupon = await coupons.RedeemAsync(new CouponRedemption(command.TransactionId, GuestTills.MemberId, subtotal, Checkout.GuestCouponFacts(command.StoreId)));
                 Checkout.EnsureCouponAllowed(coupon, program, null, null, now);
             }
 
@@ -193,15 +195,13 @@ public sealed class GuestTillGrain(
     private async Task PersistAsync(SaleRecord sale, bool isNew)
     {
         var bytes = _recent.Remember(sale);
-        var staged = new MemberRows(ProgramId, GuestTills.MemberId);
-        staged.AddSale(sale, isNew, bytes);
+        var pending = PendingRows.Of(state.State);
+        pending.Stage(ProgramId, GuestTills.MemberId).AddSale(sale, isNew, bytes);
         state.State.Sales++;
         try
         {
             if (rows.WritesWithState)
             {
-                var pending = PendingRows.Of(state.State);
-                pending.Stage(ProgramId, GuestTills.MemberId).AddSale(sale, isNew, bytes);
                 await state.WriteOrDeactivateAsync(this);
                 if (pending.TakeDuplicate())
                 {
@@ -211,14 +211,15 @@ public sealed class GuestTillGrain(
                 return;
             }
 
-            // No database: the same rules by hand.
+            // No database: the same rules by hand (a sale id that has a row refuses the write; rows after the state).
+            var taken = pending.Take()!;
             if (isNew && await rows.FindSaleAsync(ProgramId, GuestTills.MemberId, sale.Result.TransactionId) is not null)
             {
                 throw new DuplicateTransactionException($"transaction {sale.Result.TransactionId} already has a sale row");
             }
 
             await state.WriteOrDeactivateAsync(this);
-            await rows.AppendAsync(staged);
+            await rows.AppendAsync(taken);
         }
         catch (Exception)
         {
