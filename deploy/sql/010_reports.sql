@@ -36,10 +36,8 @@ BEGIN
             ADD COLUMN IF NOT EXISTS discounts jsonb NULL;
     END IF;
 
-    -- The sales reports read a program's sales of a date range.
-    IF to_regclass('member_sales_program_time') IS NULL THEN
-        CREATE INDEX member_sales_program_time ON member_sales (service_id, program_id, occurred_at);
-    END IF;
+    -- The sales reports' index is made by 011_sales_time_index.sql (its first form here, led by the program,
+    -- drew the commit path's primary-key lookups onto it while statistics were empty).
 
     -- A manual adjustment's reason code, free text and operator (issue #15, AdminService.Adjust); NULL for
     -- every other entry.

@@ -43,7 +43,7 @@ internal sealed class NoDatabaseReports : IReportStore
 
 /// <summary>
 /// The reports' SQL: aggregates over <c>ledger_entries</c> (one program) and <c>member_sales</c> (one program, a
-/// range of <c>occurred_at</c>, read through <c>member_sales_program_time</c>). Sales without facts (written before
+/// range of <c>occurred_at</c>, read through <c>member_sales_time</c>, 011). Sales without facts (written before
 /// deploy/sql/010_reports.sql, <c>status</c> NULL) and voided sales (<c>status</c> 3) are left out; sums are cast to
 /// bigint in SQL, which refuses a sum that does not fit rather than wrapping.
 /// </summary>
