@@ -22,7 +22,7 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     {
         _connectionString = await TestPostgres.CreateDatabaseAsync();
         _dataSource = NpgsqlDataSource.Create(_connectionString);
-        foreach (var script in new[] { "001_persistence.sql", "004_ledger.sql", "007_member_sales.sql", "009_member_keys.sql", "010_reports.sql" })
+        foreach (var script in new[] { "001_persistence.sql", "004_ledger.sql", "007_member_sales.sql", "009_member_keys.sql", "010_reports.sql", "011_sales_time_index.sql" })
         {
             await using var schema = DataSource.CreateCommand(await File.ReadAllTextAsync(Path.Combine(TestPostgres.RepoRoot, "deploy", "sql", script)));
             await schema.ExecuteNonQueryAsync();
@@ -188,6 +188,44 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task On_a_sales_table_without_statistics_a_batch_finds_each_sale_by_its_primary_key()
+    {
+        // A fresh database under load: 30,000 sales of the program, never analyzed (autovacuum kept away).
+        await ExecuteAsync("ALTER TABLE member_sales SET (autovacuum_enabled = false)");
+        await ExecuteAsync("""
+            INSERT INTO member_sales (service_id, program_id, member_id, transaction_id, occurred_at, record)
+            SELECT 'svc', 'p', 'old' || (i % 3000), 't' || i, now() - i * interval '1 second', '\x01'
+            FROM generate_series(1, 30000) AS i
+            """);
+        Assert.Equal(-1, await TestPostgres.ScalarAsync<float>(_connectionString, "SELECT reltuples FROM pg_class WHERE relname = 'member_sales'"));
+
+        // 120 members each write a new sale, in shared batches (the statement that checks each sale has no row yet).
+        var members = Enumerable.Range(0, 120).Select(i => $"m{i}").ToArray();
+        await using (var writerSource = NpgsqlDataSource.Create(_connectionString))
+        {
+            await using var writer = new GrainStateWriter(writerSource, "svc", writers: 1);
+            Assert.All(await Task.WhenAll(members.Select(m => writer.WriteAsync("member", "p/" + m, null, new byte[] { 0 }))), r => Assert.Equal(1, r.Version));
+            var results = await Task.WhenAll(members.Select(m => writer.WriteAsync("member", "p/" + m, 1, new byte[] { 1 }, Rows(m, newSales: ["new"], ledgerSeqs: [1]))));
+            Assert.All(results, r => Assert.Equal(2, r.Version));
+        }
+
+        // The writer's connections are closed, so their statistics are flushed: index entries read per index.
+        var read = new Dictionary<string, long>();
+        for (var attempt = 0; attempt < 50 && !read.ContainsKey("member_sales_pk"); attempt++)
+        {
+            await Task.Delay(100);
+            read = (await TestPostgres.QueryAsync(_connectionString,
+                    "SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes WHERE relname = 'member_sales' AND idx_scan > 0",
+                    r => (Name: r.GetString(0), Read: r.GetInt64(1))))
+                .ToDictionary(x => x.Name, x => x.Read);
+        }
+
+        // Each lookup reads at most its own key: no index scan walks the program's 30,000 sales.
+        Assert.True(read.ContainsKey("member_sales_pk"), "no index scan of member_sales was recorded");
+        Assert.True(read.Values.Sum() <= 4 * members.Length, "index entries read: " + string.Join(", ", read.Select(x => $"{x.Key} {x.Value}")));
+    }
+
+    [Fact]
     public async Task The_writers_planner_setting_does_not_outlive_its_transaction()
     {
         await using var writer = new GrainStateWriter(DataSource, "svc", writers: 1);
@@ -295,6 +333,12 @@ public sealed class GrainStateWriterTests : IAsyncLifetime
                 CommittedAt = DateTimeOffset.UnixEpoch,
             },
         };
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
 
     private async Task<List<string>> KeysAsync(string sql)
     {
