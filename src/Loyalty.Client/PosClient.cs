@@ -312,6 +312,12 @@ public sealed class PosClient : IDisposable
             {
                 var reason = failure.Reason();
                 var pause = backoff + TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * backoff.TotalMilliseconds);
+                if (failure.RetryAfter() is { } hint && hint > pause)
+                {
+                    // An overloaded engine says when to come back: no sooner (with jitter, so tills do not return together).
+                    pause = hint + TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * hint.TotalMilliseconds);
+                }
+
                 var retry = IsRetryable(failure.StatusCode, reason) && (attempt < _options.MaxAttempts
                     || (kind == Kind.Read && Stopwatch.GetElapsedTime(started) + pause < _options.ReadRetryWindow));
                 _options.OnFailure?.Invoke(new PosCallFailure(method, engine.Address, attempt, failure.StatusCode, reason, retry, failure.Status.Detail));

@@ -106,6 +106,11 @@ public static partial class LoyaltyHost
         // Interceptors and services hold no per-call state: one instance each instead of one per call (grpc-dotnet
         // uses the lifetime registered here; unregistered, it builds a new one for every call).
         builder.Services.AddSingleton<MetricsInterceptor>();
+        builder.Services.AddOptions<AdmissionOptions>()
+            .BindConfiguration(AdmissionOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AdmissionInterceptor>();
         builder.Services.AddSingleton<ErrorInterceptor>();
         builder.Services.AddSingleton<Security.AuthInterceptor>();
         builder.Services.AddSingleton<PosService>();
@@ -114,6 +119,7 @@ public static partial class LoyaltyHost
         {
             // Outermost first: metrics see the status the terminal receives, after the error mapping.
             grpc.Interceptors.Add<MetricsInterceptor>();
+            grpc.Interceptors.Add<AdmissionInterceptor>(); // before any work, credential checks included: a refusal costs nothing
             grpc.Interceptors.Add<ErrorInterceptor>();
             grpc.Interceptors.Add<Security.AuthInterceptor>(); // inside the error mapping: its refusals carry their ErrorInfo
             grpc.MaxReceiveMessageSize = MessageSizeLimit.MaxBytes; // refused with its reason by MessageSizeLimit

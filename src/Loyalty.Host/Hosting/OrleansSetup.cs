@@ -50,7 +50,11 @@ public static class OrleansSetup
 
         // Failure detection and grain-call timeouts: Orleans' own option classes, bound from configuration.
         silo.Services.AddOptions<ClusterMembershipOptions>().BindConfiguration(OrleansSections.Membership);
-        silo.Services.AddOptions<SiloMessagingOptions>().BindConfiguration(OrleansSections.Messaging);
+        // A grain call gives up (and a queued message expires unrun) within 5 s, the POS SDK's attempt deadline,
+        // instead of Orleans' 30 s: work whose terminal has gone is dropped rather than piled up (issue #28).
+        silo.Services.AddOptions<SiloMessagingOptions>()
+            .Configure(o => o.ResponseTimeout = TimeSpan.FromSeconds(5))
+            .BindConfiguration(OrleansSections.Messaging);
 
         if (connectionString is null)
         {
