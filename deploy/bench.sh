@@ -6,7 +6,7 @@
 # Starts everything it needs and stops everything it started:
 #   - a private PostgreSQL (deploy/pg.sh) in .data/pg-bench on 127.0.0.1:54359, synchronous_commit=on,
 #     with fresh databases loyalty_bench_engine and loyalty_bench_baseline for every bench;
-#   - the engine (Release build) on gRPC :6080 (health :6081, silo :16111, gateway :36000);
+#   - the engine (Release build) on gRPC :6080 (health :6081, silo :16111; no Orleans gateway);
 #   - the baseline (loadtests/Loyalty.Baseline, Release) on :6090;
 # then runs `Loyalty.LoadTests bench`: checkout (closed, then open at a common rate), accrual (the
 # same two), reads, flash sale — each against engine and baseline in turn, with correctness checks
@@ -26,7 +26,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export LOYALTY_PG_DIR="${BENCH_PG_DIR:-$ROOT/.data/pg-bench}" LOYALTY_PG_PORT="${BENCH_PG_PORT:-54359}" LOYALTY_PG_DB=postgres
-ENGINE_PORT=6080 HEALTH_PORT=6081 SILO_PORT=16111 GATEWAY_PORT=36000 BASELINE_PORT=6090
+ENGINE_PORT=6080 HEALTH_PORT=6081 SILO_PORT=16111 BASELINE_PORT=6090
 SECONDS_PER_RUN=${BENCH_SECONDS:-15}
 WARMUP_SECONDS=${BENCH_WARMUP:-30}
 LOGS="$ROOT/reports/bench-logs"
@@ -56,7 +56,7 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ADMIN_GRPC_PORT=$((ENGINE_PORT + 2)) # the generator's default: the terminal port + 2
 # The engine's operator token for this run (the generator registers its simulated terminals with it).
 export LOYALTY_OPERATOR_TOKEN="bench-operator-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-for port in $ENGINE_PORT $HEALTH_PORT $ADMIN_GRPC_PORT $SILO_PORT $GATEWAY_PORT $BASELINE_PORT; do
+for port in $ENGINE_PORT $HEALTH_PORT $ADMIN_GRPC_PORT $SILO_PORT $BASELINE_PORT; do
     if port_busy "$port"; then log "port $port is already in use; stop whatever listens there first"; exit 2; fi
 done
 
@@ -92,7 +92,7 @@ ConnectionStrings__Postgres="$engine_db" dotnet "$ENGINE_DLL" \
     --Loyalty:GrpcPort=$ENGINE_PORT --Loyalty:HealthPort=$HEALTH_PORT --Loyalty:AdminGrpcPort=$ADMIN_GRPC_PORT --Loyalty:SiloPort=$SILO_PORT \
     --Loyalty:Security:OperatorToken="$LOYALTY_OPERATOR_TOKEN" --Loyalty:PersonalDataPepper=bench-pepper \
     --Loyalty:PersonalDataKeys="bench:$(head -c 32 /dev/urandom | base64 -w0)" \
-    --Loyalty:GatewayPort=$GATEWAY_PORT --Loyalty:ListenAddress=127.0.0.1 --Loyalty:ServiceId=bench \
+    --Loyalty:ListenAddress=127.0.0.1 --Loyalty:ServiceId=bench \
     --Logging:LogLevel:Grpc=Warning \
     >"$LOGS/engine.log" 2>&1 &
 engine_pid=$!

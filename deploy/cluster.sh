@@ -13,8 +13,8 @@
 #   deploy/cluster.sh admin-address   silo 1's admin gRPC address (the load generator's --admin-address)
 #
 # Silo I listens on: gRPC BASE+I, health/admin BASE+100+I, admin gRPC BASE+200+I, silo-to-silo
-# 10000+BASE+I, gateway 30000+BASE+I. With the default BASE 7100: gRPC 7101.., admin 7201..,
-# admin gRPC 7301.., silo 17101.., gateway 37101...
+# 10000+BASE+I (no Orleans client gateway: docs/security.md). With the default BASE 7100: gRPC 7101..,
+# admin 7201.., admin gRPC 7301.., silo 17101...
 # Credentials as deploy/run.sh: the operator token in .data/operator-token, the pepper in .data/pepper,
 # the personal data key in .data/personal-data-key.
 #
@@ -37,7 +37,6 @@ grpc_port() { echo $((BASE + $1)); }
 admin_port() { echo $((BASE + 100 + $1)); }
 admin_grpc_port() { echo $((BASE + 200 + $1)); }
 silo_port() { echo $((10000 + BASE + $1)); }
-gateway_port() { echo $((30000 + BASE + $1)); }
 pid_file() { echo "$DIR/silo$1.pid"; }
 
 pid_of() {
@@ -96,7 +95,6 @@ start_silo() {
         Loyalty__PersonalDataPepper="${Loyalty__PersonalDataPepper:-$(cat "$ROOT/.data/pepper")}" \
         Loyalty__PersonalDataKeys="${Loyalty__PersonalDataKeys:-$(cat "$ROOT/.data/personal-data-key")}" \
         Loyalty__SiloPort="$(silo_port "$i")" \
-        Loyalty__GatewayPort="$(gateway_port "$i")" \
         nohup dotnet "$HOST_DLL" >>"$DIR/silo$i.log" 2>&1 &
         echo $! >"$(pid_file "$i")"
     )

@@ -54,12 +54,12 @@ connection="Host=$PGHOST;Port=$PGPORT;Username=$PGUSER;Database=$scratch"
 log "building the engine ($CONFIG)"
 dotnet build -c "$CONFIG" -v quiet -nologo src/Loyalty.Host >&2
 
-grpc=$PORT_BASE; admin=$((PORT_BASE + 1)); admin_grpc=$((PORT_BASE + 2)); silo=$((PORT_BASE + 3)); gateway=$((PORT_BASE + 4))
+grpc=$PORT_BASE; admin=$((PORT_BASE + 1)); admin_grpc=$((PORT_BASE + 2)); silo=$((PORT_BASE + 3))
 token="report-timing-$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')"
 log "starting the engine (admin JSON on 127.0.0.1:$admin); it applies the schema"
 ConnectionStrings__Postgres="$connection" \
 Loyalty__ServiceId=$SERVICE Loyalty__ClusterId=$SERVICE Loyalty__ListenAddress=127.0.0.1 \
-Loyalty__GrpcPort=$grpc Loyalty__HealthPort=$admin Loyalty__AdminGrpcPort=$admin_grpc Loyalty__SiloPort=$silo Loyalty__GatewayPort=$gateway \
+Loyalty__GrpcPort=$grpc Loyalty__HealthPort=$admin Loyalty__AdminGrpcPort=$admin_grpc Loyalty__SiloPort=$silo \
 Loyalty__Security__OperatorToken="$token" Loyalty__PersonalDataPepper=report-timing \
 Loyalty__PersonalDataKeys="k1:$(head -c 32 /dev/urandom | base64 -w0)" Loyalty__Dashboard=false \
     dotnet "src/Loyalty.Host/bin/$CONFIG/net10.0/Loyalty.Host.dll" >"/tmp/report-timing-$$.log" 2>&1 &

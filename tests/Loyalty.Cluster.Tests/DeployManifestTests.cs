@@ -146,7 +146,7 @@ public sealed partial class DeployManifestTests
 
         var defaults = new LoyaltyOptions();
         var exposed = lines.Single(l => l.StartsWith("EXPOSE ", StringComparison.Ordinal)).Split(' ')[1..];
-        Assert.Equal(new[] { defaults.GrpcPort, defaults.HealthPort, defaults.SiloPort, defaults.GatewayPort }.Select(p => p.ToString()), exposed);
+        Assert.Equal(new[] { defaults.GrpcPort, defaults.HealthPort, defaults.SiloPort }.Select(p => p.ToString()), exposed);
         Assert.Contains(lines, l => l.Contains("ENTRYPOINT [\"dotnet\", \"Loyalty.Host.dll\"]", StringComparison.Ordinal));
         AssertEngineSettings(EnvironmentKeys().Matches(string.Join('\n', lines)).Select(m => m.Value), "the Dockerfile");
     }

@@ -167,12 +167,12 @@ public sealed class LedgerTests(EngineFixture fixture)
     public async Task Killing_the_host_mid_load_loses_no_acknowledged_commit_and_half_applies_none()
     {
         var serviceId = "kill-" + Guid.NewGuid().ToString("N")[..8];
-        var (grpcPort, siloPort, gatewayPort) = (HostProcess.FreePort(), HostProcess.FreePort(), HostProcess.FreePort());
+        var (grpcPort, siloPort) = (HostProcess.FreePort(), HostProcess.FreePort());
         var program = "kill-" + Guid.NewGuid().ToString("N")[..8];
         var members = Enumerable.Range(0, 20).Select(i => $"m{i}").ToArray();
         var acknowledged = new ConcurrentDictionary<string, (string Member, long Points)>();
 
-        await using (var host = await HostProcess.StartAsync(fixture.ConnectionString, serviceId, grpcPort, siloPort, gatewayPort))
+        await using (var host = await HostProcess.StartAsync(fixture.ConnectionString, serviceId, grpcPort, siloPort))
         {
             var (admin, pos) = (host.Admin, host.Pos);
             await admin.UpsertProgramAsync(new LoyaltyProgram { ProgramId = program, Name = "x", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 1 });
@@ -207,7 +207,7 @@ public sealed class LedgerTests(EngineFixture fixture)
         }
 
         Assert.True(acknowledged.Count > 50, $"only {acknowledged.Count} commits before the kill");
-        await using var restarted = await HostProcess.StartAsync(fixture.ConnectionString, serviceId, HostProcess.FreePort(), HostProcess.FreePort(), HostProcess.FreePort());
+        await using var restarted = await HostProcess.StartAsync(fixture.ConnectionString, serviceId, HostProcess.FreePort(), HostProcess.FreePort());
         var (admin2, pos2) = (restarted.Admin, restarted.Pos);
         foreach (var member in members)
         {

@@ -106,7 +106,6 @@ public sealed class TestEngine : IAsyncDisposable
                 ["Loyalty:PersonalDataKeys"] = PersonalDataKeys,
                 ["Loyalty:ListenAddress"] = "127.0.0.1",
                 ["Loyalty:SiloPort"] = FreePort().ToString(),
-                ["Loyalty:GatewayPort"] = FreePort().ToString(),
                 ["Loyalty:ServiceId"] = serviceId,
                 ["Loyalty:ClusterId"] = clusterId,
                 ["Loyalty:ClusteringMode"] = clustering.ToString(),

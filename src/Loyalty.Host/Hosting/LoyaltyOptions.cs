@@ -47,8 +47,13 @@ public sealed class LoyaltyOptions
     [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;
 
-    [Range(1, 65535)]
-    public int GatewayPort { get; set; } = 30000;
+    /// <summary>
+    /// The Orleans client gateway: 0 (the default) runs none. The engine's own client is in-process, so nothing
+    /// outside needs it, and a gateway answers any Orleans client that knows the cluster id, past every credential
+    /// check (docs/security.md). Set a port only for an outside Orleans client on a private, TLS-protected network.
+    /// </summary>
+    [Range(0, 65535)]
+    public int GatewayPort { get; set; }
 
     /// <summary>Apply deploy/sql (idempotent) on startup when a PostgreSQL connection string is set.</summary>
     public bool ApplySchema { get; set; } = true;

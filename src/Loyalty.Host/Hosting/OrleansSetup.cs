@@ -106,7 +106,7 @@ public static class OrleansSetup
                 endpoints.GatewayPort = options.GatewayPort;
                 var listen = ListenIp(options);
                 endpoints.SiloListeningEndpoint = new IPEndPoint(listen, options.SiloPort);
-                endpoints.GatewayListeningEndpoint = new IPEndPoint(listen, options.GatewayPort);
+                endpoints.GatewayListeningEndpoint = options.GatewayPort > 0 ? new IPEndPoint(listen, options.GatewayPort) : null;
             });
         }
         else

@@ -23,7 +23,6 @@ public sealed class SiloProcess
             ["Loyalty__HealthPort"] = TestPorts.Free().ToString(),
             ["Loyalty__AdminGrpcPort"] = TestPorts.Free().ToString(),
             ["Loyalty__SiloPort"] = TestPorts.Free().ToString(),
-            ["Loyalty__GatewayPort"] = TestPorts.Free().ToString(),
         };
         LogDirectory = logDirectory;
     }

@@ -29,12 +29,12 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>The admin API on the admin gRPC port, with the operator token.</summary>
     public Loyalty.Api.V1.AdminService.AdminServiceClient Admin { get; }
 
-    public static async Task<HostProcess> StartAsync(string connectionString, string serviceId, int grpcPort, int siloPort, int gatewayPort)
+    public static async Task<HostProcess> StartAsync(string connectionString, string serviceId, int grpcPort, int siloPort)
     {
         var adminGrpcPort = FreePort();
         var start = new ProcessStartInfo("dotnet", [HostDll(), $"--Loyalty:GrpcPort={grpcPort}", $"--Loyalty:HealthPort={FreePort()}",
             $"--Loyalty:AdminGrpcPort={adminGrpcPort}", $"--Loyalty:Security:OperatorToken={TestEngine.OperatorToken}", "--Loyalty:PersonalDataPepper=test-pepper", $"--Loyalty:PersonalDataKeys={TestEngine.PersonalDataKeys}",
-            "--Loyalty:ListenAddress=127.0.0.1", $"--Loyalty:SiloPort={siloPort}", $"--Loyalty:GatewayPort={gatewayPort}",
+            "--Loyalty:ListenAddress=127.0.0.1", $"--Loyalty:SiloPort={siloPort}",
             $"--Loyalty:ServiceId={serviceId}", "--Loyalty:ClusterId=kill-test", "--Logging:LogLevel:Default=Warning"])
         {
             RedirectStandardOutput = true,
