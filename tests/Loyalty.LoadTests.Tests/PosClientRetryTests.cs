@@ -57,6 +57,23 @@ public sealed class PosClientRetryTests
     }
 
     [Fact]
+    public async Task An_overloaded_engines_retry_hint_spaces_the_attempts_so_a_commit_outlasts_the_overload()
+    {
+        // Refused for 0.5 s with a 400 ms hint; the client's own back-off alone (10–20 ms) would use up its 4 attempts
+        // in well under 0.1 s and fail the sale.
+        await using var engine = await FakeEngine.StartAsync(unavailableFor: TimeSpan.FromMilliseconds(500), retryAfter: TimeSpan.FromMilliseconds(400));
+        using var pos = PosClient.Connect(engine.Address, "club", new PosClientOptions
+        {
+            MaxAttempts = 4, AttemptTimeout = TimeSpan.FromSeconds(2), InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(20),
+        });
+
+        Assert.Equal("t1", (await pos.CommitAsync(new CommitRequest { MemberId = "m1", TransactionId = "t1" })).TransactionId);
+        var arrivals = engine.Arrivals("Commit");
+        Assert.InRange(arrivals.Length, 2, 3);
+        Assert.All(arrivals.Zip(arrivals.Skip(1)), gap => Assert.True(gap.Second - gap.First >= TimeSpan.FromMilliseconds(390), $"attempts {gap.First.TotalMilliseconds:F0} and {gap.Second.TotalMilliseconds:F0} ms apart"));
+    }
+
+    [Fact]
     public async Task A_read_fails_over_to_the_next_address_when_one_engine_keeps_answering_unavailable()
     {
         await using var sick = await FakeEngine.StartAsync(unavailableFor: TimeSpan.FromHours(1));
@@ -104,11 +121,14 @@ public sealed class PosClientRetryTests
         private readonly WebApplication _app;
         private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
         private readonly TimeSpan _outage;
+        private readonly TimeSpan? _retryAfter;
+        private readonly ConcurrentQueue<(string Method, long At)> _log = new();
         private long _firstCall;
 
-        private FakeEngine(TimeSpan unavailableFor)
+        private FakeEngine(TimeSpan unavailableFor, TimeSpan? retryAfter)
         {
             _outage = unavailableFor;
+            _retryAfter = retryAfter;
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
@@ -118,15 +138,20 @@ public sealed class PosClientRetryTests
 
         public string Address { get; private set; } = string.Empty;
 
-        public static async Task<FakeEngine> StartAsync(TimeSpan unavailableFor)
+        /// <param name="retryAfter">With a value, the outage answers as an overloaded silo does: ENGINE_OVERLOADED with this retry hint.</param>
+        public static async Task<FakeEngine> StartAsync(TimeSpan unavailableFor, TimeSpan? retryAfter = null)
         {
-            var engine = new FakeEngine(unavailableFor);
+            var engine = new FakeEngine(unavailableFor, retryAfter);
             await engine._app.StartAsync();
             engine.Address = engine._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
             return engine;
         }
 
         public int Calls(string method) => _calls.GetValueOrDefault(method);
+
+        /// <summary>When each call of <paramref name="method"/> arrived, from the first call of any.</summary>
+        public TimeSpan[] Arrivals(string method) =>
+            [.. _log.Where(c => c.Method == method).Select(c => Stopwatch.GetElapsedTime(Interlocked.Read(ref _firstCall), c.At))];
 
         public async ValueTask DisposeAsync()
         {
@@ -140,14 +165,20 @@ public sealed class PosClientRetryTests
             await context.Request.Body.CopyToAsync(Stream.Null);
             context.Response.ContentType = "application/grpc";
             Interlocked.CompareExchange(ref _firstCall, Stopwatch.GetTimestamp(), 0);
+            _log.Enqueue((method, Stopwatch.GetTimestamp()));
             if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _firstCall)) < _outage)
             {
                 var status = new Google.Rpc.Status
                 {
                     Code = (int)Code.Unavailable,
                     Message = "the engine could not complete the call; retry with the same transaction id",
-                    Details = { Any.Pack(new ErrorInfo { Reason = "ENGINE_UNAVAILABLE", Domain = "loyalty.v1" }) },
+                    Details = { Any.Pack(new ErrorInfo { Reason = _retryAfter is null ? "ENGINE_UNAVAILABLE" : "ENGINE_OVERLOADED", Domain = "loyalty.v1" }) },
                 };
+                if (_retryAfter is { } hint)
+                {
+                    status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(hint) }));
+                }
+
                 await context.Response.StartAsync();
                 context.Response.AppendTrailer("grpc-status", ((int)StatusCode.Unavailable).ToString(System.Globalization.CultureInfo.InvariantCulture));
                 context.Response.AppendTrailer("grpc-message", status.Message);
