@@ -156,7 +156,11 @@ public sealed class MemberState
         Ledger.Credit(Account, LedgerEntryType.Bonus, program.Earn?.EnrollmentBonus ?? 0, Months.Of(now), now, null, now);
     }
 
-    /// <summary>An enrollment of an enrolled member is a retry when it repeats what the member is; else MEMBER_ALREADY_ENROLLED.</summary>
+    /// <summary>
+    /// An enrollment of an enrolled member is a retry only when it repeats the enrollment field for field (every field
+    /// given equal, every field left out absent here too); anything else is MEMBER_ALREADY_ENROLLED and tells nothing
+    /// (issue #27: an Enroll naming another's member id with no other field was answered as a retry, with the member).
+    /// </summary>
     public void EnsureSameEnrollment(EnrollCommand command, string? phone, string? email)
     {
         if (!IsSameEnrollment(command, phone, email))
@@ -167,16 +171,15 @@ public sealed class MemberState
 
     /// <summary>Whether an enrollment request repeats what this member already is (a retry), given the contacts in plain text.</summary>
     private bool IsSameEnrollment(EnrollCommand command, string? phone, string? email) =>
-        (command.Name is null || command.Name == Name)
-        && (command.BirthDate is null || command.BirthDate == BirthDate)
-        && (command.CardNumber is null || Cards.Contains(command.CardNumber))
-        && (command.ReferrerId is null || command.ReferrerId == ReferrerId)
-        && (command.Profile is not { } p
-            || ((p.Phone is null || p.Phone == phone)
-                && (p.Email is null || p.Email == email)
-                && (p.Attributes.IsDefault || p.Attributes.SequenceEqual(Attributes))
-                && (p.MarketingConsent is null || p.MarketingConsent == MarketingConsent)
-                && (p.Anniversary is null || p.Anniversary == Anniversary)));
+        command.Name == Name
+        && command.BirthDate == BirthDate
+        && (command.CardNumber is { } card ? Cards.Contains(card) : Cards.Count == 0 && BlockedCards.Count == 0)
+        && command.ReferrerId == ReferrerId
+        && command.Profile?.Phone == phone
+        && command.Profile?.Email == email
+        && (command.Profile is not { Attributes.IsDefault: false } p ? Attributes.Count == 0 : p.Attributes.SequenceEqual(Attributes))
+        && (command.Profile?.MarketingConsent ?? false) == MarketingConsent
+        && command.Profile?.Anniversary == Anniversary;
 
     /// <summary>
     /// Binds <paramref name="newCard"/> and, when given, blocks <paramref name="lostCard"/> (one of the member's cards)

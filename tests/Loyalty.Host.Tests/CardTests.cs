@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Client;
+using Loyalty.Domain;
 using Loyalty.Host.Tests.Infrastructure;
 
 namespace Loyalty.Host.Tests;
@@ -9,6 +10,42 @@ namespace Loyalty.Host.Tests;
 public sealed class CardTests(EngineFixture fixture)
 {
     private TestEngine Engine => fixture.Engine;
+
+    [Fact]
+    public async Task A_till_that_names_another_members_id_or_card_in_Enroll_is_refused_and_learns_nothing()
+    {
+        // The victim: enrolled with a card, a phone and a birth date, with points to steal.
+        var program = await fixture.NewProgramAsync();
+        var (victim, card, phone) = ("victim-" + Guid.NewGuid().ToString("N")[..6], Card(), "+420601" + Random.Shared.Next(100_000, 999_999));
+        await Engine.OperatorPos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = victim, CardNumber = card, Name = "Vera", Phone = phone, BirthDate = "1980-03-04" });
+        await Engine.Pos.CommitAsync(Sales.Commit(program, victim, "victim-sale"));
+
+        // The takeover's first step (issue #27): an Enroll naming the victim's id, or the victim's card, with fields of
+        // the attacker's choosing. Each is ALREADY_EXISTS, and nothing in the refusal names the card or the birth year.
+        foreach (var attempt in new[]
+        {
+            new EnrollRequest { ProgramId = program, MemberId = victim },
+            new EnrollRequest { ProgramId = program, MemberId = victim, Name = "Vera" },
+            new EnrollRequest { ProgramId = program, CardNumber = card },
+            new EnrollRequest { ProgramId = program, CardNumber = card, Name = "Mallory", Phone = "+420601000999" },
+        })
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.EnrollAsync(attempt).ResponseAsync);
+            Assert.Equal((StatusCode.AlreadyExists, "MEMBER_ALREADY_ENROLLED"), (refused.StatusCode, refused.Reason()));
+            var said = refused.Status.Detail + string.Join(' ', refused.Trailers.Select(t => t.IsBinary ? Convert.ToBase64String(t.ValueBytes) : t.Value));
+            Assert.DoesNotContain(card[^8..], said, StringComparison.Ordinal);
+            Assert.DoesNotContain("1980", said, StringComparison.Ordinal);
+        }
+
+        // A true retry of the victim's enrollment (every field as first sent) is still answered, and masked for a till.
+        var retry = await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = victim, CardNumber = card, Name = "Vera", Phone = phone, BirthDate = "1980-03-04" });
+        Assert.Equal((victim, "--03-04"), (retry.MemberId, retry.BirthDate));
+        Assert.Equal([Profiles.MaskCard(card)], retry.CardNumbers);
+
+        // Nothing changed: the victim keeps one card, its phone and its points.
+        var after = await Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = phone });
+        Assert.Equal((victim, "Vera", 123L), (after.MemberId, after.Name, after.Balance.Available));
+    }
 
     [Fact]
     public async Task A_lost_card_is_blocked_and_replaced_without_losing_the_balance()
@@ -25,7 +62,9 @@ public sealed class CardTests(EngineFixture fixture)
         var replaced = await Engine.OperatorPos.ReplaceCardAsync(request);
         Assert.Equal([replacement], replaced.CardNumbers);
         Assert.Equal(replaced, await Engine.OperatorPos.ReplaceCardAsync(request)); // a retry changes nothing
-        Assert.Equal(replaced, await Engine.Pos.ReplaceCardAsync(request)); // nor from a till: a done change needs no proof
+        var fromTill = await Engine.Pos.ReplaceCardAsync(request); // nor from a till: a done change needs no proof; a till sees the card masked
+        Assert.Equal(member, fromTill.MemberId);
+        Assert.Equal([Profiles.MaskCard(replacement)], fromTill.CardNumbers);
 
         var byNewCard = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = replacement });
         Assert.Equal((member, earned), (byNewCard.MemberId, byNewCard.Balance.Available));
@@ -40,19 +79,20 @@ public sealed class CardTests(EngineFixture fixture)
 
         // A second card can be added; another member's card cannot be taken.
         var added = await Engine.Pos.ReplaceCardAsync(new ReplaceCardRequest { ProgramId = program, MemberId = member, NewCardNumber = extra, PresentedCardNumber = replacement });
-        Assert.Equal([replacement, extra], added.CardNumbers);
-        var other = await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, CardNumber = Card() });
+        Assert.Equal([Profiles.MaskCard(replacement), Profiles.MaskCard(extra)], added.CardNumbers);
+        var otherCard = Card();
+        var other = await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, CardNumber = otherCard });
         var taken = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.ReplaceCardAsync(new ReplaceCardRequest
         {
-            ProgramId = program, MemberId = member, NewCardNumber = other.CardNumbers[0], PresentedCardNumber = replacement,
+            ProgramId = program, MemberId = member, NewCardNumber = otherCard, PresentedCardNumber = replacement,
         }).ResponseAsync);
         Assert.Equal("CARD_IN_USE", taken.Reason());
         var notOwn = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.ReplaceCardAsync(new ReplaceCardRequest
         {
-            ProgramId = program, MemberId = member, LostCardNumber = other.CardNumbers[0], NewCardNumber = Card(), PresentedCardNumber = replacement,
+            ProgramId = program, MemberId = member, LostCardNumber = otherCard, NewCardNumber = Card(), PresentedCardNumber = replacement,
         }).ResponseAsync);
         Assert.Equal("CARD_NOT_FOUND", notOwn.Reason());
-        Assert.Equal([other.MemberId], [(await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = other.CardNumbers[0] })).MemberId]);
+        Assert.Equal([other.MemberId], [(await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = otherCard })).MemberId]);
     }
 
     [Fact]

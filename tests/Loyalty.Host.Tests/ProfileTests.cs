@@ -21,13 +21,15 @@ public sealed class ProfileTests(EngineFixture fixture)
         });
         Assert.False(enrolled.ProfileComplete);
 
-        // A retried enrollment (same body, or fewer fields) answers the same member; a different phone is refused.
+        // A retried enrollment (the same body) answers the same member; fewer fields or a different phone is refused
+        // (issue #27: a bare member id must not be answered with the member).
         var retried = await Engine.Pos.EnrollAsync(new EnrollRequest
         {
             ProgramId = program, MemberId = "eva", Name = "Eva", Phone = phone, BirthDate = "1990-04-02", Attributes = { "student" },
         });
         Assert.Equal(enrolled, retried);
-        Assert.Equal(enrolled, await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "eva" }));
+        var bare = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "eva" }).ResponseAsync);
+        Assert.Equal("MEMBER_ALREADY_ENROLLED", bare.Reason());
         var conflicting = await Assert.ThrowsAsync<RpcException>(() =>
             Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "eva", Phone = RandomPhone() }).ResponseAsync);
         Assert.Equal("MEMBER_ALREADY_ENROLLED", conflicting.Reason());
@@ -61,10 +63,11 @@ public sealed class ProfileTests(EngineFixture fixture)
         {
             ProgramId = program, MemberId = "masked", Name = "Ola", Phone = phone, CardNumber = card, BirthDate = "1990-04-02",
         });
-        Assert.Equal([card], enrolled.CardNumbers);
-        Assert.Equal("1990-04-02", enrolled.BirthDate);
-
+        // Enroll from a till answers as Identify does (issue #27): the till typed the card, it does not read it back.
         var masked = new string('*', card.Length - 4) + card[^4..];
+        Assert.Equal([masked], enrolled.CardNumbers);
+        Assert.Equal("--04-02", enrolled.BirthDate);
+
         foreach (var request in new[]
         {
             new IdentifyRequest { ProgramId = program, Phone = phone },

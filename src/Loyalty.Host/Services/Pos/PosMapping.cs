@@ -8,7 +8,7 @@ namespace Loyalty.Host.Services.Pos;
 internal static class PosMapping
 {
     /// <summary>
-    /// What Identify answers a till: the member as <see cref="SharedMapping.ToProto(string, MemberView)"/> shows it, with card
+    /// What a till is shown of a member (Identify, and Enroll, ReplaceCard, UpdateProfile from a till): the member as <see cref="SharedMapping.ToProto(string, MemberView)"/> shows it, with card
     /// numbers masked and the birth date without its year (issue #13: an Identify by phone must not hand out
     /// what identifies the member elsewhere).
     /// </summary>

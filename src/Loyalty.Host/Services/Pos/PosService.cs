@@ -43,7 +43,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
             request.Phone, request.Email, request.Attributes.Count == 0 ? null : request.Attributes, request.MarketingConsent ? true : null, request.Anniversary);
         var referrer = Requests.OptionalId(request.ReferrerMemberId, "referrer_member_id");
         var view = await Member(programId, memberId).EnrollAsync(new EnrollCommand(name, card, Requests.BirthDate(request.BirthDate), profile, referrer));
-        return SharedMapping.ToProto(programId, view);
+        return ForCaller(context, programId, view);
     }
 
     public override async Task<MemberResponse> ReplaceCard(ReplaceCardRequest request, ServerCallContext context)
@@ -58,7 +58,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         }
 
         var proof = Proof(context, Requests.OptionalId(request.PresentedCardNumber, "presented_card_number"));
-        return SharedMapping.ToProto(programId, await Member(programId, memberId).ReplaceCardAsync(lost, card, proof));
+        return ForCaller(context, programId, await Member(programId, memberId).ReplaceCardAsync(lost, card, proof));
     }
 
     public override async Task<MemberResponse> UpdateProfile(UpdateProfileRequest request, ServerCallContext context)
@@ -80,7 +80,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
             request.HasAnniversary ? request.Anniversary : null);
         var update = new ProfileUpdate(request.HasName ? request.Name : null, request.HasBirthDate ? Requests.BirthDate(request.BirthDate) : null, profile);
         var proof = Proof(context, Requests.OptionalId(request.PresentedCardNumber, "presented_card_number"));
-        return SharedMapping.ToProto(programId, await Member(programId, memberId).UpdateProfileAsync(update, proof));
+        return ForCaller(context, programId, await Member(programId, memberId).UpdateProfileAsync(update, proof));
     }
 
     public override async Task<MemberResponse> Identify(IdentifyRequest request, ServerCallContext context)
@@ -224,6 +224,15 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         grains.Grain<ITerminalGuardGrain>(GuardKey(programId, storeId, terminalId));
 
     /// <summary>What vouches for the member: the operator making the call, else the card presented at the till.</summary>
+    /// <summary>
+    /// A member as the caller may see it: a till never learns what proves identity elsewhere (cards masked, no birth
+    /// year), whatever the call; an operator (customer service) sees the member whole.
+    /// </summary>
+    private static MemberResponse ForCaller(ServerCallContext context, string programId, MemberView view) =>
+        Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator }
+            ? SharedMapping.ToProto(programId, view)
+            : PosMapping.ToIdentifyProto(programId, view);
+
     private static MemberProof Proof(ServerCallContext context, string? presentedCard) =>
         Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator } ? MemberProof.Operator : new MemberProof(presentedCard, false);
 
