@@ -140,6 +140,9 @@ public static partial class LoyaltyHost
             .AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
         builder.Services.AddGrpcHealthChecks();
 
+        // Last, so the providers a test or an operator added are wrapped too: a failure repeated on every call is
+        // written ten times per 10 s with a count, not once per call.
+        RepeatedLogLimiter.Wrap(builder.Services);
         var app = builder.Build();
         if (options.Dashboard && !OrleansSetup.SlowDashboardSampling(app.Services, options))
         {
