@@ -1,0 +1,126 @@
+using Loyalty.LoadTests.Reporting;
+using Loyalty.LoadTests.Scenarios;
+using Loyalty.LoadTests.Tests.Infrastructure;
+
+namespace Loyalty.LoadTests.Tests;
+
+/// <summary>
+/// Issue #33: the checkout run again against a program an earlier run used — by the next generator process, by
+/// the same one, by two generators at once, and as an intentional replay — passes every check on both targets.
+/// Each run is 50 arrivals in a second (open model: the same arrivals however fast the target is) on 60 members.
+/// </summary>
+[Collection(TargetsCollection.Name)]
+public sealed class RunAgainTests(Targets targets)
+{
+    public static TheoryData<string> Both => new() { "engine", "baseline" };
+
+    [Theory]
+    [MemberData(nameof(Both))]
+    public async Task Two_runs_in_a_row_against_one_program_pass_every_check(string target)
+    {
+        var options = Options(target, Program());
+
+        // One generator process after another (the issue's case: same program, same seed) ...
+        var first = await RunAsync(options);
+        using var workload = await Workload.SeedAsync(options);
+        var startedWithPoints = workload.Ledger.Initial.Count(b => b.Value > 0);
+        var second = await Runner.RunAsync(workload, options, "again", _ => { }, CancellationToken.None);
+        // ... and one more on the same workload, as bench runs its suite: its starting balances are read anew.
+        var third = await Runner.RunAsync(workload, options, "again", _ => { }, CancellationToken.None);
+
+        Assert.True(startedWithPoints > 10, $"the second run started on members with points ({startedWithPoints} of 60)");
+        foreach (var report in new[] { first, second, third })
+        {
+            PassedWithoutErrors(report);
+        }
+
+        Assert.Equal(3, new[] { first.RunId, second.RunId, third.RunId }.Distinct().Count());
+    }
+
+    [Theory]
+    [MemberData(nameof(Both))]
+    public async Task Two_generators_at_once_against_one_program_pass_every_check(string target)
+    {
+        var program = Program();
+        var shard0 = Options(target, program);
+        var shard1 = Options(target, program);
+        shard1.Shard = 1;
+        using var one = await Workload.SeedAsync(shard0);
+        using var other = await Workload.SeedAsync(shard1);
+
+        var reports = await Task.WhenAll(
+            Runner.RunAsync(one, shard0, "at once", _ => { }, CancellationToken.None),
+            Runner.RunAsync(other, shard1, "at once", _ => { }, CancellationToken.None));
+
+        Assert.All(reports, PassedWithoutErrors);
+        Assert.NotEqual(reports[0].RunId, reports[1].RunId);
+        Assert.Empty(one.Members.Intersect(other.Members));
+        // Both sold at the same time in the same program, each at its own stores.
+        Assert.All(one.Ledger.Sales.Keys, id => Assert.Equal(reports[0].RunId, RunIds.RunOf(id)));
+        Assert.All(other.Ledger.Sales.Keys, id => Assert.StartsWith("s1.", id, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Both))]
+    public async Task A_replay_with_the_run_id_is_answered_from_the_earlier_sales_and_passes_every_check(string target)
+    {
+        var options = Options(target, Program());
+        options.RunId = RunIds.New();
+        using var original = await Workload.SeedAsync(options);
+        var first = await Runner.RunAsync(original, options, "run", _ => { }, CancellationToken.None);
+
+        using var workload = await Workload.SeedAsync(options);
+        var replay = await Runner.RunAsync(workload, options, "replay", _ => { }, CancellationToken.None);
+
+        PassedWithoutErrors(first);
+        Assert.Equal(0, original.Ledger.EarlierSales);
+        Assert.All(replay.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.Equal(first.RunId, replay.RunId);
+        // The replay sent the earlier run's ids: the target answered those with the earlier sales, which moved no
+        // balance a second time (the balance check above), and refused the ones with another coupon. An id the first
+        // run had no sale for (its reused coupon was refused) is a sale of the replay's own.
+        Assert.All(workload.Ledger.Sales.Values, s => Assert.True(s.Earlier == original.Ledger.Sales.ContainsKey(s.TransactionId), $"{s.TransactionId}: earlier {s.Earlier}"));
+        Assert.True(workload.Ledger.EarlierSales > 20, $"{workload.Ledger.EarlierSales} sales answered from the first run");
+        var commits = Assert.Single(replay.Operations, o => o.Name == "commit");
+        Assert.True(commits.RefusalsByReason.GetValueOrDefault(Scenario.IdReused) > 0, "a replayed id with a new coupon is refused");
+        Assert.Equal(0, commits.Errors);
+        Assert.Contains(replay.Notes, n => n.Contains("replay", StringComparison.Ordinal));
+    }
+
+    private static void PassedWithoutErrors(RunReport report)
+    {
+        Assert.NotEmpty(report.Checks);
+        Assert.All(report.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        var errors = report.Operations.SelectMany(o => o.ErrorsByReason.Select(e => $"{o.Name}: {e.Key} × {e.Value}")).ToList();
+        Assert.True(errors.Count == 0, string.Join("; ", errors)); // TRANSACTION_ID_REUSED among them before issue #33
+        Assert.True(report.HeadlineOperation?.Ok > 20, $"the run did some work: {report.HeadlineOperation?.Ok} checkouts");
+    }
+
+    private static async Task<RunReport> RunAsync(RunOptions options)
+    {
+        using var workload = await Workload.SeedAsync(options);
+        return await Runner.RunAsync(workload, options, "run", _ => { }, CancellationToken.None);
+    }
+
+    private static string Program() => "again-" + Guid.NewGuid().ToString("N")[..8];
+
+    private RunOptions Options(string target, string program) => new()
+    {
+        Scenario = "checkout",
+        Target = target,
+        Address = target == "engine" ? targets.EngineAddress : targets.BaselineAddress,
+        Program = program,
+        Model = LoadModel.Open,
+        Rate = 50,
+        Duration = TimeSpan.FromSeconds(1),
+        RampUp = TimeSpan.Zero,
+        Stores = 2,
+        TerminalsPerStore = 2,
+        Members = 60,
+        Live = false,
+        RetryShare = 0.2,
+        VoidShare = 0.1,
+        ReuseShare = 0.1,
+        CouponShare = 0.3,
+    };
+}
