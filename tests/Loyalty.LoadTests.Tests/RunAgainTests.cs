@@ -60,6 +60,29 @@ public sealed class RunAgainTests(Targets targets)
         Assert.All(other.Ledger.Sales.Keys, id => Assert.StartsWith("s1.", id, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Two_generators_at_once_at_the_same_tills_never_send_the_same_transaction_id()
+    {
+        // Walk-in baskets only (no balances to share) at the same stores and terminals, with the same seed: the same
+        // requests at the same arrivals. The baseline takes no terminal credentials, so two generators can share its tills
+        // (on the engine, registering a terminal again revokes the other generator's credential: there they need shards).
+        var options = Options("baseline", Program());
+        options.GuestShare = 1;
+        using var one = await Workload.SeedAsync(options);
+        using var other = await Workload.SeedAsync(options);
+
+        var reports = await Task.WhenAll(
+            Runner.RunAsync(one, options, "at once", _ => { }, CancellationToken.None),
+            Runner.RunAsync(other, options, "at once", _ => { }, CancellationToken.None));
+
+        Assert.All(reports, PassedWithoutErrors);
+        // Before issue #33 both sent s000-t00-r1-0, … and the target answered the second with the first one's sale.
+        Assert.Empty(one.Ledger.Sales.Keys.Intersect(other.Ledger.Sales.Keys));
+        Assert.Equal(one.Ledger.Sales.Keys.Select(TillOf).ToHashSet(), other.Ledger.Sales.Keys.Select(TillOf).ToHashSet());
+
+        static string TillOf(string transactionId) => string.Join('-', transactionId.Split('-')[..2]); // "s001-t00": both sold at all four
+    }
+
     [Theory]
     [MemberData(nameof(Both))]
     public async Task A_replay_with_the_run_id_is_answered_from_the_earlier_sales_and_passes_every_check(string target)
