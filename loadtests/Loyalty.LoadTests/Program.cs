@@ -92,9 +92,10 @@ static int Usage()
               answered as they were and move no balance (the target's clock at the start tells them apart);
               TRANSACTION_ID_REUSED is expected where the request differs (a coupon is minted anew each run).
               The run id and the replay command are printed at the start and in report.md.
-          --shard K (default 0) gives this generator its own members (m{K}.0000000...) and stores (s{K}.000...):
-              generators at once against one program take one shard each, or they share members (each one's
-              balance check counts the other's sales) and terminals (registering one revokes the other's).
+          --shard K (default 0) gives this generator its own members (m{K}.0000000...), stores (s{K}.000...) and
+              desk (store-1/pos-1.K, for calls that name no till): generators at once against one program take one
+              shard each, or they share members (each one's balance check counts the other's sales) and terminals
+              (registering one again revokes the other's credential).
 
         exit codes: 0 passed, 1 correctness check failed, 2 usage, 3 threshold missed, 4 target unreachable,
           5 the run failed or was interrupted midway (the error with its stack trace is printed, the

@@ -70,9 +70,9 @@ internal sealed class RunOptions
     public string? RunId { get; set; }
 
     /// <summary>
-    /// Which members and stores this generator uses: shard 0 (the default) m0000000… and s000…, shard k
-    /// m{k}.0000000… and s{k}.000…. Generators at once against one program each take their own shard, or they share
-    /// members (each one's balance check then counts the other's sales) and terminals (registering one revokes the other's).
+    /// Which members, stores and desk this generator uses: shard 0 (the default) m0000000…, s000… and store-1/pos-1, shard k
+    /// m{k}.0000000…, s{k}.000… and store-1/pos-1.k. Generators at once against one program each take their own shard, or they
+    /// share members (each one's balance check then counts the other's sales) and terminals (registering one revokes the other's).
     /// </summary>
     public int Shard { get; set; }
 

@@ -58,6 +58,8 @@ public sealed class RunAgainTests(Targets targets)
         // Both sold at the same time in the same program, each at its own stores.
         Assert.All(one.Ledger.Sales.Keys, id => Assert.Equal(reports[0].RunId, RunIds.RunOf(id)));
         Assert.All(other.Ledger.Sales.Keys, id => Assert.StartsWith("s1.", id, StringComparison.Ordinal));
+        // On the engine, had they shared a till (a store's, or the desk that enrolls and reads balances), seeding the
+        // second would have revoked the first one's credential, refused within the test engine's one-second cache.
     }
 
     [Fact]

@@ -97,7 +97,7 @@ public sealed class RunIdTests
     }
 
     [Fact]
-    public void A_shard_has_stores_of_its_own()
+    public void A_shard_has_stores_and_tills_of_its_own()
     {
         var shard0 = new RunOptions { Stores = 2, TerminalsPerStore = 2 };
         var shard3 = RunOptions.Parse(["--shard", "3", "--stores", "2", "--terminals-per-store", "2"]);
@@ -107,6 +107,9 @@ public sealed class RunIdTests
 
         Assert.Equal([("s000", "t00"), ("s000", "t01"), ("s001", "t00"), ("s001", "t01")], slots0);
         Assert.Equal([("s3.000", "t00"), ("s3.000", "t01"), ("s3.001", "t00"), ("s3.001", "t01")], slots3);
+        // Enroll, identify and balance name no till: each shard sends them as a desk of its own.
+        Assert.Equal("pos-1", Workload.DeskOf(shard0));
+        Assert.Equal("pos-1.3", Workload.DeskOf(shard3));
         Assert.Throws<UsageException>(() => RunOptions.Parse(["--shard", "-1"]));
     }
 

@@ -30,7 +30,9 @@ internal sealed class Workload : IDisposable
         // simulated terminal gets its own terminal credential on first use (EngineAccess).
         var engine = options.Target != "baseline";
         Admin = engine ? LoyaltyAdmin.Create(adminChannel, EngineAccess.OperatorToken(options.OperatorToken)) : new AdminService.AdminServiceClient(adminChannel);
-        Terminals = engine ? new TerminalFleet(Admin, programId) : null;
+        // Calls that name no till (enroll, identify, balance) go out as the shard's own desk: a second generator
+        // registering the same till would revoke this one's credential.
+        Terminals = engine ? new TerminalFleet(Admin, programId, DeskStore, DeskOf(options)) : null;
 
         // One channel per address (a cluster's silos, as deploy/cluster.sh addresses prints them),
         // shared by the three clients; each client fails over between them on its own.
@@ -209,6 +211,12 @@ internal sealed class Workload : IDisposable
     /// <summary>The store and terminal of a terminal slot (0 .. stores × terminals per store − 1); a shard's stores are its own.</summary>
     public static (string Store, string Terminal) TerminalAt(RunOptions options, int slot) =>
         ($"s{(options.Shard == 0 ? string.Empty : $"{options.Shard}.")}{slot / options.TerminalsPerStore:D3}", $"t{slot % options.TerminalsPerStore:D2}");
+
+    /// <summary>The store of the till that calls naming none (enroll, identify, balance) go out as.</summary>
+    public const string DeskStore = "store-1";
+
+    /// <summary>That till's terminal: pos-1 for shard 0 (as before shards), pos-1.K for shard K.</summary>
+    public static string DeskOf(RunOptions options) => options.Shard == 0 ? "pos-1" : $"pos-1.{options.Shard}";
 
     /// <summary>"STATUS/REASON" for error tables.</summary>
     public static string Key(RpcException failure) => $"{failure.StatusCode}/{failure.Reason() ?? "-"}";
