@@ -112,6 +112,37 @@ public sealed class RunAgainTests(Targets targets)
         Assert.Contains(replay.Notes, n => n.Contains("replay", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [MemberData(nameof(Both))]
+    public async Task A_flash_sale_runs_again_and_is_replayed_against_one_program(string target)
+    {
+        var options = Options(target, Program());
+        options.Scenario = "flash-sale";
+        options.Model = LoadModel.Closed;
+        options.Terminals = 10;
+        options.Budget = 20;
+        options.Contention = 2;
+        options.Duration = TimeSpan.FromSeconds(30); // a cap: the run ends when its 40 attempts are sent
+
+        var first = await RunAsync(options);
+        var second = await RunAsync(options);
+        options.RunId = second.RunId;
+        var replay = await RunAsync(options);
+
+        // Each run has a campaign of its own (the first one's, ended after it, takes no part in the second) ...
+        foreach (var report in new[] { first, second })
+        {
+            Assert.All(report.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+            Assert.Equal(20, report.HeadlineOperation?.Ok);
+            Assert.Equal(20, report.HeadlineOperation?.Refused);
+        }
+
+        // ... and the replay is answered with the second one's 20 grants, every other attempt refused again.
+        Assert.All(replay.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.Equal(20, replay.HeadlineOperation?.Ok);
+        Assert.Equal(0, replay.HeadlineOperation?.Errors);
+    }
+
     private static void PassedWithoutErrors(RunReport report)
     {
         Assert.NotEmpty(report.Checks);

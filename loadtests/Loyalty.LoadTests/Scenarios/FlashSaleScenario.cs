@@ -1,3 +1,4 @@
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Client;
@@ -53,18 +54,7 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
             _campaignId = "flash-" + RunId;
             try
             {
-                await Workload.Admin.DefineCampaignAsync(
-                    new Campaign
-                    {
-                        ProgramId = Workload.ProgramId,
-                        CampaignId = _campaignId,
-                        Name = "Flash sale",
-                        PercentOff = 30,
-                        MaxDiscount = 5_000,
-                        MaxRedemptions = Options.Budget,
-                    },
-                    deadline: DateTime.UtcNow.AddSeconds(30),
-                    cancellationToken: cancellationToken);
+                await Workload.Admin.DefineCampaignAsync(FlashCampaign(), deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
             }
             catch (RpcException ended) when (Ledger.IsReplay && ended.Reason() == "CAMPAIGN_ENDED")
             {
@@ -158,8 +148,10 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
     }
 
     /// <summary>
-    /// Ends the campaign: a run whose duration ran out before its demand leaves budget, and a live 30%-off campaign
-    /// would discount every later sale of the program. The baseline cannot end a campaign (UNIMPLEMENTED): there it stays.
+    /// Ends the campaign: a run whose duration ran out before its demand leaves budget, and a live 30%-off campaign would
+    /// discount every later sale of the program; on the baseline an exhausted one even stands before the next run's
+    /// (it takes the first campaign a sale qualifies for and refuses the sale when that one's budget is gone). The
+    /// baseline has no EndCampaign (UNIMPLEMENTED): there the campaign is defined again with its validity ending now.
     /// </summary>
     public override async Task FinishAsync(CancellationToken cancellationToken)
     {
@@ -177,12 +169,22 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
         }
         catch (RpcException unsupported) when (unsupported.StatusCode == StatusCode.Unimplemented)
         {
-            if (Interlocked.Read(ref _issued) < _demand)
-            {
-                Notes.Add($"the target cannot end a campaign: campaign {_campaignId} keeps the budget this run left");
-            }
+            var ended = FlashCampaign();
+            ended.ValidUntil = Timestamp.FromDateTime(DateTime.UtcNow);
+            await Workload.Admin.DefineCampaignAsync(ended, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
         }
     }
+
+    /// <summary>The flash campaign: 30% off (at most 50.00) any basket, for the first <c>--budget</c> sales.</summary>
+    private Campaign FlashCampaign() => new()
+    {
+        ProgramId = Workload.ProgramId,
+        CampaignId = _campaignId,
+        Name = "Flash sale",
+        PercentOff = 30,
+        MaxDiscount = 5_000,
+        MaxRedemptions = Options.Budget,
+    };
 
     /// <summary>The campaign's redemptions once no grant is on hold any more (holds settle within seconds).</summary>
     private async Task<long> CampaignRedemptionsAsync(CancellationToken cancellationToken)
