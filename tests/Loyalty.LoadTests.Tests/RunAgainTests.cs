@@ -110,6 +110,7 @@ public sealed class RunAgainTests(Targets targets)
         Assert.True(commits.RefusalsByReason.GetValueOrDefault(Scenario.IdReused) > 0, "a replayed id with a new coupon is refused");
         Assert.Equal(0, commits.Errors);
         Assert.Contains(replay.Notes, n => n.Contains("replay", StringComparison.Ordinal));
+        Assert.Contains($"--run-id {first.RunId} --program {options.Program} --seed 42", ReportWriter.Markdown(first)); // how to replay it
     }
 
     [Theory]

@@ -35,7 +35,8 @@ internal static class ReportWriter
         var verdict = !r.ChecksPassed ? "CORRECTNESS FAILED" : r.Failure is not null ? "RUN FAILED MIDWAY" : r.ThresholdsPassed ? "PASSED" : "THRESHOLDS MISSED";
         md.AppendLine(CultureInfo.InvariantCulture, $"# {r.Scenario} → {r.Target}: {verdict}");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"- target: **{r.Target}** at {r.Address}, program `{r.ProgramId}`, run id `{r.RunId}`");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- target: **{r.Target}** at {r.Address}, program `{r.ProgramId}`");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- run id `{r.RunId}`, in every transaction id; to replay the run on purpose: `--run-id {r.RunId} --program {r.ProgramId} --seed {r.Seed}` and its other options");
         md.AppendLine(CultureInfo.InvariantCulture, $"- load: {r.Description}; {N(r.Members)} members (Zipf s = {F(r.Zipf)}), seed {r.Seed}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- measured window: {F(r.MeasuredSeconds, "0.0")} s (after {F(r.WarmUpSeconds, "0.#")} s ramp-up/warm-up); started {r.StartedAt:u}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- machine: {r.Machine}");
