@@ -60,7 +60,7 @@ internal sealed class RunOptions
 
     public long Seed { get; set; } = 42;
 
-    /// <summary>Program id; by default a fresh one per run ("lt-" + seed + a run tag), so runs never share keys.</summary>
+    /// <summary>Program id; by default a fresh one per run ("lt" + seed + its time and a random tag), so runs never share keys.</summary>
     public string? Program { get; set; }
 
     /// <summary>

@@ -121,24 +121,29 @@ public sealed class RunAgainTests(Targets targets)
         options.Scenario = "flash-sale";
         options.Model = LoadModel.Closed;
         options.Terminals = 10;
+
+        // A first flash sale cut short by its duration, its budget far from spent ...
+        var cutShort = await RunAsync(options.Clone(o =>
+        {
+            o.Budget = 100_000;
+            o.Contention = 1;
+            o.Duration = TimeSpan.FromSeconds(0.5);
+        }));
+        // ... then one that runs its course (40 attempts for a budget of 20), and its replay.
         options.Budget = 20;
         options.Contention = 2;
         options.Duration = TimeSpan.FromSeconds(30); // a cap: the run ends when its 40 attempts are sent
-
-        var first = await RunAsync(options);
         var second = await RunAsync(options);
         options.RunId = second.RunId;
         var replay = await RunAsync(options);
 
-        // Each run has a campaign of its own (the first one's, ended after it, takes no part in the second) ...
-        foreach (var report in new[] { first, second })
-        {
-            Assert.All(report.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
-            Assert.Equal(20, report.HeadlineOperation?.Ok);
-            Assert.Equal(20, report.HeadlineOperation?.Refused);
-        }
-
-        // ... and the replay is answered with the second one's 20 grants, every other attempt refused again.
+        Assert.All(cutShort.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.Contains(cutShort.Notes, n => n.Contains("duration ended", StringComparison.Ordinal));
+        // The first campaign, ended after its run, discounts none of the second run's sales: exactly its own 20 grants.
+        Assert.All(second.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.Equal(20, second.HeadlineOperation?.Ok);
+        Assert.Equal(20, second.HeadlineOperation?.Refused);
+        // The replay is answered with the second run's 20 grants, every other attempt refused again.
         Assert.All(replay.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
         Assert.Equal(20, replay.HeadlineOperation?.Ok);
         Assert.Equal(0, replay.HeadlineOperation?.Errors);

@@ -148,14 +148,24 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
     }
 
     /// <summary>
-    /// Ends the campaign: a run whose duration ran out before its demand leaves budget, and a live 30%-off campaign would
-    /// discount every later sale of the program; on the baseline an exhausted one even stands before the next run's
-    /// (it takes the first campaign a sale qualifies for and refuses the sale when that one's budget is gone). The
-    /// baseline has no EndCampaign (UNIMPLEMENTED): there the campaign is defined again with its validity ending now.
+    /// Ends the campaign when it could still touch a later run's sales: on the engine when a run cut short by its duration
+    /// left budget (a live 30%-off campaign would discount every later sale of the program; an exhausted one applies to
+    /// none and stays on the books as exhausted); on the baseline always, since it takes the first campaign a sale
+    /// qualifies for and refuses the sale when that one's budget is gone. The baseline has no EndCampaign (UNIMPLEMENTED):
+    /// there the campaign is defined again with its validity ending now.
     /// </summary>
     public override async Task FinishAsync(CancellationToken cancellationToken)
     {
         if (!_campaign || _campaignId.Length == 0)
+        {
+            return;
+        }
+
+        var status = await Workload.Admin.GetCampaignStatusAsync(
+            new GetCampaignStatusRequest { ProgramId = Workload.ProgramId, CampaignId = _campaignId },
+            deadline: DateTime.UtcNow.AddSeconds(30),
+            cancellationToken: cancellationToken);
+        if (status.Exhausted && Workload.Target != "baseline")
         {
             return;
         }

@@ -13,14 +13,14 @@ namespace Loyalty.LoadTests.Scenarios;
 /// </summary>
 internal abstract class Scenario(Workload workload, RunOptions options) : IArrivals
 {
+    /// <summary>The refusal of a replayed transaction id whose request differs from the one the target has (e.g. another coupon).</summary>
+    public const string IdReused = "TRANSACTION_ID_REUSED";
+
     private static readonly string[] Categories = ["grocery", "dairy", "bakery", "drinks", "household", "beauty", "toys", "garden"];
 
     protected Workload Workload { get; } = workload;
 
     protected RunOptions Options { get; } = options;
-
-    /// <summary>The refusal of a replayed transaction id whose request differs from the one the target has (e.g. another coupon).</summary>
-    public const string IdReused = "TRANSACTION_ID_REUSED";
 
     protected Ledger Ledger => Workload.Ledger;
 
