@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Grpc.Core;
 using Loyalty.LoadTests.Load;
 using Loyalty.LoadTests.Metrics;
 using Loyalty.LoadTests.Reporting;
@@ -98,7 +99,15 @@ internal static class Runner
 
         if (!cancellationToken.IsCancellationRequested)
         {
-            await scenario.FinishAsync(cancellationToken);
+            try
+            {
+                await scenario.FinishAsync(cancellationToken);
+            }
+            catch (RpcException finishing)
+            {
+                // The run and its checks are done: say what was left on the program, and keep the report.
+                scenario.Notes.Add($"putting away what the run set up failed: {Workload.Key(finishing)}: {finishing.Status.Detail}");
+            }
         }
 
         if (options.Scenario == "soak" && watch.Timelines.FirstOrDefault(t => t.Name != "generator") is { Samples.Count: > 1 } engine)
