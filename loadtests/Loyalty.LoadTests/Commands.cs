@@ -76,6 +76,12 @@ internal static class Commands
             : (int?)null;
         var options = RunOptions.Parse(args, new RunOptions { Terminals = 64, RampUp = TimeSpan.FromSeconds(3), Members = 5_000, Budget = 3_000, Live = false });
         options.Duration = seconds + options.RampUp;
+        if (options.RunId is not null)
+        {
+            // Every run of the suite needs ids of its own; one given id would have the second run replay the first.
+            throw new UsageException("bench makes many runs, each with a fresh run id: replay one of them with <scenario> --run-id ID");
+        }
+
         var dir = Path.Combine(options.Out, $"bench-{DateTime.Now:yyyyMMdd-HHmmss}");
         using var cancel = CancelOnCtrlC();
         var token = cancel.Token;

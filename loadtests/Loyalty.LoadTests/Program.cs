@@ -77,7 +77,25 @@ static int Usage()
           --watch name=PID[+]  track RSS/CPU of a process (+ = with its children, e.g. postgres)
           --out reports   --no-live   --no-verify   --max-in-flight 20000
           --admin-address URL  --operator-token T   (see Credentials above)
+          --run-id ID  --shard K   (see Run ids below)
           compare/bench: --engine-address URL  --baseline-address URL
+
+        run ids
+          Every transaction id is {store}-{terminal}-{run id}-{arrival} (e.g. s003-t05-1x9k2qa7b3mzp4-1234), and a flash
+          sale's campaign is flash-{run id}. The run id is drawn when the run starts: 6 base-36 digits of the time and
+          8 random ones from the OS (never from --seed), so no two runs share an id: not one after another against the
+          same --program, not several generators at once. --seed still gives the same members, baskets and decisions.
+          The checks judge this run only: each member's balance is read at the start of the run, and must end as that
+          plus this run's acknowledged sales and voids.
+          --run-id ID (1-24 letters and digits) replays a run on purpose, for idempotency testing: with the same
+              --program, --seed and --shard it sends the same ids again. Sales the target already has must be
+              answered as they were and move no balance (the target's clock at the start tells them apart);
+              TRANSACTION_ID_REUSED is expected where the request differs (a coupon is minted anew each run).
+              The run id and the replay command are printed at the start and in report.md.
+          --shard K (default 0) gives this generator its own members (m{K}.0000000...), stores (s{K}.000...) and
+              desk (store-1/pos-1.K, for calls that name no till): generators at once against one program take one
+              shard each, or they share members (each one's balance check counts the other's sales) and terminals
+              (registering one again revokes the other's credential).
 
         exit codes: 0 passed, 1 correctness check failed, 2 usage, 3 threshold missed, 4 target unreachable,
           5 the run failed or was interrupted midway (the error with its stack trace is printed, the

@@ -60,8 +60,21 @@ internal sealed class RunOptions
 
     public long Seed { get; set; } = 42;
 
-    /// <summary>Program id; by default a fresh one per run ("lt-" + seed + a run tag), so runs never share keys.</summary>
+    /// <summary>Program id; by default a fresh one per run ("lt" + seed + its time and a random tag), so runs never share keys.</summary>
     public string? Program { get; set; }
+
+    /// <summary>
+    /// The run id in every transaction id (<see cref="Scenarios.RunIds"/>); by default a fresh one per run. Given, the run
+    /// replays the run of that id on purpose: its ids again, and sales the target already has are judged as earlier ones.
+    /// </summary>
+    public string? RunId { get; set; }
+
+    /// <summary>
+    /// Which members, stores and desk this generator uses: shard 0 (the default) m0000000…, s000… and store-1/pos-1, shard k
+    /// m{k}.0000000…, s{k}.000… and store-1/pos-1.k. Generators at once against one program each take their own shard, or they
+    /// share members (each one's balance check then counts the other's sales) and terminals (registering one revokes the other's).
+    /// </summary>
+    public int Shard { get; set; }
 
     public double CouponShare { get; set; } = 0.10;
 
@@ -155,6 +168,8 @@ internal sealed class RunOptions
                 case "--zipf": o.Zipf = Double(Value()); break;
                 case "--seed": o.Seed = long.TryParse(Value(), CultureInfo.InvariantCulture, out var seed) ? seed : throw new UsageException("--seed is a whole number"); break;
                 case "--program": o.Program = Value(); break;
+                case "--run-id": o.RunId = Scenarios.RunIds.Problem(Value()) is { } problem ? throw new UsageException($"--run-id: {problem}") : args[i]; break;
+                case "--shard": o.Shard = Int(Value()) is >= 0 and <= 999 and var shard ? shard : throw new UsageException("--shard is a whole number from 0 to 999"); break;
                 case "--coupon-share": o.CouponShare = Double(Value()); break;
                 case "--guest-share": o.GuestShare = Double(Value()); break;
                 case "--void-share": o.VoidShare = Double(Value()); break;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Grpc.Core;
 using Loyalty.LoadTests.Load;
 using Loyalty.LoadTests.Metrics;
 using Loyalty.LoadTests.Reporting;
@@ -22,8 +23,18 @@ internal static class Runner
 
     public static async Task<RunReport> RunAsync(Workload workload, RunOptions options, string command, Action<string> log, CancellationToken cancellationToken)
     {
+        // A fresh run id unless one is given: a given one replays that run's transaction ids on purpose.
+        var runId = options.RunId ?? RunIds.New();
+        await workload.StartRunAsync(runId, replay: options.RunId is not null, cancellationToken);
         var scenario = Create(workload, options);
         log($"{options.Scenario} → {options.Target} ({options.ResolvedAddress}): {options.Describe()}");
+        log($"  run id {runId}{(options.RunId is null ? string.Empty : " (given: a replay)")}; to replay this run on purpose: "
+            + $"--run-id {runId} --program {workload.ProgramId} --seed {options.Seed}{(options.Shard == 0 ? string.Empty : $" --shard {options.Shard}")}");
+        if (workload.Ledger.IsReplay)
+        {
+            scenario.Notes.Add($"a replay of run {runId}: sales the target already had are answered again and must not move a balance; TRANSACTION_ID_REUSED is expected where the request differs (e.g. another coupon)");
+        }
+
         await scenario.PrepareAsync(log, cancellationToken);
 
         var startedAt = DateTimeOffset.UtcNow;
@@ -56,6 +67,16 @@ internal static class Runner
         }
 
         var checks = new List<CheckResult>();
+        if (!options.Verify && !cancellationToken.IsCancellationRequested)
+        {
+            // Not checked, but settled all the same: nothing this run sent may land in the next run's window.
+            var settled = await Checker.SettleAsync(workload, log, cancellationToken);
+            if (!settled.Passed)
+            {
+                scenario.Notes.Add($"not checked; {settled.Detail}");
+            }
+        }
+
         if (options.Verify && !cancellationToken.IsCancellationRequested)
         {
             var started = Stopwatch.GetTimestamp();
@@ -74,6 +95,19 @@ internal static class Runner
         else if (options.Verify)
         {
             scenario.Notes.Add("interrupted: no correctness checks");
+        }
+
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await scenario.FinishAsync(cancellationToken);
+            }
+            catch (RpcException finishing)
+            {
+                // The run and its checks are done: say what was left on the program, and keep the report.
+                scenario.Notes.Add($"putting away what the run set up failed: {Workload.Key(finishing)}: {finishing.Status.Detail}");
+            }
         }
 
         if (options.Scenario == "soak" && watch.Timelines.FirstOrDefault(t => t.Name != "generator") is { Samples.Count: > 1 } engine)
@@ -117,6 +151,7 @@ internal static class Runner
             Members = options.Members,
             Zipf = options.Zipf,
             ProgramId = workload.ProgramId,
+            RunId = runId,
             StartedAt = startedAt,
             Machine = RunReport.DescribeMachine(),
             Command = command,

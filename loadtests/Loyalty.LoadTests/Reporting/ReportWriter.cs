@@ -36,6 +36,7 @@ internal static class ReportWriter
         md.AppendLine(CultureInfo.InvariantCulture, $"# {r.Scenario} → {r.Target}: {verdict}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- target: **{r.Target}** at {r.Address}, program `{r.ProgramId}`");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- run id `{r.RunId}`, in every transaction id; to replay the run on purpose: `--run-id {r.RunId} --program {r.ProgramId} --seed {r.Seed}` and its other options");
         md.AppendLine(CultureInfo.InvariantCulture, $"- load: {r.Description}; {N(r.Members)} members (Zipf s = {F(r.Zipf)}), seed {r.Seed}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- measured window: {F(r.MeasuredSeconds, "0.0")} s (after {F(r.WarmUpSeconds, "0.#")} s ramp-up/warm-up); started {r.StartedAt:u}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- machine: {r.Machine}");

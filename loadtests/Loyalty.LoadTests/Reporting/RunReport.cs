@@ -75,6 +75,9 @@ internal sealed record RunReport
 
     public required string ProgramId { get; init; }
 
+    /// <summary>The run id in every transaction id of the run (Scenarios.RunIds); <c>--run-id</c> with it replays the run.</summary>
+    public string RunId { get; init; } = string.Empty;
+
     public required DateTimeOffset StartedAt { get; init; }
 
     public required string Machine { get; init; }

@@ -1,4 +1,7 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Loyalty.Api.V1;
+using Loyalty.Client;
 using Loyalty.LoadTests.Load;
 using Loyalty.LoadTests.Metrics;
 using Loyalty.LoadTests.Reporting;
@@ -48,19 +51,17 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
     {
         if (_campaign)
         {
-            _campaignId = "flash-" + RunTag;
-            await Workload.Admin.DefineCampaignAsync(
-                new Campaign
-                {
-                    ProgramId = Workload.ProgramId,
-                    CampaignId = _campaignId,
-                    Name = "Flash sale",
-                    PercentOff = 30,
-                    MaxDiscount = 5_000,
-                    MaxRedemptions = Options.Budget,
-                },
-                deadline: DateTime.UtcNow.AddSeconds(30),
-                cancellationToken: cancellationToken);
+            _campaignId = "flash-" + RunId;
+            try
+            {
+                await Workload.Admin.DefineCampaignAsync(FlashCampaign(), deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+            }
+            catch (RpcException ended) when (Ledger.IsReplay && ended.Reason() == "CAMPAIGN_ENDED")
+            {
+                // The run replayed ended its campaign (FinishAsync): its grants are answered from their sales, the rest refused.
+                Notes.Add($"replay: campaign {_campaignId} was ended by the run replayed; its grants are answered again, every other attempt is refused");
+            }
+
             Notes.Add($"budget: campaign {_campaignId} with {Options.Budget:N0} redemptions; demand {_demand:N0} attempts from {Options.Terminals:N0} racing terminals");
         }
         else
@@ -111,8 +112,8 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
             request.ExpectedTotal = DealTotal;
         }
 
-        var (_, refused) = await CommitAsync(request, simulateTimeout: false, metrics.Op("decision"), due, Refusal, cancellationToken);
-        if (refused)
+        var (_, refusal) = await CommitAsync(request, simulateTimeout: false, metrics.Op("decision"), due, Refusal, cancellationToken);
+        if (refusal == Refusal)
         {
             Interlocked.Increment(ref _refused);
         }
@@ -145,6 +146,55 @@ internal sealed class FlashSaleScenario(Workload workload, RunOptions options) :
                 ? $"the target counts {redeemed:N0} redemptions of campaign {_campaignId}, expected {expected:N0}"
                 : $"{redeemed:N0} of {_codes.Count:N0} codes redeemed on the target, expected {expected:N0}"));
     }
+
+    /// <summary>
+    /// Ends the campaign when it could still touch a later run's sales: on the engine when a run cut short by its duration
+    /// left budget (a live 30%-off campaign would discount every later sale of the program; an exhausted one applies to
+    /// none and stays on the books as exhausted); on the baseline always, since it takes the first campaign a sale
+    /// qualifies for and refuses the sale when that one's budget is gone. The baseline has no EndCampaign (UNIMPLEMENTED):
+    /// there the campaign is defined again with its validity ending now.
+    /// </summary>
+    public override async Task FinishAsync(CancellationToken cancellationToken)
+    {
+        if (!_campaign || _campaignId.Length == 0)
+        {
+            return;
+        }
+
+        var status = await Workload.Admin.GetCampaignStatusAsync(
+            new GetCampaignStatusRequest { ProgramId = Workload.ProgramId, CampaignId = _campaignId },
+            deadline: DateTime.UtcNow.AddSeconds(30),
+            cancellationToken: cancellationToken);
+        if (status.Exhausted && Workload.Target != "baseline")
+        {
+            return;
+        }
+
+        try
+        {
+            await Workload.Admin.EndCampaignAsync(
+                new EndCampaignRequest { ProgramId = Workload.ProgramId, CampaignId = _campaignId },
+                deadline: DateTime.UtcNow.AddSeconds(30),
+                cancellationToken: cancellationToken);
+        }
+        catch (RpcException unsupported) when (unsupported.StatusCode == StatusCode.Unimplemented)
+        {
+            var ended = FlashCampaign();
+            ended.ValidUntil = Timestamp.FromDateTime(DateTime.UtcNow);
+            await Workload.Admin.DefineCampaignAsync(ended, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
+        }
+    }
+
+    /// <summary>The flash campaign: 30% off (at most 50.00) any basket, for the first <c>--budget</c> sales.</summary>
+    private Campaign FlashCampaign() => new()
+    {
+        ProgramId = Workload.ProgramId,
+        CampaignId = _campaignId,
+        Name = "Flash sale",
+        PercentOff = 30,
+        MaxDiscount = 5_000,
+        MaxRedemptions = Options.Budget,
+    };
 
     /// <summary>The campaign's redemptions once no grant is on hold any more (holds settle within seconds).</summary>
     private async Task<long> CampaignRedemptionsAsync(CancellationToken cancellationToken)

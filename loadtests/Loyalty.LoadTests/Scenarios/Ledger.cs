@@ -4,14 +4,19 @@ using Loyalty.Api.V1;
 namespace Loyalty.LoadTests.Scenarios;
 
 /// <summary>
-/// What the generator knows the target acknowledged: every commit and void it got an answer for,
-/// by transaction id, and the members' balances before the first run. After a run the checker
+/// What the generator knows the target acknowledged in one run: every commit and void it got an answer for,
+/// by transaction id, and the members' balances at the start of the run. After the run the checker
 /// compares this with what the target reports: each acknowledged commit must be counted exactly
 /// once, each acknowledged void exactly once, and each single-use coupon held by at most one live sale.
 /// A guest's sale (an empty member id) has no balance to check: it keeps its request, so the checker
 /// can replay it and see the target answer with the sale it acknowledged.
 /// </summary>
-internal sealed class Ledger
+/// <param name="replayedBefore">
+/// Set when the run replays an earlier one on purpose (<c>--run-id</c>): the target's time at the start of this run.
+/// A commit or void the target answers with an earlier time is the earlier run's, answered again: it is checked for
+/// consistency like any answer, but it does not move a balance in this run.
+/// </param>
+internal sealed class Ledger(DateTimeOffset? replayedBefore = null)
 {
     private readonly ConcurrentDictionary<string, long> _initial = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Sale> _sales = new(StringComparer.Ordinal);
@@ -49,7 +54,19 @@ internal sealed class Ledger
 
         /// <summary>Spent points the void gave back.</summary>
         public long VoidReturned { get; set; }
+
+        /// <summary>Committed before this run (a replay's sale the target already had): its points are in the starting balance.</summary>
+        public bool Earlier { get; init; }
+
+        /// <summary>Voided before this run (a replay of a void the target already had): the starting balance is without its points.</summary>
+        public bool VoidEarlier { get; set; }
     }
+
+    /// <summary>Whether this run replays an earlier one on purpose (its transaction ids may be on the target already).</summary>
+    public bool IsReplay => replayedBefore is not null;
+
+    /// <summary>Acknowledged sales the target had from before this run (only in a replay).</summary>
+    public int EarlierSales => _sales.Values.Count(s => s.Earlier);
 
     public IReadOnlyDictionary<string, Sale> Sales => _sales;
 
@@ -77,14 +94,18 @@ internal sealed class Ledger
         _unknownCommits.TryRemove(request.TransactionId, out _);
         var coupon = string.IsNullOrEmpty(request.CouponCode) ? null : response.CouponCode is { Length: > 0 } c ? c : request.CouponCode;
         // The balance moves by what was earned (base + bonuses) less what was spent.
+        var committedAt = response.CommittedAt?.ToDateTime().Ticks ?? 0;
         var sale = new Sale(
             request.MemberId,
             request.TransactionId,
             response.PointsEarned + response.BonusPoints - response.PointsSpent,
             coupon,
-            response.CommittedAt?.ToDateTime().Ticks ?? 0,
+            committedAt,
             response.CampaignId is { Length: > 0 } campaign ? campaign : null,
-            response.Total);
+            response.Total)
+        {
+            Earlier = Before(committedAt),
+        };
         var stored = _sales.GetOrAdd(request.TransactionId, sale);
         if (!ReferenceEquals(stored, sale))
         {
@@ -128,6 +149,11 @@ internal sealed class Ledger
                 Violation($"void of {transactionId} answered twice with different results ({earlier} vs {response.PointsRemoved} points)");
             }
 
+            if (sale.VoidRemoved is null)
+            {
+                sale.VoidEarlier = Before(response.VoidedAt?.ToDateTime().Ticks ?? 0);
+            }
+
             sale.VoidRemoved = response.PointsRemoved;
             sale.VoidReturned = response.PointsReturned;
         }
@@ -159,16 +185,24 @@ internal sealed class Ledger
 
     public int RedeemedCouponCount => _redeemedCoupons.Count;
 
-    /// <summary>The balance each member must have now: the starting balance plus every acknowledged commit, less every acknowledged void (guests have none).</summary>
+    /// <summary>
+    /// The balance each member must have now: the balance at the start of the run plus every commit acknowledged in it, less
+    /// every void acknowledged in it (guests have none). A replay's earlier sales and voids are in the starting balance already.
+    /// </summary>
     public Dictionary<string, long> ExpectedBalances()
     {
         var expected = new Dictionary<string, long>(_initial, StringComparer.Ordinal);
         foreach (var sale in _sales.Values.Where(s => !s.IsGuest))
         {
             expected.TryGetValue(sale.MemberId, out var balance);
-            expected[sale.MemberId] = balance + sale.Points - (sale.VoidRemoved ?? 0) + sale.VoidReturned;
+            var earned = sale.Earlier ? 0 : sale.Points;
+            var voided = sale.VoidRemoved is { } removed && !sale.VoidEarlier ? removed - sale.VoidReturned : 0;
+            expected[sale.MemberId] = balance + earned - voided;
         }
 
         return expected;
     }
+
+    /// <summary>Whether the target stamped something before this run started (never, unless the run is a replay).</summary>
+    private bool Before(long utcTicks) => replayedBefore is { } start && utcTicks < start.UtcTicks;
 }

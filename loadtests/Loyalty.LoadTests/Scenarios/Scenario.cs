@@ -13,6 +13,9 @@ namespace Loyalty.LoadTests.Scenarios;
 /// </summary>
 internal abstract class Scenario(Workload workload, RunOptions options) : IArrivals
 {
+    /// <summary>The refusal of a replayed transaction id whose request differs from the one the target has (e.g. another coupon).</summary>
+    public const string IdReused = "TRANSACTION_ID_REUSED";
+
     private static readonly string[] Categories = ["grocery", "dairy", "bakery", "drinks", "household", "beauty", "toys", "garden"];
 
     protected Workload Workload { get; } = workload;
@@ -21,7 +24,8 @@ internal abstract class Scenario(Workload workload, RunOptions options) : IArriv
 
     protected Ledger Ledger => Workload.Ledger;
 
-    protected string RunTag { get; } = workload.NextRunTag();
+    /// <summary>This run's id (<see cref="RunIds"/>): in every transaction id, so no other run, here or elsewhere, sends the same.</summary>
+    protected string RunId { get; } = workload.RunId;
 
     public abstract string Name { get; }
 
@@ -44,12 +48,15 @@ internal abstract class Scenario(Workload workload, RunOptions options) : IArriv
     /// <summary>Scenario-specific checks after the common ledger checks.</summary>
     public virtual Task CheckAsync(List<CheckResult> checks, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>After the run and its checks: puts away what the run set up on the program, so it cannot touch a later run.</summary>
+    public virtual Task FinishAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     protected (string Store, string Terminal) TerminalOf(long arrival)
     {
         return Workload.TerminalAt(Options, (int)(arrival % (Options.Stores * Options.TerminalsPerStore)));
     }
 
-    protected string TransactionId(string store, string terminal, long arrival) => $"{store}-{terminal}-{RunTag}-{arrival}";
+    protected string TransactionId(string store, string terminal, long arrival) => RunIds.TransactionId(store, terminal, RunId, arrival);
 
     /// <summary>1–6 lines from a 500-sku catalogue, 0.99–49.99 each, sometimes on sale.</summary>
     protected static List<BasketLine> Basket(ref Rng rng)
@@ -76,10 +83,11 @@ internal abstract class Scenario(Workload workload, RunOptions options) : IArriv
     /// Commits through the SDK. With probability retry-share the first attempt goes out with a
     /// ~2 ms deadline (a terminal timing out while the target carries on) and the sale is then
     /// retried with the same transaction id, as a real terminal does. Returns the acknowledged
-    /// response, or null with Refused telling whether the expected refusal came back (otherwise the
-    /// failure is counted, and an unknown outcome is left for the checker to settle).
+    /// response, or null with the expected refusal that came back, if one did (otherwise the
+    /// failure is counted, and an unknown outcome is left for the checker to settle). In a replay
+    /// (<c>--run-id</c>) TRANSACTION_ID_REUSED is expected too: the id's earlier request differed (another coupon).
     /// </summary>
-    protected async Task<(CommitResponse? Response, bool Refused)> CommitAsync(CommitRequest request, bool simulateTimeout, OperationMetrics op, long start, string? expectedRefusal, CancellationToken cancellationToken)
+    protected async Task<(CommitResponse? Response, string? Refusal)> CommitAsync(CommitRequest request, bool simulateTimeout, OperationMetrics op, long start, string? expectedRefusal, CancellationToken cancellationToken)
     {
         if (simulateTimeout)
         {
@@ -99,12 +107,12 @@ internal abstract class Scenario(Workload workload, RunOptions options) : IArriv
             var response = await Workload.Pos.CommitAsync(request, cancellationToken);
             Ledger.Committed(request, response);
             op.Success(start);
-            return (response, false);
+            return (response, null);
         }
-        catch (RpcException refusal) when (expectedRefusal is not null && refusal.Reason() == expectedRefusal)
+        catch (RpcException refusal) when (refusal.Reason() is { } reason && (reason == expectedRefusal || (reason == IdReused && Ledger.IsReplay)))
         {
-            op.ExpectedRefusal(expectedRefusal, start);
-            return (null, true);
+            op.ExpectedRefusal(reason, start);
+            return (null, reason);
         }
         catch (RpcException failure)
         {
@@ -114,7 +122,7 @@ internal abstract class Scenario(Workload workload, RunOptions options) : IArriv
                 Ledger.CommitUnknown(request);
             }
 
-            return (null, false);
+            return (null, null);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Loyalty.Api.V1;
@@ -9,14 +8,16 @@ namespace Loyalty.LoadTests.Scenarios;
 
 /// <summary>
 /// One seeded program on one target: members with cards, the Zipf popularity of those members,
-/// the POS clients the terminals use, and the ledger of what the target acknowledged. Seeding is
-/// reproducible from the seed: member ids, cards and names are functions of the index. Coupon codes
-/// are the one exception: the target mints them (unguessable by design), so only their count is fixed.
+/// the POS clients the terminals use, and the current run's id and ledger of what the target acknowledged.
+/// Seeding is reproducible from the seed and the shard: member ids, cards and names are functions of the index.
+/// Coupon codes are the one exception: the target mints them (unguessable by design), so only their count is fixed.
 /// </summary>
 internal sealed class Workload : IDisposable
 {
     private readonly GrpcChannel[] _channels;
-    private int _runs;
+
+    /// <summary>True while the ledger's starting balances are the ones enrollment answered and no run has used them.</summary>
+    private bool _seeded;
 
     private Workload(RunOptions options, GrpcChannel[] channels, GrpcChannel adminChannel, string programId)
     {
@@ -29,7 +30,9 @@ internal sealed class Workload : IDisposable
         // simulated terminal gets its own terminal credential on first use (EngineAccess).
         var engine = options.Target != "baseline";
         Admin = engine ? LoyaltyAdmin.Create(adminChannel, EngineAccess.OperatorToken(options.OperatorToken)) : new AdminService.AdminServiceClient(adminChannel);
-        Terminals = engine ? new TerminalFleet(Admin, programId) : null;
+        // Calls that name no till (enroll, identify, balance) go out as the shard's own desk: a second generator
+        // registering the same till would revoke this one's credential.
+        Terminals = engine ? new TerminalFleet(Admin, programId, DeskStore, DeskOf(options)) : null;
 
         // One channel per address (a cluster's silos, as deploy/cluster.sh addresses prints them),
         // shared by the three clients; each client fails over between them on its own.
@@ -41,8 +44,10 @@ internal sealed class Workload : IDisposable
         {
             MaxAttempts = 10, AttemptTimeout = TimeSpan.FromSeconds(30), InitialBackoff = TimeSpan.FromMilliseconds(200), Credentials = Terminals,
         });
-        Members = Enumerable.Range(0, options.Members).Select(i => $"m{i:D7}").ToArray();
-        Cards = Enumerable.Range(0, options.Members).Select(i => $"card-{options.Seed}-{i:D7}").ToArray();
+        // Shard 0 keeps the ids of the runs before shards existed, so a program seeded then is seeded again, not doubled.
+        var shard = options.Shard == 0 ? string.Empty : $"{options.Shard}.";
+        Members = Enumerable.Range(0, options.Members).Select(i => $"m{shard}{i:D7}").ToArray();
+        Cards = Enumerable.Range(0, options.Members).Select(i => $"card-{options.Seed}-{shard}{i:D7}").ToArray();
         Popularity = new ZipfSampler(options.Members, options.Zipf);
         Ledger = new Ledger();
     }
@@ -73,12 +78,51 @@ internal sealed class Workload : IDisposable
 
     public ZipfSampler Popularity { get; }
 
-    public Ledger Ledger { get; }
+    /// <summary>What the target acknowledged in the current run, from the members' balances at its start (<see cref="StartRunAsync"/>).</summary>
+    public Ledger Ledger { get; private set; }
+
+    /// <summary>The current run's id, in every transaction id it sends (<see cref="RunIds"/>); empty before the first run.</summary>
+    public string RunId { get; private set; } = string.Empty;
 
     public TimeSpan SeedTime { get; private set; }
 
-    /// <summary>A tag unique to each run on this workload, so transaction ids never repeat across runs.</summary>
-    public string NextRunTag() => "r" + Interlocked.Increment(ref _runs).ToString(CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Starts a run on this workload: its id, and a new ledger that starts from the members' balances now, so the
+    /// run's checks judge this run only, whatever earlier runs (of this process or any other) did to the program.
+    /// The first run after seeding starts from the balances enrollment answered a moment ago; a later one reads
+    /// every member's balance. A replay (<paramref name="replay"/>: the run id was given, so the target may have
+    /// sales with these ids already) also reads the target's clock, from the enrollment time of a marker member
+    /// enrolled now: a sale or void the target stamped before it is the earlier run's, answered again, and moves no balance.
+    /// </summary>
+    public async Task StartRunAsync(string runId, bool replay, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? replayedBefore = null;
+        if (replay)
+        {
+            var marker = await Patient.EnrollAsync($"clock-{RunIds.New()}", cancellationToken: cancellationToken);
+            replayedBefore = marker.EnrolledAt?.ToDateTimeOffset() ?? throw new InvalidOperationException("the target answered an enrollment without its time");
+        }
+
+        var ledger = new Ledger(replayedBefore);
+        if (_seeded)
+        {
+            foreach (var (member, available) in Ledger.Initial)
+            {
+                ledger.SetInitial(member, available);
+            }
+        }
+        else
+        {
+            await Parallel.ForEachAsync(
+                Members,
+                new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
+                async (member, ct) => ledger.SetInitial(member, (await Patient.GetBalanceAsync(member, ct)).Balance?.Available ?? 0));
+        }
+
+        _seeded = false;
+        RunId = runId;
+        Ledger = ledger;
+    }
 
     public static GrpcChannel Channel(string address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
     {
@@ -132,6 +176,7 @@ internal sealed class Workload : IDisposable
                 }
             });
         workload.SeedTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        workload._seeded = true;
         return workload;
     }
 
@@ -163,9 +208,15 @@ internal sealed class Workload : IDisposable
         }
     }
 
-    /// <summary>The store and terminal of a terminal slot (0 .. stores × terminals per store − 1).</summary>
+    /// <summary>The store and terminal of a terminal slot (0 .. stores × terminals per store − 1); a shard's stores are its own.</summary>
     public static (string Store, string Terminal) TerminalAt(RunOptions options, int slot) =>
-        ($"s{slot / options.TerminalsPerStore:D3}", $"t{slot % options.TerminalsPerStore:D2}");
+        ($"s{(options.Shard == 0 ? string.Empty : $"{options.Shard}.")}{slot / options.TerminalsPerStore:D3}", $"t{slot % options.TerminalsPerStore:D2}");
+
+    /// <summary>The store of the till that calls naming none (enroll, identify, balance) go out as.</summary>
+    public const string DeskStore = "store-1";
+
+    /// <summary>That till's terminal: pos-1 for shard 0 (as before shards), pos-1.K for shard K.</summary>
+    public static string DeskOf(RunOptions options) => options.Shard == 0 ? "pos-1" : $"pos-1.{options.Shard}";
 
     /// <summary>"STATUS/REASON" for error tables.</summary>
     public static string Key(RpcException failure) => $"{failure.StatusCode}/{failure.Reason() ?? "-"}";

@@ -39,6 +39,9 @@ public sealed class Targets : IAsyncLifetime
                 {
                     ["Loyalty:GrpcPort"] = grpcPort.ToString(),
                     ["Loyalty:AdminGrpcPort"] = (grpcPort + 2).ToString(),
+                    // A revoked terminal credential is refused after a second, not five: a generator whose terminals
+                    // another one registered again (revoking its credentials) fails within a short test run.
+                    ["Loyalty:Security:CredentialCacheSeconds"] = "1",
                     ["Logging:LogLevel:Default"] = "Warning",
                     ["Logging:LogLevel:Grpc"] = "Warning",
                 });
