@@ -8,8 +8,9 @@
 #     with fresh databases loyalty_bench_engine and loyalty_bench_baseline for every bench;
 #   - the engine (Release build) on gRPC :6080 (health :6081, silo :16111; no Orleans gateway);
 #   - the baseline (loadtests/Loyalty.Baseline, Release) on :6090;
-# then runs `Loyalty.LoadTests bench`: checkout (closed, then open at a common rate), accrual (the
-# same two), reads, flash sale — each against engine and baseline in turn, with correctness checks
+# then runs `Loyalty.LoadTests bench`: first a cold run per target ("checkout, cold": checkout, open model
+# at 800/s for 60 s from the first second the fresh engine / baseline is ready; --cold-rate 0 skips it), then
+# checkout (closed, then open at a common rate), accrual (the same two), reads, flash sale — each against engine and baseline in turn, with correctness checks
 # after every run — and writes reports/bench-<time>/summary.{md,html,json} plus one report per run.
 #
 # Both servers log at Warning for gRPC (the engine's appsettings.json logs every cancelled call

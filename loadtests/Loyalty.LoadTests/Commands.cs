@@ -74,6 +74,11 @@ internal static class Commands
         var enginePid = Take(args, "--engine-pid") is { } ep
             ? int.TryParse(ep, CultureInfo.InvariantCulture, out var given) ? given : throw new UsageException("--engine-pid is a process id")
             : (int?)null;
+        // The cold run (issue #28): checkout at an ordinary rate from the first second a fresh target is ready.
+        var coldRate = Take(args, "--cold-rate") is { } cr
+            ? double.TryParse(cr, CultureInfo.InvariantCulture, out var rate) && rate >= 0 ? rate : throw new UsageException("--cold-rate is arrivals per second (0: no cold run)")
+            : 800;
+        var coldLength = RunOptions.Seconds(Take(args, "--cold-seconds") ?? "60");
         var options = RunOptions.Parse(args, new RunOptions { Terminals = 64, RampUp = TimeSpan.FromSeconds(3), Members = 5_000, Budget = 3_000, Live = false });
         options.Duration = seconds + options.RampUp;
         if (options.RunId is not null)
@@ -90,8 +95,34 @@ internal static class Commands
         var all = new List<RunReport>();
         var targets = new[] { ("engine", engineAddress), ("baseline", baselineAddress) };
         var workloads = new Dictionary<string, Workload>();
+        var comparisons = new List<Comparison>();
         try
         {
+            // First, while both targets are as fresh as deploy/bench.sh started them: each one's cold run, on a program
+            // of its own (seeded as the suite's are), before anything else has warmed it.
+            if (coldRate > 0)
+            {
+                var pair = new List<RunReport>();
+                foreach (var (target, address) in targets)
+                {
+                    var run = options.Clone(o =>
+                    {
+                        (o.Target, o.Address, o.Scenario, o.Model, o.Rate) = (target, address, "checkout", LoadModel.Open, coldRate);
+                        (o.RampUp, o.Duration) = (TimeSpan.FromSeconds(2), coldLength + TimeSpan.FromSeconds(2));
+                    });
+                    using var coldWorkload = await SeedAsync(run, token);
+                    var report = await Runner.RunAsync(coldWorkload, run, CommandLine(), Log, token);
+                    var runDir = Path.Combine(dir, $"checkout-cold-{target}");
+                    await ReportWriter.WriteAsync(report, runDir);
+                    Runner.Verdict(report, runDir);
+                    pair.Add(report);
+                    all.Add(report);
+                    notes.Add(ColdTimeline(target, report));
+                }
+
+                comparisons.Add(new Comparison("checkout, cold", pair[0].Description, pair[0], pair[1]));
+            }
+
             foreach (var (target, address) in targets)
             {
                 var rssBefore = target == "engine" && enginePid is { } pid ? ProcessWatch.RssMb(pid) : null;
@@ -130,8 +161,6 @@ internal static class Commands
                     }
                 }
             }
-
-            var comparisons = new List<Comparison>();
 
             async Task<Comparison> Both(string label, Func<RunOptions, RunOptions> shape)
             {
@@ -188,6 +217,24 @@ internal static class Commands
                 workload.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// A cold run's first minute in 5-second steps: what was committed per second and the p99 (the highest of the
+    /// five one-second p99s: an upper bound of the step's p99).
+    /// </summary>
+    internal static string ColdTimeline(string target, RunReport report)
+    {
+        if (!report.Timeline.TryGetValue(report.Headline, out var points) || points.Count == 0)
+        {
+            return $"checkout, cold → {target}: no timeline";
+        }
+
+        var steps = points.GroupBy(p => (int)(p.Second / 5)).OrderBy(g => g.Key).ToList();
+        var rates = string.Join(", ", steps.Select(g => (g.Sum(p => p.Count) / 5.0).ToString("N0", CultureInfo.InvariantCulture)));
+        var p99s = string.Join(", ", steps.Select(g => g.Max(p => p.P99Ms).ToString("0", CultureInfo.InvariantCulture)));
+        var empty = points.Count(p => p.Second >= 5 && p.Count == 0);
+        return $"checkout, cold → {target} ({report.Description}): committed/s per 5 s: {rates}; p99 ms per 5 s: {p99s}; seconds without a commit after the first 5: {empty}";
     }
 
     internal sealed record Comparison(string Label, string Load, RunReport Engine, RunReport Baseline)

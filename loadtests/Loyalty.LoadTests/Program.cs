@@ -53,7 +53,10 @@ static int Usage()
           compare <scenario> [options]    the same scenario against the engine, then the baseline; prints the ratio
           bench [options]                 the standard suite against both (deploy/bench.sh starts everything first);
                                           --seconds S measured per run (15), --warmup S unmeasured checkout
-                                          (S) and accrual (S/3) per target first (30; 0 = start cold)
+                                          (S) and accrual (S/3) per target first (30; 0 = start cold);
+                                          first of all a cold run per target: checkout, open model at
+                                          --cold-rate N (800; 0 = none) for --cold-seconds S (60) from the
+                                          first second the fresh target is ready ("checkout, cold")
 
         scenarios
           checkout     identify → quote → commit; Zipf members, coupons, voids, retried timeouts; a share of
