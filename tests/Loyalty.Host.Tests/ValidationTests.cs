@@ -38,6 +38,31 @@ public sealed class ValidationTests(EngineFixture fixture)
         Assert.Equal(0, (await Engine.Pos.GetBalanceAsync(new GetBalanceRequest { ProgramId = program, MemberId = member })).Balance.Available);
     }
 
+    [Theory]
+    [InlineData("Ana\nBo")]
+    [InlineData("Ana\u2028Bo")] // line separator
+    [InlineData("Ana\u2029Bo")] // paragraph separator
+    [InlineData("Ana\u202Eevil")] // right-to-left override
+    [InlineData("A\u200Bna")] // zero-width space
+    public async Task A_name_with_a_line_break_or_an_invisible_format_character_is_refused_and_enrolls_nobody(string name)
+    {
+        var program = await fixture.NewProgramAsync();
+        var member = "n-" + Guid.NewGuid().ToString("N")[..8];
+        var refusal = await Assert.ThrowsAsync<RpcException>(() =>
+            Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = member, Name = name }).ResponseAsync);
+        Assert.Equal((StatusCode.InvalidArgument, "name"), (refusal.StatusCode, refusal.Field()));
+        var missing = await Assert.ThrowsAsync<RpcException>(() =>
+            Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member }).ResponseAsync);
+        Assert.Equal("MEMBER_NOT_FOUND", missing.Reason());
+
+        // A rename to it is refused too, and the name stays.
+        await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = member, Name = "Ana" });
+        var rename = await Assert.ThrowsAsync<RpcException>(() =>
+            Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = member, Name = name }).ResponseAsync);
+        Assert.Equal((StatusCode.InvalidArgument, "name"), (rename.StatusCode, rename.Field()));
+        Assert.Equal("Ana", (await Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member })).Name);
+    }
+
     [Fact]
     public async Task Unknown_program_member_and_coupon_are_not_found_with_a_reason()
     {

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Loyalty.Api.V1;
@@ -239,12 +241,20 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
     private static string GuardKey(string programId, string storeId, string terminalId) =>
         $"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}";
 
-    /// <summary>A name is rendered into messages: line breaks and other control characters are refused.</summary>
+    /// <summary>
+    /// A name is rendered into messages and screens: control characters (Cc), line and paragraph separators (Zl, Zp:
+    /// U+2028, U+2029) and invisible format characters (Cf: U+202E right-to-left override, zero-width spaces) are
+    /// refused (issue #27, finding 11), so a name cannot break a message's lines or show other text than it holds.
+    /// </summary>
     private static void EnsurePrintableName(string name)
     {
-        if (name.Any(char.IsControl))
+        foreach (var rune in name.EnumerateRunes())
         {
-            throw LoyaltyException.Invalid("name", "name must not contain line breaks or other control characters");
+            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.LineSeparator
+                or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format)
+            {
+                throw LoyaltyException.Invalid("name", "name must not contain line breaks, control or invisible format characters");
+            }
         }
     }
 
