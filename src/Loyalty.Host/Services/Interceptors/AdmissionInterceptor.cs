@@ -1,8 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
 using System.Threading.RateLimiting;
-using Google.Protobuf.WellKnownTypes;
-using Google.Rpc;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Loyalty.Host.Hosting;
@@ -70,7 +68,6 @@ public sealed partial class AdmissionInterceptor : Interceptor, IDisposable
     private long _refused;
     private long _lastReport = Stopwatch.GetTimestamp();
 
-
     public AdmissionInterceptor(IOptions<AdmissionOptions> options, ILogger<AdmissionInterceptor> logger, LoyaltyMetrics? metrics = null)
     {
         _options = options.Value;
@@ -83,9 +80,6 @@ public sealed partial class AdmissionInterceptor : Interceptor, IDisposable
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
     }
-
-    /// <summary>Calls refused since the silo started.</summary>
-    public long Refused => Interlocked.Read(ref _refused);
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request,
@@ -160,21 +154,10 @@ public sealed partial class AdmissionInterceptor : Interceptor, IDisposable
         var refused = Interlocked.Increment(ref _refused);
         _metrics?.Refusal(OverloadedReason);
         ReportNowAndThen(refused);
-        var retryAfter = TimeSpan.FromMilliseconds(_options.RetryAfterMilliseconds);
-        var failure = new Google.Rpc.Status
-        {
-            Code = (int)Code.Unavailable,
-            Message = "the engine is at capacity and did not start this call; retry after the hint with the same transaction id",
-            Details =
-            {
-                Any.Pack(new ErrorInfo { Reason = OverloadedReason, Domain = ErrorInterceptor.Domain }),
-                Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }),
-            },
-        }.ToRpcException();
-
-        // The hint in the form gRPC's own retry policies read, too.
-        failure.Trailers.Add("grpc-retry-pushback-ms", _options.RetryAfterMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return failure;
+        return ErrorInterceptor.Unavailable(
+            OverloadedReason,
+            "the engine is at capacity and did not start this call; retry after the hint with the same transaction id",
+            TimeSpan.FromMilliseconds(_options.RetryAfterMilliseconds));
     }
 
     /// <summary>One log line every 5 s at most while calls are being refused, with the count: not one per call.</summary>

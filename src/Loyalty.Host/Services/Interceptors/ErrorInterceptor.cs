@@ -103,12 +103,29 @@ public sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger) :
         return status;
     }
 
-    private static RpcException Unavailable(string reason, string message) => new Google.Rpc.Status
+    /// <summary>
+    /// UNAVAILABLE with its reason: nothing was acknowledged, a retry with the same request is safe. With
+    /// <paramref name="retryAfter"/>, the retry hint as google.rpc.RetryInfo and as the <c>grpc-retry-pushback-ms</c>
+    /// trailer that gRPC's own retry policies read.
+    /// </summary>
+    internal static RpcException Unavailable(string reason, string message, TimeSpan? retryAfter = null)
     {
-        Code = (int)Code.Unavailable,
-        Message = message,
-        Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
-    }.ToRpcException();
+        var status = new Google.Rpc.Status
+        {
+            Code = (int)Code.Unavailable,
+            Message = message,
+            Details = { Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain }) },
+        };
+        if (retryAfter is not { } hint)
+        {
+            return status.ToRpcException();
+        }
+
+        status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(hint) }));
+        var failure = status.ToRpcException();
+        failure.Trailers.Add("grpc-retry-pushback-ms", ((long)hint.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return failure;
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method}: storage version conflict, answered UNAVAILABLE")]
     private static partial void LogConflict(ILogger logger, string method, Exception exception);

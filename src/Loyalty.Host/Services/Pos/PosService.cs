@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Security.Cryptography;
+using System.Text;
 using Grpc.Core;
 using Loyalty.Api.V1;
 using Loyalty.Contracts;
@@ -225,18 +225,18 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
     private ITerminalGuardGrain Guard(string programId, string storeId, string terminalId) =>
         grains.Grain<ITerminalGuardGrain>(GuardKey(programId, storeId, terminalId));
 
-    /// <summary>What vouches for the member: the operator making the call, else the card presented at the till.</summary>
     /// <summary>
     /// A member as the caller may see it: a till never learns what proves identity elsewhere (cards masked, no birth
     /// year), whatever the call; an operator (customer service) sees the member whole.
     /// </summary>
     private static MemberResponse ForCaller(ServerCallContext context, string programId, MemberView view) =>
-        Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator }
-            ? SharedMapping.ToProto(programId, view)
-            : PosMapping.ToIdentifyProto(programId, view);
+        IsOperator(context) ? SharedMapping.ToProto(programId, view) : PosMapping.ToIdentifyProto(programId, view);
 
+    /// <summary>What vouches for the member: the operator making the call, else the card presented at the till.</summary>
     private static MemberProof Proof(ServerCallContext context, string? presentedCard) =>
-        Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator } ? MemberProof.Operator : new MemberProof(presentedCard, false);
+        IsOperator(context) ? MemberProof.Operator : new MemberProof(presentedCard, false);
+
+    private static bool IsOperator(ServerCallContext context) => Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator };
 
     private static string GuardKey(string programId, string storeId, string terminalId) =>
         $"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}";
