@@ -24,6 +24,9 @@ public enum AutomationKind
 
     /// <summary>Not a program automation: the personal coupon an issue-coupon campaign gave on a sale (occasion "campaign:&lt;id&gt;:&lt;transaction&gt;").</summary>
     CampaignCoupon = 6,
+
+    /// <summary>Not a program automation: a one-time code a till asked for to change a card or contact (sent whatever the consent).</summary>
+    VerificationCode = 7,
 }
 
 /// <summary>

@@ -83,6 +83,15 @@ public enum ErrorReason
     AdjustmentIdReused = 52,
     /// <summary>The call reads what only PostgreSQL holds (reports) and the engine runs without a database: FAILED_PRECONDITION.</summary>
     DatabaseRequired = 53,
+
+    /// <summary>A verification code that is wrong, expired, used, void or sent for another terminal: PERMISSION_DENIED.</summary>
+    VerificationCodeInvalid = 70,
+
+    /// <summary>Too many verification codes sent to one member in a short time: RESOURCE_EXHAUSTED.</summary>
+    TooManyVerificationCodes = 71,
+
+    /// <summary>A verification code was asked for a member without a phone or e-mail (or without the one asked for).</summary>
+    NoContactOnFile = 72,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -109,9 +118,11 @@ public static class ErrorReasons
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused
             or ErrorReason.AdjustmentIdReused => ErrorKind.AlreadyExists,
-        ErrorReason.TooManyCouponGuesses or ErrorReason.MessageTooLarge or ErrorReason.TooManyLookups => ErrorKind.ResourceExhausted,
+        ErrorReason.TooManyCouponGuesses or ErrorReason.MessageTooLarge or ErrorReason.TooManyLookups
+            or ErrorReason.TooManyVerificationCodes => ErrorKind.ResourceExhausted,
         ErrorReason.CredentialMissing or ErrorReason.CredentialInvalid => ErrorKind.Unauthenticated,
-        ErrorReason.OutOfScope or ErrorReason.RoleNotAllowed or ErrorReason.MemberProofRequired => ErrorKind.PermissionDenied,
+        ErrorReason.OutOfScope or ErrorReason.RoleNotAllowed or ErrorReason.MemberProofRequired
+            or ErrorReason.VerificationCodeInvalid => ErrorKind.PermissionDenied,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
             or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn

@@ -87,6 +87,13 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("ReplaceCard")]
     Task<MemberView> ReplaceCardAsync(string? lostCard, string newCard, MemberProof proof);
 
+    /// <summary>
+    /// Sends a one-time code to the member's phone (<c>sms</c>) or e-mail through the message outbox, for a card or contact
+    /// change at <paramref name="terminal"/> (the asking credential); the code itself is never answered.
+    /// </summary>
+    [Alias("SendVerificationCode")]
+    Task<VerificationCodeSent> SendVerificationCodeAsync(string terminal, string? channel);
+
     [Alias("RunAutomations")]
     Task<int> RunAutomationsAsync();
 

@@ -151,16 +151,27 @@ public sealed record MemberProfile(
     [property: Id(4)] DateOnly? Anniversary = null);
 
 /// <summary>
-/// How a caller vouches for the member before changing a card or a contact (issue #13, account takeover): a card of the
-/// member presented at the till, or an operator (customer service) making the call.
+/// How a caller vouches for the member before changing a card or a contact (issue #13 and #27, account takeover): an
+/// operator (customer service) making the call, or at a till a one-time code sent to the member's phone or e-mail
+/// (<see cref="Code"/>, for the terminal <see cref="Terminal"/> that asked for it); a card of the member presented at
+/// the till proves only a member with no phone or e-mail on file.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("loyalty.MemberProof")]
 public sealed record MemberProof(
     [property: Id(0)] string? PresentedCard,
-    [property: Id(1)] bool ByOperator)
+    [property: Id(1)] bool ByOperator,
+    [property: Id(2)] string? Code = null,
+    [property: Id(3)] string? Terminal = null)
 {
     public static readonly MemberProof Operator = new(null, true);
 }
+
+/// <summary>A verification code went out: by which channel, to where (masked: what a till may show), valid until when.</summary>
+[GenerateSerializer, Immutable, Alias("loyalty.VerificationCodeSent")]
+public sealed record VerificationCodeSent(
+    [property: Id(0)] string Channel,
+    [property: Id(1)] string SentTo,
+    [property: Id(2)] DateTimeOffset ExpiresAt);
 
 /// <summary>A change to a member's profile: unset fields stay as they are; attributes, when given, replace the set.</summary>
 [GenerateSerializer, Immutable, Alias("loyalty.ProfileUpdate")]

@@ -26,7 +26,7 @@ public static class Automations
         {
             var rule = rules[i];
             var field = $"automations[{i}]";
-            if (!Enum.IsDefined(rule.Kind) || rule.Kind == AutomationKind.CampaignCoupon)
+            if (!Enum.IsDefined(rule.Kind) || rule.Kind is AutomationKind.CampaignCoupon or AutomationKind.VerificationCode)
             {
                 throw LoyaltyException.Invalid($"{field}.kind", "kind must be WELCOME, BIRTHDAY, WIN_BACK, REFERRAL or POINTS_EXPIRING");
             }

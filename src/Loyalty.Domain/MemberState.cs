@@ -186,11 +186,11 @@ public sealed class MemberState
     /// for good. Adding or replacing a card needs proof (<see cref="Profiles.EnsureProof"/>); a retry of a done change
     /// needs none. Returns whether the card was added and whether the lost card was blocked now.
     /// </summary>
-    public (bool Added, bool Blocked) ReplaceCard(string? lostCard, string newCard, MemberProof proof)
+    public (bool Added, bool Blocked) ReplaceCard(string? lostCard, string newCard, MemberProof proof, VerificationCodes codes, DateTimeOffset now)
     {
         if (!Cards.Contains(newCard) || (lostCard is not null && Cards.Contains(lostCard)))
         {
-            Profiles.EnsureProof(Cards, proof, "adding or replacing a card");
+            Profiles.EnsureProof(Cards, HasContact, proof, codes, now, "adding or replacing a card");
         }
 
         if (lostCard is not null && !Cards.Contains(lostCard) && !BlockedCards.Contains(lostCard))
@@ -219,13 +219,17 @@ public sealed class MemberState
     }
 
     /// <summary>Changing the phone or e-mail (given in plain text, as are the current ones) needs proof of the member.</summary>
-    public void EnsureMayChangeContacts(MemberProfile profile, string? currentPhone, string? currentEmail, MemberProof proof)
+    public void EnsureMayChangeContacts(
+        MemberProfile profile, string? currentPhone, string? currentEmail, MemberProof proof, VerificationCodes codes, DateTimeOffset now)
     {
         if ((profile.Phone is { } phone && phone != currentPhone) || (profile.Email is { } email && email != currentEmail))
         {
-            Profiles.EnsureProof(Cards, proof, "changing the phone or e-mail");
+            Profiles.EnsureProof(Cards, HasContact, proof, codes, now, "changing the phone or e-mail");
         }
     }
+
+    /// <summary>Whether a phone or e-mail is on file: where a verification code can go.</summary>
+    public bool HasContact => Phone is not null || Email is not null;
 
     /// <summary>Changes name and birth date where given. Returns whether the birth date changed (automations follow it).</summary>
     public bool ChangeProfile(string? name, DateOnly? birthDate)

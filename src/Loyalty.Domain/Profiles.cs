@@ -9,20 +9,39 @@ namespace Loyalty.Domain;
 public static class Profiles
 {
     /// <summary>
-    /// A card or contact change is made by an operator, or at a till where one of the member's current cards was
-    /// presented (a blocked card proves nothing): a phone number or a member id alone is not enough.
+    /// A card or contact change is made by an operator, or at a till with the one-time code sent to the member's phone or
+    /// e-mail (used up here: <see cref="VerificationCodes.Consume"/>). A member with neither on file has only a card to
+    /// prove who they are: one of their current cards presented at the till (a blocked card proves nothing). A phone
+    /// number, a member id or, for a member with contacts, a card number alone is never enough (issue #27, finding 2).
     /// </summary>
-    public static void EnsureProof(IEnumerable<string> currentCards, MemberProof proof, string change)
+    public static void EnsureProof(
+        IEnumerable<string> currentCards, bool hasContact, MemberProof proof, VerificationCodes codes, DateTimeOffset now, string change)
     {
-        if (proof.ByOperator || (proof.PresentedCard is { } card && currentCards.Contains(card, StringComparer.Ordinal)))
+        if (proof.ByOperator)
         {
             return;
         }
 
-        throw new LoyaltyException(
-            ErrorReason.MemberProofRequired,
-            $"{change} needs one of the member's cards presented at the till (presented_card_number), or customer service with an operator token",
-            "presented_card_number");
+        if (proof.Code is { } code)
+        {
+            codes.Consume(code, proof.Terminal ?? string.Empty, now);
+            return;
+        }
+
+        if (!hasContact && proof.PresentedCard is { } card && currentCards.Contains(card, StringComparer.Ordinal))
+        {
+            return;
+        }
+
+        throw hasContact
+            ? new LoyaltyException(
+                ErrorReason.MemberProofRequired,
+                $"{change} needs the one-time code sent to the member's phone or e-mail (RequestVerificationCode, then verification_code), or customer service with an operator token",
+                "verification_code")
+            : new LoyaltyException(
+                ErrorReason.MemberProofRequired,
+                $"{change} needs one of the member's cards presented at the till (presented_card_number), or customer service with an operator token",
+                "presented_card_number");
     }
 
     public const int MaxEmailLength = 254;

@@ -6,6 +6,9 @@ namespace Loyalty.Grains;
 /// <summary>The member's profile: enrollment, identification, cards and contacts (the rules are the aggregate's, <see cref="MemberState"/>).</summary>
 public sealed partial class MemberGrain
 {
+    // The one-time codes sent for card and contact changes at a till: in this activation only (a lost one is asked for again).
+    private VerificationCodes? _codes;
+
     public async Task<MemberView> EnrollAsync(EnrollCommand command)
     {
         var s = state.State;
@@ -73,7 +76,7 @@ public sealed partial class MemberGrain
         var program = await Program();
 
         // The new card is claimed and the lost one blocked by the member's own write (one transaction).
-        var (added, blocked) = state.State.ReplaceCard(lostCard, newCard, proof);
+        var (added, blocked) = state.State.ReplaceCard(lostCard, newCard, proof, _codes ??= new(), clock.UtcNow);
         if (added)
         {
             StageKey(MemberKeys.Card, newCard, KeyOperation.Claim);
@@ -96,7 +99,7 @@ public sealed partial class MemberGrain
     {
         EnsureEnrolled();
         var s = state.State;
-        s.EnsureMayChangeContacts(update.Profile, Phone, Email, proof);
+        s.EnsureMayChangeContacts(update.Profile, Phone, Email, proof, _codes ??= new(), clock.UtcNow);
 
         var program = await Program();
         var oldPhone = Phone;
@@ -121,6 +124,22 @@ public sealed partial class MemberGrain
 
         return View(program);
     }
+    public async Task<VerificationCodeSent> SendVerificationCodeAsync(string terminal, string? channel)
+    {
+        EnsureEnrolled();
+        var program = await Program();
+        var (via, recipient) = VerificationCodes.Destination(channel, Phone, Email);
+        var now = clock.UtcNow;
+        var (code, expiresAt) = (_codes ??= new()).Issue(terminal, now);
+
+        // Queued for the sender whatever the marketing consent (it is the member's own request); keyed by the time it
+        // was asked for, so every code is a message of its own. The till learns only where it went.
+        await automationStore.AppendMessageAsync(new OutboxMessage(
+            ProgramId, MemberId, $"verification:{now.UtcTicks}", AutomationKind.VerificationCode, via,
+            personalData.SealRecipient(recipient, ProgramId, MemberId)!, VerificationCodes.Message(program.Name, code, expiresAt), null, now));
+        return new VerificationCodeSent(via, VerificationCodes.Masked(via, recipient), expiresAt);
+    }
+
     /// <summary>The profile's given parts, its contacts sealed at rest (a value that did not change keeps its sealed form).</summary>
     private void ApplyProfile(ProgramSettings program, MemberProfile? profile, DateTimeOffset now)
     {

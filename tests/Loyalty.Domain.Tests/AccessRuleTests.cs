@@ -82,14 +82,58 @@ public sealed class AccessRuleTests
     }
 
     [Fact]
-    public void A_card_or_contact_change_needs_a_current_card_of_the_member_or_an_operator()
+    public void A_card_or_contact_change_needs_the_code_sent_to_the_member_or_an_operator_and_a_card_only_without_contacts()
     {
         string[] cards = ["c1", "c2"];
-        Profiles.EnsureProof(cards, new MemberProof("c2", false), "x");
-        Profiles.EnsureProof(cards, MemberProof.Operator, "x");
-        Assert.Equal((ErrorReason.MemberProofRequired, "presented_card_number"), Refusal(() => Profiles.EnsureProof(cards, new MemberProof(null, false), "x")));
-        Assert.Equal(ErrorReason.MemberProofRequired, Refusal(() => Profiles.EnsureProof(cards, new MemberProof("c3", false), "x")).Reason);
-        Assert.Equal(ErrorReason.MemberProofRequired, Refusal(() => Profiles.EnsureProof([], new MemberProof("c1", false), "x")).Reason);
+        var now = DateTimeOffset.Parse("2026-12-08T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var codes = new VerificationCodes();
+        Profiles.EnsureProof(cards, false, new MemberProof("c2", false), codes, now, "x");
+        Profiles.EnsureProof(cards, true, MemberProof.Operator, codes, now, "x");
+        Assert.Equal((ErrorReason.MemberProofRequired, "presented_card_number"), Refusal(() => Profiles.EnsureProof(cards, false, new MemberProof(null, false), codes, now, "x")));
+        Assert.Equal(ErrorReason.MemberProofRequired, Refusal(() => Profiles.EnsureProof(cards, false, new MemberProof("c3", false), codes, now, "x")).Reason);
+        Assert.Equal(ErrorReason.MemberProofRequired, Refusal(() => Profiles.EnsureProof([], false, new MemberProof("c1", false), codes, now, "x")).Reason);
+
+        // With a phone or e-mail on file a card is not enough: the code sent there is.
+        Assert.Equal((ErrorReason.MemberProofRequired, "verification_code"), Refusal(() => Profiles.EnsureProof(cards, true, new MemberProof("c2", false), codes, now, "x")));
+        var (code, expiresAt) = codes.Issue("till-1", now);
+        Assert.Equal((6, now + VerificationCodes.Lifetime), (code.Length, expiresAt));
+        Assert.Equal((ErrorReason.VerificationCodeInvalid, "verification_code"), Refusal(() => Profiles.EnsureProof(cards, true, new MemberProof(null, false, code, "till-2"), codes, now, "x")));
+        Profiles.EnsureProof(cards, true, new MemberProof(null, false, code, "till-1"), codes, now.AddMinutes(9), "x");
+        Assert.Equal(ErrorReason.VerificationCodeInvalid, Refusal(() => Profiles.EnsureProof(cards, true, new MemberProof(null, false, code, "till-1"), codes, now, "x")).Reason); // used
+    }
+
+    [Fact]
+    public void A_verification_code_expires_is_voided_by_wrong_guesses_and_is_sent_at_most_three_times_per_window()
+    {
+        var now = DateTimeOffset.Parse("2026-12-08T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var codes = new VerificationCodes();
+        var (expired, _) = codes.Issue("t", now);
+        Assert.Equal(ErrorReason.VerificationCodeInvalid, Refusal(() => codes.Consume(expired, "t", now + VerificationCodes.Lifetime)).Reason);
+
+        var (code, _) = codes.Issue("t", now);
+        var wrong = code == "999999" ? "999998" : "999999";
+        for (var left = VerificationCodes.MaxAttempts - 1; left >= 0; left--)
+        {
+            var refusal = Assert.Throws<LoyaltyException>(() => codes.Consume(wrong, "t", now));
+            Assert.Contains(left == 0 ? "void" : $"{left} attempts left", refusal.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(ErrorReason.VerificationCodeInvalid, Refusal(() => codes.Consume(code, "t", now)).Reason);
+
+        codes.Issue("t", now.AddMinutes(1)); // the third within 15 minutes
+        Assert.Equal(ErrorReason.TooManyVerificationCodes, Refusal(() => codes.Issue("t", now.AddMinutes(2))).Reason);
+        var (again, _) = codes.Issue("t", now + VerificationCodes.SendWindow);
+        codes.Consume(again, "t", now + VerificationCodes.SendWindow);
+    }
+
+    [Theory]
+    [InlineData("", "+420601222333", "a@b.cz", "sms", "•••33")]
+    [InlineData("", null, "ada@example.com", "email", "a•••@example.com")]
+    [InlineData("email", "+420601222333", "ada@example.com", "email", "a•••@example.com")]
+    public void A_code_goes_to_the_phone_first_and_the_till_sees_where_only_masked(string asked, string? phone, string? email, string channel, string shown)
+    {
+        var (via, recipient) = VerificationCodes.Destination(asked, phone, email);
+        Assert.Equal((channel, shown), (via, VerificationCodes.Masked(via, recipient)));
     }
 
     private static Credential Terminal(IssuedCredential issued, string program, string store, string terminal) =>

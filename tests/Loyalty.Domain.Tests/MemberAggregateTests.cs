@@ -11,6 +11,7 @@ namespace Loyalty.Domain.Tests;
 public sealed class MemberAggregateTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
+    private static readonly VerificationCodes Codes = new();
     private static readonly ProgramSettings Program = new("p", "Club", "EUR", 1, 100, 12);
 
     private static MemberState Enrolled(string? card = "card-1")
@@ -52,15 +53,15 @@ public sealed class MemberAggregateTests
     public void A_blocked_card_cannot_come_back_and_adding_a_card_needs_proof()
     {
         var member = Enrolled();
-        Assert.Equal((true, true), member.ReplaceCard("card-1", "card-2", new MemberProof("card-1", false)));
+        Assert.Equal((true, true), member.ReplaceCard("card-1", "card-2", new MemberProof("card-1", false), Codes, Now));
         Assert.Equal(["card-2"], member.Cards);
 
-        Assert.Equal(ErrorReason.CardBlocked, Assert.Throws<LoyaltyException>(() => member.ReplaceCard(null, "card-1", MemberProof.Operator)).Reason);
-        Assert.Equal(ErrorReason.CardNotFound, Assert.Throws<LoyaltyException>(() => member.ReplaceCard("card-9", "card-3", MemberProof.Operator)).Reason);
-        Assert.Throws<LoyaltyException>(() => member.ReplaceCard(null, "card-3", new MemberProof(null, false)));
+        Assert.Equal(ErrorReason.CardBlocked, Assert.Throws<LoyaltyException>(() => member.ReplaceCard(null, "card-1", MemberProof.Operator, Codes, Now)).Reason);
+        Assert.Equal(ErrorReason.CardNotFound, Assert.Throws<LoyaltyException>(() => member.ReplaceCard("card-9", "card-3", MemberProof.Operator, Codes, Now)).Reason);
+        Assert.Throws<LoyaltyException>(() => member.ReplaceCard(null, "card-3", new MemberProof(null, false), Codes, Now));
 
         // A retry of a done change needs no proof and changes nothing.
-        Assert.Equal((false, false), member.ReplaceCard("card-1", "card-2", new MemberProof(null, false)));
+        Assert.Equal((false, false), member.ReplaceCard("card-1", "card-2", new MemberProof(null, false), Codes, Now));
     }
 
     [Fact]

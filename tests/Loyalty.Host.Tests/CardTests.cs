@@ -130,8 +130,14 @@ public sealed class CardTests(EngineFixture fixture)
             Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, CardNumber = planted }).ResponseAsync)).Reason());
         Assert.Equal(victim, (await Engine.OperatorPos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = "+420601777888" })).MemberId);
 
-        // The member at the till with their card: the change goes through; so does a name change without a card.
-        await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = victim, Email = "new@example.com", PresentedCardNumber = victimCard });
+        // Even the victim's own card proves nothing for a member with a phone or e-mail on file (issue #27: a card number
+        // is printed on the card and was shown to tills): the code sent to the member does (VerificationCodeTests).
+        var withCard = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest
+        {
+            ProgramId = program, MemberId = victim, Email = "new@example.com", PresentedCardNumber = victimCard,
+        }).ResponseAsync);
+        Assert.Equal(("MEMBER_PROOF_REQUIRED", "verification_code"), (withCard.Reason(), withCard.Field()));
+        await Engine.OperatorPos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = victim, Email = "new@example.com" });
         await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = victim, Email = "new@example.com" }); // now its own: no change, no proof
         Assert.Equal("Renamed", (await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = victim, Name = "Renamed" })).Name);
     }

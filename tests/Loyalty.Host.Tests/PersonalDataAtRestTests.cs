@@ -47,7 +47,7 @@ public sealed class PersonalDataAtRestTests(EngineFixture fixture)
         // A retried enrollment with the same contacts is the same request (compared in plain text, not sealed form).
         await Engine.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "eva", CardNumber = "card-seal-1", Name = "Eva", Phone = phone, Email = email, MarketingConsent = true });
         await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "eva", Email = email }); // unchanged: no proof needed
-        await Engine.Pos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "eva", Phone = "+420606999000", PresentedCardNumber = "card-seal-1" });
+        await Engine.OperatorPos.UpdateProfileAsync(new UpdateProfileRequest { ProgramId = program, MemberId = "eva", Phone = "+420606999000" });
         Assert.Equal("eva", (await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, Phone = "+420606999000" })).MemberId);
         Assert.DoesNotContain("606999000", Encoding.UTF8.GetString(await BytesAsync("SELECT payload FROM grain_state WHERE state_name = 'member' AND grain_key = @k", $"{program}/eva")), StringComparison.Ordinal);
     }

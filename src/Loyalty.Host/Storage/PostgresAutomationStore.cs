@@ -138,6 +138,7 @@ internal sealed class PostgresAutomationStore(NpgsqlDataSource dataSource) : IAu
         AutomationKind.Referral => "referral",
         AutomationKind.PointsExpiring => "points_expiring",
         AutomationKind.CampaignCoupon => "campaign_coupon",
+        AutomationKind.VerificationCode => "verification_code",
         _ => kind.ToString().ToLowerInvariant(),
     };
 

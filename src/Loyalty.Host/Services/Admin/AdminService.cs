@@ -69,10 +69,19 @@ internal sealed partial class AdminService(
         }
 
         var messages = await automationStore.ListMessagesAsync(programId, memberId, request.Limit == 0 ? 100 : request.Limit, context.CancellationToken);
-        // Recipients are sealed at rest; the sender reading the outbox through this call gets them in plain text.
+        // Recipients are sealed at rest; the sender reading the outbox through this call gets them in plain text. A
+        // verification code is a key to the member's account: only an operator (the sender's credential) reads it.
+        var byOperator = Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator };
         return new ListMessagesResponse
         {
-            Messages = { messages.Select(m => AutomationMapping.ToProto(m with { Recipient = personalData.OpenRecipient(m.Recipient, m.ProgramId, m.MemberId)! })) },
+            Messages =
+            {
+                messages.Select(m => AutomationMapping.ToProto(m with
+                {
+                    Recipient = personalData.OpenRecipient(m.Recipient, m.ProgramId, m.MemberId)!,
+                    Body = m.Kind == Contracts.AutomationKind.VerificationCode && !byOperator ? VerificationCodes.HiddenBody : m.Body,
+                })),
+            },
         };
     }
 

@@ -65,6 +65,7 @@ internal static class AutomationMapping
         Contracts.AutomationKind.WinBack => Api.V1.AutomationKind.WinBack,
         Contracts.AutomationKind.Referral => Api.V1.AutomationKind.Referral,
         Contracts.AutomationKind.CampaignCoupon => Api.V1.AutomationKind.CampaignCoupon,
+        Contracts.AutomationKind.VerificationCode => Api.V1.AutomationKind.VerificationCode,
         _ => Api.V1.AutomationKind.PointsExpiring,
     };
 }

@@ -59,8 +59,16 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
             throw LoyaltyException.Invalid("new_card_number", "the new card must differ from the lost one");
         }
 
-        var proof = Proof(context, Requests.OptionalId(request.PresentedCardNumber, "presented_card_number"));
+        var proof = Proof(context, request.PresentedCardNumber, request.VerificationCode);
         return ForCaller(context, programId, await Member(programId, memberId).ReplaceCardAsync(lost, card, proof));
+    }
+
+    public override async Task<VerificationCodeResponse> RequestVerificationCode(VerificationCodeRequest request, ServerCallContext context)
+    {
+        var programId = Requests.Id(request.ProgramId, "program_id");
+        var memberId = Requests.Id(request.MemberId, "member_id");
+        var sent = await Member(programId, memberId).SendVerificationCodeAsync(Terminal(context), request.Channel);
+        return new VerificationCodeResponse { Channel = sent.Channel, SentTo = sent.SentTo, ExpiresAt = SharedMapping.Time(sent.ExpiresAt) };
     }
 
     public override async Task<MemberResponse> UpdateProfile(UpdateProfileRequest request, ServerCallContext context)
@@ -81,7 +89,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
             request.HasMarketingConsent ? request.MarketingConsent : null,
             request.HasAnniversary ? request.Anniversary : null);
         var update = new ProfileUpdate(request.HasName ? request.Name : null, request.HasBirthDate ? Requests.BirthDate(request.BirthDate) : null, profile);
-        var proof = Proof(context, Requests.OptionalId(request.PresentedCardNumber, "presented_card_number"));
+        var proof = Proof(context, request.PresentedCardNumber, request.VerificationCode);
         return ForCaller(context, programId, await Member(programId, memberId).UpdateProfileAsync(update, proof));
     }
 
@@ -232,9 +240,18 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
     private static MemberResponse ForCaller(ServerCallContext context, string programId, MemberView view) =>
         IsOperator(context) ? SharedMapping.ToProto(programId, view) : PosMapping.ToIdentifyProto(programId, view);
 
-    /// <summary>What vouches for the member: the operator making the call, else the card presented at the till.</summary>
-    private static MemberProof Proof(ServerCallContext context, string? presentedCard) =>
-        IsOperator(context) ? MemberProof.Operator : new MemberProof(presentedCard, false);
+    /// <summary>What vouches for the member: the operator making the call, else the code (for this terminal) or the card given at the till.</summary>
+    private static MemberProof Proof(ServerCallContext context, string presentedCard, string code) =>
+        IsOperator(context)
+            ? MemberProof.Operator
+            : new MemberProof(
+                Requests.OptionalId(presentedCard, "presented_card_number"),
+                false,
+                code.Length == 0 ? null : code.Length <= 16 ? code : throw LoyaltyException.Invalid("verification_code", "verification_code is the 6-digit code sent to the member"),
+                Terminal(context));
+
+    /// <summary>The calling credential: the terminal a verification code is sent for and valid at.</summary>
+    private static string Terminal(ServerCallContext context) => Security.AuthInterceptor.Caller(context)?.CredentialId ?? string.Empty;
 
     private static bool IsOperator(ServerCallContext context) => Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator };
 
