@@ -10,8 +10,8 @@ namespace Loyalty.Client;
 public sealed class PosClientOptions
 {
     /// <summary>
-    /// Attempts per call, including the first. Retries reuse the same transaction id. Reads may go
-    /// on longer: see <see cref="ReadRetryWindow"/>.
+    /// Attempts per call, including the first. Retries reuse the same transaction id. A call may go on
+    /// longer: see <see cref="ReadRetryWindow"/> and <see cref="WriteRetryWindow"/>.
     /// </summary>
     public int MaxAttempts { get; set; } = 5;
 
@@ -20,11 +20,18 @@ public sealed class PosClientOptions
     /// failure — same back-off, same failover — once <see cref="MaxAttempts"/> are used up, counted
     /// from its first attempt. When a silo dies, the grains it held answer UNAVAILABLE from every silo
     /// until the cluster has declared it dead (seconds), longer than a few quick attempts last; a read
-    /// changes nothing, so repeating it is free, and the till cannot go on without it. A write keeps
-    /// to MaxAttempts: an unanswered sale is settled later by retrying it with the same transaction id.
+    /// changes nothing, so repeating it is free, and the till cannot go on without it.
     /// <see cref="TimeSpan.Zero"/> makes reads stop at MaxAttempts too.
     /// </summary>
     public TimeSpan ReadRetryWindow { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The same window for calls that change something (Enroll, Commit, Void, Refund). Each is idempotent by its id
+    /// (the transaction id, refund id or member id is kept by every retry), so repeating it is safe: a silo's death or a
+    /// database outage shorter than the window delays the sale and fails none (issue #29). <see cref="TimeSpan.Zero"/>
+    /// makes writes stop at MaxAttempts, for a terminal that settles unanswered sales itself later.
+    /// </summary>
+    public TimeSpan WriteRetryWindow { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Deadline of each attempt.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -38,7 +45,9 @@ public sealed class PosClientOptions
     /// <summary>
     /// How long an engine address is passed over after it failed at the transport level (connection
     /// refused or reset, or no answer before the deadline). Other addresses are tried meanwhile; when
-    /// every address is being passed over, the one whose pause ends first is tried.
+    /// every address is being passed over, the one whose pause ends first is tried. Never shorter than
+    /// <see cref="AttemptTimeout"/>: a frozen silo that accepts connections but never answers costs each
+    /// caller one attempt timeout, so a shorter pause would send the next calls back into it.
     /// </summary>
     public TimeSpan FailoverCooldown { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -70,9 +79,11 @@ public sealed record PosCallFailure(string Method, string Address, int Attempt, 
 /// GetBalance, Quote) go on within <see cref="PosClientOptions.ReadRetryWindow"/>, so they ride
 /// through a silo's death.
 /// <para>
-/// Given several engine addresses (every silo serves gRPC), the client sticks to one and fails over
-/// to the next on a retryable failure; an address that did not answer at all is passed over for
-/// <see cref="PosClientOptions.FailoverCooldown"/>, then tried again, so a restarted silo is used again.
+/// Given several engine addresses (every silo serves gRPC), each terminal has its own first address (from its
+/// store and terminal id, else the client's), so the terminals of one client spread over the silos and do not move
+/// together; each retry of a call goes to the next address. An address that did not answer at all is passed over by
+/// every call for <see cref="PosClientOptions.FailoverCooldown"/> (at least the attempt timeout), then tried again,
+/// so a restarted silo is used again.
 /// </para>
 /// </summary>
 public sealed class PosClient : IDisposable
@@ -80,7 +91,9 @@ public sealed class PosClient : IDisposable
     private readonly Engine[] _engines;
     private readonly GrpcChannel[] _ownedChannels;
     private readonly PosClientOptions _options;
-    private int _current;
+
+    /// <summary>The first address of calls that name no terminal (a till's client names none: its credential does).</summary>
+    private readonly int _home;
 
     public PosClient(ChannelBase channel, string programId, PosClientOptions? options = null)
         : this([channel], [], programId, options)
@@ -109,7 +122,7 @@ public sealed class PosClient : IDisposable
         _ownedChannels = owned;
         _options = options ?? new PosClientOptions();
         ProgramId = programId;
-        _current = _engines.Length == 1 ? 0 : Random.Shared.Next(_engines.Length);
+        _home = _engines.Length == 1 ? 0 : Random.Shared.Next(_engines.Length);
     }
 
     public string ProgramId { get; }
@@ -117,8 +130,8 @@ public sealed class PosClient : IDisposable
     /// <summary>The engine addresses, in the order given.</summary>
     public IReadOnlyList<string> Addresses => _engines.Select(e => e.Address).ToArray();
 
-    /// <summary>The address the next call goes to first.</summary>
-    public string CurrentAddress => Pick().Address;
+    /// <summary>The address the next call naming no terminal goes to first.</summary>
+    public string CurrentAddress => Pick(_home).Address;
 
     /// <summary>
     /// Connects to one engine address such as <c>http://127.0.0.1:5080</c> (HTTP/2 cleartext or TLS),
@@ -300,9 +313,11 @@ public sealed class PosClient : IDisposable
 
         var backoff = _options.InitialBackoff;
         var started = Stopwatch.GetTimestamp();
+        var window = kind == Kind.Read ? _options.ReadRetryWindow : _options.WriteRetryWindow;
+        var first = First(storeId, terminalId);
         for (var attempt = 1; ; attempt++)
         {
-            var engine = Pick();
+            var engine = Pick(first + attempt - 1);
             try
             {
                 var options = new CallOptions(headers, DateTime.UtcNow + _options.AttemptTimeout, cancellationToken);
@@ -318,37 +333,59 @@ public sealed class PosClient : IDisposable
                     pause = hint + TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * hint.TotalMilliseconds);
                 }
 
-                var retry = IsRetryable(failure.StatusCode, reason) && (attempt < _options.MaxAttempts
-                    || (kind == Kind.Read && Stopwatch.GetElapsedTime(started) + pause < _options.ReadRetryWindow));
+                var retry = IsRetryable(failure.StatusCode, reason)
+                    && (attempt < _options.MaxAttempts || Stopwatch.GetElapsedTime(started) + pause < window);
                 _options.OnFailure?.Invoke(new PosCallFailure(method, engine.Address, attempt, failure.StatusCode, reason, retry, failure.Status.Detail));
                 if (!retry)
                 {
                     throw;
                 }
 
-                // The engine answered (it names a reason) → it is alive, only this call failed: try the
-                // next silo without pausing this one. No answer at all → pass it over for a while.
-                FailOver(engine, pause: reason is null);
+                // The next attempt goes to the next address. The engine answered (it names a reason) → it is alive,
+                // only this call failed: other calls keep using it. No answer at all → every call passes it over for a while.
+                if (reason is null)
+                {
+                    Pause(engine);
+                }
+
                 await Task.Delay(pause, cancellationToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
             }
         }
     }
 
-    /// <summary>Whether a call changes anything: it decides how long the call may go on retrying.</summary>
+    /// <summary>Whether a call changes anything: it decides which retry window applies.</summary>
     private enum Kind
     {
-        /// <summary>Side-effect-free: retried within <see cref="PosClientOptions.ReadRetryWindow"/> as well.</summary>
+        /// <summary>Side-effect-free: retried within <see cref="PosClientOptions.ReadRetryWindow"/>.</summary>
         Read,
 
-        /// <summary>Changes state (idempotent by its id): retried up to <see cref="PosClientOptions.MaxAttempts"/>.</summary>
+        /// <summary>Changes state (idempotent by its id): retried within <see cref="PosClientOptions.WriteRetryWindow"/>.</summary>
         Write,
     }
 
-    private Engine Pick()
+    /// <summary>The first address of a call: the terminal's own, so the terminals of a shared client spread over the silos.</summary>
+    private int First(string? storeId, string? terminalId)
+    {
+        if (_engines.Length == 1 || (string.IsNullOrEmpty(storeId) && string.IsNullOrEmpty(terminalId)))
+        {
+            return _home;
+        }
+
+        // A stable hash (string.GetHashCode differs per process): the same terminal starts at the same silo every time.
+        var hash = 2166136261u;
+        foreach (var c in storeId + "/" + terminalId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash % (uint)_engines.Length);
+    }
+
+    /// <summary>The address at <paramref name="start"/>, or the next one not passed over; when all are, the one whose pause ends first.</summary>
+    private Engine Pick(int start)
     {
         var now = Environment.TickCount64;
-        var start = Volatile.Read(ref _current);
         Engine? soonest = null;
         for (var i = 0; i < _engines.Length; i++)
         {
@@ -367,21 +404,13 @@ public sealed class PosClient : IDisposable
         return soonest!;
     }
 
-    private void FailOver(Engine failed, bool pause)
+    private void Pause(Engine failed)
     {
-        if (_engines.Length == 1)
+        if (_engines.Length > 1)
         {
-            return;
+            var cooldown = _options.FailoverCooldown > _options.AttemptTimeout ? _options.FailoverCooldown : _options.AttemptTimeout;
+            failed.PausedUntil = Environment.TickCount64 + (long)cooldown.TotalMilliseconds;
         }
-
-        if (pause)
-        {
-            failed.PausedUntil = Environment.TickCount64 + (long)_options.FailoverCooldown.TotalMilliseconds;
-        }
-
-        // Only the first of several concurrent failures on the same engine moves the client on.
-        var index = Array.IndexOf(_engines, failed);
-        Interlocked.CompareExchange(ref _current, (index + 1) % _engines.Length, index);
     }
 
     private sealed class Engine(ChannelBase channel)

@@ -36,8 +36,10 @@ public sealed class PosClientRetryTests
     };
 
     [Fact]
-    public async Task Reads_retry_through_an_outage_that_outlasts_the_attempts_while_a_commit_stops_at_its_attempts()
+    public async Task Reads_and_commits_retry_through_an_outage_that_outlasts_the_attempts()
     {
+        // Issue #29: a 15 s database outage failed 427 sales because writes stopped at their attempts; a commit is
+        // idempotent by its transaction id, so it rides through the window as a read does.
         await using var engine = await FakeEngine.StartAsync(unavailableFor: TimeSpan.FromSeconds(1.5));
         using var pos = PosClient.Connect(engine.Address, "club", Quick());
 
@@ -49,11 +51,57 @@ public sealed class PosClientRetryTests
         Assert.Equal("m1", (await identify).MemberId);
         Assert.Equal(7, (await balance).Balance.Available);
         Assert.Equal(3, (await quote).PointsToEarn);
-        // A commit keeps its attempt budget: the terminal settles an unanswered sale later, with the same id.
-        var refused = await Assert.ThrowsAsync<RpcException>(() => commit);
+        Assert.Equal("t1", (await commit).TransactionId);
+        Assert.True(engine.Calls("Commit") > 3, $"the commit was tried {engine.Calls("Commit")} times");
+        Assert.True(engine.Calls("Identify") > 3, $"identify was tried {engine.Calls("Identify")} times");
+    }
+
+    [Fact]
+    public async Task A_commit_without_a_write_window_stops_at_its_attempts()
+    {
+        await using var engine = await FakeEngine.StartAsync(unavailableFor: TimeSpan.FromSeconds(1.5));
+        var options = Quick();
+        options.WriteRetryWindow = TimeSpan.Zero;
+        using var pos = PosClient.Connect(engine.Address, "club", options);
+
+        // The terminal settles an unanswered sale later itself, with the same id.
+        var refused = await Assert.ThrowsAsync<RpcException>(() => pos.CommitAsync(new CommitRequest { MemberId = "m1", TransactionId = "t1" }));
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Equal(3, engine.Calls("Commit"));
-        Assert.True(engine.Calls("Identify") > 3, $"identify was tried {engine.Calls("Identify")} times");
+    }
+
+    [Fact]
+    public async Task Terminals_of_one_client_spread_over_the_silos_and_a_frozen_one_costs_each_call_at_most_one_attempt()
+    {
+        // A frozen silo (SIGSTOP) accepts the call and never answers. 40 terminals share one client over two addresses.
+        await using var frozen = await FakeEngine.StartAsync(unavailableFor: TimeSpan.Zero, hangs: true);
+        await using var healthy = await FakeEngine.StartAsync(unavailableFor: TimeSpan.Zero);
+        var options = Quick();
+        options.AttemptTimeout = TimeSpan.FromMilliseconds(500);
+        options.FailoverCooldown = TimeSpan.FromMilliseconds(100); // shorter than an attempt: the client must hold it to the attempt timeout
+        using var pos = PosClient.Connect([frozen.Address, healthy.Address], "club", options);
+        var terminals = Enumerable.Range(0, 40).Select(i => $"pos-{i}").ToArray();
+
+        // The first sale of each terminal at once: about half start at the frozen silo, and each of those waits one attempt.
+        var clock = Stopwatch.StartNew();
+        var sales = await Task.WhenAll(terminals.Select(async t =>
+        {
+            var started = clock.Elapsed;
+            await pos.CommitAsync(new CommitRequest { MemberId = "m1", StoreId = "store-1", TerminalId = t, TransactionId = t + "-1" });
+            return clock.Elapsed - started;
+        }));
+        var firstAttempts = frozen.Calls("Commit");
+        Assert.InRange(firstAttempts, 8, 32); // spread: neither all nor none started at the frozen silo
+        Assert.All(sales, took => Assert.True(took < TimeSpan.FromSeconds(1.5), $"a sale took {took.TotalMilliseconds:F0} ms"));
+
+        // Within the attempt timeout after that, no call goes back to the frozen silo, whatever terminal makes it.
+        foreach (var t in terminals)
+        {
+            await pos.CommitAsync(new CommitRequest { MemberId = "m1", StoreId = "store-1", TerminalId = t, TransactionId = t + "-2" });
+        }
+
+        Assert.Equal(firstAttempts, frozen.Calls("Commit"));
+        Assert.Equal(80, healthy.Calls("Commit"));
     }
 
     [Fact]
@@ -122,13 +170,15 @@ public sealed class PosClientRetryTests
         private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
         private readonly TimeSpan _outage;
         private readonly TimeSpan? _retryAfter;
+        private readonly bool _hangs;
         private readonly ConcurrentQueue<(string Method, long At)> _log = new();
         private long _firstCall;
 
-        private FakeEngine(TimeSpan unavailableFor, TimeSpan? retryAfter)
+        private FakeEngine(TimeSpan unavailableFor, TimeSpan? retryAfter, bool hangs)
         {
             _outage = unavailableFor;
             _retryAfter = retryAfter;
+            _hangs = hangs;
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
@@ -139,9 +189,10 @@ public sealed class PosClientRetryTests
         public string Address { get; private set; } = string.Empty;
 
         /// <param name="retryAfter">With a value, the outage answers as an overloaded silo does: ENGINE_OVERLOADED with this retry hint.</param>
-        public static async Task<FakeEngine> StartAsync(TimeSpan unavailableFor, TimeSpan? retryAfter = null)
+        /// <param name="hangs">A frozen silo: every call is taken and never answered (until the caller gives up).</param>
+        public static async Task<FakeEngine> StartAsync(TimeSpan unavailableFor, TimeSpan? retryAfter = null, bool hangs = false)
         {
-            var engine = new FakeEngine(unavailableFor, retryAfter);
+            var engine = new FakeEngine(unavailableFor, retryAfter, hangs);
             await engine._app.StartAsync();
             engine.Address = engine._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
             return engine;
@@ -166,6 +217,12 @@ public sealed class PosClientRetryTests
             context.Response.ContentType = "application/grpc";
             Interlocked.CompareExchange(ref _firstCall, Stopwatch.GetTimestamp(), 0);
             _log.Enqueue((method, Stopwatch.GetTimestamp()));
+            if (_hangs)
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            }
+
             if (Stopwatch.GetElapsedTime(Interlocked.Read(ref _firstCall)) < _outage)
             {
                 var status = new Google.Rpc.Status

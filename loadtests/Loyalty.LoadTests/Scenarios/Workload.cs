@@ -39,7 +39,10 @@ internal sealed class Workload : IDisposable
         Pos = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 4, AttemptTimeout = TimeSpan.FromSeconds(10), Credentials = Terminals });
         // A terminal whose patience runs out after a millisecond or two: the call usually times out
         // client-side while the target goes on with it, exactly like a lost response.
-        Impatient = new PosClient(channels, programId, new PosClientOptions { MaxAttempts = 1, AttemptTimeout = TimeSpan.FromMilliseconds(2), Credentials = Terminals });
+        Impatient = new PosClient(channels, programId, new PosClientOptions
+        {
+            MaxAttempts = 1, AttemptTimeout = TimeSpan.FromMilliseconds(2), WriteRetryWindow = TimeSpan.Zero, Credentials = Terminals,
+        });
         Patient = new PosClient(channels, programId, new PosClientOptions
         {
             MaxAttempts = 10, AttemptTimeout = TimeSpan.FromSeconds(30), InitialBackoff = TimeSpan.FromMilliseconds(200), Credentials = Terminals,
