@@ -105,7 +105,19 @@ public sealed partial class StartupSecurityTests
         var kubernetes = await RefusedAsync("Loyalty:AllowPlaintextSiloPort", pepper: Pepper, token: null, extra: new() { ["Loyalty:KubernetesHosting"] = "true" });
         Assert.Contains("silo port", kubernetes.Message, StringComparison.Ordinal);
 
-        await using var allowed = await BuildAsync("Production", pepper: Pepper, token: null, extra: new() { ["Loyalty:KubernetesHosting"] = "true", ["Loyalty:AllowPlaintextSiloPort"] = "true" });
+        var database = await TestPostgres.CreateDatabaseAsync();
+        try
+        {
+            await using var allowed = await BuildAsync("Production", pepper: Pepper, token: null, extra: new(beyondLoopback)
+            {
+                ["ConnectionStrings:Postgres"] = database,
+                ["Loyalty:AllowPlaintextSiloPort"] = "true",
+            });
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(database);
+        }
     }
 
     private static async Task<InvalidOperationException> RefusedAsync(string setting, string pepper, string? token, string? keys = TestEngine.PersonalDataKeys, Dictionary<string, string?>? extra = null)
