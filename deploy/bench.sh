@@ -91,7 +91,7 @@ pg_pid=$(head -n 1 "$(deploy/pg.sh datadir)/postmaster.pid")
 log "starting the engine on :$ENGINE_PORT"
 ConnectionStrings__Postgres="$engine_db" dotnet "$ENGINE_DLL" \
     --Loyalty:GrpcPort=$ENGINE_PORT --Loyalty:HealthPort=$HEALTH_PORT --Loyalty:AdminGrpcPort=$ADMIN_GRPC_PORT --Loyalty:SiloPort=$SILO_PORT \
-    --Loyalty:Security:OperatorToken="$LOYALTY_OPERATOR_TOKEN" --Loyalty:PersonalDataPepper=bench-pepper \
+    --Loyalty:Security:OperatorToken="$LOYALTY_OPERATOR_TOKEN" --Loyalty:PersonalDataPepper="bench-pepper-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
     --Loyalty:PersonalDataKeys="bench:$(head -c 32 /dev/urandom | base64 -w0)" \
     --Loyalty:ListenAddress=127.0.0.1 --Loyalty:ServiceId=bench \
     --Logging:LogLevel:Grpc=Warning \

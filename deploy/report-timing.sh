@@ -60,7 +60,7 @@ log "starting the engine (admin JSON on 127.0.0.1:$admin); it applies the schema
 ConnectionStrings__Postgres="$connection" \
 Loyalty__ServiceId=$SERVICE Loyalty__ClusterId=$SERVICE Loyalty__ListenAddress=127.0.0.1 \
 Loyalty__GrpcPort=$grpc Loyalty__HealthPort=$admin Loyalty__AdminGrpcPort=$admin_grpc Loyalty__SiloPort=$silo \
-Loyalty__Security__OperatorToken="$token" Loyalty__PersonalDataPepper=report-timing \
+Loyalty__Security__OperatorToken="$token" Loyalty__PersonalDataPepper="report-timing-$(head -c 24 /dev/urandom | base64 | tr -d '/+=\n')" \
 Loyalty__PersonalDataKeys="k1:$(head -c 32 /dev/urandom | base64 -w0)" Loyalty__Dashboard=false \
     dotnet "src/Loyalty.Host/bin/$CONFIG/net10.0/Loyalty.Host.dll" >"/tmp/report-timing-$$.log" 2>&1 &
 engine_pid=$!

@@ -2,7 +2,9 @@
 # Runs the engine durably on this machine: a private PostgreSQL on loopback (installed if
 # missing, data in .data/pg or, as root in a private directory, where `deploy/pg.sh datadir` says),
 # the schema applied on startup, the host in the foreground.
-# gRPC for terminals on :5080; admin JSON, health and metrics on :5081; admin gRPC on :5082.
+# gRPC for terminals on :5080; admin JSON, health and metrics on :5081; admin gRPC on :5082, on 127.0.0.1 (in
+# cleartext; to serve another machine set Loyalty__ListenAddress and TLS, docs/security.md: the engine runs as
+# Production and refuses cleartext beyond loopback unless Loyalty__AllowPlaintextHttp=true).
 # Credentials (docs/security.md): a development operator token in .data/operator-token and a phone
 # lookup pepper in .data/pepper and a key sealing phones and e-mails in .data/personal-data-key, each created once (mode 600) unless Loyalty__Security__OperatorToken /
 # Loyalty__PersonalDataPepper are set; the load generator and the tours read the token file.
@@ -35,4 +37,5 @@ if [ -z "${Loyalty__PersonalDataKeys:-}" ]; then
     [ -s .data/personal-data-key ] || (umask 077; echo "k1:$(head -c 32 /dev/urandom | base64 -w0)" > .data/personal-data-key)
     export Loyalty__PersonalDataKeys="$(cat .data/personal-data-key)"
 fi
+export Loyalty__ListenAddress="${Loyalty__ListenAddress:-127.0.0.1}"
 ConnectionStrings__Postgres="$connection" exec dotnet src/Loyalty.Host/bin/Release/net10.0/Loyalty.Host.dll "$@"

@@ -35,7 +35,7 @@ public sealed class ObservabilityTests(ITestOutputHelper output)
         await pos.CommitAsync(Workload.Sale("vip", "obs-1", workload.Coupons[0], new Random(1)));
         await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => pos.CommitAsync(Workload.Sale("vip", "obs-2", workload.Coupons[0], new Random(2))));
 
-        using var admin = new HttpClient { BaseAddress = new Uri(silo.AdminAddress) };
+        using var admin = new HttpClient { BaseAddress = new Uri(silo.AdminAddress), DefaultRequestHeaders = { Authorization = new("Bearer", TestCluster.OperatorToken) } };
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/health/ready")).StatusCode);
         using var channel = GrpcChannel.ForAddress(silo.GrpcAddress);

@@ -7,10 +7,11 @@ using Loyalty.Host.Tests.Infrastructure;
 namespace Loyalty.Host.Tests;
 
 /// <summary>
-/// Issue #13 ("dashboard, metrics: the admin port answers without credentials"): metrics, the dashboard and
-/// /admin/* answer a loopback caller or an operator token; a caller from another address without one gets 401,
-/// and the health endpoints stay open (load balancers). The engine listens on every interface here and the test
-/// calls it through this machine's own non-loopback address, so the engine sees a remote caller.
+/// Issue #13 ("dashboard, metrics: the admin port answers without credentials") and #27 (finding 10, loopback counts
+/// as an operator): metrics, the dashboard and /admin/* want an operator token; a caller without one gets 401, from
+/// another address and from loopback alike unless Loyalty:Security:TrustLoopback is on (a sidecar or proxy on the
+/// node would make every caller a loopback caller); the health endpoints stay open (load balancers). The engine
+/// listens on every interface here and the test calls it through this machine's own non-loopback address too.
 /// </summary>
 public sealed class AdminPortAccessTests
 {
@@ -21,6 +22,7 @@ public sealed class AdminPortAccessTests
         await using var engine = await TestEngine.StartAsync(null, "access-" + Guid.NewGuid().ToString("N")[..8], extra: new Dictionary<string, string?>
         {
             ["Loyalty:ListenAddress"] = "any",
+            ["Loyalty:AllowPlaintextHttp"] = "true", // the engine runs as Production: cleartext beyond loopback is an explicit choice
         });
         var adminPort = new Uri(engine.AdminAddress).Port;
         using var remote = new HttpClient { BaseAddress = new Uri($"http://{address}:{adminPort}") };
@@ -39,7 +41,28 @@ public sealed class AdminPortAccessTests
         Assert.Equal(HttpStatusCode.OK, (await remote.SendAsync(withOperator)).StatusCode);
 
         using var local = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
-        Assert.Equal(HttpStatusCode.OK, (await local.GetAsync("/metrics")).StatusCode); // loopback: the node's own scraper
+        foreach (var path in new[] { "/metrics", "/dashboard/", "/admin/silo" })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await local.GetAsync(path)).StatusCode); // loopback is not trusted by default
+        }
+    }
+
+    [Fact]
+    public async Task With_loopback_trust_on_a_loopback_caller_without_a_token_is_answered_and_a_remote_one_is_not()
+    {
+        await using var engine = await TestEngine.StartAsync(null, "trust-" + Guid.NewGuid().ToString("N")[..8], extra: new Dictionary<string, string?>
+        {
+            ["Loyalty:ListenAddress"] = "any",
+            ["Loyalty:AllowPlaintextHttp"] = "true",
+            ["Loyalty:Security:TrustLoopback"] = "true",
+        });
+        var adminPort = new Uri(engine.AdminAddress).Port;
+        using var local = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{adminPort}") };
+        Assert.Equal(HttpStatusCode.OK, (await local.GetAsync("/metrics")).StatusCode);
+        Assert.Contains("\"status\":\"Active\"", await local.GetStringAsync("/admin/silo"), StringComparison.Ordinal);
+
+        using var remote = new HttpClient { BaseAddress = new Uri($"http://{NonLoopbackAddress()}:{adminPort}") };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await remote.GetAsync("/admin/silo")).StatusCode);
     }
 
     private static IPAddress NonLoopbackAddress() =>

@@ -30,7 +30,7 @@ public sealed class PersonalDataLogTests
                 configure: builder =>
                 {
                     builder.Logging.SetMinimumLevel(LogLevel.Information);
-                    builder.Logging.AddProvider(new Capture(lines));
+                    builder.Logging.AddProvider(new LogCapture(lines));
                 });
             var personal = await ExerciseAsync(engine);
 
@@ -89,26 +89,6 @@ public sealed class PersonalDataLogTests
         }
         catch (RpcException)
         {
-        }
-    }
-
-    private sealed class Capture(ConcurrentQueue<string> lines) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception} {state}");
         }
     }
 }

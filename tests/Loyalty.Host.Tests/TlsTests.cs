@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -15,22 +14,15 @@ namespace Loyalty.Host.Tests;
 /// </summary>
 public sealed class TlsTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("loyalty-tls-").FullName;
-    private readonly X509Certificate2 _ca;
+    private readonly TestCertificates _certificates = new();
     private readonly X509Certificate2 _server;
     private readonly X509Certificate2 _client;
 
     public TlsTests()
     {
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=Loyalty test CA", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        _ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        _server = Issue("CN=127.0.0.1", server: true);
-        _client = Issue("CN=store-1 pos-1", server: false);
-        File.WriteAllBytes(Path.Combine(_directory, "server.pfx"), _server.Export(X509ContentType.Pkcs12, "pw"));
-        File.WriteAllText(Path.Combine(_directory, "ca.pem"), _ca.ExportCertificatePem());
+        _server = _certificates.Server();
+        _client = _certificates.Client("CN=store-1 pos-1");
+        _certificates.Save(_server, "server");
     }
 
     [Fact]
@@ -47,7 +39,7 @@ public sealed class TlsTests : IDisposable
         using var cleartext = PosClient.CreateChannel(engine.Address); // http:// to a TLS port: the handshake is not HTTP/2
         Assert.Contains((await Assert.ThrowsAsync<RpcException>(() => Balance(cleartext))).StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
 
-        using var trusting = PosClient.CreateChannel(address, _ca, null);
+        using var trusting = PosClient.CreateChannel(address, _certificates.Ca, null);
         Assert.Equal(0, (await Balance(trusting)).Balance.Available);
     }
 
@@ -57,13 +49,13 @@ public sealed class TlsTests : IDisposable
         await using var engine = await StartAsync(requireClientCertificates: true);
         var address = engine.Address.Replace("http://", "https://", StringComparison.Ordinal);
 
-        using var anonymous = PosClient.CreateChannel(address, _ca, null);
+        using var anonymous = PosClient.CreateChannel(address, _certificates.Ca, null);
         await RefusedConnection(() => Balance(anonymous));
 
-        using var stranger = PosClient.CreateChannel(address, _ca, SelfSignedClient());
+        using var stranger = PosClient.CreateChannel(address, _certificates.Ca, TestCertificates.Stranger());
         await RefusedConnection(() => Balance(stranger));
 
-        using var terminal = PosClient.CreateChannel(address, _ca, _client);
+        using var terminal = PosClient.CreateChannel(address, _certificates.Ca, _client);
         Assert.Equal(0, (await Balance(terminal)).Balance.Available);
     }
 
@@ -77,8 +69,7 @@ public sealed class TlsTests : IDisposable
 
     public void Dispose()
     {
-        Directory.Delete(_directory, recursive: true);
-        _ca.Dispose();
+        _certificates.Dispose();
         _server.Dispose();
         _client.Dispose();
     }
@@ -95,46 +86,15 @@ public sealed class TlsTests : IDisposable
     {
         var engine = await TestEngine.StartAsync(null, "tls-" + Guid.NewGuid().ToString("N")[..8], extra: new Dictionary<string, string?>
         {
-            ["Loyalty:Tls:CertificatePath"] = Path.Combine(_directory, "server.pfx"),
+            ["Loyalty:Tls:CertificatePath"] = Path.Combine(_certificates.Directory, "server.pfx"),
             ["Loyalty:Tls:Password"] = "pw",
             ["Loyalty:Tls:ClientCertificates"] = requireClientCertificates ? "Require" : "None",
-            ["Loyalty:Tls:ClientCaPath"] = requireClientCertificates ? Path.Combine(_directory, "ca.pem") : null,
+            ["Loyalty:Tls:ClientCaPath"] = requireClientCertificates ? _certificates.CaPath : null,
         });
         // The admin gRPC port serves TLS too: the program is defined through it, with the CA (and the client certificate).
-        using var admin = PosClient.CreateChannel(engine.AdminGrpcAddress.Replace("http://", "https://", StringComparison.Ordinal), _ca, _client);
+        using var admin = PosClient.CreateChannel(engine.AdminGrpcAddress.Replace("http://", "https://", StringComparison.Ordinal), _certificates.Ca, _client);
         await LoyaltyAdmin.Create(admin, TestEngine.OperatorToken).UpsertProgramAsync(
             new LoyaltyProgram { ProgramId = "tls", Name = "TLS", Currency = "EUR", EarnPoints = 1, EarnPerAmount = 100, ExpiryMonths = 1 });
         return engine;
-    }
-
-    private X509Certificate2 Issue(string subject, bool server)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
-        if (server)
-        {
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddIpAddress(System.Net.IPAddress.Loopback);
-            names.AddDnsName("localhost");
-            request.CertificateExtensions.Add(names.Build());
-        }
-
-        // Within the CA's validity (a later "now + 1 day" can pass the CA's own end by a second and be refused).
-        using var issued = request.Create(_ca, _ca.NotBefore, _ca.NotAfter, RandomNumberGenerator.GetBytes(12));
-        var withKey = issued.CopyWithPrivateKey(key);
-
-        // Round-trip through PKCS#12 so the key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12, "pw"), "pw");
-    }
-
-    private static X509Certificate2 SelfSignedClient()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=stranger", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
-        using var self = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(self.Export(X509ContentType.Pkcs12, "pw"), "pw");
     }
 }

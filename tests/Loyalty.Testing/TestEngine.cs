@@ -24,6 +24,9 @@ public sealed class TestEngine : IAsyncDisposable
     /// <summary>The key that seals phones and e-mails in every test engine (Loyalty:PersonalDataKeys).</summary>
     public const string PersonalDataKeys = "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 
+    /// <summary>The phone lookup pepper of every test engine (Loyalty:PersonalDataPepper; Production wants 32 bytes or more).</summary>
+    public const string Pepper = "test-pepper-0123456789abcdef0123456789";
+
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, TerminalFleet> _fleets = new(StringComparer.Ordinal);
 
@@ -102,7 +105,7 @@ public sealed class TestEngine : IAsyncDisposable
                 ["Loyalty:HealthPort"] = FreePort().ToString(),
                 ["Loyalty:AdminGrpcPort"] = FreePort().ToString(),
                 ["Loyalty:Security:OperatorToken"] = OperatorToken,
-                ["Loyalty:PersonalDataPepper"] = "test-pepper",
+                ["Loyalty:PersonalDataPepper"] = Pepper,
                 ["Loyalty:PersonalDataKeys"] = PersonalDataKeys,
                 ["Loyalty:ListenAddress"] = "127.0.0.1",
                 ["Loyalty:SiloPort"] = FreePort().ToString(),

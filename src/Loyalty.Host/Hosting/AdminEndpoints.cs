@@ -19,7 +19,8 @@ public static class AdminEndpoints
     /// Maps the admin endpoints and the middleware that keeps every endpoint on its side: admin endpoints (the
     /// admin API as gRPC and JSON, reflection, metrics, dashboard) answer only on the admin ports, the terminal API
     /// only on the terminal port, whatever the Host header says: the check is on the port the connection arrived
-    /// on. Metrics, the dashboard and /admin/* answer a loopback caller, or anyone else with an operator token.
+    /// on. Metrics, the dashboard and /admin/* want an operator token, from loopback too unless
+    /// <see cref="SecurityOptions.TrustLoopback"/> is on.
     /// </summary>
     public static void Map(WebApplication app, LoyaltyOptions options)
     {
@@ -36,7 +37,7 @@ public static class AdminEndpoints
                 return;
             }
 
-            if (metadata?.GetMetadata<OperatorOnly>() is not null && !await IsOperatorAsync(context, credentials))
+            if (metadata?.GetMetadata<OperatorOnly>() is not null && !await IsOperatorAsync(context, credentials, options.Security.TrustLoopback))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -84,9 +85,9 @@ public static class AdminEndpoints
             .WithMetadata(AdminPortOnly.Instance, OperatorOnly.Instance);
     }
 
-    private static async Task<bool> IsOperatorAsync(HttpContext context, Security.CredentialCache credentials)
+    private static async Task<bool> IsOperatorAsync(HttpContext context, Security.CredentialCache credentials, bool trustLoopback)
     {
-        if (context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote))
+        if (trustLoopback && context.Connection.RemoteIpAddress is { } remote && System.Net.IPAddress.IsLoopback(remote))
         {
             return true;
         }
@@ -95,7 +96,7 @@ public static class AdminEndpoints
             && await credentials.ResolveAsync(token) is { Role: AccessRole.Operator };
     }
 
-    /// <summary>Endpoint metadata: a loopback caller or an operator token (metrics, dashboard, /admin/*).</summary>
+    /// <summary>Endpoint metadata: an operator token, or a loopback caller when trusted (metrics, dashboard, /admin/*).</summary>
     public sealed class OperatorOnly
     {
         public static readonly OperatorOnly Instance = new();

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Loyalty.Grains;
 using Loyalty.Host.Services;
 using Loyalty.Host.Services.Admin;
@@ -41,27 +40,15 @@ public static partial class LoyaltyHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var ip = OrleansSetup.ListenIp(options);
-            kestrel.Listen(ip, options.GrpcPort, listen => TlsSetup.Use(listen, HttpProtocols.Http2, tls));
-            kestrel.Listen(ip, options.HealthPort, listen => TlsSetup.Use(listen, HttpProtocols.Http1, tls));
-            kestrel.Listen(ip, options.AdminGrpcPort, listen => TlsSetup.Use(listen, HttpProtocols.Http2, tls));
+            var limits = options.Limits;
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(limits.IdleSeconds);
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(limits.RequestHeadersSeconds);
+            kestrel.Listen(ip, options.GrpcPort, listen => TlsSetup.Use(ConnectionLimit.Use(listen, limits.TerminalConnections), HttpProtocols.Http2, tls));
+            kestrel.Listen(ip, options.HealthPort, listen => TlsSetup.Use(ConnectionLimit.Use(listen, limits.AdminConnections), HttpProtocols.Http1, tls));
+            kestrel.Listen(ip, options.AdminGrpcPort, listen => TlsSetup.Use(ConnectionLimit.Use(listen, limits.AdminConnections), HttpProtocols.Http2, tls));
         });
 
-        if (options.Security.OperatorToken is { Length: > 0 and < Domain.AccessTokens.MinConfiguredTokenLength })
-        {
-            throw new InvalidOperationException($"Loyalty:Security:OperatorToken must be at least {Domain.AccessTokens.MinConfiguredTokenLength} characters");
-        }
-
-        if (builder.Environment.IsProduction() && string.IsNullOrEmpty(options.PersonalDataPepper))
-        {
-            throw new InvalidOperationException(
-                "Loyalty:PersonalDataPepper is empty: in Production the phone index must be keyed (set Loyalty__PersonalDataPepper from a secret store; docs/security.md)");
-        }
-
-        if (builder.Environment.IsProduction() && string.IsNullOrEmpty(options.PersonalDataKeys))
-        {
-            throw new InvalidOperationException(
-                "Loyalty:PersonalDataKeys is empty: in Production phone numbers and e-mail addresses are encrypted at rest (set Loyalty__PersonalDataKeys from a secret store; docs/security.md)");
-        }
+        StartupChecks.Refuse(options, builder.Environment, durable: connectionString is not null);
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, options, connectionString));
 
@@ -96,7 +83,6 @@ public static partial class LoyaltyHost
         builder.Services.AddSingleton<Security.LookupThrottle>();
         builder.Services.AddSingleton<MemberKeyLookup>();
         builder.Services.AddSingleton<QuotePricing>();
-        builder.Services.TryAddSingleton(new Security.FirstOperatorToken.Output(Console.Out));
         builder.Services.AddHostedService<Security.FirstOperatorToken>();
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("loyalty", serviceInstanceId: options.SiloName))

@@ -108,6 +108,27 @@ public sealed class LoyaltyOptions
     [ValidateObjectMembers]
     public TlsOptions Tls { get; set; } = new();
 
+    /// <summary>Mutual TLS between silos and on an enabled gateway, with the chain's CA (docs/security.md, "The Orleans ports").</summary>
+    [ValidateObjectMembers]
+    public SiloTlsOptions SiloTls { get; set; } = new();
+
+    /// <summary>
+    /// In Production the engine refuses to serve the three HTTP ports in cleartext on a non-loopback address (no
+    /// <see cref="Tls"/> certificate, <see cref="ListenAddress"/> not loopback). True: start anyway, e.g. behind a
+    /// load balancer that terminates TLS on a private network (docs/security.md, "Production refusals").
+    /// </summary>
+    public bool AllowPlaintextHttp { get; set; }
+
+    /// <summary>
+    /// In Production the engine refuses a silo port (or an enabled gateway) on a non-loopback address without
+    /// <see cref="SiloTls"/>. True: start anyway, on a network nobody else reaches (docs/security.md).
+    /// </summary>
+    public bool AllowPlaintextSiloPort { get; set; }
+
+    /// <summary>Connection limits and idle timeouts of the three HTTP ports.</summary>
+    [ValidateObjectMembers]
+    public ConnectionLimitOptions Limits { get; set; } = new();
+
     /// <summary>Credentials: the bootstrap operator token, how long a silo trusts a looked-up credential (docs/security.md).</summary>
     [ValidateObjectMembers]
     public SecurityOptions Security { get; set; } = new();
@@ -169,15 +190,76 @@ public sealed class TlsOptions
     public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
 }
 
+/// <summary>
+/// Section <c>Loyalty:SiloTls</c>: with a certificate, the silo-to-silo port and an enabled gateway speak TLS, and
+/// both ends of every connection present a certificate issued by <see cref="CaPath"/> (mutual TLS): a silo or an
+/// Orleans client without one is refused before it sends a message.
+/// </summary>
+public sealed class SiloTlsOptions
+{
+    /// <summary>This silo's certificate: a PEM file (with <see cref="KeyPath"/>) or PKCS#12 (.pfx/.p12, with <see cref="Password"/>). Empty: plaintext.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM private key of <see cref="CertificatePath"/>; empty when it is in the same file or PKCS#12.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>The PKCS#12 password, if any.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>PEM file of the CA that issues every silo's (and an outside Orleans client's) certificate; required with a certificate.</summary>
+    public string? CaPath { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
+}
+
+/// <summary>
+/// Section <c>Loyalty:Limits</c>: open connections per port (one more is closed at once, before TLS or HTTP) and
+/// how long an idle connection is kept. A terminal's channel multiplexes its calls on one HTTP/2 connection; the
+/// load generator's 2,000 terminals use a few dozen.
+/// </summary>
+public sealed class ConnectionLimitOptions
+{
+    /// <summary>Open connections on the terminal port (<see cref="LoyaltyOptions.GrpcPort"/>).</summary>
+    [Range(1, 1_000_000)]
+    public int TerminalConnections { get; set; } = 5_000;
+
+    /// <summary>Open connections on each admin port (<see cref="LoyaltyOptions.HealthPort"/>, <see cref="LoyaltyOptions.AdminGrpcPort"/>).</summary>
+    [Range(1, 1_000_000)]
+    public int AdminConnections { get; set; } = 500;
+
+    /// <summary>Seconds a connection with no request in flight stays open (Kestrel's keep-alive timeout).</summary>
+    [Range(1, 3600)]
+    public int IdleSeconds { get; set; } = 120;
+
+    /// <summary>Seconds a client has to send a request's headers (and a new connection its first request).</summary>
+    [Range(1, 300)]
+    public int RequestHeadersSeconds { get; set; } = 15;
+}
+
 /// <summary>Section <c>Loyalty:Security</c>.</summary>
 public sealed class SecurityOptions
 {
     /// <summary>
     /// An operator token from configuration (env <c>Loyalty__Security__OperatorToken</c>, from a secret store), at
     /// least 32 characters: valid for everything, never stored, not revocable through the API (change the setting).
-    /// Empty: the engine issues a first operator token at its first start and prints it once to standard output.
+    /// Empty: the engine issues a first operator token at its first start and writes it to <see cref="FirstOperatorTokenPath"/>.
+    /// In Production a token that is a documented example or holds a placeholder (CHANGE-ME) is refused.
     /// </summary>
     public string? OperatorToken { get; set; }
+
+    /// <summary>
+    /// Where the first operator token is written (a new file, mode 600, never overwritten); relative paths are
+    /// under the working directory. Only the path and the credential id reach the log.
+    /// </summary>
+    [Required]
+    public string FirstOperatorTokenPath { get; set; } = "first-operator-token";
+
+    /// <summary>
+    /// Whether a caller on loopback counts as an operator for /metrics, the dashboard and /admin/* (off: they want an
+    /// operator token from everyone). Only for a node whose loopback nobody else reaches: a sidecar or a proxy on the
+    /// same host makes every outside caller a loopback caller.
+    /// </summary>
+    public bool TrustLoopback { get; set; }
 
     /// <summary>How long a silo trusts a credential it looked up: a revocation takes effect on every silo within this.</summary>
     [Range(1, 300)]

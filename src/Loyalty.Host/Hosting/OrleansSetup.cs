@@ -69,6 +69,12 @@ public static class OrleansSetup
 
         InstrumentedGrainStorage.Decorate(silo.Services, ProviderNames.GrainStorage);
 
+        // Silo to silo and an enabled gateway: mutual TLS with the chain's CA (Microsoft.Orleans.Connections.Security).
+        if (TlsSetup.LoadSilo(options.SiloTls) is { } siloTls)
+        {
+            silo.UseTls(siloTls.Certificate, tls => TlsSetup.Mutual(tls, siloTls.Ca));
+        }
+
         if (options.Dashboard)
         {
             // The live log stream stays off: it would show the engine's log to whoever reaches the admin port.
@@ -182,6 +188,14 @@ public static class OrleansSetup
             .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
             ?? IPAddress.Loopback;
     }
+
+    /// <summary>
+    /// Whether the silo port (and an enabled gateway) listens on more than loopback: with AdoNet clustering on a
+    /// database it binds <see cref="LoyaltyOptions.ListenAddress"/>, under Kubernetes hosting the pod's address;
+    /// localhost clustering binds 127.0.0.1.
+    /// </summary>
+    internal static bool SiloListensBeyondLoopback(LoyaltyOptions options, bool durable) =>
+        options.KubernetesHosting || (durable && options.ClusteringMode == ClusteringMode.AdoNet && !IPAddress.IsLoopback(ListenIp(options)));
 
     internal static IPAddress ListenIp(LoyaltyOptions options) =>
         options.ListenAddress.Equals("any", StringComparison.OrdinalIgnoreCase) ? IPAddress.Any : IPAddress.Parse(options.ListenAddress);

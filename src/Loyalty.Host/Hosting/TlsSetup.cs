@@ -10,6 +10,9 @@ public static class TlsSetup
     /// <summary>The server certificate and the client CA, loaded once at startup (a bad file stops the engine with the reason).</summary>
     public sealed record Loaded(X509Certificate2 Certificate, X509Certificate2? ClientCa);
 
+    /// <summary>A silo's certificate and the CA that issues every silo's.</summary>
+    public sealed record SiloCertificates(X509Certificate2 Certificate, X509Certificate2 Ca);
+
     public static Loaded? Load(TlsOptions options)
     {
         if (!options.Enabled)
@@ -17,10 +20,7 @@ public static class TlsSetup
             return null;
         }
 
-        var path = options.CertificatePath!;
-        var certificate = path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase)
-            ? X509CertificateLoader.LoadPkcs12FromFile(path, options.Password)
-            : X509Certificate2.CreateFromPemFile(path, string.IsNullOrWhiteSpace(options.KeyPath) ? null : options.KeyPath);
+        var certificate = LoadCertificate(options.CertificatePath!, options.KeyPath, options.Password);
         X509Certificate2? clientCa = null;
         if (options.ClientCertificates == ClientCertificates.Require)
         {
@@ -31,6 +31,43 @@ public static class TlsSetup
 
         return new Loaded(certificate, clientCa);
     }
+
+    /// <summary>
+    /// The silo's certificate and the CA of every silo's (Loyalty:SiloTls), loaded once at startup; null without a
+    /// certificate. A certificate without its CA is refused: mutual TLS needs to know whom to trust.
+    /// </summary>
+    public static SiloCertificates? LoadSilo(SiloTlsOptions options)
+    {
+        if (!options.Enabled)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(options.CaPath))
+        {
+            throw new InvalidOperationException("Loyalty:SiloTls:CertificatePath needs Loyalty:SiloTls:CaPath (the CA that issues the silos' certificates)");
+        }
+
+        return new SiloCertificates(LoadCertificate(options.CertificatePath!, options.KeyPath, options.Password), X509CertificateLoader.LoadCertificateFromFile(options.CaPath));
+    }
+
+    /// <summary>
+    /// Mutual TLS on Orleans connections (silo to silo, gateway, and an outside client's): each end presents its
+    /// certificate and requires one issued by <paramref name="ca"/> from the other; a connection without one is closed
+    /// in the handshake.
+    /// </summary>
+    public static void Mutual(Orleans.Connections.Security.TlsOptions tls, X509Certificate2 ca)
+    {
+        tls.RemoteCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+        tls.ClientCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+        tls.RemoteCertificateValidation = (certificate, _, _) => IssuedBy(certificate, ca);
+    }
+
+    /// <summary>A PEM file (with its key file, or the key in the same file) or PKCS#12 (.pfx/.p12).</summary>
+    private static X509Certificate2 LoadCertificate(string path, string? keyPath, string? password) =>
+        path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".p12", StringComparison.OrdinalIgnoreCase)
+            ? X509CertificateLoader.LoadPkcs12FromFile(path, password)
+            : X509Certificate2.CreateFromPemFile(path, string.IsNullOrWhiteSpace(keyPath) ? null : keyPath);
 
     /// <summary>The port's protocols, over TLS when a certificate is configured.</summary>
     public static void Use(ListenOptions listen, HttpProtocols protocols, Loaded? tls)

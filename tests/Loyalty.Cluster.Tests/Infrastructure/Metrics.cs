@@ -5,7 +5,7 @@ namespace Loyalty.Cluster.Tests.Infrastructure;
 /// <summary>Reads a silo's Prometheus scrape (the text exposition format) from its admin port.</summary>
 public static class Metrics
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10), DefaultRequestHeaders = { Authorization = new("Bearer", TestCluster.OperatorToken) } };
 
     public static async Task<string> ScrapeAsync(SiloProcess silo) => await Http.GetStringAsync($"{silo.AdminAddress}/metrics");
 

@@ -34,7 +34,7 @@ public sealed class TestCluster : IAsyncDisposable
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<PosClient, Loyalty.Api.V1.AdminService.AdminServiceClient> Admins = new();
     private readonly ConcurrentDictionary<string, TerminalFleet> _fleets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<SiloProcess, Grpc.Net.Client.GrpcChannel> _adminChannels = new();
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10), DefaultRequestHeaders = { Authorization = new("Bearer", OperatorToken) } }; // /admin/* wants a token, loopback too
     private readonly bool _ownsDatabase;
     private readonly List<PosClient> _clients = [];
 
@@ -99,7 +99,7 @@ public sealed class TestCluster : IAsyncDisposable
             ["Loyalty__ServiceId"] = $"{name}-{id}",
             ["Loyalty__ListenAddress"] = "127.0.0.1",
             ["Loyalty__Security__OperatorToken"] = OperatorToken,
-            ["Loyalty__PersonalDataPepper"] = "cluster-test-pepper",
+            ["Loyalty__PersonalDataPepper"] = "cluster-test-pepper-0123456789abcdef", // >= 32 bytes (Production)
             ["Loyalty__PersonalDataKeys"] = "cluster:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",

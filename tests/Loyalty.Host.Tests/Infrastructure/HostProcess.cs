@@ -33,7 +33,7 @@ public sealed class HostProcess : IAsyncDisposable
     {
         var adminGrpcPort = FreePort();
         var start = new ProcessStartInfo("dotnet", [HostDll(), $"--Loyalty:GrpcPort={grpcPort}", $"--Loyalty:HealthPort={FreePort()}",
-            $"--Loyalty:AdminGrpcPort={adminGrpcPort}", $"--Loyalty:Security:OperatorToken={TestEngine.OperatorToken}", "--Loyalty:PersonalDataPepper=test-pepper", $"--Loyalty:PersonalDataKeys={TestEngine.PersonalDataKeys}",
+            $"--Loyalty:AdminGrpcPort={adminGrpcPort}", $"--Loyalty:Security:OperatorToken={TestEngine.OperatorToken}", $"--Loyalty:PersonalDataPepper={TestEngine.Pepper}", $"--Loyalty:PersonalDataKeys={TestEngine.PersonalDataKeys}",
             "--Loyalty:ListenAddress=127.0.0.1", $"--Loyalty:SiloPort={siloPort}",
             $"--Loyalty:ServiceId={serviceId}", "--Loyalty:ClusterId=kill-test", "--Logging:LogLevel:Default=Warning"])
         {
