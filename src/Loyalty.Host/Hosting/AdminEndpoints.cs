@@ -92,7 +92,7 @@ public static class AdminEndpoints
         }
 
         return Security.AuthInterceptor.BearerToken(context.Request.Headers.Authorization) is { } token
-            && await credentials.ResolveAsync(token) is { Role: AccessRole.Operator };
+            && await credentials.ResolveAsync(token, context.Connection.RemoteIpAddress) is { Role: AccessRole.Operator };
     }
 
     /// <summary>Endpoint metadata: a loopback caller or an operator token (metrics, dashboard, /admin/*).</summary>
