@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Loyalty.Contracts;
@@ -6,10 +8,12 @@ using Loyalty.Contracts;
 namespace Loyalty.Domain;
 
 /// <summary>
-/// Bearer tokens: <c>pos_&lt;id&gt;_&lt;secret&gt;</c> for terminals, <c>op_&lt;id&gt;_&lt;secret&gt;</c> for operators and
-/// marketers. The id (16 hex characters) finds the stored credential; the secret (256 random bits,
-/// base64url) is checked against its SHA-256 in constant time. A fast hash is right here: the secret is
-/// random, not a password, so there is nothing to brute-force from the hash.
+/// Bearer tokens: <c>pos_&lt;id&gt;_&lt;secret&gt;_&lt;tag&gt;</c> for terminals, <c>op_&lt;id&gt;_&lt;secret&gt;_&lt;tag&gt;</c> for operators
+/// and marketers. The id (16 hex characters) finds the stored credential; the secret (256 random bits, base64url) is
+/// checked against the whole token's SHA-256 in constant time. A fast hash is right here: the secret is random, not
+/// a password, so there is nothing to brute-force from the hash. The tag (128 bits, base64url) is an HMAC-SHA256 of
+/// the rest under a server key (<see cref="MacKey"/>): a token nobody issued is refused without any lookup.
+/// Tokens issued before the tag existed (<see cref="TokenForm.Legacy"/>) have no tag; they still name a credential.
 /// </summary>
 public static class AccessTokens
 {
@@ -21,24 +25,41 @@ public static class AccessTokens
 
     private const int IdLength = 16;
     private const int SecretLength = 43; // 32 bytes, base64url without padding
+    private const int TagBytes = 16;
+    private const int TagLength = 22; // TagBytes, base64url without padding
 
-    /// <summary>A new credential id and its token (shown once, then only its hash is kept).</summary>
-    public static IssuedCredential New(AccessRole role)
+    /// <summary>The label that sets the token key apart from every other use of the server secret.</summary>
+    private static readonly byte[] MacKeyLabel = "loyalty.access-token-mac.v1"u8.ToArray();
+
+    /// <summary>
+    /// The key of token tags, derived from the server secret (the personal-data pepper) with a label of its own:
+    /// every silo configured with the same pepper agrees, and nothing new is configured. An empty pepper
+    /// (development) gives a key anyone can compute: tags then prove nothing, the failure limit still holds.
+    /// </summary>
+    public static byte[] MacKey(string serverSecret) => HMACSHA256.HashData(Encoding.UTF8.GetBytes(serverSecret), MacKeyLabel);
+
+    /// <summary>A new credential id and its tagged token (shown once, then only its hash is kept).</summary>
+    public static IssuedCredential New(AccessRole role, ReadOnlySpan<byte> macKey)
     {
         var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(IdLength / 2)).ToLowerInvariant();
-        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        return new IssuedCredential(id, $"{(role == AccessRole.Terminal ? TerminalPrefix : OperatorPrefix)}_{id}_{secret}");
+        var body = $"{(role == AccessRole.Terminal ? TerminalPrefix : OperatorPrefix)}_{id}_{Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32))}";
+        return new IssuedCredential(id, $"{body}_{Base64Url.EncodeToString(Tag(body, macKey))}");
     }
 
-    /// <summary>The credential id inside a well-formed token; null for anything else (checked before any lookup).</summary>
-    public static string? CredentialIdOf(string token)
+    /// <summary>
+    /// What a token is, from its text and the key alone (no lookup): its form and, unless malformed, the credential
+    /// id it names. Tags are compared in constant time.
+    /// </summary>
+    public static ParsedToken Parse(string token, ReadOnlySpan<byte> macKey)
     {
         var prefix = token.StartsWith(TerminalPrefix + "_", StringComparison.Ordinal) ? TerminalPrefix.Length + 1
             : token.StartsWith(OperatorPrefix + "_", StringComparison.Ordinal) ? OperatorPrefix.Length + 1
             : -1;
-        if (prefix < 0 || token.Length != prefix + IdLength + 1 + SecretLength || token[prefix + IdLength] != '_')
+        var bodyLength = prefix + IdLength + 1 + SecretLength;
+        var tagged = token.Length == bodyLength + 1 + TagLength && token[bodyLength] == '_';
+        if (prefix < 0 || !(tagged || token.Length == bodyLength) || token[prefix + IdLength] != '_')
         {
-            return null;
+            return ParsedToken.Malformed;
         }
 
         var id = token.AsSpan(prefix, IdLength);
@@ -46,7 +67,7 @@ public static class AccessTokens
         {
             if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
             {
-                return null;
+                return ParsedToken.Malformed;
             }
         }
 
@@ -54,11 +75,20 @@ public static class AccessTokens
         {
             if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             {
-                return null;
+                return ParsedToken.Malformed;
             }
         }
 
-        return id.ToString();
+        if (!tagged)
+        {
+            return new ParsedToken(TokenForm.Legacy, id.ToString());
+        }
+
+        // Compared as text, so only the one canonical spelling of a tag passes.
+        var expected = Base64Url.EncodeToString(Tag(token.AsSpan(0, bodyLength), macKey));
+        return CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(token.AsSpan(bodyLength + 1)), MemoryMarshal.AsBytes(expected.AsSpan()))
+            ? new ParsedToken(TokenForm.Signed, id.ToString())
+            : new ParsedToken(TokenForm.Forged, id.ToString());
     }
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
@@ -66,6 +96,38 @@ public static class AccessTokens
     /// <summary>Whether the token is this credential's and the credential is not revoked (constant-time on the hash).</summary>
     public static bool Verifies(Credential credential, string token) =>
         credential.RevokedAt is null && CryptographicOperations.FixedTimeEquals(credential.SecretHash, Hash(token));
+
+    private static byte[] Tag(ReadOnlySpan<char> body, ReadOnlySpan<byte> macKey)
+    {
+        Span<byte> utf8 = stackalloc byte[body.Length]; // the body is ASCII
+        var length = Encoding.ASCII.GetBytes(body, utf8);
+        return HMACSHA256.HashData(macKey, utf8[..length])[..TagBytes];
+    }
+}
+
+/// <summary>What a bearer token's text says before any lookup (<see cref="AccessTokens.Parse"/>).</summary>
+public enum TokenForm
+{
+    /// <summary>Not a token the engine issues: refused without a lookup.</summary>
+    Malformed,
+
+    /// <summary>Shaped like a tagged token, but the tag is not the server's: refused without a lookup.</summary>
+    Forged,
+
+    /// <summary>A token from before tags (no tag): it can only be told from a made-up one by a lookup.</summary>
+    Legacy,
+
+    /// <summary>A tag made with the server key: issued by this engine (its credential may still be revoked).</summary>
+    Signed,
+}
+
+/// <summary>A token's form and the credential id it names (null when malformed).</summary>
+public readonly record struct ParsedToken(TokenForm Form, string? CredentialId)
+{
+    public static readonly ParsedToken Malformed = new(TokenForm.Malformed, null);
+
+    /// <summary>Whether the credential it names is worth a lookup: a signed token, or a legacy one.</summary>
+    public bool MayLookUp => Form is TokenForm.Signed or TokenForm.Legacy;
 }
 
 /// <summary>

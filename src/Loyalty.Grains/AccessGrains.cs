@@ -101,7 +101,8 @@ public sealed class StoreTerminalsState
 /// <summary>One store's terminals and the ids of their current secrets.</summary>
 public sealed class StoreTerminalsGrain(
     [PersistentState("store-terminals", ProviderNames.GrainStorage)] IPersistentState<StoreTerminalsState> state,
-    LoyaltyClock clock)
+    LoyaltyClock clock,
+    PersonalData secrets)
     : Grain, IStoreTerminalsGrain
 {
     public const int MaxTerminals = 1_000;
@@ -115,7 +116,7 @@ public sealed class StoreTerminalsGrain(
         }
 
         var (programId, storeId) = Keys.Split(this.GetPrimaryKeyString());
-        var issued = AccessTokens.New(AccessRole.Terminal);
+        var issued = AccessTokens.New(AccessRole.Terminal, secrets.TokenKey);
         var now = clock.UtcNow;
         await GrainFactory.Grain<ICredentialGrain>(issued.CredentialId).IssueAsync(new Credential(
             issued.CredentialId, AccessRole.Terminal, AccessTokens.Hash(issued.Token), programId, storeId, terminalId, [], $"{storeId}/{terminalId}", now, null));
@@ -165,7 +166,8 @@ public sealed class OperatorDirectoryState
 /// <summary>The operator and marketer tokens issued through the admin API (the bootstrap token from configuration is not listed).</summary>
 public sealed class OperatorDirectoryGrain(
     [PersistentState("operator-directory", ProviderNames.GrainStorage)] IPersistentState<OperatorDirectoryState> state,
-    LoyaltyClock clock)
+    LoyaltyClock clock,
+    PersonalData secrets)
     : Grain, IOperatorDirectoryGrain
 {
     public const int MaxTokens = 10_000;
@@ -178,7 +180,7 @@ public sealed class OperatorDirectoryGrain(
             throw LoyaltyException.Invalid("name", $"at most {MaxTokens} operator tokens; revoke unused ones");
         }
 
-        var issued = AccessTokens.New(role);
+        var issued = AccessTokens.New(role, secrets.TokenKey);
         var now = clock.UtcNow;
         await GrainFactory.Grain<ICredentialGrain>(issued.CredentialId).IssueAsync(new Credential(
             issued.CredentialId, role, AccessTokens.Hash(issued.Token), null, null, null, programs, name, now, null));

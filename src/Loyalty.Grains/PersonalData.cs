@@ -12,6 +12,9 @@ public sealed class PersonalData(string pepper, string? keys = null)
 
     public bool Encrypted => _sealing.Enabled;
 
+    /// <summary>The key of access-token tags, derived from the pepper with a label of its own (<see cref="AccessTokens.MacKey"/>).</summary>
+    public byte[] TokenKey { get; } = AccessTokens.MacKey(pepper);
+
     public string PhoneKey(string programId, string normalizedPhone) => Profiles.PhoneKey(pepper, programId, normalizedPhone);
 
     /// <summary>Seals a contact of the member <paramref name="memberKey"/> (<paramref name="field"/>: phone, email).</summary>

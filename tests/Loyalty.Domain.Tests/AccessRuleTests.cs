@@ -8,20 +8,59 @@ public sealed class AccessRuleTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
+    private static readonly byte[] Key = AccessTokens.MacKey("test-pepper");
+
     [Fact]
     public void A_new_token_names_its_credential_and_verifies_only_itself()
     {
-        var issued = AccessTokens.New(AccessRole.Terminal);
+        var issued = AccessTokens.New(AccessRole.Terminal, Key);
         Assert.StartsWith("pos_", issued.Token, StringComparison.Ordinal);
-        Assert.Equal(issued.CredentialId, AccessTokens.CredentialIdOf(issued.Token));
+        Assert.Equal(new ParsedToken(TokenForm.Signed, issued.CredentialId), AccessTokens.Parse(issued.Token, Key));
         var credential = Terminal(issued, "p", "s1", "t1");
         Assert.True(AccessTokens.Verifies(credential, issued.Token));
 
-        var other = AccessTokens.New(AccessRole.Terminal);
+        var other = AccessTokens.New(AccessRole.Terminal, Key);
         Assert.False(AccessTokens.Verifies(credential, other.Token));
         Assert.False(AccessTokens.Verifies(credential, issued.Token[..^1] + (issued.Token[^1] == 'A' ? 'B' : 'A')));
         Assert.False(AccessTokens.Verifies(credential with { RevokedAt = Now }, issued.Token));
-        Assert.StartsWith("op_", AccessTokens.New(AccessRole.Marketer).Token, StringComparison.Ordinal);
+        Assert.StartsWith("op_", AccessTokens.New(AccessRole.Marketer, Key).Token, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_token_carries_a_tag_under_the_server_key_and_any_change_or_another_key_makes_it_forged()
+    {
+        var token = AccessTokens.New(AccessRole.Terminal, Key).Token;
+        var id = AccessTokens.Parse(token, Key).CredentialId;
+
+        // pos_ + 16-hex id + _ + 43-character secret + _ + 22-character tag.
+        Assert.Equal(4 + 16 + 1 + 43 + 1 + 22, token.Length);
+        Assert.Equal('_', token[^23]);
+
+        // Every single character of the id, the secret or the tag changed: forged, told without a lookup.
+        for (var i = 4; i < token.Length; i++)
+        {
+            if (token[i] == '_' && (i == 20 || i == token.Length - 23))
+            {
+                continue; // the separators: changing one makes it malformed
+            }
+
+            var changed = token[..i] + (token[i] == 'a' ? 'b' : 'a') + token[(i + 1)..];
+            Assert.Equal(TokenForm.Forged, AccessTokens.Parse(changed, Key).Form);
+        }
+
+        // Another server's key (another pepper, or none) does not agree.
+        Assert.Equal(new ParsedToken(TokenForm.Forged, id), AccessTokens.Parse(token, AccessTokens.MacKey("another-pepper")));
+        Assert.Equal(TokenForm.Forged, AccessTokens.Parse(token, AccessTokens.MacKey(string.Empty)).Form);
+    }
+
+    [Fact]
+    public void A_token_from_before_tags_still_names_its_credential_as_legacy()
+    {
+        var tagged = AccessTokens.New(AccessRole.Operator, Key).Token;
+        var legacy = tagged[..^23];
+        Assert.Equal(new ParsedToken(TokenForm.Legacy, AccessTokens.Parse(tagged, Key).CredentialId), AccessTokens.Parse(legacy, Key));
+        Assert.True(AccessTokens.Parse(legacy, Key).MayLookUp);
+        Assert.False(AccessTokens.Parse(tagged[..^1], Key).MayLookUp);
     }
 
     [Theory]
@@ -33,12 +72,27 @@ public sealed class AccessRuleTests
     [InlineData("pos_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")] // not base64url
     [InlineData("xx_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
     [InlineData("pos_0123456789abcde/_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] // a '/' would reach a grain key
-    public void A_malformed_token_names_no_credential(string token) => Assert.Null(AccessTokens.CredentialIdOf(token));
+    [InlineData("pos_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAA")] // tag one short
+    [InlineData("pos_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA")] // no separator
+    [InlineData("pos_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAA=")] // not base64url
+    public void A_malformed_token_names_no_credential(string token)
+    {
+        Assert.Equal(ParsedToken.Malformed, AccessTokens.Parse(token, Key));
+        Assert.False(AccessTokens.Parse(token, Key).MayLookUp);
+    }
+
+    [Fact]
+    public void A_made_up_tag_of_the_right_shape_is_forged_and_names_no_lookup()
+    {
+        var parsed = AccessTokens.Parse("pos_0123456789abcdef_" + new string('A', 43) + "_" + new string('A', 22), Key);
+        Assert.Equal(new ParsedToken(TokenForm.Forged, "0123456789abcdef"), parsed);
+        Assert.False(parsed.MayLookUp);
+    }
 
     [Fact]
     public void A_terminal_is_held_to_its_program_store_and_terminal_and_an_empty_field_takes_the_credentials()
     {
-        var till = Terminal(AccessTokens.New(AccessRole.Terminal), "p", "s1", "t1");
+        var till = Terminal(AccessTokens.New(AccessRole.Terminal, Key), "p", "s1", "t1");
         AccessRules.EnsureTerminalCall(till, "p", "s1", "t1");
         AccessRules.EnsureTerminalCall(till, "p", null, string.Empty);
         Assert.Equal((ErrorReason.OutOfScope, "program_id"), Refusal(() => AccessRules.EnsureTerminalCall(till, "q", "s1", "t1")));

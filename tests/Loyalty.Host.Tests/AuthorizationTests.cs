@@ -34,9 +34,14 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.PlanDiscountAsync(Plan()).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.AdjustAsync(Adjustment(program, member)).ResponseAsync);
 
-        // Well-formed tokens nobody issued, a malformed one, the right prefix with a wrong secret.
+        // Well-formed tokens nobody issued (untagged, and with a made-up tag), a malformed one, the right prefix with
+        // a wrong secret, a real token with a wrong tag.
         var terminalToken = await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default);
-        foreach (var token in new[] { "pos_0123456789abcdef_" + new string('A', 43), "op_0123456789abcdef_" + new string('b', 43), "not a token", terminalToken[..^4] + "AAAA" })
+        foreach (var token in new[]
+        {
+            "pos_0123456789abcdef_" + new string('A', 43), "op_0123456789abcdef_" + new string('b', 43), "pos_0123456789abcdef_" + new string('A', 43) + "_" + new string('A', 22),
+            "not a token", terminalToken[..^24] + (terminalToken[^24] == 'A' ? "B" : "A") + terminalToken[^23..], terminalToken[..^4] + "AAAA",
+        })
         {
             await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => PosWith(token).CommitAsync(Sales.Commit(program, member, "made-up")).ResponseAsync);
             await Refused(StatusCode.Unauthenticated, "CREDENTIAL_INVALID", () => AdminWith(token).CreateCouponsAsync(Coupons(program)).ResponseAsync);

@@ -93,7 +93,7 @@ public static class AdminEndpoints
         }
 
         return Security.AuthInterceptor.BearerToken(context.Request.Headers.Authorization) is { } token
-            && await credentials.ResolveAsync(token) is { Role: AccessRole.Operator };
+            && await credentials.ResolveAsync(token, context.Connection.RemoteIpAddress) is { Role: AccessRole.Operator };
     }
 
     /// <summary>Endpoint metadata: an operator token, or a loopback caller when trusted (metrics, dashboard, /admin/*).</summary>

@@ -268,6 +268,19 @@ public sealed class SecurityOptions
     /// <summary>Member lookups (card or phone) that find nobody, per terminal per minute, before the terminal is throttled.</summary>
     [Range(1, 100_000)]
     public int LookupMissesPerMinute { get; set; } = 30;
+
+    /// <summary>
+    /// Failed authentications per remote address (an IPv6 /64) per sliding minute before that address's tokens without
+    /// a tag are refused without a lookup until the minute has room again. Failures only are counted.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int FailedAuthenticationsPerMinute { get; set; } = 20;
+
+    /// <summary>
+    /// Whether tokens issued before tokens carried a tag are still looked up (true, as tills keep their tokens for
+    /// years). Set false once every till has been re-registered: untagged tokens are then refused without a lookup.
+    /// </summary>
+    public bool AcceptUntaggedTokens { get; set; } = true;
 }
 
 /// <summary>Configuration sections bound straight onto Orleans' own option classes.</summary>

@@ -104,9 +104,10 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
         }
 
         // Read from the HTTP request: gRPC's RequestHeaders would copy every header of the call into a new collection.
-        var token = BearerToken(context.GetHttpContext().Request.Headers.Authorization.ToString())
+        var http = context.GetHttpContext();
+        var token = BearerToken(http.Request.Headers.Authorization.ToString())
             ?? throw new LoyaltyException(ErrorReason.CredentialMissing, "this call needs a credential: authorization: Bearer <token>");
-        var caller = await credentials.ResolveAsync(token)
+        var caller = await credentials.ResolveAsync(token, http.Connection.RemoteIpAddress)
             ?? throw new LoyaltyException(ErrorReason.CredentialInvalid, "the credential is unknown or revoked");
 
         var message = request as IMessage;
