@@ -28,8 +28,9 @@ public sealed partial class MemberGrain
         {
             subtotal = Pricing.Validate(command.Lines);
             occurredAt = Domain.Sales.CheckTiming(program, command, now);
-            s.EnsureCanPay(command, now);
+            // Presence first: a till without the member learns nothing of the balance from the refusal.
             MemberPresence.EnsurePresent(_presence, command, s.Cards, command.Till?.PresentedPhoneKey is not null && Phone is { } phone ? personalData.PhoneKey(ProgramId, phone) : null, now);
+            s.EnsureCanPay(command, now);
         }
         catch (LoyaltyException)
         {
