@@ -256,15 +256,23 @@ public sealed class PosClient : IDisposable
         return CallAsync("Commit", Kind.Write, request.StoreId, request.TerminalId, (pos, o) => pos.CommitAsync(request, o), cancellationToken);
     }
 
-    public Task<VoidSaleResponse> VoidAsync(string memberId, string transactionId, CancellationToken cancellationToken = default)
+    public Task<VoidSaleResponse> VoidAsync(string memberId, string transactionId, CancellationToken cancellationToken = default) =>
+        VoidAsync(memberId, transactionId, null, null, cancellationToken);
+
+    /// <summary>
+    /// Voids a sale from the till of <paramref name="storeId"/>/<paramref name="terminalId"/> (null: the default terminal). A till
+    /// voids its own store's sales only, unless the program allows cross-store returns (SALE_OF_ANOTHER_STORE).
+    /// </summary>
+    public Task<VoidSaleResponse> VoidAsync(string memberId, string transactionId, string? storeId, string? terminalId, CancellationToken cancellationToken = default)
     {
-        var request = new VoidSaleRequest { ProgramId = ProgramId, MemberId = memberId, TransactionId = transactionId };
-        return CallAsync("Void", Kind.Write, null, null, (pos, o) => pos.VoidAsync(request, o), cancellationToken);
+        var request = new VoidSaleRequest { ProgramId = ProgramId, MemberId = memberId, TransactionId = transactionId, StoreId = storeId ?? string.Empty, TerminalId = terminalId ?? string.Empty };
+        return CallAsync("Void", Kind.Write, storeId, terminalId, (pos, o) => pos.VoidAsync(request, o), cancellationToken);
     }
 
     /// <summary>
-    /// Returns lines of a committed sale. When <paramref name="request"/> has no refund id one is generated
-    /// once and reused by every retry, like a commit's transaction id.
+    /// Returns lines of a committed sale, from the till its <c>store_id</c>/<c>terminal_id</c> name (empty: the default
+    /// terminal; a till returns its own store's sales only). When <paramref name="request"/> has no refund id one is
+    /// generated once and reused by every retry, like a commit's transaction id.
     /// </summary>
     public Task<RefundResponse> RefundAsync(RefundRequest request, CancellationToken cancellationToken = default)
     {
@@ -274,7 +282,7 @@ public sealed class PosClient : IDisposable
             request.RefundId = "refund-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         }
 
-        return CallAsync("Refund", Kind.Write, null, null, (pos, o) => pos.RefundAsync(request, o), cancellationToken);
+        return CallAsync("Refund", Kind.Write, request.StoreId, request.TerminalId, (pos, o) => pos.RefundAsync(request, o), cancellationToken);
     }
 
     public void Dispose()

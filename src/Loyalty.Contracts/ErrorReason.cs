@@ -84,6 +84,15 @@ public enum ErrorReason
     /// <summary>The call reads what only PostgreSQL holds (reports) and the engine runs without a database: FAILED_PRECONDITION.</summary>
     DatabaseRequired = 53,
 
+    /// <summary>A till's void or refund of a sale made in another store, and the program does not allow cross-store returns: PERMISSION_DENIED.</summary>
+    SaleOfAnotherStore = 54,
+
+    /// <summary>
+    /// A till's commit spending points, store credit or rewards without the member present (no card or phone of the member
+    /// in the request, no Identify by card or phone at this terminal in the last minutes): FAILED_PRECONDITION.
+    /// </summary>
+    MemberNotPresent = 55,
+
     /// <summary>A verification code that is wrong, expired, used, void or sent for another terminal: PERMISSION_DENIED.</summary>
     VerificationCodeInvalid = 70,
 
@@ -122,7 +131,7 @@ public static class ErrorReasons
             or ErrorReason.TooManyVerificationCodes => ErrorKind.ResourceExhausted,
         ErrorReason.CredentialMissing or ErrorReason.CredentialInvalid => ErrorKind.Unauthenticated,
         ErrorReason.OutOfScope or ErrorReason.RoleNotAllowed or ErrorReason.MemberProofRequired
-            or ErrorReason.VerificationCodeInvalid => ErrorKind.PermissionDenied,
+            or ErrorReason.SaleOfAnotherStore or ErrorReason.VerificationCodeInvalid => ErrorKind.PermissionDenied,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
             or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn

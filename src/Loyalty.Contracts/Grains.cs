@@ -75,6 +75,14 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("IdentifyByKey")]
     Task<MemberView> IdentifyByKeyAsync(string kind, string key, string? storeId, string? channel);
 
+    /// <summary>
+    /// <see cref="IdentifyByKeyAsync(string, string, string?, string?)"/> at a till (<paramref name="terminal"/>:
+    /// store/terminal; null for customer service): the member counts as present there for a few minutes, so the till
+    /// may spend the member's points and credit (issue #27).
+    /// </summary>
+    [Alias("IdentifyByKeyAt")]
+    Task<MemberView> IdentifyByKeyAsync(string kind, string key, string? storeId, string? channel, string? terminal);
+
     /// <summary>Changes the profile; completing it (name, phone, email, birth date) earns the program's profile bonus once.</summary>
     [Alias("UpdateProfile")]
     Task<MemberView> UpdateProfileAsync(ProfileUpdate update, MemberProof proof);
@@ -107,9 +115,20 @@ public interface IMemberGrain : IGrainWithStringKey
     [Alias("Void")]
     Task<VoidResult> VoidAsync(string transactionId);
 
+    /// <summary>
+    /// <see cref="VoidAsync(string)"/> asked by a till of <paramref name="tillStoreId"/> (null: customer service): a sale of
+    /// another store is SALE_OF_ANOTHER_STORE unless the program allows cross-store returns (issue #27).
+    /// </summary>
+    [Alias("VoidAt")]
+    Task<VoidResult> VoidAsync(string transactionId, string? tillStoreId);
+
     /// <summary>Returns some lines of a sale: points clawed back and spent points returned in proportion. Idempotent by refund id.</summary>
     [Alias("Refund")]
     Task<RefundResult> RefundAsync(RefundCommand command);
+
+    /// <summary><see cref="RefundAsync(RefundCommand)"/> asked by a till of <paramref name="tillStoreId"/>, as <see cref="VoidAsync(string, string?)"/>.</summary>
+    [Alias("RefundAt")]
+    Task<RefundResult> RefundAsync(RefundCommand command, string? tillStoreId);
 
     /// <summary>The member's ledger entries after <paramref name="afterSeq"/>, oldest first, and the balance they sum to.</summary>
     [Alias("GetLedger")]
@@ -169,8 +188,16 @@ public interface IGuestTillGrain : IGrainWithStringKey
     [Alias("Void")]
     Task<VoidResult> VoidAsync(string transactionId);
 
+    /// <summary>A void asked by a till of <paramref name="tillStoreId"/> (null: customer service), as the member grain's.</summary>
+    [Alias("VoidAt")]
+    Task<VoidResult> VoidAsync(string transactionId, string? tillStoreId);
+
     [Alias("Refund")]
     Task<RefundResult> RefundAsync(RefundCommand command);
+
+    /// <summary>A refund asked by a till of <paramref name="tillStoreId"/> (null: customer service), as the member grain's.</summary>
+    [Alias("RefundAt")]
+    Task<RefundResult> RefundAsync(RefundCommand command, string? tillStoreId);
 
     /// <summary>Whether the guest sale exists and is not voided (asked by coupons and budgets settling stale holds).</summary>
     [Alias("HasSale")]

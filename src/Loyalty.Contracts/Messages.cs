@@ -23,7 +23,8 @@ public sealed record ProgramSettings(
     [property: Id(16)] string? TimeZone = null,
     [property: Id(17)] int MaxDiscountPercent = 0,
     [property: Id(25)] ImmutableArray<AutomationRule> Automations = default,
-    [property: Id(26)] ImmutableArray<SegmentDefinition> Segments = default)
+    [property: Id(26)] ImmutableArray<SegmentDefinition> Segments = default,
+    [property: Id(27)] bool CrossStoreReturns = false)
 {
     public const int DefaultOfflineWindowDays = 7;
 
@@ -193,7 +194,20 @@ public sealed record CommitCommand(
     [property: Id(8)] ImmutableArray<string> RewardIds = default,
     [property: Id(9)] string? Channel = null,
     [property: Id(10)] string? PaymentMethod = null,
-    [property: Id(11)] long? ExpectedTotal = null);
+    [property: Id(11)] long? ExpectedTotal = null,
+    [property: Id(12)] TillPresence? Till = null);
+
+/// <summary>
+/// A commit made at a till (issue #27): the terminal (store/terminal) and what the customer presented in the request, a
+/// card number or the peppered lookup key of a phone. Spending points, credit or rewards needs the member present
+/// (<c>MemberPresence</c>). Null on a <see cref="CommitCommand"/>: customer service (an operator) or the engine itself.
+/// Not part of the sale's fingerprint: a retry may present the card or not.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("loyalty.TillPresence")]
+public sealed record TillPresence(
+    [property: Id(0)] string Terminal,
+    [property: Id(1)] string? PresentedCard,
+    [property: Id(2)] string? PresentedPhoneKey);
 
 /// <summary>
 /// The receipt of a committed sale, kept in its sale row (<c>SaleRecord.Result</c>) and answered again to a retry.
@@ -332,6 +346,10 @@ public sealed record VoidResult
 
     [Id(11)]
     public ImmutableArray<string> IssuedCouponsAlreadyUsed { get; init; }
+
+    /// <summary>The store the sale was made in (null: none, or recorded before issue #27): a cross-store return is audited with it.</summary>
+    [Id(12)]
+    public string? SaleStoreId { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("loyalty.BucketView")]
@@ -441,6 +459,10 @@ public sealed record RefundResult
 
     [Id(11)]
     public ImmutableArray<string> IssuedCouponsAlreadyUsed { get; init; }
+
+    /// <summary>The store the sale was made in (null: none, or recorded before issue #27): a cross-store return is audited with it.</summary>
+    [Id(12)]
+    public string? SaleStoreId { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("loyalty.LedgerPage")]

@@ -291,6 +291,7 @@ public static class Sales
             PointsNotRecovered = reversal.PointsNotRecovered,
             CreditTakenBack = reversal.CreditTaken,
             CreditReturned = reversal.CreditReturned,
+            SaleStoreId = committed.StoreId,
         };
         return sale.Void;
     }
@@ -328,6 +329,7 @@ public static class Sales
             RefundedAt = now,
             CreditTakenBack = reversal.CreditTaken,
             CreditReturned = reversal.CreditReturned,
+            SaleStoreId = committed.StoreId,
         };
     }
 
@@ -363,6 +365,23 @@ public static class Sales
         sale.CreditTakenBack += creditTaken + creditLost;
         sale.CreditReturned += creditReturned;
         return new Reversal(taken, notRecovered, returned, creditTaken, creditReturned);
+    }
+
+    /// <summary>
+    /// A till's reach is its store (issue #27): a till of <paramref name="tillStoreId"/> voids and returns its own store's
+    /// sales only, unless the program allows cross-store returns; customer service (null: an operator) reaches every sale.
+    /// Checked before a retry is answered, so another store's till learns nothing of the sale. SALE_OF_ANOTHER_STORE otherwise.
+    /// </summary>
+    public static void EnsureWithinReach(ProgramSettings program, SaleRecord sale, string? tillStoreId)
+    {
+        if (tillStoreId is null || program.CrossStoreReturns || string.Equals(sale.Result.StoreId ?? string.Empty, tillStoreId, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        throw new LoyaltyException(
+            ErrorReason.SaleOfAnotherStore,
+            "this sale was made in another store: its void or return is made there, or by customer service (the program does not allow cross-store returns)");
     }
 
     /// <summary>

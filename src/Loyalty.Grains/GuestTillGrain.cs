@@ -152,15 +152,18 @@ public sealed class GuestTillGrain(
         return sale.Result;
     }
 
-    public async Task<VoidResult> VoidAsync(string transactionId)
+    public Task<VoidResult> VoidAsync(string transactionId) => VoidAsync(transactionId, null);
+
+    public async Task<VoidResult> VoidAsync(string transactionId, string? tillStoreId)
     {
         var sale = await SaleAsync(transactionId);
+        var program = await programs.GetAsync(ProgramId);
+        Domain.Sales.EnsureWithinReach(program, sale, tillStoreId);
         if (sale.Void is { } done)
         {
             return done with { AlreadyVoided = true };
         }
 
-        var program = await programs.GetAsync(ProgramId);
         if (sale.Result.CouponCode is { } code)
         {
             // The coupon is usable again before the void is acknowledged (releasing only this transaction's hold).
@@ -175,16 +178,20 @@ public sealed class GuestTillGrain(
         return result;
     }
 
-    public async Task<RefundResult> RefundAsync(RefundCommand command)
+    public Task<RefundResult> RefundAsync(RefundCommand command) => RefundAsync(command, null);
+
+    public async Task<RefundResult> RefundAsync(RefundCommand command, string? tillStoreId)
     {
         var sale = await SaleAsync(command.TransactionId);
+        var program = await programs.GetAsync(ProgramId);
+        Domain.Sales.EnsureWithinReach(program, sale, tillStoreId);
         var fingerprint = Fingerprints.Of(command);
         if (Domain.Sales.KnownRefund(sale, command.RefundId, fingerprint) is { } known)
         {
             return known;
         }
 
-        var result = GuestSales.ReturnLines(await programs.GetAsync(ProgramId), sale, command, fingerprint, clock.UtcNow);
+        var result = GuestSales.ReturnLines(program, sale, command, fingerprint, clock.UtcNow);
         await PersistAsync(sale, isNew: false);
         return result;
     }

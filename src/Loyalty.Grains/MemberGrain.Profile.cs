@@ -52,10 +52,17 @@ public sealed partial class MemberGrain
 
     public Task<MemberView> IdentifyAsync() => IdentifyAtAsync(null, null);
 
-    public Task<MemberView> IdentifyByKeyAsync(string kind, string key, string? storeId, string? channel)
+    public Task<MemberView> IdentifyByKeyAsync(string kind, string key, string? storeId, string? channel) => IdentifyByKeyAsync(kind, key, storeId, channel, null);
+
+    public Task<MemberView> IdentifyByKeyAsync(string kind, string key, string? storeId, string? channel, string? terminal)
     {
         EnsureEnrolled();
         state.State.EnsureHoldsKey(kind, key, kind == MemberKeys.Phone && Phone is { } phone ? personalData.PhoneKey(ProgramId, phone) : null);
+        if (terminal is not null)
+        {
+            (_presence ??= new()).Identified(terminal, clock.UtcNow);
+        }
+
         return IdentifyAtAsync(storeId, channel);
     }
 

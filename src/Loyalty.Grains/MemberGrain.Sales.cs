@@ -28,6 +28,8 @@ public sealed partial class MemberGrain
         {
             subtotal = Pricing.Validate(command.Lines);
             occurredAt = Domain.Sales.CheckTiming(program, command, now);
+            // Presence first: a till without the member learns nothing of the balance from the refusal.
+            MemberPresence.EnsurePresent(_presence, command, s.Cards, command.Till?.PresentedPhoneKey is not null && Phone is { } phone ? personalData.PhoneKey(ProgramId, phone) : null, now);
             s.EnsureCanPay(command, now);
         }
         catch (LoyaltyException)
@@ -170,18 +172,21 @@ public sealed partial class MemberGrain
     private void StageSale(SaleRecord sale, bool isNew) =>
         Pending.Stage(ProgramId, MemberId).AddSale(sale, isNew, _recent.Remember(sale, state.State));
 
-    public Task<VoidResult> VoidAsync(string transactionId) => ChangeAsync(() => VoidCoreAsync(transactionId));
+    public Task<VoidResult> VoidAsync(string transactionId) => VoidAsync(transactionId, null);
 
-    private async Task<VoidResult> VoidCoreAsync(string transactionId)
+    public Task<VoidResult> VoidAsync(string transactionId, string? tillStoreId) => ChangeAsync(() => VoidCoreAsync(transactionId, tillStoreId));
+
+    private async Task<VoidResult> VoidCoreAsync(string transactionId, string? tillStoreId)
     {
         EnsureEnrolled();
         var sale = await SaleAsync(transactionId);
+        var program = await Program();
+        Domain.Sales.EnsureWithinReach(program, sale, tillStoreId);
         if (sale.Void is { } done)
         {
             return done with { AlreadyVoided = true };
         }
 
-        var program = await Program();
         if (sale.Result.CouponCode is { } code)
         {
             // Release first: the void is acknowledged only once the coupon is usable again.
@@ -200,19 +205,22 @@ public sealed partial class MemberGrain
         return result;
     }
 
-    public Task<RefundResult> RefundAsync(RefundCommand command) => ChangeAsync(() => RefundCoreAsync(command));
+    public Task<RefundResult> RefundAsync(RefundCommand command) => RefundAsync(command, null);
 
-    private async Task<RefundResult> RefundCoreAsync(RefundCommand command)
+    public Task<RefundResult> RefundAsync(RefundCommand command, string? tillStoreId) => ChangeAsync(() => RefundCoreAsync(command, tillStoreId));
+
+    private async Task<RefundResult> RefundCoreAsync(RefundCommand command, string? tillStoreId)
     {
         EnsureEnrolled();
         var sale = await SaleAsync(command.TransactionId);
+        var program = await Program();
+        Domain.Sales.EnsureWithinReach(program, sale, tillStoreId);
         var fingerprint = Fingerprints.Of(command);
         if (Domain.Sales.KnownRefund(sale, command.RefundId, fingerprint) is { } known)
         {
             return known;
         }
 
-        var program = await Program();
 
         // A return of everything that is left withdraws the coupons the sale issued, as a void does (first).
         var (withdrawn, alreadyUsed) = Domain.Sales.CompletesReturn(sale, command) ? await WithdrawIssuedCouponsAsync(sale.Result) : ([], []);

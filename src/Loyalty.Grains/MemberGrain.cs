@@ -29,6 +29,9 @@ public sealed partial class MemberGrain(
     // The most recent sales, in memory (every sale is a row).
     private readonly RecentSales _recent = new(saleSerializer);
 
+    // Where the member identified by card or phone lately (issue #27: spending needs the member present); created on the first.
+    private MemberPresence? _presence;
+
     // What Facts() built, and for which stored version.
     private (string Version, MemberFacts Facts)? _facts;
 

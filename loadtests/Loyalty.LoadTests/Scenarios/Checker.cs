@@ -132,7 +132,7 @@ internal static class Checker
         {
             try
             {
-                ledger.Voided(v.Transaction, await pos.VoidAsync(v.Member, v.Transaction, ct));
+                ledger.Voided(v.Transaction, await pos.VoidAsync(v.Member, v.Transaction, v.Store, v.Terminal, ct));
             }
             catch (RpcException failure)
             {

@@ -144,7 +144,7 @@ internal sealed class CheckoutScenario(Workload workload, RunOptions options) : 
 
         if (rng.Chance(Options.VoidShare))
         {
-            await VoidAsync(memberId, request.TransactionId, twice: rng.Chance(0.3), metrics, cancellationToken);
+            await VoidAsync(memberId, request.TransactionId, store, terminal, twice: rng.Chance(0.3), metrics, cancellationToken);
         }
 
         return true;
@@ -163,18 +163,18 @@ internal sealed class CheckoutScenario(Workload workload, RunOptions options) : 
         return Task.CompletedTask;
     }
 
-    private async Task VoidAsync(string memberId, string transactionId, bool twice, RunMetrics metrics, CancellationToken cancellationToken)
+    private async Task VoidAsync(string memberId, string transactionId, string store, string terminal, bool twice, RunMetrics metrics, CancellationToken cancellationToken)
     {
         var op = metrics.Op("void");
         var start = Stopwatch.GetTimestamp();
         try
         {
-            var voided = await Workload.Pos.VoidAsync(memberId, transactionId, cancellationToken);
+            var voided = await Workload.Pos.VoidAsync(memberId, transactionId, store, terminal, cancellationToken);
             op.Success(start);
             Ledger.Voided(transactionId, voided);
             if (twice)
             {
-                var again = await Workload.Pos.VoidAsync(memberId, transactionId, cancellationToken);
+                var again = await Workload.Pos.VoidAsync(memberId, transactionId, store, terminal, cancellationToken);
                 if (!again.AlreadyVoided || again.PointsRemoved != voided.PointsRemoved)
                 {
                     Ledger.Violation($"voiding {transactionId} twice was not harmless (already_voided={again.AlreadyVoided}, {again.PointsRemoved} vs {voided.PointsRemoved} points)");
@@ -186,7 +186,7 @@ internal sealed class CheckoutScenario(Workload workload, RunOptions options) : 
             op.Error(Workload.Key(failure));
             if (PosClient.IsRetryable(failure) || failure.StatusCode == StatusCode.Cancelled)
             {
-                Ledger.VoidUnknown(memberId, transactionId);
+                Ledger.VoidUnknown(memberId, transactionId, store, terminal);
             }
         }
     }

@@ -21,7 +21,7 @@ internal sealed class Ledger(DateTimeOffset? replayedBefore = null)
     private readonly ConcurrentDictionary<string, long> _initial = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Sale> _sales = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CommitRequest> _unknownCommits = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string Member, string Transaction)> _unknownVoids = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Member, string Transaction, string Store, string Terminal)> _unknownVoids = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
     private readonly ConcurrentDictionary<string, string> _redeemedCoupons = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CommitRequest> _guestRequests = new(StringComparer.Ordinal);
@@ -76,7 +76,7 @@ internal sealed class Ledger(DateTimeOffset? replayedBefore = null)
 
     public IReadOnlyDictionary<string, CommitRequest> UnknownCommits => _unknownCommits;
 
-    public IReadOnlyDictionary<string, (string Member, string Transaction)> UnknownVoids => _unknownVoids;
+    public IReadOnlyDictionary<string, (string Member, string Transaction, string Store, string Terminal)> UnknownVoids => _unknownVoids;
 
     /// <summary>The request of every acknowledged guest sale, by transaction id (the checker replays some of them).</summary>
     public IReadOnlyDictionary<string, CommitRequest> GuestRequests => _guestRequests;
@@ -167,7 +167,7 @@ internal sealed class Ledger(DateTimeOffset? replayedBefore = null)
     /// <summary>An unknown commit turned out refused: it never happened.</summary>
     public void Settled(string transactionId) => _unknownCommits.TryRemove(transactionId, out _);
 
-    public void VoidUnknown(string memberId, string transactionId) => _unknownVoids.TryAdd(transactionId, (memberId, transactionId));
+    public void VoidUnknown(string memberId, string transactionId, string storeId, string terminalId) => _unknownVoids.TryAdd(transactionId, (memberId, transactionId, storeId, terminalId));
 
     /// <summary>A coupon some acknowledged, not voided sale holds (for the coupon-reuse probe), or null.</summary>
     public string? AnyRedeemedCoupon(int pick)

@@ -485,6 +485,7 @@ function programFields(existing) {
       { path: 'cashbackPercent', label: 'Cashback (%)', type: 'number', help: 'Of what a sale paid in money, credited for the next sale.' },
       { path: 'creditExpiryDays', label: 'Credit expiry (days)', type: 'number', help: '0 = never.' },
       { path: 'maxDiscountPercent', label: 'Discount cap per basket (%)', type: 'number', help: '0 = no cap.' },
+      { path: 'crossStoreReturns', label: 'Cross-store returns', type: 'bool', help: 'A till may void and return other stores\' sales (audited).' },
     ] },
     { group: 'Tiers', fields: [
       { path: 'tiers.model', label: 'Tier model', type: 'select', options: tierModels },

@@ -20,14 +20,15 @@ public sealed class MemberKeyLookup(IMemberRowStore rows, IGrainFactory grains, 
 
     private readonly ConcurrentDictionary<(string Program, string Kind, string Key), string> _owners = new();
 
-    public async Task<MemberView> IdentifyAsync(string programId, string kind, string key, string? storeId, string? channel)
+    /// <summary>The member holding the key, as the terminal shows it; <paramref name="terminal"/> (a till's credential id) makes the member present there.</summary>
+    public async Task<MemberView> IdentifyAsync(string programId, string kind, string key, string? storeId, string? channel, string? terminal = null)
     {
         var id = (programId, kind, key);
         if (_owners.TryGetValue(id, out var cached))
         {
             try
             {
-                return await Member(programId, cached).IdentifyByKeyAsync(kind, key, storeId, channel);
+                return await Member(programId, cached).IdentifyByKeyAsync(kind, key, storeId, channel, terminal);
             }
             catch (LoyaltyException moved) when (moved.Reason is ErrorReason.CardNotFound or ErrorReason.PhoneNotFound
                 or ErrorReason.CardBlocked or ErrorReason.MemberNotFound)
@@ -37,7 +38,7 @@ public sealed class MemberKeyLookup(IMemberRowStore rows, IGrainFactory grains, 
         }
 
         var owner = await OwnerAsync(programId, kind, key) ?? throw MemberKeyErrors.NotFound(kind);
-        var view = await Member(programId, owner).IdentifyByKeyAsync(kind, key, storeId, channel);
+        var view = await Member(programId, owner).IdentifyByKeyAsync(kind, key, storeId, channel, terminal);
         if (_owners.Count >= MaxEntries)
         {
             _owners.Clear();
@@ -51,8 +52,11 @@ public sealed class MemberKeyLookup(IMemberRowStore rows, IGrainFactory grains, 
     /// <see cref="IdentifyAsync"/> by a phone number in any typing ("+420 601-234 567"): found through its peppered
     /// lookup key, never the number itself; INVALID_ARGUMENT naming <paramref name="field"/> when it is not a phone number.
     /// </summary>
-    public Task<MemberView> IdentifyByPhoneAsync(string programId, string phone, string? storeId, string? channel, string field = "phone") =>
-        IdentifyAsync(programId, MemberKeys.Phone, personalData.PhoneKey(programId, Domain.Profiles.NormalizePhone(phone, field)), storeId, channel);
+    public Task<MemberView> IdentifyByPhoneAsync(string programId, string phone, string? storeId, string? channel, string field = "phone", string? terminal = null) =>
+        IdentifyAsync(programId, MemberKeys.Phone, PhoneKey(programId, phone, field), storeId, channel, terminal);
+
+    /// <summary>The peppered lookup key of a phone number in any typing; INVALID_ARGUMENT naming <paramref name="field"/> when it is not one.</summary>
+    public string PhoneKey(string programId, string phone, string field) => personalData.PhoneKey(programId, Domain.Profiles.NormalizePhone(phone, field));
 
     /// <summary>The member that holds the key now (read from storage, not the cache); CARD_BLOCKED for a blocked card, null when nobody holds it.</summary>
     public async Task<string?> OwnerAsync(string programId, string kind, string key) =>

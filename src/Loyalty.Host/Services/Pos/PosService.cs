@@ -10,7 +10,9 @@ using Loyalty.Grains;
 namespace Loyalty.Host.Services.Pos;
 
 /// <summary>The terminal front door: validates and maps at the edge, the grains do the work.</summary>
-internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys, QuotePricing pricing)
+internal sealed partial class PosService(
+    IGrainFactory grains, LoyaltyClock clock, ProgramCache programs, Security.LookupThrottle lookups, MemberKeyLookup memberKeys, QuotePricing pricing,
+    Security.IAuditTrail audit, ILogger<PosService> logger)
     : Api.V1.PosService.PosServiceBase
 {
     public const int MaxNameLength = 200;
@@ -32,6 +34,8 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
             throw LoyaltyException.Invalid("member_id", "give a member_id, a card_number, or both");
         }
 
+        // A card-owner lookup: refused while the till is throttled, as Identify is (issue #27).
+        AllowedTill(context);
         if (memberId is null)
         {
             // A retried enrollment with a new card finds the member the first attempt created.
@@ -98,39 +102,24 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         var programId = Requests.Id(request.ProgramId, "program_id");
         var storeId = Requests.OptionalId(request.StoreId, "store_id");
         var channel = Requests.OptionalId(request.Channel, "channel");
-        // Lookups from a till are throttled on misses (issue #13: enumeration); an operator's are not.
-        var till = Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Terminal } terminal ? terminal : null;
-        if (till is not null)
+        var till = AllowedTill(context);
+        // By card or phone at a till, the member counts as present at this terminal for a few minutes (MemberPresence).
+        var view = await CountingMisses(till, programId, request.KeyCase switch
         {
-            lookups.EnsureAllowed(till.CredentialId, clock.UtcNow);
-        }
-
-        try
-        {
-            var view = request.KeyCase switch
-            {
-                IdentifyRequest.KeyOneofCase.MemberId => await Member(programId, Requests.Id(request.MemberId, "member_id")).IdentifyAtAsync(storeId, channel),
-                IdentifyRequest.KeyOneofCase.CardNumber => await memberKeys.IdentifyAsync(
-                    programId, MemberKeys.Card, Requests.Id(request.CardNumber, "card_number"), storeId, channel),
-                IdentifyRequest.KeyOneofCase.Phone => await memberKeys.IdentifyByPhoneAsync(programId, request.Phone, storeId, channel),
-                _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
-            };
-            return PosMapping.ToIdentifyProto(programId, view);
-        }
-        catch (LoyaltyException miss) when (till is not null
-            && miss.Reason is ErrorReason.CardNotFound or ErrorReason.PhoneNotFound or ErrorReason.MemberNotFound)
-        {
-            // Counted per program, store and terminal (its guard grain); TOO_MANY_LOOKUPS when this miss was one too many.
-            await lookups.RecordMissAsync(till.CredentialId, GuardKey(programId, till.StoreId ?? string.Empty, till.TerminalId ?? string.Empty));
-            throw;
-        }
+            IdentifyRequest.KeyOneofCase.MemberId => Member(programId, Requests.Id(request.MemberId, "member_id")).IdentifyAtAsync(storeId, channel),
+            IdentifyRequest.KeyOneofCase.CardNumber => memberKeys.IdentifyAsync(
+                programId, MemberKeys.Card, Requests.Id(request.CardNumber, "card_number"), storeId, channel, till?.CredentialId),
+            IdentifyRequest.KeyOneofCase.Phone => memberKeys.IdentifyByPhoneAsync(programId, request.Phone, storeId, channel, terminal: till?.CredentialId),
+            _ => throw LoyaltyException.Invalid("key", "give a member_id, a card_number or a phone"),
+        });
+        return PosMapping.ToIdentifyProto(programId, view);
     }
 
     public override async Task<BalanceResponse> GetBalance(GetBalanceRequest request, ServerCallContext context)
     {
         var programId = Requests.Id(request.ProgramId, "program_id");
         var memberId = Requests.Id(request.MemberId, "member_id");
-        var view = await Member(programId, memberId).GetAsync();
+        var view = await CountingMisses(AllowedTill(context), programId, Member(programId, memberId).GetAsync());
         return new BalanceResponse { ProgramId = programId, MemberId = memberId, Balance = SharedMapping.ToProto(view.Balance) };
     }
 
@@ -144,9 +133,11 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         var code = await GuardedCouponCodeAsync(programId, request.StoreId, request.TerminalId, request.CouponCode);
         var channel = Requests.OptionalId(request.Channel, "channel");
         var paymentMethod = Requests.OptionalId(request.PaymentMethod, "payment_method");
-        return await pricing.QuoteAsync(
+        var till = memberId is null ? null : AllowedTill(context);
+        var quote = pricing.QuoteAsync(
             new QuoteInput(programId, memberId, storeId, lines, code, Requests.RewardIds(request.RewardIds), channel, paymentMethod, request.Currency),
             () => Guard(programId, request.StoreId, request.TerminalId).RecordFailureAsync());
+        return await CountingMisses(till, programId, quote);
     }
 
     public override async Task<CommitResponse> Commit(CommitRequest request, ServerCallContext context)
@@ -155,6 +146,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         var transactionId = Requests.Id(request.TransactionId, "transaction_id");
         // Without a member: a walk-in customer's sale (docs/guest-checkout.md).
         var memberId = Requests.OptionalId(request.MemberId, "member_id");
+        var till = memberId is null ? Till(context) : AllowedTill(context);
         var command = new CommitCommand(
             transactionId,
             Requests.OptionalId(request.StoreId, "store_id") ?? string.Empty,
@@ -167,7 +159,11 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
             Requests.RewardIds(request.RewardIds),
             Requests.OptionalId(request.Channel, "channel"),
             Requests.OptionalId(request.PaymentMethod, "payment_method"),
-            request.HasExpectedTotal ? request.ExpectedTotal : null);
+            request.HasExpectedTotal ? request.ExpectedTotal : null,
+            till is null ? null : new TillPresence(
+                till.CredentialId,
+                Requests.OptionalId(request.PresentedCardNumber, "presented_card_number"),
+                request.PresentedPhone.Length == 0 ? null : memberKeys.PhoneKey(programId, request.PresentedPhone, "presented_phone")));
         if (request.Currency.Length != 0)
         {
             Requests.EnsureCurrency(request.Currency, await programs.GetAsync(programId));
@@ -177,7 +173,7 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         {
             return PosMapping.ToProto(memberId is null
                 ? await GuestTills.For(grains, programId, transactionId).CommitAsync(command)
-                : await Member(programId, memberId).CommitAsync(command));
+                : await CountingMisses(till, programId, Member(programId, memberId).CommitAsync(command)));
         }
         catch (LoyaltyException refusal) when (refusal.Reason == ErrorReason.CouponNotFound)
         {
@@ -191,9 +187,13 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
         var programId = Requests.Id(request.ProgramId, "program_id");
         var transactionId = Requests.Id(request.TransactionId, "transaction_id");
         var memberId = Requests.OptionalId(request.MemberId, "member_id");
-        return PosMapping.ToProto(memberId is null
-            ? await GuestTills.For(grains, programId, transactionId).VoidAsync(transactionId)
-            : await Member(programId, memberId).VoidAsync(transactionId));
+        var till = memberId is null ? Till(context) : AllowedTill(context);
+        var tillStore = TillStore(till);
+        var result = memberId is null
+            ? await GuestTills.For(grains, programId, transactionId).VoidAsync(transactionId, tillStore)
+            : await CountingMisses(till, programId, Member(programId, memberId).VoidAsync(transactionId, tillStore));
+        await AuditCrossStoreAsync(till, "Void", programId, transactionId, result.SaleStoreId, context.CancellationToken);
+        return PosMapping.ToProto(result);
     }
 
     public override async Task<RefundResponse> Refund(RefundRequest request, ServerCallContext context)
@@ -204,10 +204,80 @@ internal sealed class PosService(IGrainFactory grains, LoyaltyClock clock, Progr
             Requests.Id(request.RefundId, "refund_id"),
             Requests.Id(request.TransactionId, "transaction_id"),
             [.. request.Lines.Select(l => new RefundLine(l.LineIndex, l.Quantity))]);
-        return PosMapping.ToProto(memberId is null
-            ? await GuestTills.For(grains, programId, command.TransactionId).RefundAsync(command)
-            : await Member(programId, memberId).RefundAsync(command));
+        var till = memberId is null ? Till(context) : AllowedTill(context);
+        var tillStore = TillStore(till);
+        var result = memberId is null
+            ? await GuestTills.For(grains, programId, command.TransactionId).RefundAsync(command, tillStore)
+            : await CountingMisses(till, programId, Member(programId, memberId).RefundAsync(command, tillStore));
+        await AuditCrossStoreAsync(till, "Refund", programId, command.TransactionId, result.SaleStoreId, context.CancellationToken);
+        return PosMapping.ToProto(result);
     }
+
+    /// <summary>The terminal making the call; null for an operator (customer service), whose calls are neither throttled nor bound to a store.</summary>
+    private static Credential? Till(ServerCallContext context) =>
+        Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Terminal } terminal ? terminal : null;
+
+    /// <summary>The store a till's void or refund may reach (<see cref="Sales.EnsureWithinReach"/>); null for an operator.</summary>
+    private static string? TillStore(Credential? till) => till is null ? null : till.StoreId ?? string.Empty;
+
+    /// <summary>
+    /// <see cref="Till"/> for a call that names a member or card: refused at once (TOO_MANY_LOOKUPS) while the terminal is
+    /// throttled, a local check (issue #27: one throttle for every such call, so a till cannot walk member ids).
+    /// </summary>
+    private Credential? AllowedTill(ServerCallContext context)
+    {
+        var till = Till(context);
+        if (till is not null)
+        {
+            lookups.EnsureAllowed(till.CredentialId, clock.UtcNow);
+        }
+
+        return till;
+    }
+
+    /// <summary>
+    /// A call naming a member or card from <paramref name="till"/>: a miss (MEMBER_NOT_FOUND, CARD_NOT_FOUND,
+    /// PHONE_NOT_FOUND) counts per program, store and terminal (its guard grain), and is TOO_MANY_LOOKUPS when it was
+    /// one too many. A hit costs nothing more; an operator's misses are not counted.
+    /// </summary>
+    private async Task<T> CountingMisses<T>(Credential? till, string programId, Task<T> call)
+    {
+        try
+        {
+            return await call;
+        }
+        catch (LoyaltyException miss) when (till is not null
+            && miss.Reason is ErrorReason.CardNotFound or ErrorReason.PhoneNotFound or ErrorReason.MemberNotFound)
+        {
+            await lookups.RecordMissAsync(till.CredentialId, GuardKey(programId, till.StoreId ?? string.Empty, till.TerminalId ?? string.Empty));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A till's void or refund of another store's sale (the program allows cross-store returns) is recorded in the audit
+    /// trail with both stores. A failure to record is logged, not answered: the return has happened.
+    /// </summary>
+    private async Task AuditCrossStoreAsync(Credential? till, string method, string programId, string transactionId, string? saleStoreId, CancellationToken cancellationToken)
+    {
+        if (till is null || saleStoreId is null || saleStoreId == till.StoreId)
+        {
+            return;
+        }
+
+        var detail = $"{{\"transactionId\":\"{transactionId}\",\"saleStoreId\":\"{saleStoreId}\",\"tillStoreId\":\"{till.StoreId}\",\"terminalId\":\"{till.TerminalId}\"}}";
+        try
+        {
+            await audit.AppendAsync(new Security.AuditRecord(0, clock.UtcNow, till.CredentialId, till.Role, "CrossStore" + method, programId, detail), cancellationToken);
+        }
+        catch (Exception failure) when (failure is System.Data.Common.DbException or TimeoutException or OperationCanceledException)
+        {
+            LogAuditFailed(logger, method, till.CredentialId, failure);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A cross-store {Method} by {CredentialId} succeeded but could not be recorded in the audit trail")]
+    private static partial void LogAuditFailed(ILogger logger, string method, string credentialId, Exception exception);
 
     /// <summary>A coupon code from a terminal that is not throttled; a malformed code counts as a failed guess.</summary>
     private async Task<string?> GuardedCouponCodeAsync(string programId, string storeId, string terminalId, string text)
