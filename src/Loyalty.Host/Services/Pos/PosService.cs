@@ -64,14 +64,14 @@ internal sealed partial class PosService(
         }
 
         var proof = Proof(context, request.PresentedCardNumber, request.VerificationCode);
-        return ForCaller(context, programId, await Member(programId, memberId).ReplaceCardAsync(lost, card, proof));
+        return ForCaller(context, programId, await CountingMisses(AllowedTill(context), programId, Member(programId, memberId).ReplaceCardAsync(lost, card, proof)));
     }
 
     public override async Task<VerificationCodeResponse> RequestVerificationCode(VerificationCodeRequest request, ServerCallContext context)
     {
         var programId = Requests.Id(request.ProgramId, "program_id");
         var memberId = Requests.Id(request.MemberId, "member_id");
-        var sent = await Member(programId, memberId).SendVerificationCodeAsync(Terminal(context), request.Channel);
+        var sent = await CountingMisses(AllowedTill(context), programId, Member(programId, memberId).SendVerificationCodeAsync(Terminal(context), request.Channel));
         return new VerificationCodeResponse { Channel = sent.Channel, SentTo = sent.SentTo, ExpiresAt = SharedMapping.Time(sent.ExpiresAt) };
     }
 
@@ -94,7 +94,7 @@ internal sealed partial class PosService(
             request.HasAnniversary ? request.Anniversary : null);
         var update = new ProfileUpdate(request.HasName ? request.Name : null, request.HasBirthDate ? Requests.BirthDate(request.BirthDate) : null, profile);
         var proof = Proof(context, request.PresentedCardNumber, request.VerificationCode);
-        return ForCaller(context, programId, await Member(programId, memberId).UpdateProfileAsync(update, proof));
+        return ForCaller(context, programId, await CountingMisses(AllowedTill(context), programId, Member(programId, memberId).UpdateProfileAsync(update, proof)));
     }
 
     public override async Task<MemberResponse> Identify(IdentifyRequest request, ServerCallContext context)
