@@ -83,7 +83,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
             Assert.Empty(s.Spend.BirthdayBonusYears);
             Assert.False(s.LegacySalesById.ContainsKey("t1"));
 
-            s.ReplaceCard(null, "card-1", MemberProof.Operator);
+            s.ReplaceCard(null, "card-1", MemberProof.Operator, new VerificationCodes(), At);
             s.CountCouponUse("CODE", 2);
             s.Spend.ByMonthForWrite()[202611] = 3_000;
             s.Account.OutboxForWrite().Add(new LedgerEntry(1, LedgerEntryType.Earn, 30, 202611, "t1", At));
@@ -215,7 +215,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
         Assert.Throws<NotSupportedException>(() => ((ICollection<PointsLot>)first.Account.Lots).Add(new PointsLot()));
         Assert.Throws<NotSupportedException>(() => ((IDictionary<int, long>)first.Spend.ByMonth).Add(202611, 1));
 
-        first.ReplaceCard(null, "card-1", MemberProof.Operator);
+        first.ReplaceCard(null, "card-1", MemberProof.Operator, new VerificationCodes(), At);
         first.CountCouponUse("c", 1);
         first.RewardReferral("friend", 0, At);
         first.Account.LotsForWrite().Add(new PointsLot { Month = 202611, Points = 5 });
@@ -231,7 +231,7 @@ public sealed class MemberStateShapeTests(ClusterFixture fixture)
 
         // A copy (grain storage and calls copy state this way) owns its own collections.
         var copy = fixture.Cluster.ServiceProvider.GetRequiredService<DeepCopier>().Copy(first);
-        copy.ReplaceCard(null, "card-2", MemberProof.Operator);
+        copy.ReplaceCard(null, "card-2", MemberProof.Operator, new VerificationCodes(), At);
         copy.Spend.ByMonthForWrite()[202611] = 1;
         Assert.Equal(["card-1"], first.Cards);
         Assert.Equal(100, first.Spend.ByMonth[202611]);
