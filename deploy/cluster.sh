@@ -15,7 +15,8 @@
 # Silo I listens on: gRPC BASE+I, health/admin BASE+100+I, admin gRPC BASE+200+I, silo-to-silo
 # 10000+BASE+I (no Orleans client gateway: docs/security.md). With the default BASE 7100: gRPC 7101..,
 # admin 7201.., admin gRPC 7301.., silo 17101...
-# Credentials as deploy/run.sh: the operator token in .data/operator-token, the pepper in .data/pepper,
+# Loopback callers count as operators (the README's dashboard link opens in this machine's browser without a
+# token): Loyalty__Security__TrustLoopback=false turns that off. Credentials as deploy/run.sh: the operator token in .data/operator-token, the pepper in .data/pepper,
 # the personal data key in .data/personal-data-key.
 #
 # Environment: LOYALTY_CLUSTER_BASE_PORT (7100), LOYALTY_CLUSTER_DIR (<repo>/.data/cluster: pid and
@@ -87,6 +88,7 @@ start_silo() {
         Loyalty__ClusterId="$CLUSTER_ID" \
         Loyalty__ServiceId="${LOYALTY_SERVICE_ID:-loyalty}" \
         Loyalty__ListenAddress="${LOYALTY_CLUSTER_LISTEN:-127.0.0.1}" \
+        Loyalty__Security__TrustLoopback="${Loyalty__Security__TrustLoopback:-true}" \
         Loyalty__SiloName="silo$i" \
         Loyalty__GrpcPort="$(grpc_port "$i")" \
         Loyalty__HealthPort="$(admin_port "$i")" \

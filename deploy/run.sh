@@ -38,4 +38,6 @@ if [ -z "${Loyalty__PersonalDataKeys:-}" ]; then
     export Loyalty__PersonalDataKeys="$(cat .data/personal-data-key)"
 fi
 export Loyalty__ListenAddress="${Loyalty__ListenAddress:-127.0.0.1}"
+# This machine's own browser opens /dashboard without a token (loopback trust is off unless a script turns it on).
+export Loyalty__Security__TrustLoopback="${Loyalty__Security__TrustLoopback:-true}"
 ConnectionStrings__Postgres="$connection" exec dotnet src/Loyalty.Host/bin/Release/net10.0/Loyalty.Host.dll "$@"

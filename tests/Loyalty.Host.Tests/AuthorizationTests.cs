@@ -34,6 +34,15 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.PlanDiscountAsync(Plan()).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.AdjustAsync(Adjustment(program, member)).ResponseAsync);
 
+        // The operator's HTTP endpoints from loopback without a token (issue #27, finding 10: loopback is not an operator).
+        using (var loopback = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) })
+        {
+            foreach (var path in new[] { "/metrics", "/dashboard/", "/admin/silo" })
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, (await loopback.GetAsync(path)).StatusCode);
+            }
+        }
+
         // Well-formed tokens nobody issued (untagged, and with a made-up tag), a malformed one, the right prefix with
         // a wrong secret, a real token with a wrong tag.
         var terminalToken = await Engine.Fleet(program).TokenAsync("store-1", "pos-1", default);

@@ -106,7 +106,7 @@ public sealed partial class FirstOperatorToken(IGrainFactory grains, IOptions<Lo
     [LoggerMessage(Level = LogLevel.Error, Message = "First start: operator token {CredentialId} issued, but {Path} already exists and is not replaced: the token is in {Pending} (readable by this user only)")]
     private static partial void LogKeptAside(ILogger logger, string credentialId, string path, string pending);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The first operator token was not issued: {Path} cannot be written (Loyalty:Security:FirstOperatorTokenPath); fix the path or configure Loyalty:Security:OperatorToken, and restart")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "This start issues no first operator token: {Path} cannot be written (Loyalty:Security:FirstOperatorTokenPath). If none was issued yet, fix the path or configure Loyalty:Security:OperatorToken, and restart")]
     private static partial void LogNotWritable(ILogger logger, string path, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The first operator token could not be issued now; configure Loyalty:Security:OperatorToken or restart")]
