@@ -106,6 +106,6 @@ public sealed partial class FirstOperatorTokenTests : IDisposable
     private static async Task<IReadOnlyList<OperatorToken>> ListAsync(TestEngine engine, string token) =>
         (await LoyaltyAdmin.Create(engine.AdminChannel, token).ListOperatorTokensAsync(new ListOperatorTokensRequest())).OperatorTokens;
 
-    [GeneratedRegex("op_[0-9a-f]{16}_[A-Za-z0-9_-]{43}")]
+    [GeneratedRegex("op_[0-9a-f]{16}_[A-Za-z0-9_-]{43}_[A-Za-z0-9_-]{22}")]
     private static partial Regex OperatorToken();
 }

@@ -125,6 +125,24 @@ public sealed class ForgedTokenTests
         Assert.Equal(lookups + 2, engine.Lookups.Total);
     }
 
+    [Fact]
+    public async Task With_untagged_tokens_turned_off_a_valid_untagged_token_is_refused_without_a_lookup()
+    {
+        await using var engine = await CountedEngine.StartAsync(new Dictionary<string, string?>
+        {
+            ["Loyalty:Security:AcceptUntaggedTokens"] = "false",
+        });
+        var (program, member) = await engine.SetUpAsync();
+        var untagged = await engine.IssueUntaggedAsync(program, "store-1", "pos-9");
+        var lookups = engine.Lookups.Total;
+        var failure = await Assert.ThrowsAsync<RpcException>(() => engine.BalanceAsync(untagged, program, member));
+        Assert.Equal((StatusCode.Unauthenticated, "CREDENTIAL_INVALID"), (failure.StatusCode, failure.Reason()));
+        Assert.Equal(lookups, engine.Lookups.Total);
+
+        // Registering the till through RegisterTerminal answers a tagged token, which works.
+        await engine.BalanceAsync(await engine.Engine.Fleet(program).TokenAsync("store-1", "pos-9", default), program, member);
+    }
+
     private static string RandomHex() => Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
 
     private static string RandomSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
