@@ -23,11 +23,11 @@ public sealed class ArithmeticSafetyTests(EngineFixture fixture)
         var member = await fixture.NewMemberAsync(program);
         await Engine.Pos.CommitAsync(new CommitRequest { ProgramId = program, MemberId = member, TransactionId = "t", StoreId = "s", Lines = { Sales.Line("a", 1, 10_000) } });
 
-        var wrap = new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "t", RefundId = "r1", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 1 }, new RefundLineRef { LineIndex = 0, Quantity = int.MaxValue } } };
+        var wrap = new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "t", StoreId = "s", RefundId = "r1", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 1 }, new RefundLineRef { LineIndex = 0, Quantity = int.MaxValue } } };
         var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.RefundAsync(wrap).ResponseAsync);
         Assert.Equal((StatusCode.FailedPrecondition, "REFUND_EXCEEDS_SALE"), (refusal.StatusCode, refusal.Reason()));
 
-        var more = new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "t", RefundId = "r2", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 1_000 } } };
+        var more = new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "t", StoreId = "s", RefundId = "r2", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 1_000 } } };
         Assert.Equal("REFUND_EXCEEDS_SALE", (await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.RefundAsync(more).ResponseAsync)).Reason());
 
         Assert.Equal(100, await BalanceMatchingLedgerAsync(program, member));
@@ -108,18 +108,18 @@ public sealed class ArithmeticSafetyTests(EngineFixture fixture)
                         var commit = new CommitRequest { ProgramId = program, MemberId = member, TransactionId = $"x{i}", StoreId = "s", PointsToSpend = Spend() };
                         var lines = random.Next(1, 4);
                         commit.Lines.AddRange(Enumerable.Range(0, lines).Select(l => Sales.Line($"sku{l}", Quantity(), Price())));
-                        await Engine.Pos.CommitAsync(commit);
+                        await Engine.OperatorPos.CommitAsync(commit); // spends by member id: customer service (a till needs the member present)
                         committed.Add((member, commit.TransactionId, lines));
                         break;
                     case 1 when committed.Count > 0:
                         var sale = committed[random.Next(committed.Count)];
-                        var refund = new RefundRequest { ProgramId = program, MemberId = sale.Member, TransactionId = sale.Transaction, RefundId = $"r{i}" };
+                        var refund = new RefundRequest { ProgramId = program, MemberId = sale.Member, TransactionId = sale.Transaction, RefundId = $"r{i}", StoreId = "s" };
                         refund.Lines.Add(new RefundLineRef { LineIndex = random.Next(-1, sale.Lines + 1), Quantity = Quantity() });
                         await Engine.Pos.RefundAsync(refund);
                         break;
                     case 2 when committed.Count > 0:
                         var voided = committed[random.Next(committed.Count)];
-                        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = voided.Member, TransactionId = voided.Transaction });
+                        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = voided.Member, TransactionId = voided.Transaction, StoreId = "s" });
                         break;
                 }
             }

@@ -263,6 +263,25 @@ public sealed class AuthorizationTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_till_voids_and_refunds_only_its_own_stores_sales_and_spends_only_with_the_member_present()
+    {
+        // Issue #27 (TillReachTests has the cases in full): a till's reach is its store; spending needs the member present.
+        var (program, member) = await SetUpAsync();
+        await Engine.Pos.CommitAsync(Sales.Commit(program, string.Empty, "guest-1")); // a walk-in's sale at store-1
+        var otherStore = PosWith(await Engine.Fleet(program).TokenAsync("store-2", "pos-1", default));
+        await Refused(StatusCode.PermissionDenied, "SALE_OF_ANOTHER_STORE", () => otherStore.VoidAsync(new VoidSaleRequest { ProgramId = program, TransactionId = "guest-1" }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "SALE_OF_ANOTHER_STORE", () => otherStore.RefundAsync(
+            new RefundRequest { ProgramId = program, TransactionId = "guest-1", RefundId = "r-1", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 1 } } }).ResponseAsync);
+        var spend = With(Sales.Commit(program, member, "spend-1"), store: string.Empty, terminal: string.Empty);
+        spend.CreditToSpend = 1; // store credit: this program burns no points
+        await Refused(StatusCode.FailedPrecondition, "MEMBER_NOT_PRESENT", () => otherStore.CommitAsync(spend).ResponseAsync);
+        await AssertUnchangedAsync(program, member);
+
+        // Customer service (an operator) reaches every store's sale.
+        Assert.False((await Engine.OperatorPos.VoidAsync(new VoidSaleRequest { ProgramId = program, TransactionId = "guest-1" })).AlreadyVoided);
+    }
+
+    [Fact]
     public async Task Admin_actions_that_create_value_are_in_the_audit_trail_with_who_and_when_and_without_the_codes()
     {
         var (program, _) = await SetUpAsync();

@@ -85,7 +85,7 @@ public sealed class CheckoutCorrectnessTests(EngineFixture fixture)
         });
         Assert.Equal(300, await AvailableAsync(program, member));
 
-        var voided = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "offline" });
+        var voided = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "offline", StoreId = "s" });
 
         Assert.Equal(0, voided.PointsRemoved);
         Assert.Equal(300, await AvailableAsync(program, member));
@@ -106,9 +106,9 @@ public sealed class CheckoutCorrectnessTests(EngineFixture fixture)
         });
         Assert.Equal((1_000L, 500L), (sale.PointsEarned, sale.BonusPoints));
 
-        var first = await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "t", RefundId = "r1", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 1 } } });
+        var first = await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "t", StoreId = "s", RefundId = "r1", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 1 } } });
         Assert.Equal(900, first.PointsClawedBack);   // 60% of 1,500
-        await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "t", RefundId = "r2", Lines = { new RefundLineRef { LineIndex = 1, Quantity = 2 } } });
+        await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "t", StoreId = "s", RefundId = "r2", Lines = { new RefundLineRef { LineIndex = 1, Quantity = 2 } } });
 
         Assert.Equal(0, await AvailableAsync(program, member));
         var retried = await Engine.Pos.CommitAsync(new CommitRequest
@@ -134,11 +134,11 @@ public sealed class CheckoutCorrectnessTests(EngineFixture fixture)
         });
         Assert.Equal(10, await StampsAsync(program, member));
 
-        await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "ten", RefundId = "r1", Lines = { new RefundLineRef { LineIndex = 1, Quantity = 1 } } });
+        await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "ten", StoreId = "s", RefundId = "r1", Lines = { new RefundLineRef { LineIndex = 1, Quantity = 1 } } });
         Assert.Equal(10, await StampsAsync(program, member));   // the case was not stamped
-        await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "ten", RefundId = "r2", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 4 } } });
+        await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "ten", StoreId = "s", RefundId = "r2", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 4 } } });
         Assert.Equal(6, await StampsAsync(program, member));
-        await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "ten", RefundId = "r3", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 6 } } });
+        await Engine.Pos.RefundAsync(new RefundRequest { ProgramId = program, MemberId = member, TransactionId = "ten", StoreId = "s", RefundId = "r3", Lines = { new RefundLineRef { LineIndex = 0, Quantity = 6 } } });
         Assert.Equal(0, await StampsAsync(program, member));
 
         var next = await Engine.Pos.QuoteAsync(new QuoteRequest { ProgramId = program, MemberId = member, Lines = { Sales.Line("acuvue", 1, 3_000, "lenses") } });

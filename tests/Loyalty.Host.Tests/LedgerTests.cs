@@ -50,7 +50,7 @@ public sealed class LedgerTests(EngineFixture fixture)
         await Engine.Pos.CommitAsync(Sales.Commit(program, member, "earn"));                 // +123
         var spend = Sales.Commit(program, member, "spend");
         spend.PointsToSpend = 100;                                                            // pays 1,000 with points
-        var spent = await Engine.Pos.CommitAsync(spend);
+        var spent = await Engine.OperatorPos.CommitAsync(spend); // by member id: customer service (a till needs the member present)
         Assert.Equal((100L, 1_000L, 11_345L, 113L), (spent.PointsSpent, spent.PointsValue, spent.AmountDue, spent.PointsEarned));
 
         var refund = await Engine.Pos.RefundAsync(new RefundRequest
@@ -83,7 +83,7 @@ public sealed class LedgerTests(EngineFixture fixture)
 
         var insufficient = Sales.Commit(program, member, "too-much");
         insufficient.PointsToSpend = 124;
-        var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(insufficient).ResponseAsync);
+        var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.OperatorPos.CommitAsync(insufficient).ResponseAsync);
         Assert.Equal((StatusCode.FailedPrecondition, "INSUFFICIENT_POINTS"), (refusal.StatusCode, refusal.Reason()));
     }
 
@@ -101,7 +101,7 @@ public sealed class LedgerTests(EngineFixture fixture)
 
         var second = Sales.Commit(program, member, "c2");
         second.CreditToSpend = 1_234;
-        var paidWithCredit = await Engine.Pos.CommitAsync(second);
+        var paidWithCredit = await Engine.OperatorPos.CommitAsync(second); // by member id: customer service
         Assert.Equal((1_234L, 11_111L, 1_111L), (paidWithCredit.CreditSpent, paidWithCredit.AmountDue, paidWithCredit.CreditEarned));
 
         var identified = await Engine.Pos.IdentifyAsync(new IdentifyRequest { ProgramId = program, MemberId = member });
@@ -113,7 +113,7 @@ public sealed class LedgerTests(EngineFixture fixture)
 
         var overdraw = Sales.Commit(program, member, "c3");
         overdraw.CreditToSpend = 5_000;
-        var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(overdraw).ResponseAsync);
+        var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.OperatorPos.CommitAsync(overdraw).ResponseAsync);
         Assert.Equal("INSUFFICIENT_CREDIT", refusal.Reason());
     }
 
@@ -136,13 +136,13 @@ public sealed class LedgerTests(EngineFixture fixture)
 
         var sale = Sales.Commit(program, member, "with-reward");
         sale.RewardIds.Add("free-perfume");
-        var committed = await Engine.Pos.CommitAsync(sale);
+        var committed = await Engine.OperatorPos.CommitAsync(sale); // by member id: customer service
         Assert.Equal((4_000L, 100L, 83L), (committed.RewardDiscount, committed.PointsSpent, committed.PointsEarned));
         Assert.Equal(123 - 100 + 83, committed.AvailableAfter);
 
         sale.RewardIds[0] = "no-such-reward";
         sale.TransactionId = "bad-reward";
-        var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(sale).ResponseAsync);
+        var refusal = await Assert.ThrowsAsync<RpcException>(() => Engine.OperatorPos.CommitAsync(sale).ResponseAsync);
         Assert.Equal((StatusCode.NotFound, "REWARD_NOT_FOUND"), (refusal.StatusCode, refusal.Reason()));
     }
 

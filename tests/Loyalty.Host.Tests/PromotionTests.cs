@@ -122,13 +122,13 @@ public sealed class PromotionTests(EngineFixture fixture)
         Assert.Equal((3_000L, 11), (eleventh.CampaignDiscount, eleventh.Campaigns.Single().StampsAfter));
         Assert.Equal(quote.Discounts, eleventh.Discounts);
 
-        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "v3" });
+        await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "v3", StoreId = "optic-1" });
         Assert.Equal(3_000, (await Engine.Pos.CommitAsync(Pairs("v4", 1))).CampaignDiscount);
         Assert.Equal(0, (await Engine.Pos.CommitAsync(Pairs("v5", 1))).CampaignDiscount);
 
         // Voiding an older visit after a later one took the free pair: v1's 4 pairs go, but the free
         // pair v4 took stays counted, so the next free pair needs a full card of 11 from that one on.
-        var olderVoid = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "v1" });
+        var olderVoid = await Engine.Pos.VoidAsync(new VoidSaleRequest { ProgramId = program, MemberId = member, TransactionId = "v1", StoreId = "optic-1" });
         Assert.False(olderVoid.AlreadyVoided);
         var afterVoid = await Engine.Pos.CommitAsync(Pairs("v6", 10));
         Assert.Equal((0L, 21), (afterVoid.CampaignDiscount, afterVoid.Campaigns.Single().StampsAfter));

@@ -52,7 +52,7 @@ public sealed class SaleRowsTests(EngineFixture fixture)
         await Engine.Pos.CommitAsync(Sales.Commit(program, member, "earn-2"));                      // +123
         var spend = Sales.Commit(program, member, "spend");
         spend.PointsToSpend = 200;
-        var spent = await Engine.Pos.CommitAsync(spend);                                            // −200, +~103
+        var spent = await Engine.OperatorPos.CommitAsync(spend);                                            // −200, +~103
         for (var i = 0; i < 20; i++)
         {
             await Engine.Pos.CommitAsync(Sales.Commit(program, member, $"later-{i}"));              // pushes the first sales out of memory
@@ -75,12 +75,12 @@ public sealed class SaleRowsTests(EngineFixture fixture)
         {
             var rest = new CommitRequest { ProgramId = program, MemberId = member, TransactionId = $"spend-all-{round}", StoreId = "store-1", TerminalId = "pos-1", PointsToSpend = available };
             rest.Lines.Add(Sales.Line("gold", 1, 20 * available));
-            await Engine.Pos.CommitAsync(rest);
+            await Engine.OperatorPos.CommitAsync(rest);
         }
 
         var fresh = Sales.Commit(program, member, "spend-new");
         fresh.PointsToSpend = 200;
-        var refusedToday = await Assert.ThrowsAsync<RpcException>(() => Engine.Pos.CommitAsync(fresh).ResponseAsync);
+        var refusedToday = await Assert.ThrowsAsync<RpcException>(() => Engine.OperatorPos.CommitAsync(fresh).ResponseAsync);
         Assert.Equal("INSUFFICIENT_POINTS", refusedToday.Reason());
 
         // ...but the retry of the old "spend" is answered with what was committed then, and changes nothing.
