@@ -281,7 +281,8 @@ internal static class AdminMapping
         program.CreditExpiryDays,
         [.. program.Rewards.Select(r => new Contracts.Reward(r.RewardId, r.Sku, r.Points))],
         TimeZone: program.TimeZone.Length == 0 ? null : program.TimeZone,
-        MaxDiscountPercent: program.MaxDiscountPercent);
+        MaxDiscountPercent: program.MaxDiscountPercent,
+        AdjustmentLimits: AdjustmentMapping.ToContract(program.AdjustmentLimits));
 
     private static Contracts.EarnRules ToContract(Api.V1.EarnRules earn) => new(
         [.. earn.CategoryMultipliers.Select(m => new Contracts.Multiplier(m.Key, m.Percent))],
@@ -353,6 +354,7 @@ internal static class AdminMapping
         Rewards = { settings.Rewards.IsDefault ? [] : settings.Rewards.Select(r => new Api.V1.Reward { RewardId = r.RewardId, Sku = r.Sku, Points = r.Points }) },
         TimeZone = settings.TimeZone ?? string.Empty,
         MaxDiscountPercent = settings.MaxDiscountPercent,
+        AdjustmentLimits = AdjustmentMapping.ToProto(settings.AdjustmentLimits),
     };
 
     public static CouponDefinition ToContract(CouponTerms? terms)
