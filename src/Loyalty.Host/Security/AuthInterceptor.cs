@@ -196,6 +196,12 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
                 request = WithoutPersonalData(request);
             }
 
+            if (caller.Role == AccessRole.Terminal)
+            {
+                // Which till, as authenticated (not every request names its store and terminal).
+                detail = $"till {caller.StoreId}/{caller.TerminalId}; " + detail;
+            }
+
             detail += JsonFormatter.Default.Format(request);
         }
 
