@@ -139,6 +139,28 @@ public sealed class AdjustmentLimitTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_held_adjustment_survives_a_restart_and_is_approved_after_it()
+    {
+        var serviceId = "held-" + Guid.NewGuid().ToString("N")[..8];
+        var program = "lim-" + Guid.NewGuid().ToString("N")[..10];
+        var decision = new DecideAdjustmentRequest { ProgramId = program, MemberId = "m-1", AdjustmentId = "big-restart" };
+        await using (var before = await TestEngine.StartAsync(fixture.ConnectionString, serviceId))
+        {
+            await before.Admin.UpsertProgramAsync(Program(program, new AdjustmentLimits { ApprovalAbovePoints = 100 }));
+            await before.Pos.EnrollAsync(new EnrollRequest { ProgramId = program, MemberId = "m-1", Name = "Bo" });
+            var issued = await before.Admin.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Operator, Name = "Night shift" });
+            var asked = await LoyaltyAdmin.Create(before.AdminChannel, issued.Token).AdjustAsync(Adjust(program, "m-1", "big-restart", 500));
+            Assert.Equal(AdjustmentStatus.Pending, asked.Status);
+        }
+
+        await using var after = await TestEngine.StartAsync(fixture.ConnectionString, serviceId);
+        Assert.Equal("big-restart", Assert.Single((await after.Admin.ListPendingAdjustmentsAsync(new ListPendingAdjustmentsRequest { ProgramId = program })).Adjustments).AdjustmentId);
+        Assert.Equal(500, (await after.Admin.ApproveAdjustmentAsync(decision)).Balance.Available);
+        Assert.Equal(500, (await after.Admin.ApproveAdjustmentAsync(decision)).Balance.Available);
+        Assert.Single((await after.Admin.ListLedgerAsync(new ListLedgerRequest { ProgramId = program, MemberId = "m-1" })).Entries);
+    }
+
+    [Fact]
     public async Task Limits_that_make_no_sense_are_refused_naming_the_field()
     {
         var program = "lim-" + Guid.NewGuid().ToString("N")[..10];
