@@ -35,6 +35,7 @@ public sealed class AdjustmentDeskGrain(
         Adjustments.EnsureWithinCall(limits, role, command);
         if (Adjustments.NeedsApproval(limits, command))
         {
+            await Member(memberId).GetAsync(); // MEMBER_NOT_FOUND now, not at the approval
             held = state.State.Hold(memberId, command, role, clock.UtcNow);
             await state.WriteOrDeactivateAsync(this);
             return Held(held);

@@ -136,6 +136,7 @@ public sealed class AdjustmentLimitTests(EngineFixture fixture)
             () => Engine.Admin.ApproveAdjustmentAsync(new DecideAdjustmentRequest { ProgramId = program, MemberId = member, AdjustmentId = "never" }).ResponseAsync,
             StatusCode.NotFound,
             "ADJUSTMENT_NOT_FOUND");
+        await Refused(() => first.AdjustAsync(Adjust(program, "nobody-" + Guid.NewGuid().ToString("N")[..6], "big-x", 2_000)).ResponseAsync, StatusCode.NotFound, "MEMBER_NOT_FOUND"); // not held for nobody
     }
 
     [Fact]
