@@ -94,13 +94,25 @@ public enum ErrorReason
     MemberNotPresent = 55,
 
     /// <summary>A verification code that is wrong, expired, used, void or sent for another terminal: PERMISSION_DENIED.</summary>
-    VerificationCodeInvalid = 70,
+    VerificationCodeInvalid = 80,
 
     /// <summary>Too many verification codes sent to one member in a short time: RESOURCE_EXHAUSTED.</summary>
-    TooManyVerificationCodes = 71,
+    TooManyVerificationCodes = 81,
 
     /// <summary>A verification code was asked for a member without a phone or e-mail (or without the one asked for).</summary>
-    NoContactOnFile = 72,
+    NoContactOnFile = 82,
+
+    /// <summary>A manual adjustment over the caller's limit per call or per day (program settings): RESOURCE_EXHAUSTED, nothing changed.</summary>
+    AdjustmentLimitExceeded = 70,
+
+    /// <summary>No adjustment waiting for approval with this member and adjustment id: NOT_FOUND.</summary>
+    AdjustmentNotFound = 71,
+
+    /// <summary>The adjustment was already decided the other way (approving a rejected one, rejecting an approved one): FAILED_PRECONDITION.</summary>
+    AdjustmentNotPending = 72,
+
+    /// <summary>An adjustment waiting for approval is approved by a second operator, never by the one who asked for it: PERMISSION_DENIED.</summary>
+    SecondApproverRequired = 73,
 }
 
 /// <summary>The family a reason belongs to; the gRPC edge maps each family to one status code.</summary>
@@ -123,15 +135,16 @@ public static class ErrorReasons
         ErrorReason.ProgramNotFound or ErrorReason.MemberNotFound or ErrorReason.CardNotFound
             or ErrorReason.CouponNotFound or ErrorReason.TransactionNotFound or ErrorReason.RewardNotFound
             or ErrorReason.CampaignNotFound or ErrorReason.CouponSeriesNotFound or ErrorReason.PhoneNotFound
-            or ErrorReason.ReferrerNotFound or ErrorReason.StoreNotFound or ErrorReason.TerminalNotFound => ErrorKind.NotFound,
+            or ErrorReason.ReferrerNotFound or ErrorReason.StoreNotFound or ErrorReason.TerminalNotFound
+            or ErrorReason.AdjustmentNotFound => ErrorKind.NotFound,
         ErrorReason.MemberAlreadyEnrolled or ErrorReason.CardInUse or ErrorReason.CouponAlreadyExists
             or ErrorReason.PhoneInUse or ErrorReason.TransactionIdReused or ErrorReason.RefundIdReused
             or ErrorReason.AdjustmentIdReused => ErrorKind.AlreadyExists,
         ErrorReason.TooManyCouponGuesses or ErrorReason.MessageTooLarge or ErrorReason.TooManyLookups
-            or ErrorReason.TooManyVerificationCodes => ErrorKind.ResourceExhausted,
+            or ErrorReason.TooManyVerificationCodes or ErrorReason.AdjustmentLimitExceeded => ErrorKind.ResourceExhausted,
         ErrorReason.CredentialMissing or ErrorReason.CredentialInvalid => ErrorKind.Unauthenticated,
         ErrorReason.OutOfScope or ErrorReason.RoleNotAllowed or ErrorReason.MemberProofRequired
-            or ErrorReason.SaleOfAnotherStore or ErrorReason.VerificationCodeInvalid => ErrorKind.PermissionDenied,
+            or ErrorReason.SaleOfAnotherStore or ErrorReason.VerificationCodeInvalid or ErrorReason.SecondApproverRequired => ErrorKind.PermissionDenied,
         ErrorReason.CouponAlreadyRedeemed or ErrorReason.CouponNotApplicable
             or ErrorReason.CouponExpired or ErrorReason.CouponNotYetValid or ErrorReason.CouponNotForMember
             or ErrorReason.CouponExhausted or ErrorReason.CouponMemberLimitReached or ErrorReason.CouponWithdrawn

@@ -24,7 +24,8 @@ public sealed record ProgramSettings(
     [property: Id(17)] int MaxDiscountPercent = 0,
     [property: Id(25)] ImmutableArray<AutomationRule> Automations = default,
     [property: Id(26)] ImmutableArray<SegmentDefinition> Segments = default,
-    [property: Id(27)] bool CrossStoreReturns = false)
+    [property: Id(27)] bool CrossStoreReturns = false,
+    [property: Id(40)] AdjustmentLimits? AdjustmentLimits = null)
 {
     public const int DefaultOfflineWindowDays = 7;
 

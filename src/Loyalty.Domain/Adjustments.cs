@@ -84,6 +84,87 @@ public static class Adjustments
         return new AdjustResult(command.AdjustmentId, first.Asset, amount, first.Reason!, first.Note, first.Actor ?? string.Empty, first.At, mine, balance);
     }
 
+    /// <summary>The largest limit a program may set (per call, per day or approval threshold): far above any real adjustment, far below an overflow.</summary>
+    public const long MaxLimit = 1_000_000_000_000;
+
+    /// <summary>The program's limits, the defaults when it set none.</summary>
+    public static AdjustmentLimits Limits(ProgramSettings program) => program.AdjustmentLimits ?? AdjustmentLimits.Default;
+
+    /// <summary>Every limit and threshold 1..<see cref="MaxLimit"/>, a per-day limit at least the per-call one.</summary>
+    public static void ValidateLimits(AdjustmentLimits limits)
+    {
+        foreach (var (limit, field) in new[]
+        {
+            (limits.MarketerPoints, "adjustment_limits.marketer_points"), (limits.MarketerCredit, "adjustment_limits.marketer_credit"),
+            (limits.OperatorPoints, "adjustment_limits.operator_points"), (limits.OperatorCredit, "adjustment_limits.operator_credit"),
+        })
+        {
+            if (limit.PerCall is < 1 or > MaxLimit || limit.PerDay is < 1 or > MaxLimit || limit.PerDay < limit.PerCall)
+            {
+                throw LoyaltyException.Invalid(field, $"{field} needs per_call and per_day between 1 and {MaxLimit:N0}, per_day at least per_call");
+            }
+        }
+
+        if (limits.ApprovalAbovePoints is < 1 or > MaxLimit || limits.ApprovalAboveCredit is < 1 or > MaxLimit)
+        {
+            throw LoyaltyException.Invalid("adjustment_limits", $"approval thresholds must be between 1 and {MaxLimit:N0}");
+        }
+    }
+
+    /// <summary>The limit of a role (operator or marketer) for an asset; a terminal adjusts nothing.</summary>
+    public static AdjustmentLimit LimitFor(AdjustmentLimits limits, AccessRole role, LedgerAsset asset) => (role, asset) switch
+    {
+        (AccessRole.Operator, LedgerAsset.Credit) => limits.OperatorCredit,
+        (AccessRole.Operator, _) => limits.OperatorPoints,
+        (AccessRole.Marketer, LedgerAsset.Credit) => limits.MarketerCredit,
+        (AccessRole.Marketer, _) => limits.MarketerPoints,
+        _ => throw new LoyaltyException(ErrorReason.RoleNotAllowed, "only an operator or a marketer makes adjustments"),
+    };
+
+    /// <summary>ADJUSTMENT_LIMIT_EXCEEDED when the amount (either sign) is above what the role may adjust in one call.</summary>
+    public static void EnsureWithinCall(AdjustmentLimits limits, AccessRole role, AdjustCommand command)
+    {
+        var limit = LimitFor(limits, role, command.Asset);
+        if (Math.Abs(command.Amount) > limit.PerCall)
+        {
+            throw new LoyaltyException(
+                ErrorReason.AdjustmentLimitExceeded,
+                $"a {Role(role)} adjusts at most {limit.PerCall} {Unit(command.Asset)} per call in this program; ask an operator with a higher limit");
+        }
+    }
+
+    /// <summary>ADJUSTMENT_LIMIT_EXCEEDED when what the credential adjusted today plus this amount is above its daily limit.</summary>
+    public static void EnsureWithinDay(AdjustmentLimits limits, AccessRole role, AdjustCommand command, long usedToday)
+    {
+        var limit = LimitFor(limits, role, command.Asset);
+        if (usedToday + Math.Abs(command.Amount) > limit.PerDay)
+        {
+            throw new LoyaltyException(
+                ErrorReason.AdjustmentLimitExceeded,
+                $"a {Role(role)} adjusts at most {limit.PerDay} {Unit(command.Asset)} per UTC day in this program; {Math.Max(0, limit.PerDay - usedToday)} left today");
+        }
+    }
+
+    /// <summary>Whether the amount (either sign) is above the program's approval threshold: then it waits for a second operator.</summary>
+    public static bool NeedsApproval(AdjustmentLimits limits, AdjustCommand command) =>
+        Math.Abs(command.Amount) > (command.Asset == LedgerAsset.Credit ? limits.ApprovalAboveCredit : limits.ApprovalAbovePoints);
+
+    /// <summary>ADJUSTMENT_ID_REUSED when <paramref name="command"/> is not the adjustment held under its id (the operator may differ).</summary>
+    public static void EnsureSame(HeldAdjustment held, AdjustCommand command)
+    {
+        var first = held.Command;
+        if (first.Asset != command.Asset || first.Amount != command.Amount || first.Reason != command.Reason || first.Note != command.Note)
+        {
+            throw new LoyaltyException(
+                ErrorReason.AdjustmentIdReused,
+                $"adjustment {command.AdjustmentId} was already requested with another asset, amount, reason or note; use a new adjustment id");
+        }
+    }
+
+    private static string Role(AccessRole role) => role == AccessRole.Operator ? "operator" : "marketer";
+
+    private static string Unit(LedgerAsset asset) => asset == LedgerAsset.Credit ? "credit (minor units)" : "points";
+
     /// <summary>
     /// The time an adjustment's entries carry, to the microsecond: what PostgreSQL keeps, so a retry answered from
     /// the stored entries answers the same time as the first call.

@@ -53,6 +53,11 @@ public static class Programs
             throw LoyaltyException.Invalid("credit_expiry_days", "credit expiry must be between 0 (never) and 3650 days");
         }
 
+        if (settings.AdjustmentLimits is { } adjustmentLimits)
+        {
+            Adjustments.ValidateLimits(adjustmentLimits);
+        }
+
         Automations.Validate(settings.Automations);
         Segments.Validate(settings.Segments);
 

@@ -33,6 +33,7 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.PlanDiscountAsync(Plan()).ResponseAsync);
         await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.AdjustAsync(Adjustment(program, member)).ResponseAsync);
+        await Refused(StatusCode.Unauthenticated, "CREDENTIAL_MISSING", () => anonymousAdmin.ApproveAdjustmentAsync(Decision(program, member)).ResponseAsync);
 
         // The operator's HTTP endpoints from loopback without a token (issue #27, finding 10: loopback is not an operator).
         using (var loopback = new HttpClient { BaseAddress = new Uri(Engine.AdminAddress) })
@@ -97,6 +98,8 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).ListProgramsAsync(new ListProgramsRequest()).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).PlanDiscountAsync(Plan()).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).AdjustAsync(Adjustment(program, member)).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).ListPendingAdjustmentsAsync(new ListPendingAdjustmentsRequest { ProgramId = program }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).ApproveAdjustmentAsync(Decision(program, member)).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => AdminWith(terminalToken).PreviewQuoteAsync(
             new PreviewQuoteRequest { ProgramId = program, Lines = { Sales.Line("x", 1, 1_000) } }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => FirstPageAsync(AdminWith(terminalToken), program));
@@ -152,6 +155,10 @@ public sealed class AuthorizationTests(EngineFixture fixture)
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.GetMemberAsync(new GetMemberRequest { ProgramId = other, MemberId = otherMember }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.FindMemberAsync(new FindMemberRequest { ProgramId = other, Card = "any" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.AdjustAsync(Adjustment(other, otherMember)).ResponseAsync); // its own program's: AdjustmentTests
+        Assert.Empty((await marketer.ListPendingAdjustmentsAsync(new ListPendingAdjustmentsRequest { ProgramId = program })).Adjustments);
+        await Refused(StatusCode.PermissionDenied, "OUT_OF_SCOPE", () => marketer.ListPendingAdjustmentsAsync(new ListPendingAdjustmentsRequest { ProgramId = other }).ResponseAsync);
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.ApproveAdjustmentAsync(Decision(program, member)).ResponseAsync); // a second operator's, never a marketer's
+        await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RejectAdjustmentAsync(Decision(program, member)).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterStoreAsync(new RegisterStoreRequest { ProgramId = program, StoreId = "s-9" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.RegisterTerminalAsync(new RegisterTerminalRequest { ProgramId = program, StoreId = "store-1", TerminalId = "pos-9" }).ResponseAsync);
         await Refused(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => marketer.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Operator, Name = "escalate" }).ResponseAsync);
@@ -387,6 +394,9 @@ public sealed class AuthorizationTests(EngineFixture fixture)
     /// <summary>A manual adjustment that would add points (refused calls must add none).</summary>
     private static AdjustRequest Adjustment(string program, string member) =>
         new() { ProgramId = program, MemberId = member, AdjustmentId = "auth-" + Guid.NewGuid().ToString("N")[..8], Asset = AdjustmentAsset.Points, Amount = 1_000, Reason = "goodwill" };
+
+    /// <summary>A decision on a held adjustment (refused calls must apply none).</summary>
+    private static DecideAdjustmentRequest Decision(string program, string member) => new() { ProgramId = program, MemberId = member, AdjustmentId = "held-1" };
 
     private static CreateCouponsRequest Coupons(string program) => new() { ProgramId = program, Count = 1, Terms = new CouponTerms { AmountOff = 10_000 } };
 

@@ -117,6 +117,30 @@ public sealed class CustomerServiceTests(EngineFixture fixture)
         Assert.Equal([$"new-{member}"], found.CardNumbers);
     }
 
+    [Fact]
+    public async Task A_marketer_finds_a_member_with_cards_masked_and_no_birth_year_and_an_operator_sees_them_whole()
+    {
+        var (program, member) = await EnrolledWithASaleAsync();
+        var issued = await Engine.Admin.IssueOperatorTokenAsync(new IssueOperatorTokenRequest { Role = OperatorRole.Marketer, ProgramIds = { program }, Name = "Campaigns" });
+        var marketer = LoyaltyAdmin.Create(Engine.AdminChannel, issued.Token);
+
+        var byCard = await marketer.FindMemberAsync(new FindMemberRequest { ProgramId = program, Card = $"card-{member}" });
+        var byPhone = await marketer.FindMemberAsync(new FindMemberRequest { ProgramId = program, Phone = Phone });
+        var read = await marketer.GetMemberAsync(new GetMemberRequest { ProgramId = program, MemberId = member });
+        foreach (var seen in new[] { byCard, byPhone, read })
+        {
+            var card = Assert.Single(seen.CardNumbers);
+            Assert.EndsWith(member[^4..], card, StringComparison.Ordinal);
+            Assert.DoesNotContain(member[..^4], card, StringComparison.Ordinal);
+            Assert.Equal(("--05-17", member, "Jana Nováková"), (seen.BirthDate, seen.MemberId, seen.Name));
+        }
+
+        var whole = await Engine.Admin.FindMemberAsync(new FindMemberRequest { ProgramId = program, Card = $"card-{member}" });
+        Assert.Equal([$"card-{member}"], whole.CardNumbers);
+        Assert.Equal("1990-05-17", whole.BirthDate);
+        Assert.Equal(whole.Balance, byCard.Balance); // the rest as an operator sees it
+    }
+
     /// <summary>
     /// A program with an enrollment bonus of 50, points pending 14 days, 5% cashback and two tiers; a member with a
     /// card, a phone and a birth date, and one sale of 12,345 (123 points pending, 617 store credit).

@@ -895,7 +895,10 @@ async function membersPage(programId, memberId) {
   ], { asset: 'ADJUSTMENT_ASSET_POINTS', reason: 'goodwill', adjustmentId: randomId('adj') }, async value => {
     const done = await api('POST', `/v1/programs/${p}/members/${enc(memberId)}:adjust`, value);
     await route();
-    say(`Adjusted: ${Number(done.amount) > 0 ? '+' : ''}${done.amount} ${done.asset === 'ADJUSTMENT_ASSET_CREDIT' ? 'store credit' : 'points'} (${done.reason}).`);
+    const what = `${Number(done.amount) > 0 ? '+' : ''}${done.amount} ${done.asset === 'ADJUSTMENT_ASSET_CREDIT' ? 'store credit' : 'points'} (${done.reason})`;
+    // Above the program's approval threshold an adjustment is held until a second operator approves it.
+    say(done.status === 'ADJUSTMENT_STATUS_PENDING' ? `Waiting for approval by a second operator: ${what}; nothing applied yet.`
+      : done.status === 'ADJUSTMENT_STATUS_REJECTED' ? `Rejected by ${done.decidedBy}: ${what}; never applied.` : `Adjusted: ${what}.`);
   }, 'Adjust', null, 'adj.');
   show(`Member ${member.memberId}`,
     h('table', {}, h('tbody', {}, facts.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { 'data-fact': k }, String(v ?? '')))))),

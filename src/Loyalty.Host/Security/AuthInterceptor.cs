@@ -34,6 +34,7 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
     {
         "RegisterStore", "ListStores", "RegisterTerminal", "RevokeTerminal", "ListTerminals",
         "IssueOperatorToken", "ListOperatorTokens", "RevokeOperatorToken", "ListAudit",
+        "ApproveAdjustment", "RejectAdjustment",
     }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Admin calls without a program that any operator or marketer may make: they answer within the caller's own scope (or read nothing).</summary>
@@ -42,12 +43,35 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
         "WhoAmI", "ListPrograms", "PlanDiscount",
     }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>Admin calls that create value or access: recorded in the audit trail once they succeeded.</summary>
+    /// <summary>
+    /// Calls recorded in the audit trail once they succeeded: every admin call that changes something (value, access,
+    /// adjustments and their approval); on the terminal port, what an operator does for a member (enrol, replace a
+    /// card, change a profile, void, refund) and every card or contact change a till makes (issue #27, finding 9).
+    /// </summary>
     private static readonly FrozenSet<string> Audited = new[]
     {
         "UpsertProgram", "DefineCampaign", "EndCampaign", "CreateCoupons", "CreateCouponSeries", "RunAutomations",
         "RegisterStore", "RegisterTerminal", "RevokeTerminal", "IssueOperatorToken", "RevokeOperatorToken", "Adjust",
-    }.Select(m => AdminServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
+        "ApproveAdjustment", "RejectAdjustment",
+    }.Select(m => AdminServicePrefix + m)
+        .Concat(new[] { "ReplaceCard", "UpdateProfile" }.Select(m => PosServicePrefix + m))
+        .ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Terminal calls audited when an operator makes them (a till's own sales are the sales tables' record).</summary>
+    private static readonly FrozenSet<string> AuditedForOperators = new[]
+    {
+        "Enroll", "Void", "Refund",
+    }.Select(m => PosServicePrefix + m).ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Personal data of the terminal's requests, never kept in clear in the audit trail (which operators and their
+    /// tools read): card numbers keep their last 4 digits, the rest reads "changed". Found by field name, so a new
+    /// request with such a field is masked without a list to keep up to date.
+    /// </summary>
+    private static readonly FrozenSet<string> PersonalFields = new[]
+    {
+        "name", "phone", "email", "birth_date", "anniversary",
+    }.ToFrozenSet(StringComparer.Ordinal);
 
     private const int MaxAuditDetail = 8_000;
 
@@ -62,7 +86,7 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
     {
         var caller = await AuthorizeAsync(request, context);
         var response = await continuation(request, context);
-        if (caller is not null && Audited.Contains(context.Method))
+        if (caller is not null && (Audited.Contains(context.Method) || (caller.Role == AccessRole.Operator && AuditedForOperators.Contains(context.Method))))
         {
             await RecordAsync(caller, context.Method, request as IMessage, context.CancellationToken);
         }
@@ -168,19 +192,64 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
                 detail = $"{given} codes given (not recorded); ";
             }
 
+            if (method.StartsWith(PosServicePrefix, StringComparison.Ordinal))
+            {
+                request = WithoutPersonalData(request);
+            }
+
+            if (caller.Role == AccessRole.Terminal)
+            {
+                // Which till, as authenticated (not every request names its store and terminal).
+                detail = $"till {caller.StoreId}/{caller.TerminalId}; " + detail;
+            }
+
             detail += JsonFormatter.Default.Format(request);
         }
 
+        // Admin calls by their name (as always); terminal calls with their service: "PosService/ReplaceCard".
+        var name = method.StartsWith(AdminServicePrefix, StringComparison.Ordinal) ? method[AdminServicePrefix.Length..] : method[(method.LastIndexOf('.') + 1)..];
         try
         {
             await audit.AppendAsync(
-                new AuditRecord(0, clock.UtcNow, caller.CredentialId, caller.Role, method[AdminServicePrefix.Length..], programId, detail.Length > MaxAuditDetail ? detail[..MaxAuditDetail] : detail),
+                new AuditRecord(0, clock.UtcNow, caller.CredentialId, caller.Role, name, programId, detail.Length > MaxAuditDetail ? detail[..MaxAuditDetail] : detail),
                 cancellationToken);
         }
         catch (Exception failure) when (failure is System.Data.Common.DbException or TimeoutException or OperationCanceledException)
         {
             LogAuditFailed(logger, method, caller.CredentialId, failure);
         }
+    }
+
+    /// <summary>
+    /// A copy of a terminal request with its personal data masked (<see cref="PersonalFields"/>): card numbers
+    /// (any field whose name holds "card") to their last 4 digits with <see cref="Profiles.MaskCard"/>, the others
+    /// "changed" when given; any one-time code or secret (a name holding "code", "secret" or "token") "not recorded".
+    /// </summary>
+    private static IMessage WithoutPersonalData(IMessage request)
+    {
+        var copy = request.Descriptor.Parser.ParseFrom(request.ToByteString());
+        foreach (var field in copy.Descriptor.Fields.InFieldNumberOrder())
+        {
+            if (field.FieldType != FieldType.String || field.IsRepeated || field.Accessor.GetValue(copy) is not string { Length: > 0 } value)
+            {
+                continue;
+            }
+
+            if (field.Name.Contains("card", StringComparison.Ordinal))
+            {
+                field.Accessor.SetValue(copy, Profiles.MaskCard(value));
+            }
+            else if (PersonalFields.Contains(field.Name))
+            {
+                field.Accessor.SetValue(copy, "changed");
+            }
+            else if (field.Name.Contains("code", StringComparison.Ordinal) || field.Name.Contains("secret", StringComparison.Ordinal) || field.Name.Contains("token", StringComparison.Ordinal))
+            {
+                field.Accessor.SetValue(copy, "not recorded");
+            }
+        }
+
+        return copy;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} by {CredentialId} succeeded but could not be recorded in the audit trail")]

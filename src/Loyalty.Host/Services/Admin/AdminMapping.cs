@@ -282,7 +282,8 @@ internal static class AdminMapping
         [.. program.Rewards.Select(r => new Contracts.Reward(r.RewardId, r.Sku, r.Points))],
         TimeZone: program.TimeZone.Length == 0 ? null : program.TimeZone,
         MaxDiscountPercent: program.MaxDiscountPercent,
-        CrossStoreReturns: program.CrossStoreReturns);
+        CrossStoreReturns: program.CrossStoreReturns,
+        AdjustmentLimits: AdjustmentMapping.ToContract(program.AdjustmentLimits));
 
     private static Contracts.EarnRules ToContract(Api.V1.EarnRules earn) => new(
         [.. earn.CategoryMultipliers.Select(m => new Contracts.Multiplier(m.Key, m.Percent))],
@@ -355,6 +356,7 @@ internal static class AdminMapping
         TimeZone = settings.TimeZone ?? string.Empty,
         MaxDiscountPercent = settings.MaxDiscountPercent,
         CrossStoreReturns = settings.CrossStoreReturns,
+        AdjustmentLimits = AdjustmentMapping.ToProto(settings.AdjustmentLimits),
     };
 
     public static CouponDefinition ToContract(CouponTerms? terms)

@@ -108,8 +108,13 @@ internal sealed partial class AdminService
     private static Credential Caller(ServerCallContext context) =>
         Security.AuthInterceptor.Caller(context) ?? throw new LoyaltyException(ErrorReason.CredentialMissing, "this call needs a credential: authorization: Bearer <token>");
 
-    /// <summary>Operator and marketer roles as the admin API names them (terminals never reach it).</summary>
-    private static OperatorRole ToProto(AccessRole role) => role == AccessRole.Operator ? OperatorRole.Operator : OperatorRole.Marketer;
+    /// <summary>Roles as the admin API names them (a terminal only in the audit trail: it never reaches the admin API).</summary>
+    private static OperatorRole ToProto(AccessRole role) => role switch
+    {
+        AccessRole.Operator => OperatorRole.Operator,
+        AccessRole.Marketer => OperatorRole.Marketer,
+        _ => OperatorRole.Terminal,
+    };
 
     private IStoreDirectoryGrain Directory(string programId) => grains.Grain<IStoreDirectoryGrain>(programId);
 

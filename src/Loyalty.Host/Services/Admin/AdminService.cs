@@ -187,15 +187,22 @@ internal sealed partial class AdminService(
         var view = request.Card.Length > 0 ? await memberKeys.IdentifyAsync(programId, MemberKeys.Card, Requests.Id(request.Card, "card"), null, null)
             : request.Phone.Length > 0 ? await memberKeys.IdentifyByPhoneAsync(programId, request.Phone, null, null)
             : throw LoyaltyException.Invalid("card", "give a card or a phone");
-        return SharedMapping.ToProto(programId, view);
+        return MemberFor(context, programId, view);
     }
 
     public override async Task<MemberResponse> GetMember(GetMemberRequest request, ServerCallContext context)
     {
         var programId = Requests.Id(request.ProgramId, "program_id");
         var memberId = Requests.Id(request.MemberId, "member_id");
-        return SharedMapping.ToProto(programId, await grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId)).IdentifyAtAsync(null, null));
+        return MemberFor(context, programId, await grains.Grain<IMemberGrain>(Keys.Scoped(programId, memberId)).IdentifyAtAsync(null, null));
     }
+
+    /// <summary>
+    /// A member as the caller may see it: an operator (customer service) whole; a marketer as a till does, cards masked
+    /// and no birth year (issue #27, finding 13): a marketing login is no way to learn what proves a member's identity.
+    /// </summary>
+    private static MemberResponse MemberFor(ServerCallContext context, string programId, MemberView view) =>
+        Caller(context).Role == AccessRole.Operator ? SharedMapping.ToProto(programId, view) : Pos.PosMapping.ToIdentifyProto(programId, view);
 
     public override async Task<ListLedgerResponse> ListLedger(ListLedgerRequest request, ServerCallContext context)
     {
