@@ -58,8 +58,8 @@ public sealed class GuestCheckoutTests(Targets targets)
         await workload.Pos.CommitAsync(first);
 
         var taken = await Assert.ThrowsAsync<RpcException>(() => workload.Pos.CommitAsync(Sale("guest-void-2", coupon)));
-        var voided = await workload.Pos.VoidAsync(string.Empty, first.TransactionId);
-        var again = await workload.Pos.VoidAsync(string.Empty, first.TransactionId);
+        var voided = await workload.Pos.VoidAsync(string.Empty, first.TransactionId, "s000", "t00");
+        var again = await workload.Pos.VoidAsync(string.Empty, first.TransactionId, "s000", "t00");
         var second = await workload.Pos.CommitAsync(Sale("guest-void-3", coupon));
 
         Assert.Equal("COUPON_ALREADY_REDEEMED", taken.Reason());
