@@ -120,7 +120,7 @@ public interface IMemberGrain : IGrainWithStringKey
     /// another store is SALE_OF_ANOTHER_STORE unless the program allows cross-store returns (issue #27).
     /// </summary>
     [Alias("VoidAt")]
-    Task<VoidResult> VoidAsync(string transactionId, string? tillStoreId);
+    Task<TillReturn<VoidResult>> VoidAsync(string transactionId, string? tillStoreId);
 
     /// <summary>Returns some lines of a sale: points clawed back and spent points returned in proportion. Idempotent by refund id.</summary>
     [Alias("Refund")]
@@ -128,7 +128,7 @@ public interface IMemberGrain : IGrainWithStringKey
 
     /// <summary><see cref="RefundAsync(RefundCommand)"/> asked by a till of <paramref name="tillStoreId"/>, as <see cref="VoidAsync(string, string?)"/>.</summary>
     [Alias("RefundAt")]
-    Task<RefundResult> RefundAsync(RefundCommand command, string? tillStoreId);
+    Task<TillReturn<RefundResult>> RefundAsync(RefundCommand command, string? tillStoreId);
 
     /// <summary>The member's ledger entries after <paramref name="afterSeq"/>, oldest first, and the balance they sum to.</summary>
     [Alias("GetLedger")]
@@ -190,14 +190,14 @@ public interface IGuestTillGrain : IGrainWithStringKey
 
     /// <summary>A void asked by a till of <paramref name="tillStoreId"/> (null: customer service), as the member grain's.</summary>
     [Alias("VoidAt")]
-    Task<VoidResult> VoidAsync(string transactionId, string? tillStoreId);
+    Task<TillReturn<VoidResult>> VoidAsync(string transactionId, string? tillStoreId);
 
     [Alias("Refund")]
     Task<RefundResult> RefundAsync(RefundCommand command);
 
     /// <summary>A refund asked by a till of <paramref name="tillStoreId"/> (null: customer service), as the member grain's.</summary>
     [Alias("RefundAt")]
-    Task<RefundResult> RefundAsync(RefundCommand command, string? tillStoreId);
+    Task<TillReturn<RefundResult>> RefundAsync(RefundCommand command, string? tillStoreId);
 
     /// <summary>Whether the guest sale exists and is not voided (asked by coupons and budgets settling stale holds).</summary>
     [Alias("HasSale")]

@@ -347,11 +347,16 @@ public sealed record VoidResult
 
     [Id(11)]
     public ImmutableArray<string> IssuedCouponsAlreadyUsed { get; init; }
-
-    /// <summary>The store the sale was made in (null: none, or recorded before issue #27): a cross-store return is audited with it.</summary>
-    [Id(12)]
-    public string? SaleStoreId { get; init; }
 }
+
+/// <summary>
+/// A till's void or refund: its result and the store the sale was made in, which a cross-store return is audited with.
+/// Answered only, never stored: the results are kept in sale rows byte for byte as before (ResultBytesTests).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("loyalty.TillReturn`1")]
+public sealed record TillReturn<TResult>(
+    [property: Id(0)] TResult Result,
+    [property: Id(1)] string? SaleStoreId);
 
 [GenerateSerializer, Immutable, Alias("loyalty.BucketView")]
 public sealed record BucketView(
@@ -460,10 +465,6 @@ public sealed record RefundResult
 
     [Id(11)]
     public ImmutableArray<string> IssuedCouponsAlreadyUsed { get; init; }
-
-    /// <summary>The store the sale was made in (null: none, or recorded before issue #27): a cross-store return is audited with it.</summary>
-    [Id(12)]
-    public string? SaleStoreId { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("loyalty.LedgerPage")]

@@ -291,7 +291,6 @@ public static class Sales
             PointsNotRecovered = reversal.PointsNotRecovered,
             CreditTakenBack = reversal.CreditTaken,
             CreditReturned = reversal.CreditReturned,
-            SaleStoreId = committed.StoreId,
         };
         return sale.Void;
     }
@@ -329,7 +328,6 @@ public static class Sales
             RefundedAt = now,
             CreditTakenBack = reversal.CreditTaken,
             CreditReturned = reversal.CreditReturned,
-            SaleStoreId = committed.StoreId,
         };
     }
 

@@ -152,16 +152,16 @@ public sealed class GuestTillGrain(
         return sale.Result;
     }
 
-    public Task<VoidResult> VoidAsync(string transactionId) => VoidAsync(transactionId, null);
+    public async Task<VoidResult> VoidAsync(string transactionId) => (await VoidAsync(transactionId, null)).Result;
 
-    public async Task<VoidResult> VoidAsync(string transactionId, string? tillStoreId)
+    public async Task<TillReturn<VoidResult>> VoidAsync(string transactionId, string? tillStoreId)
     {
         var sale = await SaleAsync(transactionId);
         var program = await programs.GetAsync(ProgramId);
         Domain.Sales.EnsureWithinReach(program, sale, tillStoreId);
         if (sale.Void is { } done)
         {
-            return done with { AlreadyVoided = true };
+            return new(done with { AlreadyVoided = true }, sale.Result.StoreId);
         }
 
         if (sale.Result.CouponCode is { } code)
@@ -175,12 +175,12 @@ public sealed class GuestTillGrain(
 
         // Budgets get their grant back after the void is durable: at most once (never over-granted).
         await Task.WhenAll(MemberState.BudgetReturns(sale).Select(r => Budget(r.CampaignId).ReturnAsync(transactionId, r.Discount, sale.Result.StoreId ?? string.Empty)));
-        return result;
+        return new(result, sale.Result.StoreId);
     }
 
-    public Task<RefundResult> RefundAsync(RefundCommand command) => RefundAsync(command, null);
+    public async Task<RefundResult> RefundAsync(RefundCommand command) => (await RefundAsync(command, null)).Result;
 
-    public async Task<RefundResult> RefundAsync(RefundCommand command, string? tillStoreId)
+    public async Task<TillReturn<RefundResult>> RefundAsync(RefundCommand command, string? tillStoreId)
     {
         var sale = await SaleAsync(command.TransactionId);
         var program = await programs.GetAsync(ProgramId);
@@ -188,12 +188,12 @@ public sealed class GuestTillGrain(
         var fingerprint = Fingerprints.Of(command);
         if (Domain.Sales.KnownRefund(sale, command.RefundId, fingerprint) is { } known)
         {
-            return known;
+            return new(known, sale.Result.StoreId);
         }
 
         var result = GuestSales.ReturnLines(program, sale, command, fingerprint, clock.UtcNow);
         await PersistAsync(sale, isNew: false);
-        return result;
+        return new(result, sale.Result.StoreId);
     }
 
     public async Task<bool> HasSaleAsync(string transactionId) => await FindSaleAsync(transactionId) is { Void: null };

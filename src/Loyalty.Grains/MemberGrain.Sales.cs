@@ -172,11 +172,11 @@ public sealed partial class MemberGrain
     private void StageSale(SaleRecord sale, bool isNew) =>
         Pending.Stage(ProgramId, MemberId).AddSale(sale, isNew, _recent.Remember(sale, state.State));
 
-    public Task<VoidResult> VoidAsync(string transactionId) => VoidAsync(transactionId, null);
+    public async Task<VoidResult> VoidAsync(string transactionId) => (await VoidAsync(transactionId, null)).Result;
 
-    public Task<VoidResult> VoidAsync(string transactionId, string? tillStoreId) => ChangeAsync(() => VoidCoreAsync(transactionId, tillStoreId));
+    public Task<TillReturn<VoidResult>> VoidAsync(string transactionId, string? tillStoreId) => ChangeAsync(() => VoidCoreAsync(transactionId, tillStoreId));
 
-    private async Task<VoidResult> VoidCoreAsync(string transactionId, string? tillStoreId)
+    private async Task<TillReturn<VoidResult>> VoidCoreAsync(string transactionId, string? tillStoreId)
     {
         EnsureEnrolled();
         var sale = await SaleAsync(transactionId);
@@ -184,7 +184,7 @@ public sealed partial class MemberGrain
         Domain.Sales.EnsureWithinReach(program, sale, tillStoreId);
         if (sale.Void is { } done)
         {
-            return done with { AlreadyVoided = true };
+            return new(done with { AlreadyVoided = true }, sale.Result.StoreId);
         }
 
         if (sale.Result.CouponCode is { } code)
@@ -202,14 +202,14 @@ public sealed partial class MemberGrain
 
         // Budget returned after the void is durable: at most once; lost on a crash in between (never over-granted).
         await Task.WhenAll(MemberState.BudgetReturns(sale).Select(r => Budget(r.CampaignId).ReturnAsync(transactionId, r.Discount, sale.Result.StoreId ?? string.Empty)));
-        return result;
+        return new(result, sale.Result.StoreId);
     }
 
-    public Task<RefundResult> RefundAsync(RefundCommand command) => RefundAsync(command, null);
+    public async Task<RefundResult> RefundAsync(RefundCommand command) => (await RefundAsync(command, null)).Result;
 
-    public Task<RefundResult> RefundAsync(RefundCommand command, string? tillStoreId) => ChangeAsync(() => RefundCoreAsync(command, tillStoreId));
+    public Task<TillReturn<RefundResult>> RefundAsync(RefundCommand command, string? tillStoreId) => ChangeAsync(() => RefundCoreAsync(command, tillStoreId));
 
-    private async Task<RefundResult> RefundCoreAsync(RefundCommand command, string? tillStoreId)
+    private async Task<TillReturn<RefundResult>> RefundCoreAsync(RefundCommand command, string? tillStoreId)
     {
         EnsureEnrolled();
         var sale = await SaleAsync(command.TransactionId);
@@ -218,7 +218,7 @@ public sealed partial class MemberGrain
         var fingerprint = Fingerprints.Of(command);
         if (Domain.Sales.KnownRefund(sale, command.RefundId, fingerprint) is { } known)
         {
-            return known;
+            return new(known, sale.Result.StoreId);
         }
 
 
@@ -227,7 +227,7 @@ public sealed partial class MemberGrain
         var result = state.State.ReturnLines(program, sale, command, fingerprint, clock.UtcNow, withdrawn, alreadyUsed);
         StageChangedSale(sale);
         await PersistAsync();
-        return result;
+        return new(result, sale.Result.StoreId);
     }
 
     public async Task<LedgerPage> GetLedgerAsync(long afterSeq, int limit)

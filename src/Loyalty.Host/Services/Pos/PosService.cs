@@ -193,7 +193,7 @@ internal sealed partial class PosService(
             ? await GuestTills.For(grains, programId, transactionId).VoidAsync(transactionId, tillStore)
             : await CountingMisses(till, programId, Member(programId, memberId).VoidAsync(transactionId, tillStore));
         await AuditCrossStoreAsync(till, "Void", programId, transactionId, result.SaleStoreId, context.CancellationToken);
-        return PosMapping.ToProto(result);
+        return PosMapping.ToProto(result.Result);
     }
 
     public override async Task<RefundResponse> Refund(RefundRequest request, ServerCallContext context)
@@ -210,7 +210,7 @@ internal sealed partial class PosService(
             ? await GuestTills.For(grains, programId, command.TransactionId).RefundAsync(command, tillStore)
             : await CountingMisses(till, programId, Member(programId, memberId).RefundAsync(command, tillStore));
         await AuditCrossStoreAsync(till, "Refund", programId, command.TransactionId, result.SaleStoreId, context.CancellationToken);
-        return PosMapping.ToProto(result);
+        return PosMapping.ToProto(result.Result);
     }
 
     /// <summary>The terminal making the call; null for an operator (customer service), whose calls are neither throttled nor bound to a store.</summary>
