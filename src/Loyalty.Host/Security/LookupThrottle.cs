@@ -38,7 +38,15 @@ public sealed class LookupThrottle(IGrainFactory grains, IOptions<LoyaltyOptions
         {
             if (_throttledUntil.Count > 100_000)
             {
-                _throttledUntil.Clear();
+                // Entry by entry, never wholesale: only the ones whose throttle is over go (the guard grain still counts).
+                var now = DateTimeOffset.UtcNow;
+                foreach (var (terminal, throttledUntil) in _throttledUntil)
+                {
+                    if (throttledUntil <= now)
+                    {
+                        _throttledUntil.TryRemove(new KeyValuePair<string, DateTimeOffset>(terminal, throttledUntil));
+                    }
+                }
             }
 
             _throttledUntil[credentialId] = until;
