@@ -81,6 +81,9 @@ public sealed partial class AuthInterceptor(CredentialCache credentials, IAuditT
     public static Credential? Caller(ServerCallContext context) =>
         context.UserState.TryGetValue(CallerKey, out var caller) ? (Credential)caller : null;
 
+    /// <summary>Whether an operator (customer service, the message sender) makes this call: it sees members whole.</summary>
+    public static bool ByOperator(ServerCallContext context) => Caller(context) is { Role: AccessRole.Operator };
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {

@@ -71,7 +71,7 @@ internal sealed partial class AdminService(
         var messages = await automationStore.ListMessagesAsync(programId, memberId, request.Limit == 0 ? 100 : request.Limit, context.CancellationToken);
         // Recipients are sealed at rest; the sender reading the outbox through this call gets them in plain text. A
         // verification code is a key to the member's account: only an operator (the sender's credential) reads it.
-        var byOperator = Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator };
+        var byOperator = Security.AuthInterceptor.ByOperator(context);
         return new ListMessagesResponse
         {
             Messages =
@@ -202,7 +202,7 @@ internal sealed partial class AdminService(
     /// and no birth year (issue #27, finding 13): a marketing login is no way to learn what proves a member's identity.
     /// </summary>
     private static MemberResponse MemberFor(ServerCallContext context, string programId, MemberView view) =>
-        Caller(context).Role == AccessRole.Operator ? SharedMapping.ToProto(programId, view) : Pos.PosMapping.ToIdentifyProto(programId, view);
+        Pos.PosMapping.ForCaller(Caller(context).Role == AccessRole.Operator, programId, view);
 
     public override async Task<ListLedgerResponse> ListLedger(ListLedgerRequest request, ServerCallContext context)
     {

@@ -8,6 +8,13 @@ namespace Loyalty.Host.Services.Pos;
 internal static class PosMapping
 {
     /// <summary>
+    /// A member as the caller may see it: an operator (customer service) whole; a till or a marketer never learns what
+    /// proves identity elsewhere (<see cref="ToIdentifyProto"/>), whatever the call.
+    /// </summary>
+    public static MemberResponse ForCaller(bool byOperator, string programId, MemberView view) =>
+        byOperator ? SharedMapping.ToProto(programId, view) : ToIdentifyProto(programId, view);
+
+    /// <summary>
     /// What a till is shown of a member (Identify, and Enroll, ReplaceCard, UpdateProfile from a till): the member as <see cref="SharedMapping.ToProto(string, MemberView)"/> shows it, with card
     /// numbers masked and the birth date without its year (issue #13: an Identify by phone must not hand out
     /// what identifies the member elsewhere).

@@ -303,16 +303,13 @@ internal sealed partial class PosService(
     private ITerminalGuardGrain Guard(string programId, string storeId, string terminalId) =>
         grains.Grain<ITerminalGuardGrain>(GuardKey(programId, storeId, terminalId));
 
-    /// <summary>
-    /// A member as the caller may see it: a till never learns what proves identity elsewhere (cards masked, no birth
-    /// year), whatever the call; an operator (customer service) sees the member whole.
-    /// </summary>
+    /// <summary>A member as the caller may see it (<see cref="PosMapping.ForCaller"/>).</summary>
     private static MemberResponse ForCaller(ServerCallContext context, string programId, MemberView view) =>
-        IsOperator(context) ? SharedMapping.ToProto(programId, view) : PosMapping.ToIdentifyProto(programId, view);
+        PosMapping.ForCaller(Security.AuthInterceptor.ByOperator(context), programId, view);
 
     /// <summary>What vouches for the member: the operator making the call, else the code (for this terminal) or the card given at the till.</summary>
     private static MemberProof Proof(ServerCallContext context, string presentedCard, string code) =>
-        IsOperator(context)
+        Security.AuthInterceptor.ByOperator(context)
             ? MemberProof.Operator
             : new MemberProof(
                 Requests.OptionalId(presentedCard, "presented_card_number"),
@@ -322,8 +319,6 @@ internal sealed partial class PosService(
 
     /// <summary>The calling credential: the terminal a verification code is sent for and valid at.</summary>
     private static string Terminal(ServerCallContext context) => Security.AuthInterceptor.Caller(context)?.CredentialId ?? string.Empty;
-
-    private static bool IsOperator(ServerCallContext context) => Security.AuthInterceptor.Caller(context) is { Role: AccessRole.Operator };
 
     private static string GuardKey(string programId, string storeId, string terminalId) =>
         $"{programId}/{(storeId.Length == 0 ? "-" : storeId)}/{(terminalId.Length == 0 ? "-" : terminalId)}";
